@@ -1,0 +1,120 @@
+"""The command line: ``python run.py task=<name> key=value ...`` (Hydra).
+
+Errors are reported as one line on stderr with exit code 2 (a user can fix them) or 1
+(a bug); ``TASKDECK_TRACEBACK=1`` or ``HYDRA_FULL_ERROR=1`` shows the traceback.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from .errors import TaskdeckError, UnknownNameError
+
+CONFIG_PACKAGE = "pkg://taskdeck.conf"
+_SHOW_TRACEBACK = ("TASKDECK_TRACEBACK", "HYDRA_FULL_ERROR")
+
+
+def _job(cfg: Any) -> Optional[dict]:
+    """The Hydra task function: run one job in its Hydra run directory."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from .plugin_manager import get_session
+    from .runner import run_task
+
+    hc = HydraConfig.get()
+    run_dir = Path(hc.runtime.output_dir)
+    if hc.mode == RunMode.MULTIRUN:
+        try:
+            return run_task(get_session(), cfg, run_dir)
+        except Exception as exc:  # a failed job is a row in the comparison, not a lost sweep
+            print(f"error: job {hc.job.num}: {_one_line(exc)}", file=sys.stderr)
+            return {"status": "error", "error": _one_line(exc)}
+    return run_task(get_session(), cfg, run_dir)
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Entry point of ``run.py`` and of the ``taskdeck`` console script."""
+    import hydra
+
+    from .config import register_configs
+    from .plugin_manager import get_session
+
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    show_traceback = any(os.environ.get(v, "") not in ("", "0") for v in _SHOW_TRACEBACK)
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us; we print them as one line
+    try:
+        session = get_session()
+        for broken in session.broken:
+            print(f"warning: plugin '{broken.name}' failed to load ({broken.reason}); "
+                  f"the others work", file=sys.stderr)
+        _check_task_choice(session, sys.argv[1:])
+        register_configs(session)
+        app = hydra.main(version_base="1.3", config_path=CONFIG_PACKAGE, config_name="config")(_job)
+        app()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - everything becomes one line
+        if show_traceback:
+            raise
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        sys.exit(2 if _user_error(exc) else 1)
+
+
+def _check_task_choice(session: Any, args: list[str]) -> None:
+    """Answer ``task=<unknown>`` with the choices and the nearest match, before Hydra does."""
+    for arg in args:
+        m = re.match(r"^task=([^,\s]+)$", arg)
+        if m and m.group(1) not in session.tasks:
+            session.tasks.get(m.group(1), hint="`python run.py task=plugins` lists them")
+
+
+def _user_error(exc: BaseException) -> bool:
+    if isinstance(exc, TaskdeckError):
+        return True
+    mod = type(exc).__module__ or ""
+    return mod.startswith(("hydra", "omegaconf"))
+
+
+def _one_line(exc: BaseException) -> str:
+    """A single line describing ``exc``, with Hydra/OmegaConf messages condensed."""
+    if isinstance(exc, (TaskdeckError, UnknownNameError)):
+        return str(exc)
+    text = str(exc).strip()
+    cause = exc.__cause__
+    mod = type(exc).__module__ or ""
+    if mod.startswith(("hydra", "omegaconf")):
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        if cause is not None and str(cause).strip():
+            lines += [ln.strip() for ln in str(cause).splitlines() if ln.strip()]
+        keep = [ln for ln in lines if not ln.startswith(("full_key:", "object_type=", "reference_type=",
+                                                          "Config search path", "provider=",
+                                                          "To append to your config", "Available options"))]
+        key = re.search(r"Key '([^']+)' not in '([^']+)'", text + "\n" + str(cause or ""))
+        if key:
+            return (f"unknown parameter '{key.group(1)}'{_nearest_param(key.group(1))}; "
+                    "`python run.py task=plugins` lists each task's parameters")
+        return "; ".join(dict.fromkeys(keep)) or type(exc).__name__
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _nearest_param(name: str) -> str:
+    import difflib
+
+    from .plugin_manager import get_session
+    from .config import task_node
+    import dataclasses
+
+    keys: set[str] = set()
+    for _, task_cls in get_session().tasks.items():
+        keys.update(f.name for f in dataclasses.fields(task_node(task_cls)))
+    near = difflib.get_close_matches(name.split(".")[-1], sorted(keys), n=1)
+    return f" (did you mean '{near[0]}'?)" if near else ""

@@ -1,0 +1,82 @@
+"""The Hydra side of the core: run-wide keys and ConfigStore registration.
+
+Each task's config node is its ``Params`` plus the run-wide keys below, stored in
+Hydra's ConfigStore as ``task/<name>`` at the global package. So the task's inputs are
+top-level keys (``text=...``), and a misspelled key or a wrong type fails at compose time
+with Hydra's own check. Backend Params are stored as ``backend/<name>``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, make_dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .plugin_manager import Session
+
+DEFAULT_OUTPUTS = ["text", "json", "markdown"]
+
+
+@dataclass
+class RunConfig:
+    """Keys every task has."""
+
+    output: Any = field(default_factory=lambda: list(DEFAULT_OUTPUTS))  # a name or a list of names
+    backend: Any = None   # filled by the backend group
+    quiet: bool = False   # no progress bars or streamed tokens
+
+
+def task_node(task_cls: type) -> type:
+    """The dataclass stored for ``task=<name>``: Params + run-wide keys + ``task``."""
+    params = task_cls.Params
+    if not dataclasses.is_dataclass(params):
+        params = make_dataclass(f"{task_cls.__name__}Params", [])
+    return make_dataclass(
+        f"{task_cls.__name__}Config",
+        [("task", str, field(default=task_cls.name))],
+        bases=(params, RunConfig),
+    )
+
+
+def register_configs(session: "Session") -> None:
+    """Store every registered task and backend, and plugin-supplied nodes, in ConfigStore."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    for name, task_cls in session.tasks.items():
+        cs.store(group="task", name=name, node=task_node(task_cls), package="_global_")
+    for name, backend_cls in session.backends.items():
+        cs.store(group="backend", name=name, node=backend_cls.Params(name=name))
+    from .backends import BackendParams
+    cs.store(group="backend", name="auto", node=BackendParams(name="auto"))
+    for node in session.structured_configs:
+        cs.store(**node)
+
+
+def task_params(task_cls: type, cfg: Any) -> Any:
+    """Build the task's Params instance from the composed config (missing values stay ``???``)."""
+    from omegaconf import OmegaConf
+
+    params = task_cls.Params
+    if not dataclasses.is_dataclass(params):
+        return params()
+    values = {}
+    for f in dataclasses.fields(params):
+        if OmegaConf.is_missing(cfg, f.name):
+            values[f.name] = "???"
+        else:
+            v = cfg[f.name]
+            values[f.name] = OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+    return params(**values)
+
+
+def backend_params(session: "Session", cfg: Any) -> Any:
+    """The backend node as its Params dataclass instance."""
+    from omegaconf import OmegaConf
+    from .backends import BackendParams
+
+    node = cfg.get("backend")
+    if node is None:
+        return BackendParams()
+    obj = OmegaConf.to_object(node)
+    return obj if dataclasses.is_dataclass(obj) else BackendParams(**obj)

@@ -1,0 +1,116 @@
+"""What a running task may use: models by capability, progress, streaming, metrics."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, TextIO
+
+from .backends import Backend, BackendParams
+from .errors import CapabilityError, MissingDependencyError, TaskdeckError
+from .metrics import Stopwatch
+from .models import ModelRef, resolve
+
+if TYPE_CHECKING:
+    from .plugin_manager import Session
+
+
+class RunContext:
+    """Handed to ``Task.run``. Tasks ask for a model by the capabilities they can use.
+
+    ``backend_params`` is the ``backend`` config node (a Params dataclass instance).
+    """
+
+    def __init__(self, session: "Session", backend_params: Any, run_dir: Optional[Path] = None,
+                 stream: TextIO = sys.stdout, quiet: bool = False):
+        self.session = session
+        self.backend_params = backend_params
+        self.run_dir = run_dir
+        self.stream = stream
+        self.quiet = quiet
+        self.metrics: dict[str, Any] = {}
+        self.watch = Stopwatch()
+        self._loaded: dict[tuple[str, str], Backend] = {}
+        self.models_used: list[dict[str, str]] = []
+
+    # ---- models ----
+    def model(self, ref: str, needs: Sequence[str]) -> tuple[Backend, str]:
+        """Load ``ref`` on the configured backend; return it and the first capability in
+        ``needs`` (in the task's order of preference) that it offers for this model."""
+        mref = resolve(ref, self.session.packs)
+        backend = self._choose(mref, needs)
+        offered = backend.capabilities()
+        capability = next(c for c in needs if c in offered)
+        key = (backend.name, mref.ref)
+        if key not in self._loaded:
+            with self.watch.time("load"):
+                backend.load()
+            self._loaded[key] = backend
+            self.models_used.append({"model": mref.ref, "backend": backend.name,
+                                     "capability": capability})
+        return self._loaded[key], capability
+
+    def _choose(self, mref: ModelRef, needs: Sequence[str]) -> Backend:
+        requested = getattr(self.backend_params, "name", "auto") or "auto"
+        if requested != "auto":
+            cls = self.session.backends.get(requested)
+            return self._check(cls, mref, needs, self._params_for(cls))
+        candidates = [cls for _, cls in self.session.backends.items() if mref.format in cls.formats]
+        candidates.sort(key=lambda c: getattr(c, "priority", 100))
+        if not candidates:
+            raise CapabilityError(f"no backend loads '{mref.ref}' (format {mref.format}); "
+                                  f"backends: {', '.join(self.session.backends.names())}")
+        problems: list[TaskdeckError] = []
+        for cls in candidates:
+            try:
+                return self._check(cls, mref, needs, self._params_for(cls))
+            except TaskdeckError as exc:
+                problems.append(exc)
+        # Prefer telling the user what to install over what a backend cannot do.
+        raise next((p for p in problems if isinstance(p, MissingDependencyError)), problems[0])
+
+    def _params_for(self, cls: type[Backend]) -> Any:
+        """The backend's Params: the config node itself, or (backend=auto) the backend's
+        defaults with the common options (device, threads) taken from the auto node."""
+        given = self.backend_params
+        if isinstance(given, cls.Params):
+            return given
+        common = {f.name: getattr(given, f.name) for f in dataclasses.fields(BackendParams)
+                  if hasattr(given, f.name) and f.name != "name"}
+        return cls.Params(**common)
+
+    def _check(self, cls: type[Backend], mref: ModelRef, needs: Sequence[str], params: Any) -> Backend:
+        if mref.format not in cls.formats:
+            others = [n for n, c in self.session.backends.items() if mref.format in c.formats]
+            raise CapabilityError(f"backend '{cls.name}' cannot load '{mref.ref}' ({mref.format} format); "
+                                  f"use backend={others[0] if others else 'auto'}")
+        missing = cls.missing_package()
+        if missing:
+            raise MissingDependencyError(missing, f"backend '{cls.name}'", cls.extra or None)
+        backend = cls(mref, params)
+        offered = backend.capabilities()
+        if not any(c in offered for c in needs):
+            able = [n for n, c in self.session.backends.items() if any(x in c.all_capabilities for x in needs)]
+            raise CapabilityError(
+                f"model '{mref.ref}' on backend '{cls.name}' offers {', '.join(sorted(offered)) or 'nothing'}, "
+                f"but this task needs one of: {', '.join(needs)}"
+                + (f"; backends that can: {', '.join(able)}" if able else ""))
+        return backend
+
+    def close(self) -> None:
+        for backend in self._loaded.values():
+            backend.unload()
+        self._loaded.clear()
+
+    # ---- user-facing progress and streaming ----
+    def progress(self, items: Iterable[Any], total: Optional[int] = None, desc: str = "") -> Iterable[Any]:
+        """A tqdm progress bar on stderr (hidden when quiet or not a terminal)."""
+        from tqdm.auto import tqdm
+        return tqdm(items, total=total, desc=desc, disable=self.quiet or None, file=sys.stderr,
+                    dynamic_ncols=True, leave=False)
+
+    def emit(self, text: str) -> None:
+        """Stream generated text to the terminal as it arrives."""
+        if not self.quiet:
+            self.stream.write(text)
+            self.stream.flush()

@@ -1,0 +1,100 @@
+"""Model references: what ``model=`` may name, resolved without loading anything.
+
+A reference is, in this order: an alias of a registered model pack; a local path (a
+``.gguf`` file, a transformers folder, a CTranslate2 folder, ...); or a Hugging Face Hub
+id, which the backend loads from the local cache when ``HF_HUB_OFFLINE`` is set.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from .errors import ModelNotFoundError, UnknownNameError
+
+if TYPE_CHECKING:
+    from .packs import ModelPack
+    from .registry import Registry
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
+
+
+@dataclass
+class ModelRef:
+    """A resolved model reference. ``path()`` materialises pack files when needed."""
+
+    ref: str                           # what the user wrote
+    source: str                        # "pack" | "path" | "hub"
+    format: str                        # "gguf" | "hf" | "ctranslate2" | "piper" | ...
+    pack: Optional["ModelPack"] = None
+    local: Optional[Path] = None
+
+    def path(self) -> Path:
+        if self.pack is not None:
+            return self.pack.path()
+        if self.local is not None:
+            return self.local
+        raise ModelNotFoundError(f"model '{self.ref}' is a Hub id, not a local path")
+
+    @property
+    def id(self) -> str:
+        """The string a library's ``from_pretrained`` gets (Hub id or path)."""
+        return self.ref if self.source == "hub" else str(self.path())
+
+    @property
+    def label(self) -> str:
+        return self.ref
+
+
+def hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def detect_format(path: Path) -> str:
+    """The format of a local model file or folder, from its name and contents."""
+    if path.is_file():
+        if path.suffix == ".gguf":
+            return "gguf"
+        if path.suffix == ".onnx":
+            return "piper" if path.with_name(path.name + ".json").exists() else "onnx"
+        return "file"
+    if any(path.glob("*.gguf")) and not (path / "config.json").exists():
+        return "gguf"
+    if (path / "model.bin").exists() and (path / "vocabulary.txt").exists():
+        return "ctranslate2"
+    if (path / "config.json").exists() or (path / "model_index.json").exists():
+        return "hf"
+    return "unknown"
+
+
+def resolve(ref: str, packs: "Registry[ModelPack]") -> ModelRef:
+    """Turn what the user wrote after ``model=`` into a :class:`ModelRef`."""
+    ref = str(ref).strip()
+    if not ref:
+        raise ModelNotFoundError("model= is empty: name a model pack alias, a local path or a Hub id "
+                                 f"(packs: {', '.join(packs.names())})")
+    if ref in packs:
+        pack = packs.get(ref)
+        return ModelRef(ref=ref, source="pack", format=pack.format, pack=pack)
+    path = Path(ref).expanduser()
+    if path.exists():
+        fmt = detect_format(path)
+        if fmt == "unknown":
+            raise ModelNotFoundError(f"model path '{ref}' holds no model taskdeck recognises "
+                                     "(expected a .gguf file or a folder with config.json)")
+        if fmt == "gguf" and path.is_dir():
+            path = sorted(path.glob("*.gguf"))[0]
+        return ModelRef(ref=ref, source="path", format=fmt, local=path.resolve())
+    looks_local = ref.startswith((".", "/", "~")) or ref.endswith((".gguf", ".onnx"))
+    if looks_local:
+        raise ModelNotFoundError(f"model path '{ref}' does not exist")
+    if not _HUB_ID.match(ref):
+        raise UnknownNameError("model", ref, packs.names(),
+                               "Name a pack alias, a local path, or a Hub id like org/name")
+    if "/" not in ref:
+        # A bare word is a mistyped alias far more often than a legacy org-less Hub id.
+        raise UnknownNameError("model alias", ref, packs.names(),
+                               "Or give a Hub id as org/name, or a local path")
+    return ModelRef(ref=ref, source="hub", format="hf")

@@ -1,0 +1,173 @@
+"""Model packs: model weights shipped inside installed Python packages.
+
+A pack maps an alias (``model=qwen2.5-coder-1.5b``) to files inside one or more installed
+distributions. Packages are found with :func:`importlib.util.find_spec`, never imported.
+Where the weights are split across packages they are joined once into the cache
+(``$TASKDECK_CACHE`` or ``~/.cache/taskdeck``), verified by SHA-256, and reused.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from .errors import ModelNotFoundError
+
+_CHUNK = 8 * 1024 * 1024
+
+
+def cache_dir() -> Path:
+    """Where assembled packs are kept."""
+    env = os.environ.get("TASKDECK_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "taskdeck"
+
+
+def package_dir(module: str) -> Optional[Path]:
+    """The folder of an installed top-level package, without importing it."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A file inside an installed package: ``module`` (import name) and a relative path."""
+
+    module: str
+    path: str
+
+    def locate(self) -> Optional[Path]:
+        root = package_dir(self.module)
+        if root is None:
+            return None
+        p = root / self.path
+        return p if p.is_file() else None
+
+
+@dataclass
+class ModelPack:
+    """An alias for weights inside installed packages.
+
+    ``files`` maps each output file name to the pieces it is made of, in order. A pack
+    whose every file is one piece is used in place; otherwise the files are assembled into
+    a folder in the cache. ``entry`` names the file to hand to the backend (e.g. the
+    ``.gguf``); when empty the folder itself is the model.
+    """
+
+    alias: str
+    description: str
+    format: str                     # "gguf", "hf", "ctranslate2", "piper", ...
+    files: dict[str, list[Piece]]
+    entry: str = ""
+    licence: str = ""
+    extra: str = ""                 # the taskdeck extra that installs the packages
+    sha256: dict[str, str] = field(default_factory=dict)  # output file -> expected hash
+    size: str = ""                  # human size, for listings
+    capabilities: tuple[str, ...] = ()
+
+    # ---- discovery (cheap) ----
+    def modules(self) -> list[str]:
+        return sorted({p.module for pieces in self.files.values() for p in pieces},
+                      key=_natural_key)
+
+    def missing_modules(self) -> list[str]:
+        return [m for m in self.modules() if package_dir(m) is None]
+
+    def installed(self) -> bool:
+        return not self.missing_modules()
+
+    def install_hint(self) -> str:
+        return f"pip install 'taskdeck[{self.extra}]'" if self.extra else "install its packages"
+
+    def _in_place(self) -> bool:
+        return (all(len(pieces) == 1 for pieces in self.files.values())
+                and len({pieces[0].module for pieces in self.files.values()}) == 1)
+
+    def target_dir(self) -> Path:
+        return cache_dir() / "packs" / self.alias
+
+    def ready(self) -> bool:
+        """True when no assembly is needed before use."""
+        return self.installed() and (self._in_place() or self._assembled())
+
+    # ---- materialisation (may take seconds, once) ----
+    def path(self) -> Path:
+        """The model file or folder, assembling it into the cache first if needed."""
+        missing = self.missing_modules()
+        if missing:
+            raise ModelNotFoundError(
+                f"model pack '{self.alias}' is not installed (missing {', '.join(missing[:3])}"
+                f"{' ...' if len(missing) > 3 else ''}): {self.install_hint()}")
+        if self._in_place():
+            pieces = {name: ps[0].locate() for name, ps in self.files.items()}
+            bad = [n for n, p in pieces.items() if p is None]
+            if bad:
+                raise ModelNotFoundError(f"model pack '{self.alias}' is incomplete ({bad[0]} "
+                                         f"missing): reinstall with {self.install_hint()}")
+            if self.entry:
+                return pieces[self.entry]  # type: ignore[return-value]
+            return next(iter(pieces.values())).parent  # type: ignore[union-attr]
+        if not self._assembled():
+            self._assemble()
+        folder = self.target_dir()
+        return folder / self.entry if self.entry else folder
+
+    def _assembled(self) -> bool:
+        folder = self.target_dir()
+        stamp = folder / ".complete"
+        return stamp.is_file() and stamp.read_text() == self._stamp()
+
+    def _stamp(self) -> str:
+        return "\n".join(f"{n}:{self.sha256.get(n, '')}" for n in sorted(self.files))
+
+    def _assemble(self) -> None:
+        folder = self.target_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, pieces in self.files.items():
+            sources = [p.locate() for p in pieces]
+            if any(s is None for s in sources):
+                raise ModelNotFoundError(f"model pack '{self.alias}' is incomplete: reinstall "
+                                         f"with {self.install_hint()}")
+            _join(sources, folder / name, self.sha256.get(name), self.alias)  # type: ignore[arg-type]
+        (folder / ".complete").write_text(self._stamp())
+
+
+def _join(sources: list[Path], dest: Path, sha256: Optional[str], alias: str) -> None:
+    """Concatenate ``sources`` into ``dest`` atomically, checking the hash when given."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as out:
+            for src in sources:
+                with open(src, "rb") as f:
+                    while True:
+                        buf = f.read(_CHUNK)
+                        if not buf:
+                            break
+                        digest.update(buf)
+                        out.write(buf)
+        if sha256 and digest.hexdigest() != sha256:
+            raise ModelNotFoundError(
+                f"model pack '{alias}': {dest.name} does not match its SHA-256 after joining "
+                f"{len(sources)} parts; reinstall the pack's packages with --force-reinstall")
+        os.replace(tmp, dest)
+    finally:
+        with suppress(OSError):
+            tmp.unlink()
+
+
+def _natural_key(s: str) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+

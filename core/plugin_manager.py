@@ -1,0 +1,133 @@
+"""Builds the pluggy manager, loads built-in and third-party plugins, fills the registries.
+
+Built-ins are registered exactly like third-party plugins. Third-party plugins come from
+the entry-point group ``taskdeck``, loaded one at a time: a plugin that fails to import or
+to register is recorded (name + reason) and the others still load. ``TASKDECK_PLUGINS``
+restricts which third-party plugins load (comma-separated names; empty: none).
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import TaskdeckError
+from .registry import Registry
+
+ENTRY_POINT_GROUP = "taskdeck"
+RESTRICT_ENV = "TASKDECK_PLUGINS"
+
+BUILTIN_PLUGINS = (
+    "taskdeck.plugins.tasks.listing",
+    "taskdeck.plugins.tasks.sentiment",
+    "taskdeck.plugins.backends.llama_cpp",
+    "taskdeck.plugins.backends.hf_transformers",
+    "taskdeck.plugins.formatters.terminal",
+    "taskdeck.plugins.formatters.json_file",
+    "taskdeck.plugins.formatters.markdown_file",
+    "taskdeck.plugins.packs.chat_models",
+    "taskdeck.plugins.packs.speech_models",
+    "taskdeck.plugins.packs.embedding_models",
+)
+
+
+@dataclass
+class BrokenPlugin:
+    name: str
+    reason: str
+
+
+@dataclass
+class Session:
+    """Everything the plugins registered, plus the plugins that failed to load."""
+
+    pm: pluggy.PluginManager
+    tasks: Registry = field(default_factory=lambda: Registry("task"))
+    backends: Registry = field(default_factory=lambda: Registry("backend"))
+    formatters: Registry = field(default_factory=lambda: Registry("output format"))
+    packs: Registry = field(default_factory=lambda: Registry("model pack"))
+    config_paths: list[str] = field(default_factory=list)
+    structured_configs: list[dict[str, Any]] = field(default_factory=list)
+    broken: list[BrokenPlugin] = field(default_factory=list)
+    plugin_names: list[str] = field(default_factory=list)
+
+
+def _collect(session: Session, plugin: Any, name: str) -> None:
+    """Call the plugin's hook implementations and register what they give."""
+    hooks = {
+        "register_tasks": lambda cls: session.tasks.add(cls.name, cls, name),
+        "register_backends": lambda cls: session.backends.add(cls.name, cls, name),
+        "register_formatters": lambda f: session.formatters.add(f.name, f, name),
+        "register_model_packs": lambda p: session.packs.add(p.alias, p, name),
+        "register_configs": lambda search_path=None, **node: _add_config(session, name, search_path, node),
+    }
+    for hook_name, register in hooks.items():
+        impls = [i for i in getattr(session.pm.hook, hook_name).get_hookimpls() if i.plugin is plugin]
+        for impl in impls:
+            args = {"register": register} if "register" in impl.argnames else {}
+            impl.function(**args)
+
+
+def _add_config(session: Session, owner: str, search_path: str | None, node: dict) -> None:
+    if search_path:
+        session.config_paths.append(search_path)
+    if node:
+        missing = {"group", "name", "node"} - set(node)
+        if missing and set(node) != {"name", "node"}:
+            raise TaskdeckError(f"plugin '{owner}': register_configs needs group=, name=, node=")
+        session.structured_configs.append(node)
+
+
+def _restriction() -> set[str] | None:
+    raw = os.environ.get(RESTRICT_ENV)
+    if raw is None:
+        return None
+    return {n.strip() for n in raw.split(",") if n.strip()}
+
+
+def _entry_points() -> list:
+    from importlib.metadata import entry_points
+    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+
+
+def build_session(builtins: tuple[str, ...] = BUILTIN_PLUGINS, third_party: bool = True) -> Session:
+    """A fresh session: a plugin manager with built-ins and entry-point plugins loaded."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    session = Session(pm=pm)
+    candidates: list[tuple[str, Any]] = [(m, None) for m in builtins]
+    if third_party:
+        allowed = _restriction()
+        candidates += [(ep.name, ep) for ep in _entry_points() if allowed is None or ep.name in allowed]
+    for name, ep in candidates:
+        try:
+            plugin = importlib.import_module(name) if ep is None else ep.load()
+            pm.register(plugin, name=name)
+        except Exception as exc:  # a broken plugin must not take the others down
+            session.broken.append(BrokenPlugin(name, _reason(exc)))
+            continue
+        try:
+            pm.check_pending()
+            _collect(session, plugin, name)
+        except Exception as exc:
+            pm.unregister(plugin)
+            session.broken.append(BrokenPlugin(name, _reason(exc)))
+            continue
+        session.plugin_names.append(name)
+    return session
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@lru_cache(maxsize=1)
+def get_session() -> Session:
+    """The process-wide session, built on first use."""
+    return build_session()

@@ -1,0 +1,56 @@
+"""Name → object registries that refuse duplicates and explain unknown names."""
+from __future__ import annotations
+
+from typing import Dict, Generic, Iterator, TypeVar
+
+from .errors import DuplicateNameError, UnknownNameError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """A mapping from names to registered objects of one kind (task, backend, ...).
+
+    ``add`` raises :class:`DuplicateNameError` on a second registration of a name;
+    ``get`` raises :class:`UnknownNameError` listing the choices and the nearest match.
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: Dict[str, T] = {}
+        self._owners: Dict[str, str] = {}
+
+    def add(self, name: str, item: T, owner: str = "?") -> None:
+        if not name or not isinstance(name, str):
+            raise DuplicateNameError(f"{self.kind} from plugin '{owner}' has no name")
+        if name in self._items:
+            raise DuplicateNameError(
+                f"{self.kind} '{name}' is registered twice: by plugin '{self._owners[name]}' "
+                f"and by plugin '{owner}'; rename one or disable a plugin with TASKDECK_PLUGINS"
+            )
+        self._items[name] = item
+        self._owners[name] = owner
+
+    def get(self, name: str, hint: str = "") -> T:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise UnknownNameError(self.kind, name, self._items, hint) from None
+
+    def owner(self, name: str) -> str:
+        return self._owners[name]
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def items(self) -> list[tuple[str, T]]:
+        return [(n, self._items[n]) for n in self.names()]

@@ -1,0 +1,96 @@
+"""Typed results. Tasks return them; formatters write them.
+
+Each result serialises to a plain dict (``to_dict``), offers a tabular view (``rows``)
+for table formats, and a short human summary (``summary``) for the terminal.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass
+class Result:
+    """Base class of all results; ``kind`` names the shape for formatters."""
+
+    kind: ClassVar[str] = "result"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **dataclasses.asdict(self)}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{k: v for k, v in dataclasses.asdict(self).items()}]
+
+    def summary(self) -> str:
+        return "\n".join(f"{k}: {v}" for k, v in dataclasses.asdict(self).items())
+
+
+@dataclass
+class LabelScore:
+    label: str
+    score: float
+
+
+@dataclass
+class Labels(Result):
+    """Scored labels for one text, best first (classification, sentiment, zero-shot)."""
+
+    kind: ClassVar[str] = "labels"
+    text: str
+    labels: list[LabelScore]
+    method: str = ""  # how the scores were obtained, e.g. "classifier" or "chat-label-scoring"
+
+    @property
+    def top(self) -> LabelScore:
+        return self.labels[0]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"label": s.label, "score": round(s.score, 4)} for s in self.labels]
+
+    def summary(self) -> str:
+        best = self.top
+        rest = ", ".join(f"{s.label} {s.score:.3f}" for s in self.labels[1:])
+        return f"{best.label} ({best.score:.3f})" + (f"   [{rest}]" if rest else "")
+
+
+@dataclass
+class Text(Result):
+    """Generated or transformed text."""
+
+    kind: ClassVar[str] = "text"
+    text: str
+
+    def summary(self) -> str:
+        return self.text
+
+
+@dataclass
+class Section:
+    title: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Report(Result):
+    """Titled sections of tables (listings, tool outputs)."""
+
+    kind: ClassVar[str] = "report"
+    title: str
+    sections: list[Section]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"section": s.title, **r} for s in self.sections for r in s.rows]
+
+    def summary(self) -> str:
+        out = [self.title]
+        for s in self.sections:
+            out.append(f"\n{s.title}")
+            if s.note:
+                out.append(f"  {s.note}")
+            for r in s.rows:
+                vals = list(r.values())
+                head, rest = str(vals[0]), "  ".join(str(v) for v in vals[1:] if v not in ("", None))
+                out.append(f"  {head:<24} {rest}")
+        return "\n".join(out)

@@ -1,0 +1,110 @@
+"""The runner: config → task, backend, formatters → run → outputs + result.json.
+
+Data flows one way: run.py → runner → task → backend → result → formatter.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional, TextIO
+
+from .config import backend_params, task_params
+from .context import RunContext
+from .errors import ConfigError, MissingInputError, TaskdeckError
+from .io import atomic_write_json
+from .metrics import peak_gpu_mb, peak_rss_mb
+
+if TYPE_CHECKING:
+    from .plugin_manager import Session
+    from .results import Result
+
+
+def output_names(value: Any) -> list[str]:
+    """``output=json`` or ``output=[json,markdown]`` or ``output=json,markdown`` → names."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value]
+
+
+class Runner:
+    """Runs one task from a composed config and records what happened."""
+
+    def __init__(self, session: "Session", cfg: Any, run_dir: Path, stream: TextIO = sys.stdout):
+        self.session, self.cfg, self.run_dir, self.stream = session, cfg, Path(run_dir), stream
+        self.record: dict[str, Any] = {"status": "running", "task": str(cfg.task)}
+        self.result: Optional["Result"] = None
+
+    def run(self) -> dict[str, Any]:
+        """Run the task; always writes ``result.json``; re-raises the failure, if any."""
+        t0 = time.perf_counter()
+        ctx: Optional[RunContext] = None
+        try:
+            task_cls = self.session.tasks.get(str(self.cfg.task))
+            params = task_params(task_cls, self.cfg)
+            missing = task_cls.missing_inputs(params)
+            if missing:
+                raise MissingInputError(task_cls.name, missing)
+            formatters = [self.session.formatters.get(n) for n in output_names(self.cfg.output)]
+            ctx = RunContext(self.session, backend_params(self.session, self.cfg), self.run_dir,
+                             self.stream, quiet=bool(self.cfg.get("quiet", False)))
+            self.record.update({"model": getattr(params, "model", None)})
+            with ctx.watch.time("run"):
+                self.result = task_cls().run(params, ctx)
+            written = self._write(formatters, task_cls.name)
+            self.record.update(status="ok", outputs=written, result=self.result.to_dict())
+        except TaskdeckError as exc:
+            self.record.update(status="error", error=str(exc), error_type=type(exc).__name__)
+            raise
+        except KeyboardInterrupt:
+            self.record.update(status="interrupted", error="interrupted by the user")
+            raise
+        except Exception as exc:
+            self.record.update(status="error", error=f"{type(exc).__name__}: {exc}",
+                               error_type=type(exc).__name__)
+            raise
+        finally:
+            self._finish(ctx, t0)
+        return self.record
+
+    def _write(self, formatters: list, stem: str) -> list[str]:
+        assert self.result is not None
+        unfit = [f.name for f in formatters if not f.accepts(self.result)]
+        if unfit:
+            fit = [n for n, f in self.session.formatters.items() if f.accepts(self.result)]
+            raise ConfigError(f"output format {', '.join(unfit)} cannot write a '{self.result.kind}' "
+                              f"result; choose from: {', '.join(fit)}")
+        written = []
+        for f in formatters:
+            path = f.write(self.result, self.run_dir, stem, self.stream)
+            if path is not None:
+                written.append(str(path))
+        return written
+
+    def _finish(self, ctx: Optional[RunContext], t0: float) -> None:
+        wall = time.perf_counter() - t0
+        metrics: dict[str, Any] = {"wall_s": round(wall, 3)}
+        if ctx is not None:
+            load = ctx.watch.spans.get("load", 0.0)
+            metrics["load_s"] = round(load, 3)
+            metrics["run_s"] = round(ctx.watch.spans.get("run", 0.0) - load, 3)
+            metrics.update(ctx.metrics)
+            items = ctx.metrics.get("items")
+            if items and metrics["run_s"] > 0:
+                metrics["items_per_s"] = round(items / metrics["run_s"], 3)
+            self.record["models"] = ctx.models_used
+            ctx.close()
+        metrics["peak_rss_mb"] = peak_rss_mb()
+        gpu = peak_gpu_mb()
+        if gpu is not None:
+            metrics["peak_gpu_mb"] = gpu
+        self.record["metrics"] = metrics
+        self.record["run_dir"] = str(self.run_dir)
+        atomic_write_json(self.run_dir / "result.json", self.record)
+
+
+def run_task(session: "Session", cfg: Any, run_dir: Path, stream: TextIO = sys.stdout) -> dict[str, Any]:
+    """Convenience: run the task ``cfg.task`` and return the ``result.json`` record."""
+    return Runner(session, cfg, run_dir, stream).run()

@@ -1,0 +1,1 @@
+"""taskdeck's built-in plugins, registered exactly like third-party ones."""

@@ -1,0 +1,204 @@
+"""transformers backend: Hub ids, local folders, and GGUF packs (dequantized).
+
+Offers, depending on the model's architecture (read from its config, no weights loaded):
+``classify`` for sequence classifiers (the text-classification pipeline), ``chat`` and
+``score_labels`` for causal LMs. ``HF_HUB_OFFLINE`` makes every load local-files-only;
+``trust_remote_code`` stays off unless asked for.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from taskdeck import (CHAT, CLASSIFY, SCORE_LABELS, Backend, BackendParams, Generation,
+                      ModelNotFoundError, hookimpl)
+from taskdeck.label_scoring import label_variants, score_token_sequences
+from taskdeck.models import hub_offline
+
+_EMBEDDED_HINT = "or use an embedded model, e.g. model=qwen2.5-coder-1.5b (task=plugins lists them)"
+
+
+@dataclass
+class TransformersParams(BackendParams):
+    name: str = "transformers"
+    dtype: str = "auto"                 # auto (float32 on CPU, the checkpoint's on GPU) | float32 | bfloat16 | float16
+    batch_size: int = 8                 # inputs per forward pass for batched tasks
+    trust_remote_code: bool = False     # run code shipped with a Hub model: only when you trust it
+    revision: Optional[str] = None      # Hub branch, tag or commit
+
+
+class TransformersBackend(Backend):
+    name = "transformers"
+    description = "transformers: any Hub id or local folder, and GGUF packs dequantized"
+    Params = TransformersParams
+    formats = ("hf", "gguf")
+    all_capabilities = (CLASSIFY, CHAT, SCORE_LABELS)
+    extra = "transformers"
+    priority = 50
+
+    @classmethod
+    def missing_package(cls) -> Optional[str]:
+        for module, package in (("torch", "torch"), ("transformers", "transformers")):
+            if importlib.util.find_spec(module) is None:
+                return package
+        return None
+
+    # ---- what the model is, without loading it ----
+    def _config(self) -> dict:
+        if self.model.format == "gguf":
+            return {"architectures": ["GGUFForCausalLM"]}
+        if self.model.source == "hub":
+            path = self._hub_file("config.json")
+        else:
+            path = Path(self.model.path()) / "config.json"
+        try:
+            return json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelNotFoundError(f"model '{self.model.ref}' has no readable config.json ({exc})") from None
+
+    def _hub_file(self, filename: str) -> str:
+        from huggingface_hub import hf_hub_download
+
+        try:
+            return hf_hub_download(self.model.ref, filename, revision=self.params.revision,
+                                   local_files_only=hub_offline())
+        except Exception as exc:  # offline, not cached, no network, no such repo
+            why = ("HF_HUB_OFFLINE is set and it is not in the local Hugging Face cache"
+                   if hub_offline() else f"it could not be fetched from the Hub ({type(exc).__name__})")
+            raise ModelNotFoundError(f"model '{self.model.ref}': {why}; download it where the Hub is "
+                                     f"reachable, pass a local folder, {_EMBEDDED_HINT}") from None
+
+    def capabilities(self) -> set[str]:
+        archs = self._config().get("architectures") or []
+        if any(a.endswith("ForSequenceClassification") for a in archs):
+            return {CLASSIFY}
+        if any(a.endswith(("ForCausalLM", "LMHeadModel", "ForConditionalGeneration")) for a in archs):
+            return {CHAT, SCORE_LABELS}
+        return set()
+
+    # ---- loading ----
+    def _device_and_dtype(self):
+        import torch
+
+        device = self.params.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = self.params.dtype
+        if dtype == "auto":
+            dtype = torch.float32 if device == "cpu" else "auto"
+        else:
+            dtype = getattr(torch, dtype)
+        return device, dtype
+
+    def _source(self) -> tuple[str, dict]:
+        common = {"trust_remote_code": self.params.trust_remote_code, "revision": self.params.revision,
+                  "local_files_only": hub_offline() or self.model.source != "hub"}
+        if self.model.format == "gguf":
+            path = Path(self.model.path())
+            return str(path.parent), {**common, "gguf_file": path.name}
+        return self.model.id, common
+
+    def load(self) -> None:
+        import torch
+
+        if self.params.threads:
+            torch.set_num_threads(self.params.threads)
+        self.device, self.dtype = self._device_and_dtype()
+        self.kind = CLASSIFY if CLASSIFY in self.capabilities() else CHAT
+        source, kwargs = self._source()
+        try:
+            if self.kind == CLASSIFY:
+                from transformers import pipeline
+
+                model_kwargs = {"local_files_only": kwargs.pop("local_files_only")}
+                self.pipe = pipeline("text-classification", model=source, device=self.device,
+                                     dtype=self.dtype, model_kwargs=model_kwargs, **kwargs)
+            else:
+                from transformers import AutoModelForCausalLM, AutoTokenizer
+
+                self.tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+                self.lm = AutoModelForCausalLM.from_pretrained(source, dtype=self.dtype, **kwargs)
+                self.lm.to(self.device).eval()
+        except OSError as exc:
+            raise ModelNotFoundError(f"model '{self.model.ref}' could not be loaded: "
+                                     f"{str(exc).splitlines()[0]}; {_EMBEDDED_HINT}") from None
+        except ImportError as exc:
+            raise ModelNotFoundError(f"model '{self.model.ref}': {str(exc).splitlines()[0]}") from None
+        self.loaded = True
+
+    def unload(self) -> None:
+        for attr in ("pipe", "lm", "tokenizer"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        self.loaded = False
+
+    # ---- classify ----
+    def classify(self, texts, top_k=1, batch_size=None):
+        outputs = self.pipe(list(texts), top_k=top_k, batch_size=batch_size or self.params.batch_size)
+        result = []
+        for out in outputs:
+            out = out if isinstance(out, list) else [out]
+            result.append([(d["label"], float(d["score"])) for d in out])
+        return result
+
+    # ---- chat and label scoring ----
+    def _encode(self, messages):
+        return self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True,
+                                                  return_tensors="pt", return_dict=True)
+
+    def chat(self, messages, *, max_new_tokens=256, temperature=0.0, stream=None,
+             json_schema=None, **options: Any) -> Generation:
+        import torch
+        from transformers import TextStreamer
+
+        inputs = self._encode(messages).to(self.device)
+        gen: dict[str, Any] = dict(max_new_tokens=max_new_tokens, do_sample=temperature > 0)
+        if temperature > 0:
+            gen["temperature"] = temperature
+        for key in ("top_p", "top_k", "repetition_penalty", "num_beams"):
+            if options.get(key) is not None:
+                gen[key] = options[key]
+        if options.get("stop"):
+            gen["stop_strings"], gen["tokenizer"] = options["stop"], self.tokenizer
+        if options.get("seed") is not None:
+            torch.manual_seed(int(options["seed"]))
+        streamer = None
+        if stream is not None:
+            class _Callback(TextStreamer):
+                def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+                    if text:
+                        stream(text)
+            streamer = _Callback(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        start = time.perf_counter()
+        with torch.inference_mode():
+            out = self.lm.generate(**inputs, streamer=streamer, pad_token_id=self.tokenizer.eos_token_id, **gen)
+        seconds = time.perf_counter() - start
+        n_prompt = inputs["input_ids"].shape[1]
+        new = out[0, n_prompt:]
+        text = self.tokenizer.decode(new, skip_special_tokens=True)
+        return Generation(text=text, prompt_tokens=n_prompt, completion_tokens=int(new.shape[0]),
+                          seconds=seconds, finish_reason="length" if new.shape[0] >= max_new_tokens else "stop")
+
+    def score_labels(self, messages, labels) -> dict[str, float]:
+        import torch
+
+        prompt = self._encode(messages)["input_ids"][0].tolist()
+
+        def next_logprobs(prefix):
+            ids = torch.tensor([prompt + list(prefix)], device=self.device)
+            with torch.inference_mode():
+                logits = self.lm(input_ids=ids).logits[0, -1].float()
+            return torch.log_softmax(logits, dim=-1).cpu()
+
+        seqs = {label: [self.tokenizer.encode(v, add_special_tokens=False) for v in label_variants(label)]
+                for label in labels}
+        return score_token_sequences(seqs, next_logprobs)
+
+
+@hookimpl
+def register_backends(register):
+    register(TransformersBackend)

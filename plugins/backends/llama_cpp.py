@@ -1,0 +1,139 @@
+"""llama.cpp backend (``llama-cpp-python``): GGUF models, quantized, fast on CPU.
+
+Chat with the model's own chat template, token streaming, JSON-schema constrained output,
+and next-token log-probabilities for label scoring (prompt prefixes reuse the KV cache).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from taskdeck import CHAT, CHAT_JSON, SCORE_LABELS, Backend, BackendParams, Generation, hookimpl
+from taskdeck.label_scoring import label_variants, score_token_sequences
+
+
+@dataclass
+class LlamaCppParams(BackendParams):
+    name: str = "llama_cpp"
+    n_ctx: int = 4096              # context window in tokens
+    n_batch: int = 512             # prompt tokens evaluated per step
+    n_gpu_layers: int = 0          # layers offloaded to a GPU build of llama.cpp; -1 = all
+    verbose: bool = False          # llama.cpp's own log on stderr
+
+
+def default_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS
+        return max(1, os.cpu_count() or 1)
+
+
+class LlamaCppBackend(Backend):
+    name = "llama_cpp"
+    description = "llama.cpp: GGUF models quantized on CPU (or GPU builds); the default for chat"
+    Params = LlamaCppParams
+    formats = ("gguf",)
+    all_capabilities = (CHAT, CHAT_JSON, SCORE_LABELS)
+    extra = "llama"
+    priority = 10
+
+    @classmethod
+    def missing_package(cls) -> Optional[str]:
+        return None if importlib.util.find_spec("llama_cpp") else "llama-cpp-python"
+
+    def load(self) -> None:
+        from llama_cpp import Llama
+
+        p = self.params
+        threads = p.threads or default_threads()
+        n_gpu_layers = p.n_gpu_layers if p.device not in ("cpu",) else 0
+        self.llm = Llama(model_path=str(self.model.path()), n_ctx=p.n_ctx, n_batch=p.n_batch,
+                         n_threads=threads, n_threads_batch=threads, n_gpu_layers=n_gpu_layers,
+                         verbose=p.verbose)
+        self.loaded = True
+
+    def unload(self) -> None:
+        llm = getattr(self, "llm", None)
+        if llm is not None:
+            llm.close()
+            self.llm = None
+        self.loaded = False
+
+    # ---- chat ----
+    def chat(self, messages, *, max_new_tokens=256, temperature=0.0, stream=None,
+             json_schema=None, **options: Any) -> Generation:
+        kwargs: dict[str, Any] = dict(messages=list(messages), max_tokens=max_new_tokens,
+                                      temperature=temperature, stream=True)
+        mapping = {"top_p": "top_p", "top_k": "top_k", "repetition_penalty": "repeat_penalty",
+                   "seed": "seed", "stop": "stop"}
+        for ours, theirs in mapping.items():
+            if options.get(ours) is not None:
+                kwargs[theirs] = options[ours]
+        if json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
+        start = time.perf_counter()
+        before = self.llm.n_tokens
+        pieces, finish, n = [], "", 0
+        for chunk in self.llm.create_chat_completion(**kwargs):
+            choice = chunk["choices"][0]
+            piece = choice.get("delta", {}).get("content")
+            if piece:
+                pieces.append(piece)
+                n += 1
+                if stream:
+                    stream(piece)
+            finish = choice.get("finish_reason") or finish
+        seconds = time.perf_counter() - start
+        prompt_tokens = max(0, self.llm.n_tokens - n) if self.llm.n_tokens >= before else 0
+        return Generation(text="".join(pieces), prompt_tokens=prompt_tokens, completion_tokens=n,
+                          seconds=seconds, finish_reason=finish)
+
+    # ---- label scoring ----
+    def _prompt_tokens(self, messages) -> list[int]:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm = self.llm
+        template = llm.metadata.get("tokenizer.chat_template")
+        bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "ignore") if llm.token_bos() >= 0 else ""
+        eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "ignore")
+        if template:
+            prompt = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(
+                messages=list(messages)).prompt
+        else:  # a model without a chat template: plain turns
+            prompt = "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant: "
+        add_bos = llm.metadata.get("tokenizer.ggml.add_bos_token", "false") == "true" \
+            and not (bos and prompt.startswith(bos))
+        return llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
+
+    def _next_logprobs(self, tokens: list[int]):
+        import numpy as np
+        import llama_cpp
+
+        llm = self.llm
+        cached = llm.input_ids[: llm.n_tokens].tolist()
+        common = 0
+        for a, b in zip(cached, tokens):
+            if a != b:
+                break
+            common += 1
+        common = min(common, len(tokens) - 1)  # evaluate at least one token to get logits
+        llm.n_tokens = common
+        llm.eval(tokens[common:])
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1),
+                                       shape=(llm.n_vocab(),)).astype(np.float64)
+        m = logits.max()
+        return logits - (m + np.log(np.exp(logits - m).sum()))
+
+    def score_labels(self, messages, labels) -> dict[str, float]:
+        prompt = self._prompt_tokens(messages)
+        seqs = {label: [self.llm.tokenize(v.encode("utf-8"), add_bos=False, special=False)
+                        for v in label_variants(label)] for label in labels}
+        return score_token_sequences(seqs, lambda prefix: self._next_logprobs(prompt + list(prefix)))
+
+
+@hookimpl
+def register_backends(register):
+    register(LlamaCppBackend)

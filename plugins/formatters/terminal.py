@@ -1,0 +1,17 @@
+"""``output=text``: the result's summary on the terminal."""
+from taskdeck import Formatter, hookimpl
+
+
+class TerminalFormatter(Formatter):
+    name = "text"
+    description = "print a short summary to the terminal"
+
+    def write(self, result, run_dir, stem, stream):
+        stream.write(result.summary().rstrip() + "\n")
+        stream.flush()
+        return None
+
+
+@hookimpl
+def register_formatters(register):
+    register(TerminalFormatter())

@@ -1,0 +1,63 @@
+"""``task=plugins``: list tasks, backends, output formats, model packs and broken plugins.
+
+Imports no heavy library: it reads what the plugins registered.
+"""
+from dataclasses import dataclass
+
+from taskdeck import Report, Section, Task, hookimpl
+from taskdeck.params import describe_fields
+
+
+def _fmt(v):
+    return "???" if v == "???" else repr(v) if isinstance(v, str) else str(v)
+
+
+class PluginsTask(Task):
+    name = "plugins"
+    description = "list every task, backend, output format and model pack, and broken plugins"
+    uses_model = False
+
+    @dataclass
+    class Params:
+        pass
+
+    def run(self, params, ctx):
+        s = ctx.session
+        tasks = []
+        for name, cls in s.tasks.items():
+            fields = describe_fields(cls.Params) if hasattr(cls.Params, "__dataclass_fields__") else []
+            inputs = " ".join(f"{f['name']}={_fmt(f['default'])}" for f in fields if f["input"])
+            options = " ".join(f"{f['name']}={_fmt(f['default'])}" for f in fields if not f["input"])
+            tasks.append({"task": name, "description": cls.description, "inputs": inputs,
+                          "options": options, "plugin": s.tasks.owner(name)})
+        backends = []
+        for name, cls in s.backends.items():
+            missing = cls.missing_package()
+            backends.append({"backend": name, "description": cls.description,
+                             "capabilities": ", ".join(cls.all_capabilities),
+                             "formats": ", ".join(cls.formats),
+                             "status": f"missing {missing}: pip install 'taskdeck[{cls.extra}]'"
+                             if missing else "installed"})
+        formatters = [{"output": n, "description": f.description, "kinds": ", ".join(f.kinds)}
+                      for n, f in s.formatters.items()]
+        packs = []
+        for alias, p in s.packs.items():
+            status = ("ready" if p.ready() else "installed (joined on first use)") if p.installed() \
+                else f"not installed: {p.install_hint()}"
+            packs.append({"model": alias, "description": p.description, "size": p.size,
+                          "licence": p.licence, "status": status})
+        sections = [
+            Section("Tasks (task=NAME)", tasks),
+            Section("Backends (backend=NAME; auto picks by model format)", backends),
+            Section("Output formats (output=NAME or output=[a,b])", formatters),
+            Section("Model packs (model=ALIAS)", packs),
+        ]
+        if s.broken:
+            sections.append(Section("Plugins that failed to load",
+                                    [{"plugin": b.name, "reason": b.reason} for b in s.broken]))
+        return Report(title="taskdeck plugins", sections=sections)
+
+
+@hookimpl
+def register_tasks(register):
+    register(PluginsTask)

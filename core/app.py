@@ -33,7 +33,14 @@ def _job(cfg: Any) -> Optional[dict]:
         except Exception as exc:  # a failed job is a row in the comparison, not a lost sweep
             print(f"error: job {hc.job.num}: {_one_line(exc)}", file=sys.stderr)
             return {"status": "error", "error": _one_line(exc)}
-    return run_task(get_session(), cfg, run_dir)
+    try:
+        return run_task(get_session(), cfg, run_dir)
+    except BaseException as exc:  # re-raised by main() once Hydra has returned
+        _failure.append(exc)
+        return None
+
+
+_failure: list[BaseException] = []  # the single run's exception, kept from Hydra's own report
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -52,10 +59,12 @@ def main(argv: Optional[list[str]] = None) -> None:
         for broken in session.broken:
             print(f"warning: plugin '{broken.name}' failed to load ({broken.reason}); "
                   f"the others work", file=sys.stderr)
-        _check_task_choice(session, sys.argv[1:])
+        _check_group_choices(session, sys.argv[1:])
         register_configs(session)
         app = hydra.main(version_base="1.3", config_path=CONFIG_PACKAGE, config_name="config")(_job)
         app()
+        if _failure:
+            raise _failure.pop()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
@@ -68,12 +77,18 @@ def main(argv: Optional[list[str]] = None) -> None:
         sys.exit(2 if _user_error(exc) else 1)
 
 
-def _check_task_choice(session: Any, args: list[str]) -> None:
-    """Answer ``task=<unknown>`` with the choices and the nearest match, before Hydra does."""
+def _check_group_choices(session: Any, args: list[str]) -> None:
+    """Answer ``task=<unknown>`` / ``backend=<unknown>`` with the choices and the nearest
+    match, before Hydra does (sweeps like ``task=a,b`` are checked name by name)."""
+    groups = {"task": session.tasks.names(), "backend": ["auto", *session.backends.names()]}
     for arg in args:
-        m = re.match(r"^task=([^,\s]+)$", arg)
-        if m and m.group(1) not in session.tasks:
-            session.tasks.get(m.group(1), hint="`python run.py task=plugins` lists them")
+        m = re.match(r"^(task|backend)=(.+)$", arg)
+        if not m or any(c in m.group(2) for c in "[]()$"):
+            continue
+        for name in m.group(2).split(","):
+            if name.strip() not in groups[m.group(1)]:
+                raise UnknownNameError(m.group(1), name.strip(), groups[m.group(1)],
+                                       "`python run.py task=plugins` lists them")
 
 
 def _user_error(exc: BaseException) -> bool:
@@ -101,6 +116,9 @@ def _one_line(exc: BaseException) -> str:
         if key:
             return (f"unknown parameter '{key.group(1)}'{_nearest_param(key.group(1))}; "
                     "`python run.py task=plugins` lists each task's parameters")
+        merge = re.match(r"Error merging override (\S+)", keep[0]) if keep else None
+        if merge and len(keep) > 1:
+            return f"bad value in {merge.group(1)}: {keep[1]}"
         return "; ".join(dict.fromkeys(keep)) or type(exc).__name__
     first = text.splitlines()[0] if text else ""
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

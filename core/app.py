@@ -80,7 +80,10 @@ def main(argv: Optional[list[str]] = None) -> None:
 def _check_group_choices(session: Any, args: list[str]) -> None:
     """Answer ``task=<unknown>`` / ``backend=<unknown>`` with the choices and the nearest
     match, before Hydra does (sweeps like ``task=a,b`` are checked name by name)."""
-    groups = {"task": session.tasks.names(), "backend": ["auto", *session.backends.names()]}
+    from .config import preset_names
+
+    groups = {"task": session.tasks.names() + preset_names(session, "task"),
+              "backend": ["auto", *session.backends.names(), *preset_names(session, "backend")]}
     for arg in args:
         m = re.match(r"^(task|backend)=(.+)$", arg)
         if not m or any(c in m.group(2) for c in "[]()$"):

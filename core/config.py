@@ -8,6 +8,7 @@ with Hydra's own check. Backend Params are stored as ``backend/<name>``.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from dataclasses import dataclass, field, make_dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,26 @@ def register_configs(session: "Session") -> None:
     cs.store(group="backend", name="auto", node=BackendParams(name="auto"))
     for node in session.structured_configs:
         cs.store(**node)
+
+
+def config_dirs(session: "Session") -> list[Path]:
+    """The folders on taskdeck's config search path: the core's and the plugins'."""
+    import importlib.util
+
+    dirs = []
+    for path in ["pkg://taskdeck.conf", *session.config_paths]:
+        if path.startswith("pkg://"):
+            spec = importlib.util.find_spec(path[len("pkg://"):])
+            if spec and spec.submodule_search_locations:
+                dirs.append(Path(list(spec.submodule_search_locations)[0]))
+        else:
+            dirs.append(Path(path.removeprefix("file://")))
+    return dirs
+
+
+def preset_names(session: "Session", group: str) -> list[str]:
+    """Names of the YAML presets of a config group (``task/<name>.yaml``) on the search path."""
+    return sorted({p.stem for d in config_dirs(session) for p in (d / group).glob("*.yaml")})
 
 
 def task_params(task_cls: type, cfg: Any) -> Any:

@@ -89,8 +89,13 @@ class Report(Result):
             out.append(f"\n{s.title}")
             if s.note:
                 out.append(f"  {s.note}")
+            width = max((len(str(next(iter(r.values()), ""))) for r in s.rows), default=0)
             for r in s.rows:
-                vals = list(r.values())
-                head, rest = str(vals[0]), "  ".join(str(v) for v in vals[1:] if v not in ("", None))
-                out.append(f"  {head:<24} {rest}")
+                items = list(r.items())
+                head = f"  {str(items[0][1]):<{width}}"
+                if len(items) > 1:
+                    head += f"  {items[1][1]}"
+                out.append(head)
+                pad = " " * (width + 4)
+                out += [f"{pad}{k}: {v}" for k, v in items[2:] if v not in ("", None)]
         return "\n".join(out)

@@ -24,8 +24,6 @@ class Task:
     name: ClassVar[str]
     description: ClassVar[str] = ""
     Params: ClassVar[type] = type("Params", (), {})
-    #: Whether the task loads a model through ``ctx.model``; listings and the runner use it.
-    uses_model: ClassVar[bool] = True
 
     def run(self, params: Any, ctx: "RunContext") -> "Result":
         raise NotImplementedError

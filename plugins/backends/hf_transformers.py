@@ -18,6 +18,7 @@ from taskdeck import (CHAT, CLASSIFY, SCORE_LABELS, Backend, BackendParams, Gene
                       ModelNotFoundError, hookimpl)
 from taskdeck.label_scoring import label_variants, score_token_sequences
 from taskdeck.models import hub_offline
+from taskdeck.packs import cache_dir
 
 _EMBEDDED_HINT = "or use an embedded model, e.g. model=qwen2.5-coder-1.5b (task=plugins lists them)"
 
@@ -98,9 +99,46 @@ class TransformersBackend(Backend):
         common = {"trust_remote_code": self.params.trust_remote_code, "revision": self.params.revision,
                   "local_files_only": hub_offline() or self.model.source != "hub"}
         if self.model.format == "gguf":
+            converted = self._converted_dir()
+            if (converted / ".complete").is_file():
+                return str(converted), {**common, "revision": None}
             path = Path(self.model.path())
             return str(path.parent), {**common, "gguf_file": path.name}
         return self.model.id, common
+
+    def _converted_dir(self) -> Path:
+        """Where a GGUF model dequantized for transformers is kept (converted once)."""
+        path = Path(self.model.path())
+        stat = path.stat()
+        return cache_dir() / "converted" / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}"
+
+    def _save_converted(self) -> None:
+        """Save the dequantized model as safetensors so later loads skip the conversion."""
+        import os
+        import shutil
+        import tempfile
+
+        target = self._converted_dir()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+        quantizer = getattr(self.lm, "hf_quantizer", None)
+        qconfig = getattr(self.lm.config, "quantization_config", None)
+        try:
+            # The weights are already dequantized: save them as a plain checkpoint.
+            self.lm.hf_quantizer = None
+            if qconfig is not None:
+                del self.lm.config.quantization_config
+            self.lm.save_pretrained(tmp)
+            self.tokenizer.save_pretrained(tmp)
+            (tmp / ".complete").write_text(str(self.model.path()))
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(tmp, target)
+        except OSError:  # a full disk only costs the next load its speed
+            shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            self.lm.hf_quantizer = quantizer
+            if qconfig is not None:
+                self.lm.config.quantization_config = qconfig
 
     def load(self) -> None:
         import torch
@@ -123,6 +161,8 @@ class TransformersBackend(Backend):
                 self.tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
                 self.lm = AutoModelForCausalLM.from_pretrained(source, dtype=self.dtype, **kwargs)
                 self.lm.to(self.device).eval()
+                if "gguf_file" in kwargs:
+                    self._save_converted()
         except OSError as exc:
             raise ModelNotFoundError(f"model '{self.model.ref}' could not be loaded: "
                                      f"{str(exc).splitlines()[0]}; {_EMBEDDED_HINT}") from None

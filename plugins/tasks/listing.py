@@ -5,17 +5,18 @@ Imports no heavy library: it reads what the plugins registered.
 from dataclasses import dataclass
 
 from taskdeck import Report, Section, Task, hookimpl
+from taskdeck.config import preset_names
 from taskdeck.params import describe_fields
 
 
-def _fmt(v):
-    return "???" if v == "???" else repr(v) if isinstance(v, str) else str(v)
+def _fmt(v, limit=40):
+    text = "???" if v == "???" else repr(v) if isinstance(v, str) else str(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class PluginsTask(Task):
     name = "plugins"
     description = "list every task, backend, output format and model pack, and broken plugins"
-    uses_model = False
 
     @dataclass
     class Params:
@@ -52,6 +53,10 @@ class PluginsTask(Task):
             Section("Output formats (output=NAME or output=[a,b])", formatters),
             Section("Model packs (model=ALIAS)", packs),
         ]
+        presets = [{"preset": f"{group}={name}", "group": group}
+                   for group in ("task", "backend") for name in preset_names(s, group)]
+        if presets:
+            sections.append(Section("Presets (YAML configs on the search path)", presets))
         if s.broken:
             sections.append(Section("Plugins that failed to load",
                                     [{"plugin": b.name, "reason": b.reason} for b in s.broken]))

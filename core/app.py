@@ -47,7 +47,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     """Entry point of ``run.py`` and of the ``taskdeck`` console script."""
     import hydra
 
-    from .config import register_configs
+    from .config import register_configs, with_search_path
     from .plugin_manager import get_session
 
     if argv is not None:
@@ -61,6 +61,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                   f"the others work", file=sys.stderr)
         _check_group_choices(session, sys.argv[1:])
         register_configs(session)
+        sys.argv = [sys.argv[0], *with_search_path(session, sys.argv[1:])]
         app = hydra.main(version_base="1.3", config_path=CONFIG_PACKAGE, config_name="config")(_job)
         app()
         if _failure:

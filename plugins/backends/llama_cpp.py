@@ -92,20 +92,28 @@ class LlamaCppBackend(Backend):
                           seconds=seconds, finish_reason=finish)
 
     # ---- label scoring ----
-    def _prompt_tokens(self, messages) -> list[int]:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+    def _formatter(self):
+        """The model's chat template, compiled once; None when the GGUF has none."""
+        if not hasattr(self, "_chat_formatter"):
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        llm = self.llm
-        template = llm.metadata.get("tokenizer.chat_template")
-        bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "ignore") if llm.token_bos() >= 0 else ""
-        eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "ignore")
-        if template:
-            prompt = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(
-                messages=list(messages)).prompt
+            llm = self.llm
+            template = llm.metadata.get("tokenizer.chat_template")
+            self._bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "ignore") \
+                if llm.token_bos() >= 0 else ""
+            eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "ignore")
+            self._chat_formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=self._bos) \
+                if template else None
+        return self._chat_formatter
+
+    def _prompt_tokens(self, messages) -> list[int]:
+        llm, formatter = self.llm, self._formatter()
+        if formatter is not None:
+            prompt = formatter(messages=list(messages)).prompt
         else:  # a model without a chat template: plain turns
             prompt = "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant: "
         add_bos = llm.metadata.get("tokenizer.ggml.add_bos_token", "false") == "true" \
-            and not (bos and prompt.startswith(bos))
+            and not (self._bos and prompt.startswith(self._bos))
         return llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
 
     def _next_logprobs(self, tokens: list[int]):

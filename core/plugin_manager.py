@@ -58,29 +58,37 @@ class Session:
 
 
 def _collect(session: Session, plugin: Any, name: str) -> None:
-    """Call the plugin's hook implementations and register what they give."""
+    """Call the plugin's hook implementations and register what they give, all or nothing:
+    a plugin that fails halfway (or clashes with a registered name) leaves no trace."""
+    staged: list[tuple[Registry, str, Any]] = []
+    configs: list[tuple[str | None, dict]] = []
     hooks = {
-        "register_tasks": lambda cls: session.tasks.add(cls.name, cls, name),
-        "register_backends": lambda cls: session.backends.add(cls.name, cls, name),
-        "register_formatters": lambda f: session.formatters.add(f.name, f, name),
-        "register_model_packs": lambda p: session.packs.add(p.alias, p, name),
-        "register_configs": lambda search_path=None, **node: _add_config(session, name, search_path, node),
+        "register_tasks": lambda cls: staged.append((session.tasks, cls.name, cls)),
+        "register_backends": lambda cls: staged.append((session.backends, cls.name, cls)),
+        "register_formatters": lambda f: staged.append((session.formatters, f.name, f)),
+        "register_model_packs": lambda p: staged.append((session.packs, p.alias, p)),
+        "register_configs": lambda search_path=None, **node: configs.append((search_path, node)),
     }
     for hook_name, register in hooks.items():
-        impls = [i for i in getattr(session.pm.hook, hook_name).get_hookimpls() if i.plugin is plugin]
-        for impl in impls:
-            args = {"register": register} if "register" in impl.argnames else {}
-            impl.function(**args)
-
-
-def _add_config(session: Session, owner: str, search_path: str | None, node: dict) -> None:
-    if search_path:
-        session.config_paths.append(search_path)
-    if node:
-        missing = {"group", "name", "node"} - set(node)
-        if missing and set(node) != {"name", "node"}:
-            raise TaskdeckError(f"plugin '{owner}': register_configs needs group=, name=, node=")
-        session.structured_configs.append(node)
+        for impl in getattr(session.pm.hook, hook_name).get_hookimpls():
+            if impl.plugin is plugin:
+                impl.function(**({"register": register} if "register" in impl.argnames else {}))
+    trial = {id(reg): Registry(reg.kind) for reg, _, _ in staged}
+    for reg, item_name, _ in staged:  # raises on a clash before anything is added
+        if item_name in reg:
+            reg.add(item_name, None, name)
+        trial[id(reg)].add(item_name, None, name)
+    for search_path, node in configs:
+        if node and not {"name", "node"} <= set(node):
+            raise TaskdeckError(f"plugin '{name}': register_configs needs name= and node= "
+                                "(and usually group=) for a structured config")
+    for reg, item_name, item in staged:
+        reg.add(item_name, item, name)
+    for search_path, node in configs:
+        if search_path:
+            session.config_paths.append(search_path)
+        if node:
+            session.structured_configs.append(node)
 
 
 def _restriction() -> set[str] | None:

@@ -45,9 +45,13 @@ from taskdeck.plugins.tasks.sentiment import SentimentTask
 class Other(SentimentTask):
     pass
 
+class Fresh(SentimentTask):
+    name = "fresh-name"
+
 @hookimpl
 def register_tasks(register):
-    register(Other)  # same name as the built-in 'sentiment'
+    register(Fresh)  # a new name, registered first...
+    register(Other)  # ...then the built-in 'sentiment' again: the plugin registers nothing
 '''
 
 
@@ -85,6 +89,7 @@ def test_broken_plugins_are_reported_and_the_rest_load(plugin_dist, monkeypatch)
     assert "ModuleNotFoundError" in broken["td_broken"]
     assert "register_task" in broken["td_typo"]          # check_pending caught the typo
     assert "registered twice" in broken["td_dupe"]
+    assert "fresh-name" not in s.tasks  # all or nothing
     assert "echo" in s.tasks and s.tasks.owner("echo") == "td_good"
     assert s.tasks.owner("sentiment") == "taskdeck.plugins.tasks.sentiment"
 

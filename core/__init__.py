@@ -4,8 +4,8 @@ The public API for plugin authors::
 
     from taskdeck import hookimpl, Task, Labels, required, param
 """
-from .backends import (CHAT, CHAT_JSON, CLASSIFY, DRAW, EMBED, SCORE_LABELS, SPEAK, TRANSCRIBE,
-                       Backend, BackendParams, Generation)
+from .backends import (CHAT, CHAT_JSON, CLASSIFY, DRAW, EMBED, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS,
+                       SEQ2SEQ, SPEAK, TAG, TRANSCRIBE, ZERO_SHOT, Backend, BackendParams, Generation)
 from .context import RunContext
 from .errors import (CapabilityError, ConfigError, InputError, MissingDependencyError,
                      ModelNotFoundError, TaskdeckError, UnknownNameError)
@@ -14,12 +14,15 @@ from .hookspecs import hookimpl
 from .models import ModelRef
 from .packs import ModelPack, Piece
 from .params import param, required
-from .results import LabelScore, Labels, Report, Result, Section, Text
+from .results import (Answer, Answers, Candidate, Entities, Entity, FillMask, Generated, LabelScore,
+                      Labels, Report, Result, Section, Text)
 from .tasks import Task
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Answer", "Answers", "Candidate", "Entities", "Entity", "EXTRACT_ANSWER", "FILL_MASK", "FillMask",
+    "Generated", "SEQ2SEQ", "TAG", "ZERO_SHOT",
     "Backend", "BackendParams", "CHAT", "CHAT_JSON", "CLASSIFY", "CapabilityError", "ConfigError",
     "DRAW", "EMBED", "Formatter", "Generation", "InputError", "LabelScore", "Labels",
     "MissingDependencyError", "ModelNotFoundError", "ModelPack", "ModelRef", "Piece", "Report",

@@ -18,6 +18,11 @@ CHAT = "chat"                  # chat(messages, ...) -> Generation
 CHAT_JSON = "chat_json"        # chat(..., json_schema=...) with constrained decoding
 SCORE_LABELS = "score_labels"  # score_labels(messages, labels) -> {label: logprob}
 CLASSIFY = "classify"          # classify(texts, top_k) -> [[(label, score), ...], ...]
+ZERO_SHOT = "zero_shot"        # zero_shot(texts, labels, ...) through an NLI model
+TAG = "tag"                    # tag(texts, aggregation_strategy) -> entities per text
+EXTRACT_ANSWER = "extract_answer"  # extract_answer(question, context, ...) -> answer spans
+SEQ2SEQ = "seq2seq"            # seq2seq(texts, ...) -> generated texts (summaries, translations)
+FILL_MASK = "fill_mask"        # fill_mask(texts, top_k) -> candidates per text
 EMBED = "embed"
 TRANSCRIBE = "transcribe"
 SPEAK = "speak"

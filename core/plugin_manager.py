@@ -25,6 +25,13 @@ RESTRICT_ENV = "TASKDECK_PLUGINS"
 BUILTIN_PLUGINS = (
     "taskdeck.plugins.tasks.listing",
     "taskdeck.plugins.tasks.sentiment",
+    "taskdeck.plugins.tasks.zero_shot",
+    "taskdeck.plugins.tasks.ner",
+    "taskdeck.plugins.tasks.qa",
+    "taskdeck.plugins.tasks.fill_mask",
+    "taskdeck.plugins.tasks.summarization",
+    "taskdeck.plugins.tasks.translation",
+    "taskdeck.plugins.tasks.chat",
     "taskdeck.plugins.backends.llama_cpp",
     "taskdeck.plugins.backends.hf_transformers",
     "taskdeck.plugins.formatters.terminal",

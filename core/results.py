@@ -40,6 +40,7 @@ class Labels(Result):
     text: str
     labels: list[LabelScore]
     method: str = ""  # how the scores were obtained, e.g. "classifier" or "chat-label-scoring"
+    multi_label: bool = False  # scores are independent (each in 0..1), not a distribution
 
     @property
     def top(self) -> LabelScore:
@@ -63,6 +64,108 @@ class Text(Result):
 
     def summary(self) -> str:
         return self.text
+
+
+@dataclass
+class Generated(Result):
+    """Text generated from a source (summary, translation, chat reply), with speed."""
+
+    kind: ClassVar[str] = "generated"
+    text: str
+    source: str = ""
+    method: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    tokens_per_second: float = 0.0
+    finish_reason: str = ""
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"source": self.source, "text": self.text}]
+
+    def summary(self) -> str:
+        return self.text
+
+
+@dataclass
+class Entity:
+    """A labelled span: ``text[start:end] == word`` always holds (character offsets)."""
+
+    entity: str
+    score: float
+    start: int
+    end: int
+    word: str
+
+
+@dataclass
+class Entities(Result):
+    """Named entities / token labels found in one text."""
+
+    kind: ClassVar[str] = "entities"
+    text: str
+    entities: list[Entity]
+    method: str = ""
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dataclasses.asdict(e) for e in self.entities]
+
+    def summary(self) -> str:
+        if not self.entities:
+            return "(no entities)"
+        return "\n".join(f"{e.word}\t{e.entity}\t{e.score:.3f}\t[{e.start}:{e.end}]" for e in self.entities)
+
+
+@dataclass
+class Answer:
+    """An answer span of the context (``context[start:end] == answer`` for extractive QA)."""
+
+    answer: str
+    score: float
+    start: int
+    end: int
+
+
+@dataclass
+class Answers(Result):
+    """Answers to a question, best first; empty when the context holds no answer."""
+
+    kind: ClassVar[str] = "answers"
+    question: str
+    answers: list[Answer]
+    context: str = ""
+    method: str = ""
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dataclasses.asdict(a) for a in self.answers] or [{"answer": "", "score": 0.0}]
+
+    def summary(self) -> str:
+        if not self.answers:
+            return "(no answer in the context)"
+        best = self.answers[0]
+        rest = "".join(f"\n  {a.answer!r} ({a.score:.3f})" for a in self.answers[1:])
+        return f"{best.answer} ({best.score:.3f})" + rest
+
+
+@dataclass
+class Candidate:
+    token: str
+    score: float
+    sequence: str
+
+
+@dataclass
+class FillMask(Result):
+    """Candidates for a masked token, best first."""
+
+    kind: ClassVar[str] = "fill_mask"
+    text: str
+    candidates: list[Candidate]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dataclasses.asdict(c) for c in self.candidates]
+
+    def summary(self) -> str:
+        return "\n".join(f"{c.token}\t{c.score:.3f}\t{c.sequence}" for c in self.candidates)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
 from .params import MISSING
 
@@ -24,9 +24,23 @@ class Task:
     name: ClassVar[str]
     description: ClassVar[str] = ""
     Params: ClassVar[type] = type("Params", (), {})
+    #: The Params fields one row of a batch file fills (``input=file.csv``), first = main.
+    batch_fields: ClassVar[tuple[str, ...]] = ("text",)
 
     def run(self, params: Any, ctx: "RunContext") -> "Result":
         raise NotImplementedError
+
+    def run_batch(self, batch: Sequence[Any], ctx: "RunContext") -> Iterator[tuple[int, Any]]:
+        """Results for many inputs (one Params each), as ``(index, Result or Exception)``
+        in any order; a failing row yields its exception and the batch goes on.
+
+        The default runs the rows one by one; tasks override it to batch forward passes
+        (e.g. sorted by length so batches carry little padding)."""
+        for i, params in enumerate(batch):
+            try:
+                yield i, self.run(params, ctx)
+            except Exception as exc:  # noqa: BLE001 - recorded in the row's error column
+                yield i, exc
 
     @classmethod
     def missing_inputs(cls, params: Any) -> list[str]:

@@ -1,9 +1,11 @@
 """transformers backend: Hub ids, local folders, and GGUF packs (dequantized).
 
 Offers, depending on the model's architecture (read from its config, no weights loaded):
-``classify`` for sequence classifiers (the text-classification pipeline), ``chat`` and
-``score_labels`` for causal LMs. ``HF_HUB_OFFLINE`` makes every load local-files-only;
-``trust_remote_code`` stays off unless asked for.
+``classify`` (and ``zero_shot`` for NLI models) for sequence classifiers, ``tag`` for token
+classifiers, ``extract_answer`` for extractive QA, ``fill_mask`` for masked LMs, ``seq2seq``
+for encoder-decoders, ``chat`` and ``score_labels`` for causal LMs. The code of each
+capability lives in ``taskdeck.plugins.backends.hf``. ``HF_HUB_OFFLINE`` makes every load
+local-files-only; ``trust_remote_code`` stays off unless asked for.
 """
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from taskdeck import (CHAT, CLASSIFY, SCORE_LABELS, Backend, BackendParams, Generation,
-                      ModelNotFoundError, hookimpl)
+from taskdeck import (CHAT, CLASSIFY, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS, SEQ2SEQ, TAG, ZERO_SHOT,
+                      Backend, BackendParams, Generation, ModelNotFoundError, hookimpl)
 from taskdeck.label_scoring import label_variants, score_token_sequences
 from taskdeck.models import hub_offline
 from taskdeck.packs import cache_dir
@@ -37,7 +39,7 @@ class TransformersBackend(Backend):
     description = "transformers: any Hub id or local folder, and GGUF packs dequantized"
     Params = TransformersParams
     formats = ("hf", "gguf")
-    all_capabilities = (CLASSIFY, CHAT, SCORE_LABELS)
+    all_capabilities = (CLASSIFY, ZERO_SHOT, TAG, EXTRACT_ANSWER, FILL_MASK, SEQ2SEQ, CHAT, SCORE_LABELS)
     extra = "transformers"
     priority = 50
 
@@ -73,13 +75,18 @@ class TransformersBackend(Backend):
             raise ModelNotFoundError(f"model '{self.model.ref}': {why}; download it where the Hub is "
                                      f"reachable, pass a local folder, {_EMBEDDED_HINT}") from None
 
+    def kind(self) -> str:
+        """What the model is, from its config: one of the keys of ``_AUTO_CLASSES``."""
+        if not hasattr(self, "_kind"):
+            self._kind = model_kind(self._config())
+        return self._kind
+
     def capabilities(self) -> set[str]:
-        archs = self._config().get("architectures") or []
-        if any(a.endswith("ForSequenceClassification") for a in archs):
-            return {CLASSIFY}
-        if any(a.endswith(("ForCausalLM", "LMHeadModel", "ForConditionalGeneration")) for a in archs):
-            return {CHAT, SCORE_LABELS}
-        return set()
+        kind = self.kind()
+        if kind == "sequence-classification":
+            labels = [str(v).lower() for v in (self._config().get("id2label") or {}).values()]
+            return {CLASSIFY, ZERO_SHOT} if any(v.startswith("entail") for v in labels) else {CLASSIFY}
+        return set(_KIND_CAPABILITIES.get(kind, ()))
 
     # ---- loading ----
     def _device_and_dtype(self):
@@ -142,42 +149,54 @@ class TransformersBackend(Backend):
 
     def load(self) -> None:
         import torch
+        import transformers
 
         if self.params.threads:
             torch.set_num_threads(self.params.threads)
         self.device, self.dtype = self._device_and_dtype()
-        self.kind = CLASSIFY if CLASSIFY in self.capabilities() else CHAT
+        kind = self.kind()
+        if kind not in _AUTO_CLASSES:
+            raise ModelNotFoundError(f"model '{self.model.ref}' has an architecture taskdeck does not "
+                                     f"run yet ({', '.join(self._config().get('architectures') or ['none'])})")
         source, kwargs = self._source()
         try:
-            if self.kind == CLASSIFY:
-                from transformers import pipeline
-
-                self.pipe = pipeline("text-classification", model=source, device=self.device,
-                                     dtype=self.dtype, **kwargs)
-            else:
-                from transformers import AutoModelForCausalLM, AutoTokenizer
-
-                self.tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
-                self.lm = AutoModelForCausalLM.from_pretrained(source, dtype=self.dtype, **kwargs)
-                self.lm.to(self.device).eval()
-                if "gguf_file" in kwargs:
-                    self._save_converted()
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
+            auto = getattr(transformers, _AUTO_CLASSES[kind])
+            self.hf_model = auto.from_pretrained(source, dtype=self.dtype, **kwargs)
+            self.hf_model.to(self.device).eval()
         except OSError as exc:
             raise ModelNotFoundError(f"model '{self.model.ref}' could not be loaded: "
                                      f"{str(exc).splitlines()[0]}; {_EMBEDDED_HINT}") from None
         except ImportError as exc:
             raise ModelNotFoundError(f"model '{self.model.ref}': {str(exc).splitlines()[0]}") from None
+        if "gguf_file" in kwargs:
+            self._save_converted()
+        self._pipelines: dict[str, Any] = {}
         self.loaded = True
 
+    @property
+    def lm(self):  # the causal LM (chat, label scoring)
+        return self.hf_model
+
+    def pipeline(self, task: str, **kwargs: Any):
+        """A transformers pipeline around the loaded model and tokenizer, built once per task."""
+        if task not in self._pipelines:
+            from transformers import pipeline
+
+            self._pipelines[task] = pipeline(task, model=self.hf_model, tokenizer=self.tokenizer,
+                                             device=self.hf_model.device, **kwargs)
+        return self._pipelines[task]
+
     def unload(self) -> None:
-        for attr in ("pipe", "lm", "tokenizer"):
+        for attr in ("_pipelines", "hf_model", "tokenizer"):
             if hasattr(self, attr):
                 delattr(self, attr)
         self.loaded = False
 
     # ---- classify ----
     def classify(self, texts, top_k=1, batch_size=None):
-        outputs = self.pipe(list(texts), top_k=top_k, batch_size=batch_size or self.params.batch_size)
+        pipe = self.pipeline("text-classification")
+        outputs = pipe(list(texts), top_k=top_k, batch_size=batch_size or self.params.batch_size)
         result = []
         for out in outputs:
             out = out if isinstance(out, list) else [out]
@@ -236,6 +255,66 @@ class TransformersBackend(Backend):
         seqs = {label: [self.tokenizer.encode(v, add_special_tokens=False) for v in label_variants(label)]
                 for label in labels}
         return score_token_sequences(seqs, next_logprobs)
+
+
+    # ---- capabilities implemented in taskdeck.plugins.backends.hf ----
+    def zero_shot(self, *args: Any, **kwargs: Any):
+        from .hf import zero_shot
+        return zero_shot.zero_shot(self, *args, **kwargs)
+
+    def tag(self, *args: Any, **kwargs: Any):
+        from .hf import tagging
+        return tagging.tag(self, *args, **kwargs)
+
+    def extract_answer(self, *args: Any, **kwargs: Any):
+        from .hf import qa
+        return qa.extract_answer(self, *args, **kwargs)
+
+    def fill_mask(self, *args: Any, **kwargs: Any):
+        from .hf import fill_mask
+        return fill_mask.fill_mask(self, *args, **kwargs)
+
+    def seq2seq(self, *args: Any, **kwargs: Any):
+        from .hf import seq2seq
+        return seq2seq.generate(self, *args, **kwargs)
+
+
+# Model kinds: the Auto class that loads each, and the capabilities it offers.
+_AUTO_CLASSES = {
+    "sequence-classification": "AutoModelForSequenceClassification",
+    "token-classification": "AutoModelForTokenClassification",
+    "question-answering": "AutoModelForQuestionAnswering",
+    "masked-lm": "AutoModelForMaskedLM",
+    "seq2seq": "AutoModelForSeq2SeqLM",
+    "causal-lm": "AutoModelForCausalLM",
+}
+_KIND_CAPABILITIES = {
+    "token-classification": (TAG,),
+    "question-answering": (EXTRACT_ANSWER,),
+    "masked-lm": (FILL_MASK,),
+    "seq2seq": (SEQ2SEQ,),
+    "causal-lm": (CHAT, SCORE_LABELS),
+}
+_SPEECH_TYPES = ("whisper", "speech_to_text", "speecht5", "wav2vec2", "vits", "bark", "musicgen")
+
+
+def model_kind(config: dict) -> str:
+    """The kind of model a config describes (``unknown`` when taskdeck has no use for it)."""
+    archs = config.get("architectures") or []
+    suffixes = [("ForSequenceClassification", "sequence-classification"),
+                ("ForTokenClassification", "token-classification"),
+                ("ForQuestionAnswering", "question-answering"),
+                ("ForMaskedLM", "masked-lm")]
+    for suffix, kind in suffixes:
+        if any(a.endswith(suffix) for a in archs):
+            return kind
+    if config.get("model_type") in _SPEECH_TYPES:
+        return "unknown"
+    if config.get("is_encoder_decoder"):
+        return "seq2seq"
+    if any(a.endswith(("ForCausalLM", "LMHeadModel", "ForConditionalGeneration")) for a in archs):
+        return "causal-lm"
+    return "unknown"
 
 
 @hookimpl

@@ -1,0 +1,1 @@
+"""fill_mask (to be written)."""

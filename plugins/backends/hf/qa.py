@@ -1,0 +1,1 @@
+"""qa (to be written)."""

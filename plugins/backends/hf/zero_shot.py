@@ -1,0 +1,1 @@
+"""zero_shot (to be written)."""

@@ -1,0 +1,1 @@
+"""task plugin: chat (to be written)."""

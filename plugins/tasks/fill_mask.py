@@ -1,0 +1,1 @@
+"""task plugin: fill_mask (to be written)."""

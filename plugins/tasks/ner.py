@@ -1,0 +1,1 @@
+"""task plugin: ner (to be written)."""

@@ -1,0 +1,1 @@
+"""task plugin: qa (to be written)."""

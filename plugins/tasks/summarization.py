@@ -1,0 +1,1 @@
+"""task plugin: summarization (to be written)."""

@@ -1,0 +1,1 @@
+"""task plugin: translation (to be written)."""

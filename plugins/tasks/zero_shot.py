@@ -1,0 +1,1 @@
+"""task plugin: zero_shot (to be written)."""

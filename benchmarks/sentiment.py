@@ -78,7 +78,7 @@ def taskdeck_classifier(model):
     from taskdeck.context import RunContext
     from taskdeck.plugin_manager import get_session
     from taskdeck.plugins.backends.llama_cpp import LlamaCppParams
-    from taskdeck.plugins.tasks.sentiment import SentimentTask
+    from taskdeck.plugins.tasks.classification import SentimentTask
 
     ctx = RunContext(get_session(), LlamaCppParams(), run_dir=None, quiet=True)
     task, P = SentimentTask(), SentimentTask.Params
@@ -89,7 +89,7 @@ def raw_classifier(model):
     from llama_cpp import Llama
 
     from taskdeck.plugin_manager import get_session
-    from taskdeck.plugins.tasks.sentiment import PROMPT, SYSTEM, SentimentTask
+    from taskdeck.plugins.tasks.classification import SENTIMENT_PROMPT as PROMPT, SYSTEM, SentimentTask
 
     labels = SentimentTask.Params(text="").labels
     llm = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 from dataclasses import dataclass, field, make_dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from .plugin_manager import Session
@@ -25,6 +25,9 @@ class RunConfig:
     output: Any = field(default_factory=lambda: list(DEFAULT_OUTPUTS))  # a name or a list of names
     backend: Any = None   # filled by the backend group
     quiet: bool = False   # no progress bars or streamed tokens
+    input: Optional[str] = None    # batch: a .csv/.tsv/.jsonl/.json/.txt file, one input per row
+    column: Optional[str] = None   # batch: the file's column holding the main input (default: its name)
+    results: Optional[str] = None  # batch: results file (JSONL); an existing one is resumed
 
 
 def task_node(task_cls: type) -> type:

@@ -24,7 +24,7 @@ RESTRICT_ENV = "TASKDECK_PLUGINS"
 
 BUILTIN_PLUGINS = (
     "taskdeck.plugins.tasks.listing",
-    "taskdeck.plugins.tasks.sentiment",
+    "taskdeck.plugins.tasks.classification",
     "taskdeck.plugins.tasks.zero_shot",
     "taskdeck.plugins.tasks.ner",
     "taskdeck.plugins.tasks.qa",

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, TextIO
 
+from .batch import run_batch
 from .config import backend_params, task_params
 from .context import RunContext
 from .errors import ConfigError, MissingInputError, TaskdeckError
@@ -44,7 +45,9 @@ class Runner:
         try:
             task_cls = self.session.tasks.get(str(self.cfg.task))
             params = task_params(task_cls, self.cfg)
-            missing = task_cls.missing_inputs(params)
+            batch_input = self.cfg.get("input")
+            missing = [m for m in task_cls.missing_inputs(params)
+                       if not (batch_input and m in task_cls.batch_fields)]
             if missing:
                 raise MissingInputError(task_cls.name, missing)
             formatters = [self.session.formatters.get(n) for n in output_names(self.cfg.output)]
@@ -52,7 +55,11 @@ class Runner:
                              self.stream, quiet=bool(self.cfg.get("quiet", False)))
             self.record.update({"model": getattr(params, "model", None)})
             with ctx.watch.time("run"):
-                self.result = task_cls().run(params, ctx)
+                if batch_input:
+                    self.result = run_batch(task_cls(), task_cls, params, ctx, batch_input,
+                                            self.cfg.get("column"), self.cfg.get("results"))
+                else:
+                    self.result = task_cls().run(params, ctx)
             written = self._write(formatters, task_cls.name)
             self.record.update(status="ok", outputs=written, result=self.result.to_dict())
         except TaskdeckError as exc:

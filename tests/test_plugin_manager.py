@@ -40,7 +40,7 @@ def register_task(register):  # misspelled hook: must fail loudly, not be ignore
 '''
 DUPE = '''
 from taskdeck import hookimpl
-from taskdeck.plugins.tasks.sentiment import SentimentTask
+from taskdeck.plugins.tasks.classification import SentimentTask
 
 class Other(SentimentTask):
     pass
@@ -78,7 +78,7 @@ def test_builtins_register_like_plugins():
     assert {"llama_cpp", "transformers"} <= set(s.backends.names())
     assert {"text", "json", "markdown"} <= set(s.formatters.names())
     assert "qwen2.5-coder-1.5b" in s.packs
-    assert s.tasks.owner("sentiment") == "taskdeck.plugins.tasks.sentiment"
+    assert s.tasks.owner("sentiment") == "taskdeck.plugins.tasks.classification"
     assert not s.broken
 
 
@@ -91,7 +91,7 @@ def test_broken_plugins_are_reported_and_the_rest_load(plugin_dist, monkeypatch)
     assert "registered twice" in broken["td_dupe"]
     assert "fresh-name" not in s.tasks  # all or nothing
     assert "echo" in s.tasks and s.tasks.owner("echo") == "td_good"
-    assert s.tasks.owner("sentiment") == "taskdeck.plugins.tasks.sentiment"
+    assert s.tasks.owner("sentiment") == "taskdeck.plugins.tasks.classification"
 
 
 def test_environment_variable_restricts_third_party_plugins(plugin_dist, monkeypatch):

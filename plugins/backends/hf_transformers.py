@@ -194,9 +194,10 @@ class TransformersBackend(Backend):
         self.loaded = False
 
     # ---- classify ----
-    def classify(self, texts, top_k=1, batch_size=None):
+    def classify(self, texts, top_k=1, batch_size=None, multi_label=False):
         pipe = self.pipeline("text-classification")
-        outputs = pipe(list(texts), top_k=top_k, batch_size=batch_size or self.params.batch_size)
+        extra = {"function_to_apply": "sigmoid"} if multi_label else {}
+        outputs = pipe(list(texts), top_k=top_k, batch_size=batch_size or self.params.batch_size, **extra)
         result = []
         for out in outputs:
             out = out if isinstance(out, list) else [out]

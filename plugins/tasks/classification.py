@@ -1,0 +1,123 @@
+"""``task=text-classification`` and ``task=sentiment`` (its preset for sentiment labels).
+
+Two paths, chosen by what the model is: a dedicated classifier (``model=`` names one)
+through the transformers text-classification pipeline, or — the default, since no
+classifier weights are packaged — a chat model scoring each label as its one-word answer
+(one forward pass; the labels' next-token probabilities are compared, nothing is parsed).
+``multi_label=true`` scores labels independently: a sigmoid over the classifier's logits,
+or a yes/no judgement per label from the chat model.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+from taskdeck import (CLASSIFY, SCORE_LABELS, InputError, Labels, LabelScore, Task, hookimpl,
+                      param, required)
+from taskdeck.label_scoring import normalise
+
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
+SYSTEM = "You are a precise text classifier. Answer with exactly one of the given labels."
+PROMPT = ("Which label fits this text best? Choose one of: {labels}.\n\n"
+          "Text: {text}\n\nAnswer with the label only.")
+LABEL_PROMPT = ("Does the label '{label}' apply to this text?\n\nText: {text}\n\n"
+                "Answer yes or no.")
+SENTIMENT_PROMPT = ("What is the sentiment of this text? Choose one of: {labels}.\n\n"
+                    "Text: {text}\n\nAnswer with the label only.")
+CHUNK = 256  # texts per classifier call in batch mode (progress granularity)
+
+
+class TextClassificationTask(Task):
+    name = "text-classification"
+    description = "classify a text: a classifier model, or a chat model scoring the given labels"
+
+    @dataclass
+    class Params:
+        text: str = required("the text to classify")
+        model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id")
+        labels: list = param([], "candidate labels for chat-model scoring (a classifier has its own)")
+        top_k: Optional[int] = param(None, "how many labels to keep, best first (None: all)")
+        multi_label: bool = param(False, "score each label on its own instead of one distribution")
+        system: str = param(SYSTEM, "system prompt for chat-model scoring")
+        prompt: str = param(PROMPT, "user prompt for chat-model scoring; {text} and {labels} are filled in")
+        label_prompt: str = param(LABEL_PROMPT, "multi-label yes/no prompt; {text} and {label} are filled in")
+
+    def run(self, params, ctx):
+        text = _text(params)
+        backend, how = ctx.model(params.model, needs=[CLASSIFY, SCORE_LABELS])
+        ctx.metrics["items"] = 1
+        if how == CLASSIFY:
+            scored = backend.classify([text], top_k=None, multi_label=params.multi_label)[0]
+            return self._result(text, scored, params, "classifier")
+        labels = self._labels(params)
+        if params.multi_label:
+            scored = [(label, _yes_probability(backend, params, text, label)) for label in labels]
+            return self._result(text, scored, params, "chat-yes-no-per-label")
+        messages = [{"role": "system", "content": params.system},
+                    {"role": "user", "content": params.prompt.format(text=text, labels=", ".join(labels))}]
+        probs = normalise(backend.score_labels(messages, labels))
+        return self._result(text, list(probs.items()), params, "chat-label-scoring")
+
+    def run_batch(self, batch, ctx):
+        """Classifier path: texts sorted by length, so each forward batch carries little
+        padding; results keep their input index. The chat path goes text by text."""
+        backend, how = ctx.model(batch[0].model, needs=[CLASSIFY, SCORE_LABELS])
+        if how != CLASSIFY:
+            yield from super().run_batch(batch, ctx)
+            return
+        texts = []
+        for i, p in enumerate(batch):
+            try:
+                texts.append((i, _text(p)))
+            except InputError as exc:
+                yield i, exc
+        texts.sort(key=lambda it: len(it[1]))
+        params = batch[0]
+        for start in range(0, len(texts), CHUNK):
+            chunk = texts[start:start + CHUNK]
+            outputs = backend.classify([t for _, t in chunk], top_k=None, multi_label=params.multi_label)
+            for (i, text), scored in zip(chunk, outputs):
+                yield i, self._result(text, scored, batch[i], "classifier")
+
+    def _labels(self, params) -> list[str]:
+        labels = [str(lbl) for lbl in params.labels]
+        if len(labels) < 2:
+            raise InputError(f"{self.name} with a chat model needs at least two labels=[a,b,...] "
+                             "(or name a classifier with model=<hub id or path>)")
+        return labels
+
+    @staticmethod
+    def _result(text, scored, params, method):
+        scored = sorted(scored, key=lambda kv: kv[1], reverse=True)
+        if params.top_k:
+            scored = scored[: params.top_k]
+        return Labels(text=text, labels=[LabelScore(lbl, round(float(s), 6)) for lbl, s in scored],
+                      method=method, multi_label=params.multi_label)
+
+
+class SentimentTask(TextClassificationTask):
+    name = "sentiment"
+    description = "label the sentiment of a text (classifier model, or a chat model scoring the labels)"
+
+    @dataclass
+    class Params(TextClassificationTask.Params):
+        labels: list = param(["positive", "negative", "neutral"],
+                             "candidate labels for chat-model scoring (a classifier has its own)")
+        prompt: str = param(SENTIMENT_PROMPT, "user prompt for chat-model scoring; {text} and {labels} are filled in")
+
+
+def _text(params) -> str:
+    text = params.text.strip() if isinstance(params.text, str) else ""
+    if not text:
+        raise InputError("text= is empty: give the text to classify, e.g. text=\"I love this\"")
+    return text
+
+
+def _yes_probability(backend, params, text: str, label: str) -> float:
+    messages = [{"role": "system", "content": "You answer yes or no."},
+                {"role": "user", "content": params.label_prompt.format(text=text, label=label)}]
+    return normalise(backend.score_labels(messages, ["yes", "no"]))["yes"]
+
+
+@hookimpl
+def register_tasks(register):
+    register(TextClassificationTask)
+    register(SentimentTask)

@@ -78,12 +78,13 @@ class Generated(Result):
     completion_tokens: int = 0
     tokens_per_second: float = 0.0
     finish_reason: str = ""
+    streamed: bool = False  # already shown on the terminal token by token
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"source": self.source, "text": self.text}]
 
     def summary(self) -> str:
-        return self.text
+        return "" if self.streamed else self.text
 
 
 @dataclass

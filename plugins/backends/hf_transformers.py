@@ -226,7 +226,8 @@ class TransformersBackend(Backend):
         if options.get("seed") is not None:
             torch.manual_seed(int(options["seed"]))
         streamer = None
-        if stream is not None:
+        beams = (options.get("num_beams") or 1) > 1  # beam search cannot stream: emit at the end
+        if stream is not None and not beams:
             class _Callback(TextStreamer):
                 def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
                     if text:
@@ -239,6 +240,8 @@ class TransformersBackend(Backend):
         n_prompt = inputs["input_ids"].shape[1]
         new = out[0, n_prompt:]
         text = self.tokenizer.decode(new, skip_special_tokens=True)
+        if stream is not None and beams and text:
+            stream(text)
         return Generation(text=text, prompt_tokens=n_prompt, completion_tokens=int(new.shape[0]),
                           seconds=seconds, finish_reason="length" if new.shape[0] >= max_new_tokens else "stop")
 

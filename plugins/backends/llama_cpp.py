@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import CHAT, CHAT_JSON, SCORE_LABELS, Backend, BackendParams, Generation, hookimpl
+from taskdeck import (CHAT, CHAT_JSON, SCORE_LABELS, Backend, BackendParams, CapabilityError, Generation,
+                      hookimpl)
 from taskdeck.label_scoring import label_variants, score_token_sequences
 
 
@@ -65,6 +66,8 @@ class LlamaCppBackend(Backend):
     # ---- chat ----
     def chat(self, messages, *, max_new_tokens=256, temperature=0.0, stream=None,
              json_schema=None, **options: Any) -> Generation:
+        if (options.get("num_beams") or 1) > 1:
+            raise CapabilityError("num_beams > 1 needs backend=transformers (llama.cpp decodes one sequence)")
         kwargs: dict[str, Any] = dict(messages=list(messages), max_tokens=max_new_tokens,
                                       temperature=temperature, stream=True)
         mapping = {"top_p": "top_p", "top_k": "top_k", "repetition_penalty": "repeat_penalty",

@@ -7,8 +7,10 @@ class TerminalFormatter(Formatter):
     description = "print a short summary to the terminal"
 
     def write(self, result, run_dir, stem, stream):
-        stream.write(result.summary().rstrip() + "\n")
-        stream.flush()
+        text = result.summary().rstrip()
+        if text:  # empty when the task already streamed its output
+            stream.write(text + "\n")
+            stream.flush()
         return None
 
 

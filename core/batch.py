@@ -123,7 +123,7 @@ def run_batch(task: "Task", task_cls: type["Task"], params: Any, ctx: "RunContex
         raise InputError(f"input file '{path}' has no rows")
     mapping = column_map(task_cls, columns, column, path)
     out = Path(results_path).expanduser() if results_path else Path(ctx.run_dir or ".") / "results.jsonl"
-    done = _finished(out)
+    done = _finished(out, rows, mapping)
     todo = [i for i in range(len(rows)) if i not in done]
     batch = [dataclasses.replace(params, **{f: _cell(rows[i][c]) for f, c in mapping.items()}) for i in todo]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -154,8 +154,9 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _finished(out: Path) -> set[int]:
-    """Indices of rows already done without error in an earlier run's results file."""
+def _finished(out: Path, rows: list[dict[str, Any]], mapping: dict[str, str]) -> set[int]:
+    """Indices of rows already done without error in an earlier run's results file. A file
+    whose rows hold other inputs is refused rather than mixed with this run's results."""
     if not out.exists():
         return set()
     done = set()
@@ -164,8 +165,13 @@ def _finished(out: Path) -> set[int]:
             rec = json.loads(line)
         except ValueError:
             continue  # a line cut off by an interruption
+        i = int(rec.get("index", -1))
+        same = 0 <= i < len(rows) and all(str(rec.get(f, "")) == str(_cell(rows[i][c])) for f, c in mapping.items())
+        if not same:
+            raise InputError(f"results file '{out}' holds results of other inputs (row {i}); "
+                             "give a new results= path, or delete the file to start over")
         if not rec.get("error"):
-            done.add(int(rec["index"]))
+            done.add(i)
     return done
 
 

@@ -47,9 +47,11 @@ def run_in_process(session, compose, tmp_path):
     """Run a task through the real runner; returns (record, result, run_dir)."""
     from taskdeck.runner import Runner
 
+    runs = iter(range(1000))
+
     def _run(*overrides):
         cfg = compose(["quiet=true", *overrides])
-        run_dir = tmp_path / "run"
+        run_dir = tmp_path / f"run{next(runs)}"  # a fresh run directory per run, as Hydra gives
         import io
         out = io.StringIO()
         runner = Runner(session, cfg, run_dir, stream=out)

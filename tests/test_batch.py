@@ -1,0 +1,90 @@
+"""Batch mode: input files, length-sorted batches in input order, errors per row, resume."""
+import csv
+import json
+
+import pytest
+
+from conftest import cli
+
+TEXTS = ["I love it, fantastic!", "Awful.", "", "It arrived on Tuesday and works as described, nothing more.",
+         "Not bad", "Worst purchase ever, broke after one day and support never answered."]
+
+
+@pytest.fixture
+def reviews_csv(tmp_path):
+    path = tmp_path / "reviews.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "review"])
+        for i, t in enumerate(TEXTS):
+            w.writerow([i, t])
+    return path
+
+
+def test_batch_classifier_matches_single_runs_in_input_order(run_in_process, reviews_csv, tiny_classifier, tmp_path):
+    record, result, run_dir, out = run_in_process("task=sentiment", f"input={reviews_csv}", "column=review",
+                                                  f"model={tiny_classifier}", "backend.batch_size=2",
+                                                  "backend=transformers")
+    assert record["status"] == "ok"
+    rows = [json.loads(ln) for ln in (run_dir / "results.jsonl").read_text().splitlines()]
+    assert [r["index"] for r in rows] == list(range(len(TEXTS)))
+    assert [r["text"] for r in rows] == TEXTS
+    assert rows[2]["error"].startswith("text= is empty") and all(not r["error"] for i, r in enumerate(rows) if i != 2)
+    assert result.ok == 5 and result.failed == 1 and "5 ok, 1 failed" in out
+    assert json.loads((run_dir / "result.json").read_text())["metrics"]["items"] == len(TEXTS)
+    with open(run_dir / "results.csv") as f:
+        table = list(csv.DictReader(f))
+    assert [t["text"] for t in table] == TEXTS and "error" in table[0]
+    for i in (0, 3, 5):  # the same scores as one-by-one runs, despite sorting and padding
+        _, single, _, _ = run_in_process("task=sentiment", f"text={TEXTS[i]!r}", f"model={tiny_classifier}")
+        assert rows[i]["label"] == single.top.label
+        assert rows[i]["score"] == pytest.approx(single.top.score, abs=1e-5)
+
+
+def test_resume_skips_finished_rows(run_in_process, reviews_csv, tiny_classifier, tmp_path):
+    results = tmp_path / "mine.jsonl"
+    args = ("task=sentiment", f"input={reviews_csv}", "column=review", f"model={tiny_classifier}",
+            f"results={results}")
+    run_in_process(*args)
+    lines = results.read_text().splitlines()
+    results.write_text("\n".join(lines[:3]) + '\n{"index": 4, "te')  # interrupted mid-line
+    record, result, _, _ = run_in_process(*args)
+    assert record["metrics"]["skipped"] == 2  # rows 0 and 1; row 2 failed before and is retried
+    assert result.skipped == 2 and result.total == len(TEXTS)
+    final = [json.loads(ln) for ln in results.read_text().splitlines()]
+    assert [r["index"] for r in final] == list(range(len(TEXTS)))
+
+
+def test_txt_and_jsonl_inputs_with_the_chat_fallback(run_in_process, tmp_path):
+    txt = tmp_path / "lines.txt"
+    txt.write_text("I adore this café\n\nThis is a disaster\n")
+    _, result, run_dir, _ = run_in_process("task=sentiment", f"input={txt}")
+    rows = [json.loads(ln) for ln in (run_dir / "results.jsonl").read_text().splitlines()]
+    assert [r["label"] for r in rows] == ["positive", "negative"]
+    jsonl = tmp_path / "qa.jsonl"
+    jsonl.write_text(json.dumps({"prompt": "Reply with the word yes."}) + "\n")
+    _, result, run_dir, _ = run_in_process("task=chat", f"input={jsonl}", "max_new_tokens=4", "temperature=0",
+                                           "model=smollm2-135m")
+    assert result.ok == 1
+
+
+def test_results_of_another_input_are_not_resumed(run_in_process, reviews_csv, tiny_classifier, tmp_path):
+    results = tmp_path / "shared.jsonl"
+    run_in_process("task=sentiment", f"input={reviews_csv}", "column=review", f"model={tiny_classifier}",
+                   f"results={results}")
+    other = tmp_path / "other.txt"
+    other.write_text("something else entirely\n")
+    from taskdeck.errors import InputError
+    with pytest.raises(InputError, match="holds results of other inputs"):
+        run_in_process("task=sentiment", f"input={other}", f"model={tiny_classifier}", f"results={results}")
+
+
+def test_missing_column_is_one_line(reviews_csv, tmp_path):
+    proc = cli("task=sentiment", f"input={reviews_csv}", tmp_path=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "has no column 'text' (columns: id, review): add column=<name>" in proc.stderr
+
+
+def test_missing_input_file_is_one_line(tmp_path):
+    proc = cli("task=sentiment", f"input={tmp_path / 'nope.csv'}", tmp_path=tmp_path)
+    assert proc.returncode == 2 and "does not exist" in proc.stderr

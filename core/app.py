@@ -120,6 +120,9 @@ def _one_line(exc: BaseException) -> str:
         if key:
             return (f"unknown parameter '{key.group(1)}'{_nearest_param(key.group(1))}; "
                     "`python run.py task=plugins` lists each task's parameters")
+        if re.search(r"mismatched input|no viable alternative|LexerNoViableAltException|extraneous input", text):
+            return (f"{keep[0] if keep else 'cannot parse an override'}: quote a value that holds [ ] < > {{ }} "
+                    "for Hydra as well as for the shell, e.g. 'text=\"Paris is the [MASK] of France.\"'")
         merge = re.match(r"Error merging override (\S+)", keep[0]) if keep else None
         if merge and len(keep) > 1:
             return f"bad value in {merge.group(1)}: {keep[1]}"

@@ -161,6 +161,7 @@ class FillMask(Result):
     kind: ClassVar[str] = "fill_mask"
     text: str
     candidates: list[Candidate]
+    method: str = ""
 
     def rows(self) -> list[dict[str, Any]]:
         return [dataclasses.asdict(c) for c in self.candidates]

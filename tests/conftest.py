@@ -70,20 +70,34 @@ def cli(*args: str, tmp_path: Path, env: dict | None = None, python: str = sys.e
     return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=900)
 
 
-@pytest.fixture(scope="session")
-def tiny_classifier(tmp_path_factory, session):
-    """A tiny random BERT sentiment classifier with a real tokenizer (all-MiniLM-L6-v2's)."""
+def tiny_bert(session, head: str, out: Path, labels=None, padding_side="right", prepare=None) -> Path:
+    """Save a tiny random BERT (``transformers.<head>``, e.g. BertForQuestionAnswering) with a
+    real tokenizer, all-MiniLM-L6-v2's WordPiece, into ``out``. ``labels`` names the classes
+    of a classification head; ``prepare(model)`` may adjust weights before saving."""
     import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+    import transformers
 
-    tokenizer = AutoTokenizer.from_pretrained(session.packs.get("all-minilm-l6-v2").path())
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=37, max_position_embeddings=512,
-                        num_labels=3, id2label={0: "negative", 1: "neutral", 2: "positive"},
-                        label2id={"negative": 0, "neutral": 1, "positive": 2})
+    tokenizer = transformers.AutoTokenizer.from_pretrained(session.packs.get("all-minilm-l6-v2").path())
+    tokenizer.padding_side = padding_side
+    extra = {}
+    if labels:
+        extra = dict(num_labels=len(labels), id2label=dict(enumerate(labels)),
+                     label2id={t: i for i, t in enumerate(labels)})
+    config = transformers.BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=37, max_position_embeddings=512,
+                                     **extra)
     torch.manual_seed(0)
-    model = BertForSequenceClassification(config).eval()
-    out = tmp_path_factory.mktemp("tiny-classifier")
+    model = getattr(transformers, head)(config).eval()
+    if prepare is not None:
+        with torch.no_grad():
+            prepare(model)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tmp_path_factory, session):
+    """A tiny random BERT sentiment classifier with a real tokenizer (all-MiniLM-L6-v2's)."""
+    return tiny_bert(session, "BertForSequenceClassification", tmp_path_factory.mktemp("tiny-classifier"),
+                     labels=["negative", "neutral", "positive"])

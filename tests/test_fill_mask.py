@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import cli
+from conftest import cli, tiny_bert
 
 TEXTS = ["Paris is the [MASK] of France.", "I drink a cup of <mask> every morning.",
          "The [mask] sat on the mat, and it was a long day for everyone involved in the story."]
@@ -16,18 +16,7 @@ CHAT = ("backend.threads=1",)
 @pytest.fixture(scope="module")
 def tiny_mlm(tmp_path_factory, session):
     """A tiny random BERT masked LM with all-MiniLM-L6-v2's WordPiece tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
-
-    tokenizer = AutoTokenizer.from_pretrained(session.packs.get("all-minilm-l6-v2").path())
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=37, max_position_embeddings=512)
-    torch.manual_seed(0)
-    model = BertForMaskedLM(config).eval()
-    out = tmp_path_factory.mktemp("tiny-mlm")
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
+    return tiny_bert(session, "BertForMaskedLM", tmp_path_factory.mktemp("tiny-mlm"))
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import cli
+from conftest import cli, tiny_bert
 
 STRATEGIES = ["none", "simple", "first", "average", "max"]
 TEXTS = ["Maria Lopez flew from Paris to Berlin to meet Acme Corp.",
@@ -17,21 +17,8 @@ SENTENCE = "Maria Lopez flew from Paris to Berlin to meet Acme Corp."
 @pytest.fixture(scope="module")
 def tiny_tagger(tmp_path_factory, session):
     """A tiny random BERT token classifier (BIO tags) with a real tokenizer (uncased WordPiece)."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
-
-    tokenizer = AutoTokenizer.from_pretrained(session.packs.get("all-minilm-l6-v2").path())
-    tags = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=37, max_position_embeddings=512,
-                        num_labels=len(tags), id2label=dict(enumerate(tags)),
-                        label2id={t: i for i, t in enumerate(tags)})
-    torch.manual_seed(0)
-    model = BertForTokenClassification(config).eval()
-    out = tmp_path_factory.mktemp("tiny-tagger")
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
+    return tiny_bert(session, "BertForTokenClassification", tmp_path_factory.mktemp("tiny-tagger"),
+                     labels=["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"])
 
 
 @pytest.fixture(scope="module")

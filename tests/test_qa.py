@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import cli
+from conftest import cli, tiny_bert
 
 MARIA = "Maria lives in Lisbon and works in Porto."
 # The chat model's answers are the same with 1 thread and faster on a busy machine.
@@ -14,24 +14,15 @@ SHORT = [("Where does Maria live?", MARIA),
          ("When was the tower completed?", "The Eiffel Tower was completed in 1889 and is located in Paris.")]
 
 
-def _save_tiny(session, out, padding_side="right"):
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
+def _zero_positions(model):
+    # Models that pad on the left (XLNet, ...) have no absolute positions: without them a
+    # window's logits do not depend on how much padding its batch adds.
+    model.bert.embeddings.position_embeddings.weight.zero_()
 
-    tokenizer = AutoTokenizer.from_pretrained(session.packs.get("all-minilm-l6-v2").path())
-    tokenizer.padding_side = padding_side
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=37, max_position_embeddings=512)
-    torch.manual_seed(0)
-    model = BertForQuestionAnswering(config).eval()
-    if padding_side == "left":
-        # Models that pad on the left (XLNet, ...) have no absolute positions: without them a
-        # window's logits do not depend on how much padding its batch adds.
-        with torch.no_grad():
-            model.bert.embeddings.position_embeddings.weight.zero_()
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
+
+def _save_tiny(session, out, padding_side="right"):
+    return tiny_bert(session, "BertForQuestionAnswering", out, padding_side=padding_side,
+                     prepare=_zero_positions if padding_side == "left" else None)
 
 
 @pytest.fixture(scope="module")

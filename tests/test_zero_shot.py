@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import cli
+from conftest import cli, tiny_bert
 
 TEXTS = ["The striker scored twice in the final", "Parliament passed the budget late at night.",
          "ok", "Whisk the eggs with sugar until fluffy, then fold in the flour and bake for twenty minutes."]
@@ -14,20 +14,8 @@ LABELS = ["sport", "politics", "cooking"]
 @pytest.fixture(scope="module")
 def tiny_nli(tmp_path_factory, session):
     """A tiny random BERT NLI model (entailment/neutral/contradiction) with a real tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    tokenizer = AutoTokenizer.from_pretrained(session.packs.get("all-minilm-l6-v2").path())
-    id2label = {0: "entailment", 1: "neutral", 2: "contradiction"}
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=37, max_position_embeddings=512,
-                        num_labels=3, id2label=id2label, label2id={v: k for k, v in id2label.items()})
-    torch.manual_seed(0)
-    model = BertForSequenceClassification(config).eval()
-    out = tmp_path_factory.mktemp("tiny-nli")
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
+    return tiny_bert(session, "BertForSequenceClassification", tmp_path_factory.mktemp("tiny-nli"),
+                     labels=["entailment", "neutral", "contradiction"])
 
 
 @pytest.fixture(scope="module")

@@ -74,12 +74,18 @@ def column_map(task_cls: type["Task"], columns: list[str], column: Optional[str]
     return mapping
 
 
-def flatten(result: Result, skip: set[str]) -> dict[str, Any]:
-    """A result as one flat row: nested values JSON-encoded, inputs echoed back left out."""
+def flatten(result: Result, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A result as one flat row: nested values JSON-encoded, inputs echoed back left out. A
+    field named like an input but holding something else (the ``text`` of a summary or a
+    translation) is the task's output, kept as ``output_<name>``."""
     row: dict[str, Any] = {}
     for key, value in result.to_dict().items():
-        if key == "kind" or key in skip:
+        if key == "kind":
             continue
+        if key in inputs:
+            if str(value).strip() == str(inputs[key]).strip():
+                continue
+            key = f"output_{key}"
         row[key] = value if isinstance(value, (str, int, float, bool)) or value is None else json.dumps(value, ensure_ascii=False)
     labels = getattr(result, "labels", None)
     if isinstance(labels, list) and labels and hasattr(labels[0], "label"):  # the best label, first
@@ -139,7 +145,7 @@ def run_batch(task: "Task", task_cls: type["Task"], params: Any, ctx: "RunContex
                 record["error"] = str(outcome).splitlines()[0] if str(outcome) else type(outcome).__name__
                 failed += 1
             else:
-                record.update(flatten(outcome, skip=set(mapping)))
+                record.update(flatten(outcome, inputs=dict(record)))
                 record["error"] = ""
                 ok += 1
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -88,3 +88,14 @@ def test_missing_column_is_one_line(reviews_csv, tmp_path):
 def test_missing_input_file_is_one_line(tmp_path):
     proc = cli("task=sentiment", f"input={tmp_path / 'nope.csv'}", tmp_path=tmp_path)
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_batch_keeps_outputs_named_like_inputs(run_in_process, tmp_path):
+    """A translation's result field `text` is its output: kept as output_text, not dropped."""
+    txt = tmp_path / "rows.txt"
+    txt.write_text("Good morning, how are you?\n")
+    _, result, run_dir, _ = run_in_process("task=translation", f"input={txt}", "target=French",
+                                           "backend.threads=1")
+    row = json.loads((run_dir / "results.jsonl").read_text())
+    assert row["text"] == "Good morning, how are you?"
+    assert "bonjour" in row["output_text"].lower()

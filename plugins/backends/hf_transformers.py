@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +154,8 @@ class TransformersBackend(Backend):
 
         if self.params.threads:
             torch.set_num_threads(self.params.threads)
+        if not sys.stderr.isatty():  # progress bars only for a person watching
+            transformers.utils.logging.disable_progress_bar()
         self.device, self.dtype = self._device_and_dtype()
         kind = self.kind()
         if kind not in _AUTO_CLASSES:

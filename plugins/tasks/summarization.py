@@ -1,1 +1,257 @@
-"""task plugin: summarization (to be written)."""
+"""``task=summarization``: a faithful summary of a text of any length.
+
+Two paths, chosen by what the model is:
+
+- a seq2seq summarizer (``model=`` names an encoder-decoder such as BART, Pegasus or T5):
+  ``model.generate`` with beam search. T5-style models get the input prefix their config
+  names (``task_specific_params.summarization.prefix``, e.g. ``summarize: ``) unless
+  ``prefix=`` is given. Method ``seq2seq``.
+- a chat model (the default, ``qwen2.5-coder-1.5b``): a prompt asking for a faithful summary
+  that adds nothing the text does not say; ``length=`` sets how long. Method ``chat``.
+
+Texts longer than the model's window are never truncated. They are cut on sentence
+boundaries into chunks that fit (the window minus the prefix, or for a chat model minus the
+prompt and the answer), each chunk is summarized, and the partial summaries are summarized
+together (map-reduce); if the partial summaries still do not fit, they are chunked and
+summarized again, level by level. ``result.json`` records ``chunks`` (first-level chunks)
+and ``levels`` (map steps before the final summary).
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from taskdeck import CHAT, SEQ2SEQ, ConfigError, Generated, Generation, InputError, Task, hookimpl, param, required
+
+from .text_chunks import chat_token_counter, chat_window, chunk_sentences, split_sentences
+
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
+#: Length phrases for the chat prompt. Small chat models asked for "three to five sentences"
+#: tend to copy the text sentence by sentence; "one sentence" and a word cap "in your own
+#: words" make them condense (tried on qwen2.5-coder-1.5b).
+LENGTHS = {"short": "in one sentence",
+           "medium": "in your own words, in one paragraph of at most 60 words",
+           "long": "in your own words, in one or two paragraphs of at most 150 words"}
+SYSTEM = ("You write concise, faithful summaries. Use only facts stated in the text; never add or "
+          "invent anything.")
+PROMPT = "Summarize the text below {length}.\n\nText:\n{text}"
+PART_PROMPT = ("The text below is one part of a longer document. Summarize this part {length}.\n\n"
+               "Text:\n{text}")
+MERGE_PROMPT = ("Below are summaries of the consecutive parts of one document, in order. Write one summary of "
+                "the whole document {length}, covering every part. Use only facts stated in them.\n\n{text}")
+PART_LENGTH = LENGTHS["medium"]
+TEMPLATE_TOKENS = 32   # what a chat template adds around the messages (role markers), with margin
+MIN_CHUNK_TOKENS = 64  # a chat window leaving less room than this per chunk cannot summarize
+MAX_LEVELS = 8
+
+
+class SummarizationTask(Task):
+    name = "summarization"
+    description = "summarize a text of any length: a seq2seq summarizer, or a chat model (map-reduce over chunks)"
+
+    @dataclass
+    class Params:
+        text: str = required("the text to summarize")
+        model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a seq2seq summarizer "
+                                          "for the dedicated path)")
+        max_new_tokens: int = param(256, "most tokens of the summary (and of each partial summary)")
+        min_new_tokens: Optional[int] = param(None, "fewest tokens of the summary (seq2seq models)")
+        num_beams: int = param(4, "beam search width for seq2seq models (chat models decode greedily)")
+        length: str = param("medium", "chat models: short (one sentence), medium (a paragraph of <= 60 "
+                                      "words), long (<= 150 words) or a number of sentences; seq2seq "
+                                      "models use max/min_new_tokens")
+        prefix: str = param("", "text put before the input for seq2seq models (default: the model config's "
+                                "summarization prefix, e.g. T5's 'summarize: ')")
+        stream: bool = param(True, "chat models: print the summary as it is generated")
+
+    def run(self, params, ctx):
+        text = _text(params)
+        length = length_instruction(params.length)
+        backend, how = ctx.model(params.model, needs=[SEQ2SEQ, CHAT])
+        ctx.metrics["items"] = 1
+        if how == SEQ2SEQ:
+            outcome = Seq2SeqSummarizer(backend, params, ctx).summarize([text])[0]
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
+        return chat_summary(backend, text, params, length, ctx)
+
+    def run_batch(self, batch, ctx):
+        """Seq2seq path: every row's chunks go through ``generate`` together, level by level
+        (sorted by length, batched). The chat path goes row by row, not streamed."""
+        batch = [dataclasses.replace(p, stream=False) for p in batch]
+        backend, how = ctx.model(batch[0].model, needs=[SEQ2SEQ, CHAT])
+        if how != SEQ2SEQ:
+            yield from super().run_batch(batch, ctx)
+            return
+        texts: list[tuple[int, str]] = []
+        for i, p in enumerate(batch):
+            try:
+                texts.append((i, _text(p)))
+            except InputError as exc:
+                yield i, exc
+        outcomes = Seq2SeqSummarizer(backend, batch[0], ctx).summarize([t for _, t in texts])
+        for (i, _), outcome in zip(texts, outcomes):
+            yield i, outcome
+
+
+def _text(params) -> str:
+    text = params.text.strip() if isinstance(params.text, str) else ""
+    if not text:
+        raise InputError("text= is empty: give the text to summarize, e.g. text=\"$(cat article.txt)\"")
+    return text
+
+
+def length_instruction(length: Any) -> str:
+    """The chat prompt's length phrase for ``length=`` (short/medium/long or a sentence count)."""
+    value = str(length).strip().lower()
+    if value in LENGTHS:
+        return LENGTHS[value]
+    if value.isdigit() and int(value) > 0:
+        n = int(value)
+        return "in one sentence" if n == 1 else f"in your own words, in at most {n} sentences"
+    raise ConfigError(f"length={length} is not a length: use short, medium, long or a number of sentences")
+
+
+# ---- seq2seq: map-reduce over every text at once, level by level ----
+class Seq2SeqSummarizer:
+    def __init__(self, backend, params, ctx):
+        from taskdeck.plugins.backends.hf import seq2seq
+
+        self.backend, self.params, self.ctx, self.s2s = backend, params, ctx, seq2seq
+        configured = seq2seq.task_prefix(backend, "summarization")
+        self.prefix = params.prefix or configured or ""
+        self.window = seq2seq.input_limit(backend)
+        if self.count([""])[0] >= self.window:
+            raise ConfigError(f"prefix='{self.prefix}' leaves no room in the model's {self.window}-token window")
+
+    def count(self, texts: list[str]) -> list[int]:
+        return self.s2s.count_tokens(self.backend, [self.prefix + t for t in texts])
+
+    def generate(self, texts: list[str], desc: str) -> list[Generation]:
+        p = self.params
+        return self.backend.seq2seq([self.prefix + t for t in texts], max_new_tokens=p.max_new_tokens,
+                                    min_new_tokens=p.min_new_tokens, num_beams=p.num_beams,
+                                    progress=lambda it: self.ctx.progress(it, total=len(it), desc=desc))
+
+    def summarize(self, texts: list[str]) -> list[Any]:
+        """A Generated (or the InputError that stopped it) per text."""
+        n = len(texts)
+        current = list(texts)
+        done: list[Any] = [None] * n
+        calls: list[list[Generation]] = [[] for _ in range(n)]
+        chunks, levels = [1] * n, [0] * n
+        pending = list(range(n))
+        while pending:
+            sizes = dict(zip(pending, self.count([current[i] for i in pending])))
+            jobs: list[tuple[int, list[str]]] = []
+            for i in pending:
+                if sizes[i] <= self.window:
+                    jobs.append((i, [current[i]]))  # fits: the final summary
+                elif levels[i] >= MAX_LEVELS:
+                    done[i] = InputError(f"the text did not fit the model's window after {MAX_LEVELS} levels of "
+                                         "summaries: lower max_new_tokens")
+                else:
+                    parts = chunk_sentences(split_sentences(current[i]), lambda t: self.count([t])[0],
+                                            self.window)
+                    if levels[i] == 0:
+                        chunks[i] = len(parts)
+                    jobs.append((i, parts))
+            flat = [t for _, parts in jobs for t in parts]
+            desc = "summarizing" if all(len(parts) == 1 for _, parts in jobs) else "summarizing chunks"
+            outputs = iter(self.generate(flat, desc) if flat else [])
+            pending = []
+            for i, parts in jobs:
+                gens = [next(outputs) for _ in parts]
+                calls[i] += gens
+                if sizes[i] <= self.window:
+                    done[i] = self._result(texts[i], gens[0], calls[i], chunks[i], levels[i])
+                    continue
+                merged = " ".join(g.text for g in gens if g.text)
+                if not merged or self.count([merged])[0] >= sizes[i]:
+                    done[i] = InputError(
+                        f"the partial summaries ({self.count([merged])[0]} tokens) are no shorter than the text "
+                        f"({sizes[i]} tokens): lower max_new_tokens (now {self.params.max_new_tokens}) below "
+                        f"the model's {self.window}-token window")
+                    continue
+                current[i], levels[i] = merged, levels[i] + 1
+                pending.append(i)
+        self.ctx.metrics["chunks"] = sum(c for c, d in zip(chunks, done) if not isinstance(d, Exception))
+        self.ctx.metrics["levels"] = max(levels, default=0) + 1
+        return done
+
+    def _result(self, source, final, gens, chunks, levels) -> Generated:
+        method = "seq2seq" if chunks == 1 else f"seq2seq map-reduce ({chunks} chunks, {levels + 1} levels)"
+        return _generated(source, final, gens, method, self.ctx)
+
+
+# ---- chat: the same map-reduce, one call at a time ----
+def chat_summary(backend, text: str, params, length: str, ctx) -> Generated:
+    count = chat_token_counter(backend)
+    window = chat_window(backend)
+    overhead = count(SYSTEM) + max(count(p.format(text="", length=length)) for p in (PROMPT, PART_PROMPT, MERGE_PROMPT))
+    budget = window - overhead - TEMPLATE_TOKENS - params.max_new_tokens
+    if budget < MIN_CHUNK_TOKENS:
+        raise ConfigError(f"max_new_tokens={params.max_new_tokens} leaves too little of the model's {window}-token "
+                          "window for the text: lower max_new_tokens or raise backend.n_ctx")
+    streaming = params.stream and not ctx.quiet
+    calls: list[Generation] = []
+    current, level, chunks = text, 0, 1
+    while True:
+        size = count(current)
+        if size <= budget:
+            prompt = PROMPT if level == 0 else MERGE_PROMPT
+            final = _chat(backend, prompt.format(text=current, length=length), params,
+                          ctx.emit if streaming else None)
+            calls.append(final)
+            if streaming:
+                ctx.emit("\n")
+                print(f"[{final.completion_tokens} tokens, {final.tokens_per_second:.1f} tokens/s]", file=sys.stderr)
+            break
+        if level >= MAX_LEVELS:
+            raise InputError(f"the text did not fit the model's window after {MAX_LEVELS} levels of summaries: "
+                             "lower max_new_tokens or raise backend.n_ctx")
+        parts = chunk_sentences(split_sentences(current), count, budget)
+        if level == 0:
+            chunks = len(parts)
+        partials = []
+        for part in ctx.progress(parts, total=len(parts), desc=f"summarizing {len(parts)} chunks"):
+            gen = _chat(backend, PART_PROMPT.format(text=part, length=PART_LENGTH), params, None)
+            calls.append(gen)
+            partials.append(gen.text.strip())
+        merged = "\n\n".join(f"Part {k}: {p}" for k, p in enumerate((p for p in partials if p), 1))
+        if not merged or count(merged) >= size:
+            raise InputError(f"the partial summaries are no shorter than the text ({size} tokens): "
+                             f"lower max_new_tokens (now {params.max_new_tokens})")
+        current, level = merged, level + 1
+    ctx.metrics.update(chunks=chunks, levels=level + 1)
+    method = "chat" if chunks == 1 else f"chat map-reduce ({chunks} chunks, {level + 1} levels)"
+    result = _generated(text, final, calls, f"{method} on {backend.name}", ctx)
+    result.streamed = streaming
+    return result
+
+
+def _chat(backend, prompt: str, params, stream) -> Generation:
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
+    gen = backend.chat(messages, max_new_tokens=params.max_new_tokens, temperature=0.0, stream=stream)
+    gen.text = gen.text.strip()
+    return gen
+
+
+def _generated(source: str, final: Generation, calls: list[Generation], method: str, ctx) -> Generated:
+    prompt_tokens = sum(g.prompt_tokens for g in calls)
+    completion = sum(g.completion_tokens for g in calls)
+    seconds = sum(g.seconds for g in calls)
+    speed = round(completion / seconds, 2) if seconds > 0 else 0.0
+    ctx.metrics.update(prompt_tokens=ctx.metrics.get("prompt_tokens", 0) + prompt_tokens,
+                       completion_tokens=ctx.metrics.get("completion_tokens", 0) + completion,
+                       tokens_per_s=speed, generate_calls=ctx.metrics.get("generate_calls", 0) + len(calls))
+    return Generated(text=final.text, source=source, method=method, prompt_tokens=prompt_tokens,
+                     completion_tokens=completion, tokens_per_second=speed, finish_reason=final.finish_reason)
+
+
+@hookimpl
+def register_tasks(register):
+    register(SummarizationTask)

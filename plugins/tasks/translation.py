@@ -1,1 +1,344 @@
-"""task plugin: translation (to be written)."""
+"""``task=translation``: translate a text of any length into ``target=`` (from ``source=``).
+
+Two paths, chosen by what the model is:
+
+- a seq2seq translation model (``model=`` names one), method ``seq2seq``:
+  - NLLB, M2M100, mBART-50 (multilingual): ``source=`` sets the tokenizer's source language
+    and ``target=`` the language token the output starts with (``forced_bos_token_id``).
+    Both take a language name (``French``) or the model's own code (``fra_Latn`` for NLLB,
+    ``fr`` for M2M100, ``fr_XX`` for mBART-50); an unknown one is an error listing the
+    model's nearest codes.
+  - Marian ``opus-mt-<src>-<tgt>``: the pair is fixed by the model; a ``target=`` (or
+    ``source=``) that contradicts the model's name is an error. Multi-target Marian models
+    get the ``>>fra<<`` target token.
+  - T5: the input prefix ``translate English to French: `` (the config's
+    ``task_specific_params`` entry when it has one; ``source=`` defaults to English).
+  - any other encoder-decoder: the text as it is (its languages are fixed by training).
+- a chat model (the default, ``qwen2.5-coder-1.5b``), method ``chat``: "Translate the
+  following text from {source} to {target}. Reply with the translation only." Without
+  ``source=`` the model detects the language. Language codes from the table below are
+  turned into names.
+
+Long texts: seq2seq models translate line by line (they drop line breaks), so the breaks are
+kept; a line longer than the model's window is cut on sentence boundaries into chunks whose
+translations are joined with spaces, and the chunks of all lines are translated in batches.
+A chat model gets the whole text in one call when it fits ``CHAT_CHUNK_TOKENS`` (context
+helps, and it keeps the line breaks itself); a longer text is sent as whole lines packed up
+to that budget, a longer line cut by sentence. ``result.json`` records ``chunks``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from taskdeck import CHAT, SEQ2SEQ, ConfigError, Generated, Generation, InputError, Task, hookimpl, param, required
+
+from .text_chunks import chat_token_counter, chat_window, chunk_sentences, split_paragraphs, split_sentences
+
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
+SYSTEM = ("You are a professional translator. You translate faithfully and completely, keeping the meaning, "
+          "tone and line breaks. You never add notes, explanations or the original text.")
+PROMPT = "Translate the following text from {source} to {target}. Reply with the translation only.\n\n{text}"
+PROMPT_AUTO = "Translate the following text to {target}. Reply with the translation only.\n\n{text}"
+CHAT_CHUNK_TOKENS = 512  # a chat model translates at most this much text per call
+TEMPLATE_TOKENS = 32
+
+#: Common languages: name -> (ISO 639-1 code, NLLB/FLORES-200 code).
+LANGUAGES = {
+    "afrikaans": ("af", "afr_Latn"), "arabic": ("ar", "arb_Arab"), "bengali": ("bn", "ben_Beng"),
+    "bulgarian": ("bg", "bul_Cyrl"), "catalan": ("ca", "cat_Latn"), "chinese": ("zh", "zho_Hans"),
+    "croatian": ("hr", "hrv_Latn"), "czech": ("cs", "ces_Latn"), "danish": ("da", "dan_Latn"),
+    "dutch": ("nl", "nld_Latn"), "english": ("en", "eng_Latn"), "estonian": ("et", "est_Latn"),
+    "finnish": ("fi", "fin_Latn"), "french": ("fr", "fra_Latn"), "german": ("de", "deu_Latn"),
+    "greek": ("el", "ell_Grek"), "hebrew": ("he", "heb_Hebr"), "hindi": ("hi", "hin_Deva"),
+    "hungarian": ("hu", "hun_Latn"), "icelandic": ("is", "isl_Latn"), "indonesian": ("id", "ind_Latn"),
+    "irish": ("ga", "gle_Latn"), "italian": ("it", "ita_Latn"), "japanese": ("ja", "jpn_Jpan"),
+    "korean": ("ko", "kor_Hang"), "latvian": ("lv", "lvs_Latn"), "lithuanian": ("lt", "lit_Latn"),
+    "malay": ("ms", "zsm_Latn"), "norwegian": ("no", "nob_Latn"), "persian": ("fa", "pes_Arab"),
+    "polish": ("pl", "pol_Latn"), "portuguese": ("pt", "por_Latn"), "romanian": ("ro", "ron_Latn"),
+    "russian": ("ru", "rus_Cyrl"), "serbian": ("sr", "srp_Cyrl"), "slovak": ("sk", "slk_Latn"),
+    "slovenian": ("sl", "slv_Latn"), "spanish": ("es", "spa_Latn"), "swahili": ("sw", "swh_Latn"),
+    "swedish": ("sv", "swe_Latn"), "tagalog": ("tl", "tgl_Latn"), "tamil": ("ta", "tam_Taml"),
+    "thai": ("th", "tha_Thai"), "turkish": ("tr", "tur_Latn"), "ukrainian": ("uk", "ukr_Cyrl"),
+    "urdu": ("ur", "urd_Arab"), "vietnamese": ("vi", "vie_Latn"), "welsh": ("cy", "cym_Latn"),
+}
+_ALIASES = {"farsi": "persian", "mandarin": "chinese", "bokmal": "norwegian", "filipino": "tagalog"}
+
+
+class TranslationTask(Task):
+    name = "translation"
+    description = "translate a text of any length: a seq2seq model (NLLB, M2M100, Marian, T5) or a chat model"
+
+    @dataclass
+    class Params:
+        text: str = required("the text to translate")
+        target: str = required("target language: a name (French) or the model's code (fra_Latn, fr)")
+        source: str = param("", "source language, name or code (chat models detect it when empty; "
+                                "NLLB/M2M100 models need it)", input=True)
+        model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a seq2seq translation "
+                                          "model for the dedicated path)")
+        max_new_tokens: Optional[int] = param(None, "most tokens per translated chunk (None: twice the "
+                                                    "chunk's tokens + 16)")
+        num_beams: int = param(4, "beam search width for seq2seq models (chat models decode greedily)")
+        stream: bool = param(True, "chat models: print the translation as it is generated")
+
+    def run(self, params, ctx):
+        text, target, source = _inputs(params)
+        backend, how = ctx.model(params.model, needs=[SEQ2SEQ, CHAT])
+        ctx.metrics["items"] = 1
+        if how == SEQ2SEQ:
+            outcome = Seq2SeqTranslator(backend, params, ctx).translate([text])[0]
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
+        return chat_translation(backend, text, source, target, params, ctx)
+
+    def run_batch(self, batch, ctx):
+        """Seq2seq path: the chunks of every row are translated together in length-sorted
+        batches. The chat path goes row by row, not streamed."""
+        batch = [dataclasses.replace(p, stream=False) for p in batch]
+        backend, how = ctx.model(batch[0].model, needs=[SEQ2SEQ, CHAT])
+        if how != SEQ2SEQ:
+            yield from super().run_batch(batch, ctx)
+            return
+        texts: list[tuple[int, str]] = []
+        for i, p in enumerate(batch):
+            try:
+                texts.append((i, _inputs(p)[0]))
+            except InputError as exc:
+                yield i, exc
+        try:
+            translator = Seq2SeqTranslator(backend, batch[0], ctx)
+        except InputError as exc:  # the languages do not suit the model: every row fails alike
+            for i, _ in texts:
+                yield i, exc
+            return
+        for (i, _), outcome in zip(texts, translator.translate([t for _, t in texts])):
+            yield i, outcome
+
+
+def _inputs(params) -> tuple[str, str, str]:
+    """(text, target, source) checked; source may be empty."""
+    text = params.text if isinstance(params.text, str) else ""
+    if not text.strip():
+        raise InputError("text= is empty: give the text to translate, e.g. text=\"Good morning\" target=French")
+    return (text.strip(), *_languages(params))
+
+
+def _languages(params) -> tuple[str, str]:
+    target = str(params.target).strip()
+    if not target:
+        raise InputError("target= is empty: name the language to translate into, e.g. target=French")
+    return target, str(params.source or "").strip()
+
+
+# ---- language names and codes ----
+def _entry(value: str) -> Optional[tuple[str, str, str]]:
+    """(name, ISO code, NLLB code) of a language given by name or either code."""
+    key = _ALIASES.get(value.strip().lower(), value.strip().lower())
+    if key in LANGUAGES:
+        return (key.capitalize(), *LANGUAGES[key])
+    for name, (iso, nllb) in LANGUAGES.items():
+        if key in (iso, nllb.lower(), nllb.split("_")[0].lower()):
+            return (name.capitalize(), iso, nllb)
+    return None
+
+
+def language_name(value: str) -> str:
+    """A name for a chat prompt: ``fr`` / ``fra_Latn`` / ``french`` → ``French``; others as given."""
+    entry = _entry(value)
+    return entry[0] if entry else value
+
+
+def model_code(value: str, codes: list[str], role: str) -> str:
+    """The model's code for a language given by name or code; one-line error with near matches."""
+    if value in codes:
+        return value
+    lower = {c.lower(): c for c in codes}
+    if value.lower() in lower:
+        return lower[value.lower()]
+    entry = _entry(value)
+    if entry:
+        _, iso, nllb = entry
+        for candidate in (nllb, iso, nllb.split("_")[0]):
+            if candidate in codes:
+                return candidate
+        for code in codes:  # mBART-50 style: fr_XX
+            if code.split("_")[0] == iso:
+                return code
+    near = difflib.get_close_matches(value.lower(), list(lower), n=4, cutoff=0.5)
+    near += [c for c in lower if c.startswith(value.lower()[:3]) and c not in near][: 4 - len(near)]
+    hint = f"near matches: {', '.join(lower[c] for c in near)}" if near else \
+        f"it knows {len(codes)} codes, e.g. {', '.join(codes[:5])}"
+    raise InputError(f"unknown {role} language '{value}' for this model; {hint} (or a name such as French)")
+
+
+# ---- seq2seq ----
+class Seq2SeqTranslator:
+    """Works out how the model is told the languages, then translates texts in batches."""
+
+    def __init__(self, backend, params, ctx):
+        from taskdeck.plugins.backends.hf import seq2seq
+
+        self.backend, self.params, self.ctx, self.s2s = backend, params, ctx, seq2seq
+        target, source = _languages(params)
+        self.prefix, self.src_lang, self.tgt_lang = "", None, None
+        codes = seq2seq.language_codes(backend)
+        kind = seq2seq.model_type(backend)
+        if codes and seq2seq.uses_target_prefix(backend):
+            self.prefix = f">>{model_code(target, codes, 'target')}<< "
+            self.how = "target token"
+        elif codes and seq2seq.uses_src_lang(backend):
+            if not source:
+                raise InputError("source= is needed for this multilingual model: add source=English "
+                                 "(or the model's code, e.g. eng_Latn)")
+            self.src_lang = model_code(source, codes, "source")
+            self.tgt_lang = model_code(target, codes, "target")
+            self.how = f"{self.src_lang} -> {self.tgt_lang}"
+        elif kind in ("t5", "mt5") or any(k.startswith("translation_") for k in seq2seq.task_keys(backend)):
+            self.prefix = self._t5_prefix(source or "English", target)
+            self.how = f"prefix '{self.prefix.strip()}'"
+        else:
+            self._check_fixed_pair(source, target)
+            self.how = "fixed language pair"
+        if self.src_lang is not None:
+            backend.tokenizer.src_lang = self.src_lang  # before counting: it adds the language token
+        self.window = seq2seq.input_limit(backend)
+
+    def _t5_prefix(self, source: str, target: str) -> str:
+        src, tgt = _entry(source), _entry(target)
+        keys = [k for k in self.s2s.task_keys(self.backend) if k.startswith("translation_")]
+        if src and tgt:
+            configured = self.s2s.task_prefix(self.backend, f"translation_{src[1]}_to_{tgt[1]}")
+            if configured:
+                return configured
+        if keys:
+            pairs = [k[len("translation_"):].split("_to_") for k in keys]
+            named = ", ".join(" to ".join(language_name(code) for code in pair) for pair in pairs)
+            raise InputError(f"this model translates only {named}: choose one of those pairs with source= and "
+                             "target=, or a multilingual model such as NLLB")
+        return f"translate {src[0] if src else source} to {tgt[0] if tgt else target}: "
+
+    def _check_fixed_pair(self, source: str, target: str) -> None:
+        """Marian opus-mt-<src>-<tgt>: refuse a target/source the model's name contradicts."""
+        m = re.search(r"opus-mt-(?:tc-big-)?([a-z]{2,3})-([a-z]{2,3})(?:$|[^a-zA-Z])", str(self.backend.model.ref))
+        if not m:
+            return
+        for given, code, role in ((target, m.group(2), "target"), (source, m.group(1), "source")):
+            entry = _entry(given) if given else None
+            if given and entry and code not in (entry[1], entry[2].split("_")[0]):
+                raise InputError(f"model '{self.backend.model.ref}' translates {m.group(1)} to {m.group(2)} only, "
+                                 f"not {role} {given}: use an opus-mt model for that pair or an NLLB model")
+
+    def count(self, texts: list[str]) -> list[int]:
+        return self.s2s.count_tokens(self.backend, [self.prefix + t for t in texts])
+
+    def translate(self, texts: list[str]) -> list[Any]:
+        """A Generated per text (chunks of every text translated together)."""
+        pieces: list[str] = []
+        plans: list[list[tuple[list[int], str]]] = []  # per text: (piece indices, separator) per paragraph
+        for text in texts:
+            plan = []
+            for paragraph, sep in split_paragraphs(text):
+                if self.count([paragraph])[0] <= self.window:
+                    parts = [paragraph]
+                else:
+                    parts = chunk_sentences(split_sentences(paragraph), lambda t: self.count([t])[0], self.window)
+                plan.append((list(range(len(pieces), len(pieces) + len(parts))), sep))
+                pieces += parts
+            plans.append(plan)
+        sizes = self.count(pieces)
+        p = self.params
+        limits = [p.max_new_tokens or 2 * n + 16 for n in sizes]
+        gens = self.backend.seq2seq([self.prefix + t for t in pieces], max_new_tokens=limits, num_beams=p.num_beams,
+                                    src_lang=self.src_lang, tgt_lang=self.tgt_lang,
+                                    progress=lambda it: self.ctx.progress(it, total=len(it), desc="translating"))
+        self.ctx.metrics["chunks"] = len(pieces)
+        results = []
+        for text, plan in zip(texts, plans):
+            out, used = [], []
+            for indices, sep in plan:
+                out.append(" ".join(gens[k].text for k in indices if gens[k].text) + sep)
+                used += [gens[k] for k in indices]
+            n = sum(len(ix) for ix, _ in plan)
+            method = f"seq2seq ({self.how})" + (f", {n} chunks" if n > 1 else "")
+            results.append(_generated(text, "".join(out).strip(), used, method, self.ctx))
+        return results
+
+
+# ---- chat ----
+def chat_translation(backend, text: str, source: str, target: str, params, ctx) -> Generated:
+    count = chat_token_counter(backend)
+    window = chat_window(backend)
+    names = {"source": language_name(source) if source else "", "target": language_name(target)}
+    prompt = PROMPT if source else PROMPT_AUTO
+    overhead = count(SYSTEM) + count(prompt.format(text="", **names)) + TEMPLATE_TOKENS
+    budget = min(CHAT_CHUNK_TOKENS, (window - overhead) // 3)  # the answer may be twice the chunk
+    if budget < 16:
+        raise ConfigError(f"the model's {window}-token window is too small to translate with: raise backend.n_ctx")
+    streaming = params.stream and not ctx.quiet
+    pieces = chat_pieces(text, count, budget)
+    ctx.metrics["chunks"] = len(pieces)
+    calls: list[Generation] = []
+    out: list[str] = []
+    items = pieces if streaming or len(pieces) == 1 else ctx.progress(pieces, total=len(pieces), desc="translating")
+    for part, sep in items:
+        messages = [{"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": prompt.format(text=part, **names)}]
+        size = count(part)
+        limit = min(params.max_new_tokens or 2 * size + 32, window - overhead - size)  # within the window
+        gen = backend.chat(messages, max_new_tokens=limit, temperature=0.0,
+                           stream=ctx.emit if streaming else None)
+        calls.append(gen)
+        out.append(gen.text.strip() + sep)
+        if streaming:
+            ctx.emit(sep)
+    if streaming:
+        ctx.emit("\n")
+        speed = sum(g.completion_tokens for g in calls) / max(1e-9, sum(g.seconds for g in calls))
+        print(f"[{sum(g.completion_tokens for g in calls)} tokens, {speed:.1f} tokens/s]", file=sys.stderr)
+    method = f"chat on {backend.name}" + (f", {len(pieces)} chunks" if len(pieces) > 1 else "")
+    result = _generated(text, "".join(out).strip(), calls, method, ctx)
+    result.streamed = streaming
+    return result
+
+
+def chat_pieces(text: str, count, budget: int) -> list[tuple[str, str]]:
+    """``(chunk, what follows it)`` pairs for a chat model: the whole text when it fits the
+    budget (the model keeps its line breaks and sees all the context); otherwise whole lines
+    packed together up to the budget, a line too long for it cut by sentence."""
+    if count(text) <= budget:
+        return [(text, "")]
+    units: list[tuple[str, str]] = []
+    for paragraph, sep in split_paragraphs(text):
+        parts = [paragraph] if count(paragraph) <= budget else \
+            chunk_sentences(split_sentences(paragraph), count, budget)
+        units += [(part, " " if k < len(parts) - 1 else sep) for k, part in enumerate(parts)]
+    pieces: list[tuple[str, str]] = []
+    for unit, sep in units:
+        if pieces and "\n" in pieces[-1][1] and count(pieces[-1][0] + pieces[-1][1] + unit) <= budget:
+            pieces[-1] = (pieces[-1][0] + pieces[-1][1] + unit, sep)  # whole lines share a chunk
+        else:
+            pieces.append((unit, sep))
+    return pieces
+
+
+def _generated(source: str, text: str, calls: list[Generation], method: str, ctx) -> Generated:
+    prompt_tokens = sum(g.prompt_tokens for g in calls)
+    completion = sum(g.completion_tokens for g in calls)
+    seconds = sum(g.seconds for g in calls)
+    speed = round(completion / seconds, 2) if seconds > 0 else 0.0
+    finish = "length" if any(g.finish_reason == "length" for g in calls) else (calls[-1].finish_reason if calls else "")
+    ctx.metrics.update(prompt_tokens=ctx.metrics.get("prompt_tokens", 0) + prompt_tokens,
+                       completion_tokens=ctx.metrics.get("completion_tokens", 0) + completion, tokens_per_s=speed)
+    return Generated(text=text, source=source, method=method, prompt_tokens=prompt_tokens,
+                     completion_tokens=completion, tokens_per_second=speed, finish_reason=finish)
+
+
+@hookimpl
+def register_tasks(register):
+    register(TranslationTask)

@@ -8,10 +8,10 @@ SAMPLE_INPUTS = {
     "text-classification": ["text=What a wonderful day", "labels=[weather,food,sport]"],
     "zero-shot": ["text=The striker scored twice in the final", "labels=[sport,politics,cooking]"],
     "ner": ["text=Maria Lopez flew from Paris to Berlin to meet Acme Corp."],
-    "qa": ["question=Where does Maria live?", "context=Maria lives in Lisbon and works in Porto."],
-    "fill-mask": ["text=The capital of France is [MASK]."],
+    "qa": ["question='Where does Maria live?'", "context='Maria lives in Lisbon and works in Porto.'"],
+    "fill-mask": ["text='The capital of France is [MASK].'"],
     "summarization": ["text=" + "The city council met on Monday to discuss the new bike lanes. " * 3],
-    "translation": ["text=Good morning, how are you?", "target=French"],
+    "translation": ["text='Good morning, how are you?'", "target=French"],
     "chat": ["prompt=Say hello in one word.", "max_new_tokens=8"],
 }
 

@@ -18,6 +18,22 @@ def _offline_and_isolated(monkeypatch):
     monkeypatch.setenv("TRANSFORMERS_VERBOSITY", "error")
 
 
+def text_arg(text: str) -> str:
+    """A text= override, quoted for Hydra (quotes inside escaped)."""
+    return "text='" + text.replace("'", "\\'") + "'"
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models run fastest on one thread (and do not fight other processes for cores)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def session():
     from taskdeck.plugin_manager import get_session

@@ -2,7 +2,7 @@
 long texts chunked with their line breaks kept, the chat default."""
 import pytest
 
-from conftest import cli
+from conftest import cli, text_arg
 
 # The chat models answer the same with 1 thread, and much faster on a busy machine
 # (llama.cpp's threads spin-wait: 2 threads on 2 shared cores can be 5x slower).
@@ -19,20 +19,7 @@ CORPUS = [
 ]
 
 
-def text_arg(text: str) -> str:
-    """A text= override, quoted for Hydra (quotes inside escaped)."""
-    return "text='" + text.replace("'", "\\'") + "'"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Tiny models run fastest on one thread (and do not fight other processes for cores)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _save(model, tokenizer, path):

@@ -15,6 +15,7 @@ Run from the repository root:  python benchmarks/startup.py [--runs 7]
 """
 import argparse
 import ast
+import os
 import statistics
 import subprocess
 import sys
@@ -43,10 +44,15 @@ PROBE = ("import sys; sys.argv=['run.py','task=plugins','output=text','hydra.run
          "print(sorted(m for m in ('torch','transformers','openai','numpy','llama_cpp') if m in sys.modules))")
 
 
+# As installed for users, Python caches bytecode; some environments switch that off
+# (PYTHONDONTWRITEBYTECODE), which recompiles every module of the slower side at each start.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def wall(cmd, cwd):
     """Seconds one whole-process run takes; fails loudly if the command fails."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
     seconds = time.perf_counter() - start
     if proc.returncode:
         sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stderr}")

@@ -7,7 +7,6 @@ Where the weights are split across packages they are joined once into the cache
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import re
@@ -147,6 +146,8 @@ class ModelPack:
 def _join(sources: list[Path], dest: Path, sha256: Optional[str], alias: str) -> None:
     """Concatenate ``sources`` into ``dest`` atomically, checking the hash when given."""
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    import hashlib  # only when joining: it costs start-up time
+
     digest = hashlib.sha256()
     try:
         with open(tmp, "wb") as out:

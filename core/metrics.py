@@ -26,7 +26,6 @@ class Stopwatch:
     """Accumulates named durations: ``with sw.time("load"): ...``."""
 
     def __init__(self) -> None:
-        self.start = time.perf_counter()
         self.spans: dict[str, float] = {}
 
     @contextmanager
@@ -37,5 +36,3 @@ class Stopwatch:
         finally:
             self.spans[name] = self.spans.get(name, 0.0) + time.perf_counter() - t0
 
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start

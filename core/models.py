@@ -43,10 +43,6 @@ class ModelRef:
         """The string a library's ``from_pretrained`` gets (Hub id or path)."""
         return self.ref if self.source == "hub" else str(self.path())
 
-    @property
-    def label(self) -> str:
-        return self.ref
-
 
 def hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")

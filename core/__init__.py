@@ -14,14 +14,14 @@ from .hookspecs import hookimpl
 from .models import ModelRef
 from .packs import ModelPack, Piece
 from .params import param, required
-from .results import (Answer, Answers, Candidate, Entities, Entity, FillMask, Generated, LabelScore,
-                      Labels, Report, Result, Section, Text)
+from .results import (Answer, Answers, Audio, Candidate, Entities, Entity, FillMask, Generated, Images,
+                      LabelScore, Labels, Report, Result, Section, Segment, Text, Transcript, Word)
 from .tasks import Task
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Answer", "Answers", "Candidate", "Entities", "Entity", "EXTRACT_ANSWER", "FILL_MASK", "FillMask",
+    "Answer", "Answers", "Audio", "Images", "Segment", "Transcript", "Word", "Candidate", "Entities", "Entity", "EXTRACT_ANSWER", "FILL_MASK", "FillMask",
     "Generated", "SEQ2SEQ", "TAG", "ZERO_SHOT",
     "Backend", "BackendParams", "CHAT", "CHAT_JSON", "CLASSIFY", "CapabilityError", "ConfigError",
     "DRAW", "EMBED", "Formatter", "Generation", "InputError", "LabelScore", "Labels",

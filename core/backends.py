@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional, Sequence
 
 if TYPE_CHECKING:
     from .models import ModelRef
+    from .results import Audio, Images, Transcript
 
 # Capability names, shared by tasks and backends.
 CHAT = "chat"                  # chat(messages, ...) -> Generation
@@ -23,10 +24,10 @@ TAG = "tag"                    # tag(texts, aggregation_strategy) -> entities pe
 EXTRACT_ANSWER = "extract_answer"  # extract_answer(question, context, ...) -> answer spans
 SEQ2SEQ = "seq2seq"            # seq2seq(texts, ...) -> generated texts (summaries, translations)
 FILL_MASK = "fill_mask"        # fill_mask(texts, top_k) -> candidates per text
-EMBED = "embed"
-TRANSCRIBE = "transcribe"
-SPEAK = "speak"
-DRAW = "draw"
+EMBED = "embed"                # embed(texts) -> [[float, ...], ...] (one vector per text)
+TRANSCRIBE = "transcribe"      # transcribe(audio, ...) -> Transcript
+SPEAK = "speak"                # speak(text, ...) -> Audio
+DRAW = "draw"                  # draw(prompt, ...) -> Images
 
 Message = dict  # {"role": "system"|"user"|"assistant", "content": str}
 
@@ -102,4 +103,23 @@ class Backend:
 
     def classify(self, texts: Sequence[str], top_k: Optional[int] = 1,
                  batch_size: int = 8) -> list[list[tuple[str, float]]]:
+        raise NotImplementedError
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text (normalised where the model's pooling says so)."""
+        raise NotImplementedError
+
+    def transcribe(self, audio: Any, *, language: Optional[str] = None, translate: bool = False,
+                   word_timestamps: bool = False, progress: Optional[Callable[[float], None]] = None,
+                   **options: Any) -> "Transcript":
+        """Speech to text. ``audio`` is a path or a :class:`taskdeck.audio.Waveform` (16 kHz
+        mono float32); ``progress(seconds_done)`` is called as decoding advances."""
+        raise NotImplementedError
+
+    def speak(self, text: str, **options: Any) -> "Audio":
+        """Text to speech: an :class:`taskdeck.results.Audio` result."""
+        raise NotImplementedError
+
+    def draw(self, prompt: str, **options: Any) -> "Images":
+        """Text to image: an :class:`taskdeck.results.Images` result (PNG bytes)."""
         raise NotImplementedError

@@ -35,9 +35,11 @@ def task_node(task_cls: type) -> type:
     params = task_cls.Params
     if not dataclasses.is_dataclass(params):
         params = make_dataclass(f"{task_cls.__name__}Params", [])
+    outputs = list(getattr(task_cls, "outputs", DEFAULT_OUTPUTS))
     return make_dataclass(
         f"{task_cls.__name__}Config",
-        [("task", str, field(default=task_cls.name))],
+        [("task", str, field(default=task_cls.name)),
+         ("output", Any, field(default_factory=lambda: list(outputs)))],
         bases=(params, RunConfig),
     )
 

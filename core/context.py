@@ -34,22 +34,29 @@ class RunContext:
         self.models_used: list[dict[str, str]] = []
 
     # ---- models ----
-    def model(self, ref: str, needs: Sequence[str]) -> tuple[Backend, str]:
+    def model(self, ref: str, needs: Sequence[str], backend: Any = None) -> tuple[Backend, str]:
         """Load ``ref`` on the configured backend; return it and the first capability in
         ``needs`` (in the task's order of preference) that it offers for this model.
+        ``backend`` (a backend name or Params instance) overrides the run's ``backend=``
+        for this model, e.g. a task with two independently configured models.
         A model already loaded in this run is reused."""
-        key = (ref, tuple(needs))
+        chosen = self.backend_for(backend) if backend is not None else self.backend_params
+        key = (ref, tuple(needs), repr(chosen))
         if key in self._loaded:
             return self._loaded[key]
         mref = resolve(ref, self.session.packs)
-        backend = self._choose(mref, needs)
-        offered = backend.capabilities()
+        saved, self.backend_params = self.backend_params, chosen
+        try:
+            instance = self._choose(mref, needs)
+        finally:
+            self.backend_params = saved
+        offered = instance.capabilities()
         capability = next(c for c in needs if c in offered)
         with self.watch.time("load"):
-            backend.load()
-        self._loaded[key] = (backend, capability)
-        self.models_used.append({"model": mref.ref, "backend": backend.name, "capability": capability})
-        return backend, capability
+            instance.load()
+        self._loaded[key] = (instance, capability)
+        self.models_used.append({"model": mref.ref, "backend": instance.name, "capability": capability})
+        return instance, capability
 
     def _choose(self, mref: ModelRef, needs: Sequence[str]) -> Backend:
         requested = getattr(self.backend_params, "name", "auto") or "auto"
@@ -69,6 +76,21 @@ class RunContext:
                 problems.append(exc)
         # Prefer telling the user what to install over what a backend cannot do.
         raise next((p for p in problems if isinstance(p, MissingDependencyError)), problems[0])
+
+    def backend_for(self, spec: Any) -> Any:
+        """A backend Params instance from a name (``"openai"``, ``"auto"``), a dict with
+        ``name`` and options, or a Params instance (returned as is)."""
+        if dataclasses.is_dataclass(spec) and not isinstance(spec, type):
+            return spec
+        options = dict(spec) if isinstance(spec, dict) else {"name": str(spec)}
+        name = str(options.get("name") or "auto")
+        cls = BackendParams if name == "auto" else self.session.backends.get(name).Params
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            from .errors import ConfigError
+            raise ConfigError(f"backend '{name}' has no option '{unknown[0]}'; options: {', '.join(sorted(known))}")
+        return cls(**{**options, "name": name})
 
     def _params_for(self, cls: type[Backend]) -> Any:
         """The backend's Params: the config node itself, or (backend=auto) the backend's

@@ -204,3 +204,94 @@ class Report(Result):
                 pad = " " * (width + 4)
                 out += [f"{pad}{k}: {v}" for k, v in items[2:] if v not in ("", None)]
         return "\n".join(out)
+
+
+@dataclass
+class Word:
+    """A word with its time span in seconds."""
+
+    start: float
+    end: float
+    word: str
+    probability: float = 0.0
+
+
+@dataclass
+class Segment:
+    """A stretch of speech with its time span in seconds (and its words when asked for)."""
+
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    speaker: str = ""  # filled by a diarization step when one runs
+
+
+@dataclass
+class Transcript(Result):
+    """Speech turned into text: the whole text and its timed segments."""
+
+    kind: ClassVar[str] = "transcript"
+    text: str
+    segments: list[Segment] = field(default_factory=list)
+    language: str = ""
+    duration: float = 0.0      # seconds of audio
+    source: str = ""           # the audio file
+    method: str = ""
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()} for s in self.segments]
+
+    def summary(self) -> str:
+        return self.text.strip()
+
+
+@dataclass
+class Audio(Result):
+    """Synthesised or processed audio: mono float32 samples in -1..1 at ``sample_rate``.
+
+    ``samples`` (a numpy array) is not serialised by ``to_dict``: the WAV formatter writes it.
+    """
+
+    kind: ClassVar[str] = "audio"
+    samples: Any
+    sample_rate: int
+    text: str = ""
+    method: str = ""
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / float(self.sample_rate) if self.sample_rate else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "sample_rate": self.sample_rate,
+                "duration_s": round(self.duration, 3), "method": self.method}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{k: v for k, v in self.to_dict().items() if k != "kind"}]
+
+    def summary(self) -> str:
+        return f"{self.duration:.2f} s of audio at {self.sample_rate} Hz"
+
+
+@dataclass
+class Images(Result):
+    """Generated images as PNG bytes (not serialised by ``to_dict``; the PNG formatter writes them)."""
+
+    kind: ClassVar[str] = "images"
+    prompt: str
+    images: list[bytes] = field(default_factory=list)
+    width: int = 0
+    height: int = 0
+    seed: Any = None
+    method: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "prompt": self.prompt, "count": len(self.images), "width": self.width,
+                "height": self.height, "seed": self.seed, "method": self.method}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{k: v for k, v in self.to_dict().items() if k != "kind"}]
+
+    def summary(self) -> str:
+        return f"{len(self.images)} image(s), {self.width}x{self.height}"

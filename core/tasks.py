@@ -26,6 +26,8 @@ class Task:
     Params: ClassVar[type] = type("Params", (), {})
     #: The Params fields one row of a batch file fills (``input=file.csv``), first = main.
     batch_fields: ClassVar[tuple[str, ...]] = ("text",)
+    #: The default of ``output=`` for this task (formatter names).
+    outputs: ClassVar[tuple[str, ...]] = ("text", "json", "markdown")
 
     def run(self, params: Any, ctx: "RunContext") -> "Result":
         raise NotImplementedError

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from taskdeck import (CHAT, CLASSIFY, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS, SEQ2SEQ, TAG, ZERO_SHOT,
+from taskdeck import (CHAT, CLASSIFY, EMBED, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS, SEQ2SEQ, TAG, ZERO_SHOT,
                       Backend, BackendParams, Generation, ModelNotFoundError, hookimpl)
 from taskdeck.label_scoring import label_variants, score_token_sequences
 from taskdeck.models import hub_offline
@@ -40,7 +40,7 @@ class TransformersBackend(Backend):
     description = "transformers: any Hub id or local folder, and GGUF packs dequantized"
     Params = TransformersParams
     formats = ("hf", "gguf")
-    all_capabilities = (CLASSIFY, ZERO_SHOT, TAG, EXTRACT_ANSWER, FILL_MASK, SEQ2SEQ, CHAT, SCORE_LABELS)
+    all_capabilities = (CLASSIFY, ZERO_SHOT, TAG, EXTRACT_ANSWER, FILL_MASK, SEQ2SEQ, CHAT, SCORE_LABELS, EMBED)
     extra = "transformers"
     priority = 50
 
@@ -285,6 +285,10 @@ class TransformersBackend(Backend):
         from .hf import seq2seq
         return seq2seq.generate(self, *args, **kwargs)
 
+    def embed(self, *args: Any, **kwargs: Any):
+        from .hf import embed
+        return embed.embed(self, *args, **kwargs)
+
 
 # Model kinds: the Auto class that loads each, and the capabilities it offers.
 _AUTO_CLASSES = {
@@ -294,6 +298,7 @@ _AUTO_CLASSES = {
     "masked-lm": "AutoModelForMaskedLM",
     "seq2seq": "AutoModelForSeq2SeqLM",
     "causal-lm": "AutoModelForCausalLM",
+    "feature-extraction": "AutoModel",
 }
 _KIND_CAPABILITIES = {
     "token-classification": (TAG,),
@@ -301,6 +306,7 @@ _KIND_CAPABILITIES = {
     "masked-lm": (FILL_MASK,),
     "seq2seq": (SEQ2SEQ,),
     "causal-lm": (CHAT, SCORE_LABELS),
+    "feature-extraction": (EMBED,),
 }
 _SPEECH_TYPES = ("whisper", "speech_to_text", "speecht5", "wav2vec2", "vits", "bark", "musicgen")
 
@@ -321,6 +327,8 @@ def model_kind(config: dict) -> str:
         return "seq2seq"
     if any(a.endswith(("ForCausalLM", "LMHeadModel", "ForConditionalGeneration")) for a in archs):
         return "causal-lm"
+    if any(a.endswith("Model") for a in archs):  # a bare encoder: sentence embeddings
+        return "feature-extraction"
     return "unknown"
 
 

@@ -4,7 +4,7 @@ The public API for plugin authors::
 
     from taskdeck import hookimpl, Task, Labels, required, param
 """
-from .backends import (CHAT, CHAT_JSON, CLASSIFY, DRAW, EMBED, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS,
+from .backends import (CHAT, CHAT_JSON, CLASSIFY, DIARIZE, DRAW, EMBED, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS,
                        SEQ2SEQ, SPEAK, TAG, TRANSCRIBE, ZERO_SHOT, Backend, BackendParams, Generation)
 from .context import RunContext
 from .errors import (CapabilityError, ConfigError, InputError, MissingDependencyError,
@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Answer", "Answers", "Audio", "Images", "Segment", "Transcript", "Word", "Candidate", "Entities", "Entity", "EXTRACT_ANSWER", "FILL_MASK", "FillMask",
     "Generated", "SEQ2SEQ", "TAG", "ZERO_SHOT",
-    "Backend", "BackendParams", "CHAT", "CHAT_JSON", "CLASSIFY", "CapabilityError", "ConfigError",
+    "Backend", "BackendParams", "CHAT", "DIARIZE", "CHAT_JSON", "CLASSIFY", "CapabilityError", "ConfigError",
     "DRAW", "EMBED", "Formatter", "Generation", "InputError", "LabelScore", "Labels",
     "MissingDependencyError", "ModelNotFoundError", "ModelPack", "ModelRef", "Piece", "Report",
     "Result", "RunContext", "SCORE_LABELS", "SPEAK", "Section", "TRANSCRIBE", "Task",

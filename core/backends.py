@@ -28,6 +28,7 @@ EMBED = "embed"                # embed(texts) -> [[float, ...], ...] (one vector
 TRANSCRIBE = "transcribe"      # transcribe(audio, ...) -> Transcript
 SPEAK = "speak"                # speak(text, ...) -> Audio
 DRAW = "draw"                  # draw(prompt, ...) -> Images
+DIARIZE = "diarize"            # diarize(audio) -> [(start_s, end_s, speaker), ...] (who spoke when)
 
 Message = dict  # {"role": "system"|"user"|"assistant", "content": str}
 

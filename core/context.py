@@ -34,14 +34,16 @@ class RunContext:
         self.models_used: list[dict[str, str]] = []
 
     # ---- models ----
-    def model(self, ref: str, needs: Sequence[str], backend: Any = None) -> tuple[Backend, str]:
+    def model(self, ref: str, needs: Sequence[str], backend: Any = None,
+              options: Optional[dict] = None) -> tuple[Backend, str]:
         """Load ``ref`` on the configured backend; return it and the first capability in
         ``needs`` (in the task's order of preference) that it offers for this model.
         ``backend`` (a backend name or Params instance) overrides the run's ``backend=``
-        for this model, e.g. a task with two independently configured models.
+        for this model, e.g. a task with two independently configured models; ``options``
+        (e.g. ``{"n_ctx": 8192}``) are set on the chosen backend's Params where it has them.
         A model already loaded in this run is reused."""
         chosen = self.backend_for(backend) if backend is not None else self.backend_params
-        key = (ref, tuple(needs), repr(chosen))
+        key = (ref, tuple(needs), repr(chosen), repr(options))
         if key in self._loaded:
             return self._loaded[key]
         mref = resolve(ref, self.session.packs)
@@ -50,6 +52,10 @@ class RunContext:
             instance = self._choose(mref, needs)
         finally:
             self.backend_params = saved
+        if options:
+            settable = {f.name for f in dataclasses.fields(instance.params)}
+            instance.params = dataclasses.replace(
+                instance.params, **{k: v for k, v in options.items() if k in settable})
         offered = instance.capabilities()
         capability = next(c for c in needs if c in offered)
         with self.watch.time("load"):
@@ -79,18 +85,27 @@ class RunContext:
 
     def backend_for(self, spec: Any) -> Any:
         """A backend Params instance from a name (``"openai"``, ``"auto"``), a dict with
-        ``name`` and options, or a Params instance (returned as is)."""
+        ``name`` and options, or a Params instance (returned as is).
+
+        A name equal to the run's ``backend=`` gives that node, with every option the user
+        set on it; another name gets its defaults plus the run's common options (device,
+        threads)."""
         if dataclasses.is_dataclass(spec) and not isinstance(spec, type):
             return spec
         options = dict(spec) if isinstance(spec, dict) else {"name": str(spec)}
         name = str(options.get("name") or "auto")
+        given = self.backend_params
+        if name == (getattr(given, "name", "auto") or "auto") and len(options) == 1:
+            return given
         cls = BackendParams if name == "auto" else self.session.backends.get(name).Params
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
             from .errors import ConfigError
             raise ConfigError(f"backend '{name}' has no option '{unknown[0]}'; options: {', '.join(sorted(known))}")
-        return cls(**{**options, "name": name})
+        common = {f.name: getattr(given, f.name) for f in dataclasses.fields(BackendParams)
+                  if f.name != "name" and hasattr(given, f.name)}
+        return cls(**{**common, **options, "name": name})
 
     def _params_for(self, cls: type[Backend]) -> Any:
         """The backend's Params: the config node itself, or (backend=auto) the backend's

@@ -32,6 +32,7 @@ BUILTIN_PLUGINS = (
     "taskdeck.plugins.tasks.summarization",
     "taskdeck.plugins.tasks.translation",
     "taskdeck.plugins.tasks.chat",
+    "taskdeck.plugins.tasks.minutes",
     "taskdeck.plugins.backends.llama_cpp",
     "taskdeck.plugins.backends.hf_transformers",
     "taskdeck.plugins.formatters.terminal",

@@ -1,0 +1,98 @@
+"""The ``Minutes`` result: structured minutes, rendered as Markdown."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from taskdeck import Result
+
+from .schema import NOT_STATED
+
+
+@dataclass
+class Attendee:
+    name: str
+    role: str = NOT_STATED
+
+
+@dataclass
+class ActionItem:
+    owner: str
+    task: str
+    due: str = NOT_STATED
+
+
+@dataclass
+class Minutes(Result):
+    """Meeting minutes; the JSON holds exactly what the Markdown shows, plus provenance."""
+
+    kind: ClassVar[str] = "minutes"
+    title: str
+    date: str = NOT_STATED
+    location: str = NOT_STATED
+    attendees: list[Attendee] = field(default_factory=list)
+    summary: str = ""
+    discussion_points: list[str] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    action_items: list[ActionItem] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+    #: What the checks removed or changed, e.g. an owner the transcript never names.
+    checks: list[str] = field(default_factory=list)
+    source: str = ""
+    duration: float = 0.0
+    language: str = ""
+    chunks: int = 1
+    models: dict[str, str] = field(default_factory=dict)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"owner": a.owner, "task": a.task, "due": a.due} for a in self.action_items]
+
+    def summary_line(self) -> str:
+        return f"{self.title}: {len(self.decisions)} decisions, {len(self.action_items)} action items"
+
+    def summary(self) -> str:  # the terminal shows the whole minutes
+        return self.to_markdown()
+
+    def to_markdown(self) -> str:
+        out = [f"# {self.title}", ""]
+        out.append(f"**Date:** {self.date}  ")
+        out.append(f"**Location:** {self.location}  ")
+        people = ", ".join(a.name if a.role in ("", NOT_STATED) else f"{a.name} ({a.role})"
+                           for a in self.attendees) or NOT_STATED
+        out += [f"**Attendees:** {people}", ""]
+        out += ["## Summary", "", self.summary.strip() or NOT_STATED, ""]
+        out += _bullets("Key discussion points", self.discussion_points)
+        out += _bullets("Decisions", self.decisions)
+        out += ["## Action items", ""]
+        if self.action_items:
+            out += ["| Owner | Action | Due |", "|---|---|---|"]
+            out += [f"| {_cell(a.owner)} | {_cell(a.task)} | {_cell(a.due)} |" for a in self.action_items]
+        else:
+            out.append("_None recorded._")
+        out.append("")
+        out += _bullets("Next steps", self.next_steps)
+        if self.checks:
+            out += ["<details><summary>Checks against the transcript</summary>", ""]
+            out += [f"- {c}" for c in self.checks]
+            out += ["", "</details>", ""]
+        made = f"_Minutes from {self.source or 'a transcript'}"
+        if self.duration:
+            made += f" ({_clock(self.duration)})"
+        if self.models:
+            made += ", by " + " and ".join(f"{m} ({role})" for role, m in self.models.items())
+        out.append(made + ". Facts the transcript does not state are marked \"not stated\"._")
+        return "\n".join(out) + "\n"
+
+
+def _bullets(title: str, items: list[str]) -> list[str]:
+    body = [f"- {i}" for i in items] if items else ["_None recorded._"]
+    return [f"## {title}", "", *body, ""]
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

@@ -117,3 +117,14 @@ def tiny_classifier(tmp_path_factory, session):
     """A tiny random BERT sentiment classifier with a real tokenizer (all-MiniLM-L6-v2's)."""
     return tiny_bert(session, "BertForSequenceClassification", tmp_path_factory.mktemp("tiny-classifier"),
                      labels=["negative", "neutral", "positive"])
+
+
+@pytest.fixture(scope="session")
+def openai_server(session, tmp_path_factory):
+    """``transformers serve`` on 127.0.0.1 (a free port) with the embedded SmolLM2, for the
+    whole session; yields ``(base_url, model_name)``, e.g. ``("http://127.0.0.1:PORT/v1",
+    "SmolLM2-135M-Instruct")``. Use with ``backend=openai backend.base_url=... model=...``."""
+    from servers import transformers_folder, transformers_serve
+
+    with transformers_serve(transformers_folder(session), tmp_path_factory.mktemp("openai-server")) as served:
+        yield served

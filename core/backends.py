@@ -69,6 +69,8 @@ class Backend:
     all_capabilities: ClassVar[tuple[str, ...]] = ()
     #: The pip extra (``taskdeck[extra]``) that installs the runtime.
     extra: ClassVar[str] = ""
+    #: True for a client of a remote API: ``model=`` is the server's model name, taken as written.
+    remote: ClassVar[bool] = False
 
     def __init__(self, model: "ModelRef", params: Any):
         self.model = model
@@ -91,6 +93,11 @@ class Backend:
     def unload(self) -> None:
         """Free the model."""
         self.loaded = False
+
+    def usage(self) -> dict[str, Any]:
+        """What this model's calls cost so far (requests, tokens, latency), recorded with the
+        model in ``result.json``; empty when the backend counts nothing."""
+        return {}
 
     # Capability methods; a backend implements those it lists.
     def chat(self, messages: Sequence[Message], *, max_new_tokens: int = 256,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, TextIO
 from .backends import Backend, BackendParams
 from .errors import CapabilityError, MissingDependencyError, TaskdeckError
 from .metrics import Stopwatch
-from .models import ModelRef, resolve
+from .models import ModelRef, remote, resolve
 
 if TYPE_CHECKING:
     from .plugin_manager import Session
@@ -31,7 +31,8 @@ class RunContext:
         self.metrics: dict[str, Any] = {}
         self.watch = Stopwatch()
         self._loaded: dict[tuple, tuple[Backend, str]] = {}
-        self.models_used: list[dict[str, str]] = []
+        self.models_used: list[dict[str, Any]] = []
+        self._used_by: dict[int, dict[str, Any]] = {}  # backend id -> its models_used entry
 
     # ---- models ----
     def model(self, ref: str, needs: Sequence[str], backend: Any = None,
@@ -46,7 +47,7 @@ class RunContext:
         key = (ref, tuple(needs), repr(chosen), repr(options))
         if key in self._loaded:
             return self._loaded[key]
-        mref = resolve(ref, self.session.packs)
+        mref = self._resolve(ref, chosen)
         saved, self.backend_params = self.backend_params, chosen
         try:
             instance = self._choose(mref, needs)
@@ -62,7 +63,16 @@ class RunContext:
             instance.load()
         self._loaded[key] = (instance, capability)
         self.models_used.append({"model": mref.ref, "backend": instance.name, "capability": capability})
+        self._used_by[id(instance)] = self.models_used[-1]
         return instance, capability
+
+    def _resolve(self, ref: str, params: Any) -> ModelRef:
+        """``ref`` as a model reference; a backend with ``remote = True`` (an API) takes the
+        name as the server's, not as an alias, path or Hub id."""
+        name = getattr(params, "name", "auto") or "auto"
+        if name != "auto" and getattr(self.session.backends.get(name), "remote", False):
+            return remote(ref)
+        return resolve(ref, self.session.packs)
 
     def _choose(self, mref: ModelRef, needs: Sequence[str]) -> Backend:
         requested = getattr(self.backend_params, "name", "auto") or "auto"
@@ -136,7 +146,9 @@ class RunContext:
         return backend
 
     def close(self) -> None:
+        """Record each model's usage with its ``models_used`` entry, then unload it."""
         for backend, _ in self._loaded.values():
+            self._used_by.get(id(backend), {}).update(backend.usage())
             backend.unload()
         self._loaded.clear()
 

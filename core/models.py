@@ -26,8 +26,8 @@ class ModelRef:
     """A resolved model reference. ``path()`` materialises pack files when needed."""
 
     ref: str                           # what the user wrote
-    source: str                        # "pack" | "path" | "hub"
-    format: str                        # "gguf" | "hf" | "ctranslate2" | "piper" | ...
+    source: str                        # "pack" | "path" | "hub" | "remote"
+    format: str                        # "gguf" | "hf" | "ctranslate2" | "piper" | "api" | ...
     pack: Optional["ModelPack"] = None
     local: Optional[Path] = None
 
@@ -36,12 +36,13 @@ class ModelRef:
             return self.pack.path()
         if self.local is not None:
             return self.local
-        raise ModelNotFoundError(f"model '{self.ref}' is a Hub id, not a local path")
+        kind = "a model served by an API" if self.source == "remote" else "a Hub id"
+        raise ModelNotFoundError(f"model '{self.ref}' is {kind}, not a local path")
 
     @property
     def id(self) -> str:
-        """The string a library's ``from_pretrained`` gets (Hub id or path)."""
-        return self.ref if self.source == "hub" else str(self.path())
+        """The string a library's ``from_pretrained`` gets (Hub id or path), or an API's model name."""
+        return self.ref if self.source in ("hub", "remote") else str(self.path())
 
 
 def hub_offline() -> bool:
@@ -63,6 +64,15 @@ def detect_format(path: Path) -> str:
     if (path / "config.json").exists() or (path / "model_index.json").exists():
         return "hf"
     return "unknown"
+
+
+def remote(ref: str) -> ModelRef:
+    """A model name served by a remote API (``gpt-4o-mini``, whatever a local server calls its
+    model): taken as written, never looked up as an alias, a path or a Hub id."""
+    ref = str(ref).strip()
+    if not ref:
+        raise ModelNotFoundError("model= is empty: name the model the server offers (e.g. model=gpt-4o-mini)")
+    return ModelRef(ref=ref, source="remote", format="api")
 
 
 def resolve(ref: str, packs: "Registry[ModelPack]") -> ModelRef:

@@ -35,6 +35,7 @@ BUILTIN_PLUGINS = (
     "taskdeck.plugins.tasks.minutes",
     "taskdeck.plugins.backends.llama_cpp",
     "taskdeck.plugins.backends.hf_transformers",
+    "taskdeck.plugins.backends.openai_api",
     "taskdeck.plugins.formatters.terminal",
     "taskdeck.plugins.formatters.json_file",
     "taskdeck.plugins.formatters.markdown_file",

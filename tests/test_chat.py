@@ -57,25 +57,6 @@ def test_seeded_sampling_repeats(run_in_process):
     assert a.text == b.text
 
 
-@pytest.fixture(scope="module")
-def tiny_chat_model(tmp_path_factory, session):
-    """A tiny random Llama with SmolLM2's real tokenizer and chat template."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    gguf = session.packs.get("smollm2-135m").path()
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(config).eval()
-    out = tmp_path_factory.mktemp("tiny-llama")
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
-
-
 @pytest.mark.parametrize("extra", [[], ["num_beams=3"], ["repetition_penalty=1.3", "top_k=5"]])
 def test_chat_equals_raw_text_generation_pipeline(run_in_process, tiny_chat_model, extra):
     from transformers import pipeline

@@ -72,13 +72,13 @@ def test_checks_remove_what_the_transcript_does_not_support():
                  decisions=["Launch in April.", "The board approved the hiring plan for Berlin."],
                  action_items=[{"owner": "Tom", "task": "fix the firmware", "due": "Friday"},
                                {"owner": "Peter", "task": "order parts", "due": NOT_STATED}],
-                 date="unknown")
-    notes = check_against(data, transcript)
+                 date="unknown", location="Lisbon, 2024")
+    notes = check_against(data, transcript + " We meet in Lisbon.")
     assert [a["name"] for a in data["attendees"]] == ["Maria"]
     assert data["decisions"] == ["Launch in April."]
     assert [i["owner"] for i in data["action_items"]] == ["Tom", NOT_STATED]
-    assert data["date"] == NOT_STATED
-    assert len(notes) == 3 and any("Olivia" in n for n in notes) and any("hiring plan" in n for n in notes)
+    assert data["date"] == NOT_STATED and data["location"] == "Lisbon"
+    assert len(notes) == 4 and any("Olivia" in n for n in notes) and any("hiring plan" in n for n in notes)
 
 
 def test_stated():

@@ -133,11 +133,9 @@ class MinutesTask(Task):
         with ctx.watch.time("llm"):
             for i, chunk in ctx.progress(list(enumerate(chunks, 1)), total=len(chunks), desc="minutes"):
                 parts.append(self._part(backend, chunk, i, len(chunks), params, language_line, ctx))
-            if len(parts) == 1:
-                data = parts[0]
-            else:
-                data = merge_parts(parts)
-                data["summary"] = _merged_summary(backend, parts, params, language_line)
+            data = merge_parts(parts)  # for one part: its lists deduplicated
+            data["summary"] = parts[0]["summary"] if len(parts) == 1 else \
+                _merged_summary(backend, parts, params, language_line)
         ctx.metrics["llm_s"] = round(ctx.watch.spans.get("llm", 0.0), 3)
         return data, chunks
 

@@ -83,7 +83,9 @@ def extract_part(backend: Any, chunk: str, index: int, total: int, params: Any, 
 
 
 def merge_parts(parts: list[dict]) -> dict:
-    """One set of minutes from the partial minutes of consecutive chunks (summary excluded)."""
+    """One set of minutes from the partial minutes of consecutive chunks (summary excluded):
+    the first stated title, date and location; attendees unioned; near-duplicate list
+    entries and action items (same owner, similar task) dropped."""
     merged: dict[str, Any] = {"title": NOT_STATED, "date": NOT_STATED, "location": NOT_STATED}
     for key in ("title", "date", "location"):
         merged[key] = next((p[key] for p in parts if stated(p.get(key))), NOT_STATED)
@@ -108,7 +110,8 @@ def check_against(data: dict, transcript_text: str) -> list[str]:
 
     - an attendee whose name the transcript never mentions is removed;
     - an action item's owner the transcript never mentions becomes ``not stated``;
-    - a decision whose content words are mostly absent from the transcript is removed.
+    - a decision whose content words are mostly absent from the transcript is removed;
+    - a year in the date or location that the transcript never says is removed.
     """
     said = _words(transcript_text)
     notes: list[str] = []
@@ -133,6 +136,12 @@ def check_against(data: dict, transcript_text: str) -> list[str]:
             notes.append(f"removed decision '{d}': the transcript does not support it")
     data["decisions"] = decisions
     for key in ("date", "location"):
+        value = str(data.get(key) or "")
+        unsaid = [w for w in re.findall(r"\b\d{4}\b", value) if w not in said]
+        if unsaid:  # a year the meeting never mentions: models like to add one
+            fixed = re.sub(r"[,\s]*\b(" + "|".join(unsaid) + r")\b", "", value).strip(" ,")
+            notes.append(f"{key} '{value}': the year {', '.join(unsaid)} is not in the transcript, removed")
+            data[key] = fixed
         if not stated(data.get(key)):
             data[key] = NOT_STATED
     return notes

@@ -15,7 +15,7 @@ EXTRACT = """Read this meeting transcript{part} and write the minutes as JSON wi
 - summary: an executive summary in two to four sentences.
 - discussion_points: the main topics discussed, one short sentence each.
 - decisions: what the meeting agreed or decided, one sentence each.
-- action_items: every task a person agreed to do: owner (that person's name), task, due (the deadline as said, else "not stated").
+- action_items: one item for every task that a named person agreed or was asked to do, the chair's own tasks included: owner (the name of the person who will do it), task, due (the deadline as said, else "not stated").
 - next_steps: what happens next, such as the next meeting.
 {language}
 Transcript:

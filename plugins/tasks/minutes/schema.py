@@ -25,8 +25,8 @@ MINUTES_SCHEMA: dict = _object(
     location=_STR,
     attendees=_list(_object(name=_STR, role=_STR), 20),
     summary=_STR,
-    discussion_points=_list(_STR, 10),
+    discussion_points=_list(_STR, 8),
     decisions=_list(_STR, 10),
     action_items=_list(_object(owner=_STR, task=_STR, due=_STR), 15),
-    next_steps=_list(_STR, 8),
+    next_steps=_list(_STR, 6),
 )

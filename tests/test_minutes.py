@@ -1,0 +1,159 @@
+"""task=minutes end to end, offline: the example meeting (the README's main job), transcripts
+instead of audio, long meetings in chunks, the openai path, and bad input."""
+import json
+import re
+
+import pytest
+
+from conftest import REPO, cli
+
+EXAMPLE = REPO / "examples" / "meeting"
+AUDIO = EXAMPLE / "launch_meeting.mp3"
+SCRIPT = EXAMPLE / "launch_meeting.txt"
+ATTENDEES = ("Maria", "Tom", "Sarah", "James")
+#: Owner of each action item in the script, by the words that identify the task.
+OWNERS = {"Tom": ("firmware",), "Sarah": ("press", "campaign"), "James": ("budget",), "Maria": ("venue",)}
+
+
+def facts_captured(minutes: dict) -> dict[str, bool]:
+    """Which facts of the example script the minutes carry."""
+    people = " ".join(a["name"] for a in minutes["attendees"])
+    facts = {f"attendee {name}": name in people for name in ATTENDEES}
+    facts["date 3 March"] = bool(re.search(r"\b(3|3rd|third)\b", minutes["date"], re.I)) and "march" in \
+        minutes["date"].lower()
+    for owner, words in OWNERS.items():
+        facts[f"owner {owner}"] = any(owner in item["owner"] and any(w in item["task"].lower() for w in words)
+                                      for item in minutes["action_items"])
+    return facts
+
+
+def script_transcript(tmp_path, suffix=".txt"):
+    """The example script as a transcript without speaker labels (as speech-to-text gives it)."""
+    lines = [re.sub(r"^\w+: ", "", ln) for ln in SCRIPT.read_text().splitlines() if ln.strip()]
+    path = tmp_path / f"meeting{suffix}"
+    if suffix == ".srt":
+        t, blocks = 0.0, []
+        for n, line in enumerate(lines, 1):
+            d = len(line.split()) / 2.5
+            blocks.append(f"{n}\n{_srt(t)} --> {_srt(t + d)}\n{line}\n")
+            t += d
+        path.write_text("\n".join(blocks))
+    else:
+        path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _srt(s: float) -> str:
+    return f"{int(s // 3600):02d}:{int(s % 3600 // 60):02d}:{int(s % 60):02d},{int(s * 1000 % 1000):03d}"
+
+
+def test_example_meeting_audio_to_minutes(tmp_path):
+    """The README's main job, on the embedded defaults: whisper tiny.en + Qwen 1.5B on llama.cpp."""
+    proc = cli("task=minutes", f"audio={AUDIO}", tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    run = tmp_path / "run"
+    minutes = json.loads((run / "minutes.json").read_text())
+    markdown = (run / "minutes.md").read_text()
+    assert markdown.strip() in proc.stdout  # the terminal shows the minutes
+    for heading in ("## Summary", "## Key discussion points", "## Decisions", "## Action items", "## Next steps"):
+        assert heading in markdown
+    transcript = (run / "transcript.txt").read_text()
+    assert "firmware" in transcript and transcript.startswith("[00:0")
+    facts = facts_captured(minutes)
+    print(f"facts captured: {sum(facts.values())}/{len(facts)}", facts)
+    assert sum(facts.values()) >= len(facts) - 2, facts
+    record = json.loads((run / "result.json").read_text())
+    assert record["status"] == "ok" and record["metrics"]["asr_s"] > 0 and record["metrics"]["llm_s"] > 0
+    assert record["metrics"]["audio_s"] > 120 and record["result"]["chunks"] == 1
+
+
+def test_transcript_file_skips_speech_to_text(run_in_process, tmp_path):
+    path = script_transcript(tmp_path)
+    record, result, run_dir, out = run_in_process("task=minutes", f"transcript={path}",
+                                                  "llm.model=qwen2.5-coder-0.5b", "backend.threads=2")
+    assert record["status"] == "ok" and result.kind == "minutes"
+    assert result.models == {"minutes": "qwen2.5-coder-0.5b"}
+    assert not (run_dir / "transcript.txt").exists()  # nothing was transcribed
+    assert sum(name in " ".join(a.name for a in result.attendees) for name in ATTENDEES) >= 3
+    assert result.action_items and all(a.owner for a in result.action_items)
+    assert (run_dir / "minutes.md").read_text() == result.to_markdown()
+
+
+def test_long_meeting_is_chunked_on_segments_and_merged(run_in_process, tmp_path):
+    """A window too small for the whole meeting: the .srt transcript goes in timed chunks."""
+    path = script_transcript(tmp_path, ".srt")
+    record, result, run_dir, _ = run_in_process("task=minutes", f"transcript={path}", "llm.model=qwen2.5-coder-0.5b",
+                                                "llm.n_ctx=1536", "llm.max_new_tokens=512", "backend.threads=2")
+    assert record["status"] == "ok"
+    assert result.chunks >= 2 and record["metrics"]["chunks"] == result.chunks
+    names = " ".join(a.name for a in result.attendees)
+    assert sum(name in names for name in ATTENDEES) >= 3  # people from different chunks, unioned
+    assert len({(a.owner, a.task) for a in result.action_items}) == len(result.action_items)
+    assert result.summary
+
+
+def test_schema_failures_are_retried_then_one_line_with_the_raw_answer_saved(tmp_path, tiny_chat_model):
+    transcript = tmp_path / "t.txt"
+    transcript.write_text("Anna: Ben, please send the report by Friday.\nBen: I will.\n")
+    proc = cli("task=minutes", f"transcript={transcript}", f"llm.model={tiny_chat_model}", "llm.backend=transformers",
+               "llm.max_new_tokens=16", "llm.retries=1", tmp_path=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "did not produce valid minutes" in lines[0] and "after 2 tries" in lines[0]
+    raw = tmp_path / "run" / "minutes.raw.txt"
+    assert raw.exists() and str(raw) in lines[0]
+    assert not (tmp_path / "run" / "minutes.json").exists()
+
+
+def test_minutes_through_an_openai_compatible_server(run_in_process, tmp_path, openai_server):
+    """The same task with llm.backend=openai, against `transformers serve` on loopback."""
+    base_url, model = openai_server
+    transcript = tmp_path / "t.txt"
+    transcript.write_text("Anna: Good morning. Ben, please send the report by Friday.\nBen: Yes, I will.\n")
+    record, result, run_dir, _ = run_in_process("task=minutes", f"transcript={transcript}", f"llm.model={model}",
+                                                "llm.backend=openai", "backend=openai",
+                                                f"backend.base_url={base_url}", "llm.max_new_tokens=400",
+                                                "llm.retries=3")
+    assert record["status"] == "ok"
+    assert record["models"] == [{"model": model, "backend": "openai", "capability": "chat"}]
+    assert (run_dir / "minutes.md").read_text().startswith("# ")
+
+
+def _one_line_error(proc, *needles):
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def _silent_wav(path):
+    import numpy as np
+    import soundfile as sf
+    sf.write(path, np.zeros(16000 * 3, dtype="float32"), 16000)
+    return path
+
+
+BAD = {
+    "no input": (lambda tmp: [], "needs audio=<recording> or transcript=<file>"),
+    "both inputs": (lambda tmp: [f"audio={AUDIO}", f"transcript={SCRIPT}"], "(one of them)"),
+    "missing audio": (lambda tmp: [f"audio={tmp / 'nope.mp3'}"], "nope.mp3"),
+    "corrupt audio": (lambda tmp: [f"audio={_write(tmp / 'bad.mp3', b'not audio at all' * 100)}"], "bad.mp3"),
+    "silent audio": (lambda tmp: [f"audio={_silent_wav(tmp / 'quiet.wav')}"], "quiet.wav"),
+    "empty transcript": (lambda tmp: [f"transcript={_write(tmp / 'empty.txt', b'  ')}"], "empty.txt"),
+    "language the ASR model lacks": (lambda tmp: [f"audio={AUDIO}", "language=de"], "whisper-base"),
+}
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_bad_input_is_one_line_and_writes_no_minutes(tmp_path, case):
+    args, needle = BAD[case]
+    proc = cli("task=minutes", *args(tmp_path), tmp_path=tmp_path)
+    _one_line_error(proc, needle)
+    assert not (tmp_path / "run" / "minutes.md").exists() and not (tmp_path / "run" / "minutes.json").exists()

@@ -99,3 +99,63 @@ def transformers_serve(folder: Path, workdir: Path, name: str = SERVED_NAME,
         yield f"http://127.0.0.1:{port}/v1", name
     finally:
         stop(proc)
+
+
+# ---- a local HTTP server answering in the OpenAI API's documented shapes ----
+@contextlib.contextmanager
+def api_shaped_server() -> Iterator:
+    """A pytest-httpserver on 127.0.0.1 (threaded, so a slow answer does not block the next
+    request); tests tell it what to answer. Yields the ``HTTPServer``."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()
+
+
+def chat_chunk(content: str | None = None, finish: str | None = None, usage: dict | None = None) -> dict:
+    """One ``chat.completion.chunk`` event of a streamed chat completion."""
+    delta = {"content": content} if content is not None else {}
+    return {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": "test-model",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], "usage": usage}
+
+
+def sse(events: list[dict], done: bool = True) -> str:
+    """Server-sent events as the API streams them, ending in ``data: [DONE]``."""
+    import json
+
+    return "".join(f"data: {json.dumps(e)}\n\n" for e in events) + ("data: [DONE]\n\n" if done else "")
+
+
+def streamed_answer(text: str, prompt_tokens: int = 7) -> str:
+    """A whole streamed answer: one chunk per word, a finish reason, then the usage."""
+    words = text.split(" ")
+    pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
+    return sse([chat_chunk(p) for p in pieces] + [chat_chunk(finish="stop"), {
+        **chat_chunk(), "choices": [],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(pieces),
+                  "total_tokens": prompt_tokens + len(pieces)}}])
+
+
+def api_error(message: str, kind: str, code: str | None = None) -> dict:
+    """The API's error body."""
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+@contextlib.contextmanager
+def openai_backend(session, base_url: str, model: str, **params) -> Iterator:
+    """The openai backend bound to ``model`` at ``base_url`` and loaded, as a task gets it."""
+    from taskdeck.context import RunContext
+    from taskdeck.plugins.backends.openai_api import OpenAIParams
+
+    ctx = RunContext(session, OpenAIParams(base_url=base_url, **params), quiet=True)
+    backend, _ = ctx.model(model, needs=["chat", "transcribe", "speak", "draw"])
+    try:
+        yield backend
+    finally:
+        ctx.close()

@@ -20,14 +20,10 @@ def api(openai_server, *extra):
 @pytest.fixture
 def backend(session, openai_server):
     """The openai backend bound to the served model, loaded, as a task gets it."""
-    from taskdeck.context import RunContext
-    from taskdeck.plugins.backends.openai_api import OpenAIParams
+    from servers import openai_backend
 
-    base_url, model = openai_server
-    ctx = RunContext(session, OpenAIParams(base_url=base_url), quiet=True)
-    instance, _ = ctx.model(model, needs=["chat"])
-    yield instance
-    ctx.close()
+    with openai_backend(session, *openai_server) as instance:
+        yield instance
 
 
 def files_under(path):

@@ -13,6 +13,7 @@ import base64
 import io
 import struct
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 from taskdeck import Audio, Images, InputError, Segment, Transcript, Word
@@ -72,7 +73,8 @@ def _transcribe_piece(backend, name, payload, language, translate, word_timestam
         request["prompt"] = prompt
     if backend.verbose_rejected:
         request = _plain(request)
-    with api_errors(backend, endpoint):
+    with api_errors(backend, endpoint), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the client marks /audio/translations so
         try:
             return api.create(file=(name, payload), **request)
         except openai.BadRequestError as exc:

@@ -39,6 +39,7 @@ BUILTIN_PLUGINS = (
     "taskdeck.plugins.formatters.terminal",
     "taskdeck.plugins.formatters.json_file",
     "taskdeck.plugins.formatters.markdown_file",
+    "taskdeck.plugins.formatters.html_file",
     "taskdeck.plugins.packs.chat_models",
     "taskdeck.plugins.packs.speech_models",
     "taskdeck.plugins.packs.embedding_models",

@@ -13,6 +13,7 @@ SAMPLE_INPUTS = {
     "summarization": ["text=" + "The city council met on Monday to discuss the new bike lanes. " * 3],
     "translation": ["text='Good morning, how are you?'", "target=French"],
     "chat": ["prompt=Say hello in one word.", "max_new_tokens=8"],
+    "minutes": ["transcript=examples/meeting/standup.txt"],
 }
 
 

@@ -89,7 +89,7 @@ def test_long_meeting_is_chunked_on_segments_and_merged(run_in_process, tmp_path
     names = " ".join(a.name for a in result.attendees)
     assert sum(name in names for name in ATTENDEES) >= 3  # people from different chunks, unioned
     assert len({(a.owner, a.task) for a in result.action_items}) == len(result.action_items)
-    assert result.summary
+    assert result.executive_summary
 
 
 def test_schema_failures_are_retried_then_one_line_with_the_raw_answer_saved(tmp_path, tiny_chat_model):

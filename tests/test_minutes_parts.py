@@ -94,7 +94,7 @@ def test_speakers_go_to_the_segments_they_overlap_most():
 
 def test_markdown_shows_every_part_and_marks_what_is_not_stated():
     m = Minutes(title="Trail e-bike launch", attendees=[Attendee("Maria Lopez", "product manager"), Attendee("Tom")],
-                summary="The launch moved.", decisions=["Launch on 15 April."],
+                executive_summary="The launch moved.", decisions=["Launch on 15 April."],
                 action_items=[ActionItem("Tom", "Test | sign off firmware", "13 March"), ActionItem(NOT_STATED, "Book")],
                 next_steps=["Meet on 10 March."], checks=["removed attendee 'Olivia': not named in the transcript"],
                 source="meeting.mp3", duration=201.0, models={"speech-to-text": "whisper-tiny.en"})
@@ -109,3 +109,15 @@ def test_markdown_shows_every_part_and_marks_what_is_not_stated():
 
 def test_language_codes_become_names():
     assert language_name("de") == "German" and language_name("Klingon") == "Klingon"
+
+
+def test_minutes_as_a_web_page(tmp_path):
+    import io
+
+    from taskdeck.plugins.formatters.html_file import HtmlFormatter
+
+    m = Minutes(title="Launch <planning>", action_items=[ActionItem("Tom", "Test the firmware", "13 March")])
+    path = HtmlFormatter().write(m, tmp_path, "minutes", io.StringIO())
+    page = path.read_text()
+    assert page.startswith("<!doctype html>") and "<title>Launch &lt;planning&gt;</title>" in page
+    assert "<td>Tom</td>" in page and "<h2>Action items</h2>" in page

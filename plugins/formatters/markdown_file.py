@@ -20,16 +20,19 @@ class MarkdownFormatter(Formatter):
     extension = "md"
 
     def write(self, result, run_dir, stem, stream):
-        if hasattr(result, "to_markdown"):
-            body = result.to_markdown()
-        else:
-            title = getattr(result, "title", None) or stem
-            body = f"# {title}\n\n"
-            text = getattr(result, "text", None)
-            if isinstance(text, str) and text:
-                body += "> " + text.replace("\n", "\n> ") + "\n\n"
-            body += markdown_table(result.rows())
-        return atomic_write_text(run_dir / f"{stem}.{self.extension}", body)
+        return atomic_write_text(run_dir / f"{stem}.{self.extension}", to_markdown(result, stem))
+
+
+def to_markdown(result, stem: str) -> str:
+    """The result's own Markdown (``to_markdown``), else a heading, its text and a table."""
+    if hasattr(result, "to_markdown"):
+        return result.to_markdown()
+    title = getattr(result, "title", None) or stem
+    body = f"# {title}\n\n"
+    text = getattr(result, "text", None)
+    if isinstance(text, str) and text:
+        body += "> " + text.replace("\n", "\n> ") + "\n\n"
+    return body + markdown_table(result.rows())
 
 
 @hookimpl

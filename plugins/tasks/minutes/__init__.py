@@ -191,7 +191,7 @@ def _minutes(data: dict, checks: list[str], transcript: Transcript, chunks: int,
         date=text("date"), location=text("location"),
         attendees=[Attendee(a["name"].strip(), a["role"].strip() if stated(a.get("role")) else NOT_STATED)
                    for a in data.get("attendees", [])],
-        summary=str(data.get("summary", "")).strip(),
+        executive_summary=str(data.get("summary", "")).strip(),
         discussion_points=[str(x).strip() for x in data.get("discussion_points", []) if str(x).strip()],
         decisions=[str(x).strip() for x in data.get("decisions", []) if str(x).strip()],
         action_items=[ActionItem(a["owner"].strip() if stated(a.get("owner")) else NOT_STATED, a["task"].strip(),

@@ -31,7 +31,7 @@ class Minutes(Result):
     date: str = NOT_STATED
     location: str = NOT_STATED
     attendees: list[Attendee] = field(default_factory=list)
-    summary: str = ""
+    executive_summary: str = ""
     discussion_points: list[str] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
     action_items: list[ActionItem] = field(default_factory=list)
@@ -47,9 +47,6 @@ class Minutes(Result):
     def rows(self) -> list[dict[str, Any]]:
         return [{"owner": a.owner, "task": a.task, "due": a.due} for a in self.action_items]
 
-    def summary_line(self) -> str:
-        return f"{self.title}: {len(self.decisions)} decisions, {len(self.action_items)} action items"
-
     def summary(self) -> str:  # the terminal shows the whole minutes
         return self.to_markdown()
 
@@ -60,7 +57,7 @@ class Minutes(Result):
         people = ", ".join(a.name if a.role in ("", NOT_STATED) else f"{a.name} ({a.role})"
                            for a in self.attendees) or NOT_STATED
         out += [f"**Attendees:** {people}", ""]
-        out += ["## Summary", "", self.summary.strip() or NOT_STATED, ""]
+        out += ["## Summary", "", self.executive_summary.strip() or NOT_STATED, ""]
         out += _bullets("Key discussion points", self.discussion_points)
         out += _bullets("Decisions", self.decisions)
         out += ["## Action items", ""]

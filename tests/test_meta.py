@@ -35,3 +35,28 @@ def test_every_hook_has_a_docstring_with_params():
     for hook in HOOKS:
         doc = getattr(hookspecs, hook).__doc__ or ""
         assert ":param register:" in doc, hook
+
+
+def test_every_builtin_plugin_module_is_registered():
+    """A module under plugins/ that implements a hook but is missing from BUILTIN_PLUGINS
+    would silently never load."""
+    from taskdeck.plugin_manager import BUILTIN_PLUGINS
+
+    found = set()
+    for path in REPO.joinpath("plugins").rglob("*.py"):
+        if "@hookimpl" in path.read_text():
+            parts = path.relative_to(REPO / "plugins").with_suffix("").parts
+            parts = parts[:-1] if parts[-1] == "__init__" else parts
+            found.add(".".join(("taskdeck", "plugins", *parts)))
+    assert found == set(BUILTIN_PLUGINS)
+
+
+def test_every_plugins_subpackage_is_packaged():
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "setup.cfg")
+    packaged = set(cfg["options"]["packages"].split())
+    folders = {".".join(("taskdeck", "plugins", *p.parent.relative_to(REPO / "plugins").parts))
+               for p in REPO.joinpath("plugins").rglob("__init__.py")}
+    assert {f.rstrip(".") for f in folders} <= packaged

@@ -3,6 +3,7 @@ with the embedded SmolLM2 (see the ``openai_server`` fixture in conftest)."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -141,3 +142,50 @@ def test_remote_model_names_are_not_taken_for_aliases_or_paths(session):
         backend = ctx._choose(ctx._resolve(name, ctx.backend_params), ["chat"])
         assert backend.model.source == "remote" and backend.model.id == name
 
+
+
+# ---- label scoring (sentiment, zero-shot, ...) from the API's top logprobs ----
+def logprobs_answer(top: dict[str, float]) -> dict:
+    """A chat.completion with the first token's top_logprobs, as the API documents it."""
+    entries = [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in top.items()]
+    first = entries[0]
+    return {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "gpt-test",
+            "choices": [{"index": 0, "finish_reason": "length",
+                         "message": {"role": "assistant", "content": first["token"]},
+                         "logprobs": {"content": [{**first, "top_logprobs": entries}]}}],
+            "usage": {"prompt_tokens": 40, "completion_tokens": 1, "total_tokens": 41}}
+
+
+def test_sentiment_scores_labels_from_top_logprobs(run_in_process, monkeypatch):
+    from servers import api_shaped_server
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    top = {" Negative": -0.2, "negative": -2.0, "Neutral": -3.0, "pos": -4.0, "The": -5.0}
+    with api_shaped_server() as server:
+        server.expect_request("/v1/chat/completions").respond_with_json(logprobs_answer(top))
+        record, result, _, _ = run_in_process("task=sentiment", "text='This was a waste of money.'",
+                                              "backend=openai", f"backend.base_url={server.url_for('/v1')}",
+                                              "backend.logprobs=true", "model=gpt-test")
+        sent = server.log[0][0].get_json()
+    assert (sent["max_tokens"], sent["logprobs"], sent["top_logprobs"]) == (1, True, 20)
+    scores = {s.label: s.score for s in result.labels}
+    assert result.top.label == "negative" and result.method == "chat-label-scoring"
+    mass = {"negative": math.exp(-0.2) + math.exp(-2.0), "neutral": math.exp(-3.0), "positive": math.exp(-4.0)}
+    assert scores == pytest.approx({k: v / sum(mass.values()) for k, v in mass.items()}, abs=1e-4)
+    assert record["models"][0]["capability"] == "score_labels" and record["models"][0]["prompt_tokens"] == 40
+
+
+def test_label_scoring_is_off_for_servers_not_known_to_return_logprobs(run_in_process, openai_server):
+    from taskdeck import CapabilityError
+
+    with pytest.raises(CapabilityError, match="offers chat, chat_json, draw, speak, transcribe, but this task "
+                                              "needs one of: classify, score_labels"):
+        run_in_process("task=sentiment", "text=Great", *api(openai_server))
+
+
+def test_a_server_without_logprobs_is_one_line(run_in_process, openai_server):
+    from taskdeck import CapabilityError
+
+    with pytest.raises(CapabilityError) as exc:
+        run_in_process("task=sentiment", "text=Great", *api(openai_server, "backend.logprobs=true"))
+    assert str(exc.value).startswith(f"the server at {openai_server[0]} returned no logprobs for ")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from taskdeck import (CHAT, CHAT_JSON, DRAW, SPEAK, TRANSCRIBE, Backend, BackendParams, CapabilityError,
-                      ConfigError, Generation, hookimpl)
+from taskdeck import (CHAT, CHAT_JSON, DRAW, SCORE_LABELS, SPEAK, TRANSCRIBE, Backend, BackendParams,
+                      CapabilityError, ConfigError, Generation, hookimpl)
 
 from .faults import ServiceError, api_errors, model_not_found
 
@@ -36,6 +36,7 @@ class OpenAIParams(BackendParams):
     timeout: float = 120.0                 # seconds to wait for an answer, per try
     max_retries: int = 2                   # retries, with backoff, after 429 / 5xx / timeouts / dropped connections
     strict_schema: bool = False            # response_format json_schema with strict=true (OpenAI-only schema rules)
+    logprobs: Optional[bool] = None        # label scoring from top_logprobs; None: only at api.openai.com
     voice: str = "alloy"                   # text to speech: the server's voice name
     image_size: str = "1024x1024"          # text to image: WIDTHxHEIGHT as the server accepts it
 
@@ -53,10 +54,10 @@ def is_loopback(url: str) -> bool:
 
 class OpenAIBackend(Backend):
     name = "openai"
-    description = "OpenAI-compatible API (OpenAI, vLLM, TGI, Ollama, llama.cpp, transformers serve): model= is the server's name"
+    description = "any OpenAI-compatible API (OpenAI, vLLM, TGI, Ollama, llama.cpp, transformers serve)"
     Params = OpenAIParams
     formats = ("api",)
-    all_capabilities = (CHAT, CHAT_JSON, TRANSCRIBE, SPEAK, DRAW)
+    all_capabilities = (CHAT, CHAT_JSON, SCORE_LABELS, TRANSCRIBE, SPEAK, DRAW)
     extra = "openai"
     remote = True
     priority = 90
@@ -73,6 +74,14 @@ class OpenAIBackend(Backend):
         self.verbose_rejected = False   # the speech model has no verbose_json (segments)
         self._usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "latency_s": 0.0}
         self._first_token: list[float] = []
+
+    def capabilities(self) -> set[str]:
+        """All but label scoring, which needs a server that returns logprobs: OpenAI's does,
+        others only say so with ``backend.logprobs=true`` (vLLM, llama.cpp server)."""
+        logprobs = self.params.logprobs
+        if logprobs is None:
+            logprobs = urlsplit(self.base_url).hostname == urlsplit(OPENAI_URL).hostname
+        return set(self.all_capabilities) - (set() if logprobs else {SCORE_LABELS})
 
     def load(self) -> None:
         """Build the client (no request is made); a missing key fails here, before any work."""
@@ -196,6 +205,10 @@ class OpenAIBackend(Backend):
         print(f"\nwarning: the answer from {self.base_url} was cut off after {len(pieces)} pieces ({why}); "
               "the partial text is kept, marked finish_reason=incomplete", file=sys.stderr)
         return "incomplete"
+
+    def score_labels(self, messages, labels) -> dict[str, float]:
+        from .labels import score_labels
+        return score_labels(self, messages, labels)
 
     # ---- speech and images: see .media ----
     def transcribe(self, audio, **options: Any):

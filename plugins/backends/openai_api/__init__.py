@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from taskdeck import (CHAT, CHAT_JSON, DRAW, SCORE_LABELS, SPEAK, TRANSCRIBE, Backend, BackendParams,
                       CapabilityError, ConfigError, Generation, hookimpl)
 
-from .faults import ServiceError, api_errors, model_not_found
+from .faults import ServiceError, api_errors
 
 OPENAI_URL = "https://api.openai.com/v1"
 
@@ -106,9 +106,6 @@ class OpenAIBackend(Backend):
             client.close()
             self.client = None
         self.loaded = False
-
-    def not_found(self, endpoint: str, detail: str):
-        return model_not_found(self, endpoint, detail)
 
     def count(self, seconds: float, prompt_tokens: int = 0, completion_tokens: int = 0,
               first_token: Optional[float] = None) -> None:

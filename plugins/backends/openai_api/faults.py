@@ -57,7 +57,7 @@ def api_errors(backend: "OpenAIBackend", endpoint: str) -> Iterator[None]:
         raise ConfigError(f"the server at {url} refused access (403) with the key from ${p.api_key_env}: "
                           f"{server_message(exc, backend.secret)}") from None
     except openai.NotFoundError as exc:
-        raise backend.not_found(endpoint, server_message(exc, backend.secret)) from None
+        raise model_not_found(backend, endpoint, server_message(exc, backend.secret)) from None
     except openai.RateLimitError as exc:
         raise ServiceError(f"the server at {url} is limiting requests (429) and still was {tries}: wait and "
                            f"run again, or raise backend.max_retries ({server_message(exc, backend.secret)})") \

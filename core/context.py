@@ -80,6 +80,8 @@ class RunContext:
             cls = self.session.backends.get(requested)
             return self._check(cls, mref, needs, self._params_for(cls))
         candidates = [cls for _, cls in self.session.backends.items() if mref.format in cls.formats]
+        able = [cls for cls in candidates if any(c in cls.all_capabilities for c in needs)]
+        candidates = able or candidates  # none able: the first candidate's error says why
         candidates.sort(key=lambda c: getattr(c, "priority", 100))
         if not candidates:
             raise CapabilityError(f"no backend loads '{mref.ref}' (format {mref.format}); "

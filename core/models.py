@@ -61,7 +61,9 @@ def detect_format(path: Path) -> str:
         return "gguf"
     if (path / "model.bin").exists() and (path / "vocabulary.txt").exists():
         return "ctranslate2"
-    if (path / "config.json").exists() or (path / "model_index.json").exists():
+    if (path / "model_index.json").exists():
+        return "diffusers"
+    if (path / "config.json").exists():
         return "hf"
     return "unknown"
 
@@ -89,7 +91,7 @@ def resolve(ref: str, packs: "Registry[ModelPack]") -> ModelRef:
         fmt = detect_format(path)
         if fmt == "unknown":
             raise ModelNotFoundError(f"model path '{ref}' holds no model taskdeck recognises "
-                                     "(expected a .gguf file or a folder with config.json)")
+                                     "(expected a .gguf file, or a folder with config.json or model_index.json)")
         if fmt == "gguf" and path.is_dir():
             path = sorted(path.glob("*.gguf"))[0]
         return ModelRef(ref=ref, source="path", format=fmt, local=path.resolve())

@@ -40,7 +40,7 @@ def render(script: Path, target: Path) -> float:
     ctx = RunContext(get_session(), BackendParams(), quiet=True)
     backend, _ = ctx.model("piper-joe", needs=[SPEAK], backend="auto")
     speakers: dict[str, float] = {}
-    pieces = []
+    pieces = [np.zeros(int(PAUSE_S * RATE), dtype="float32")]  # a moment before the first word
     for name, words in turns(script):
         pace = speakers.setdefault(name, PACES[len(speakers) % len(PACES)])
         audio = backend.speak(words, length_scale=pace)

@@ -3,7 +3,9 @@
 Offers, depending on the model's architecture (read from its config, no weights loaded):
 ``classify`` (and ``zero_shot`` for NLI models) for sequence classifiers, ``tag`` for token
 classifiers, ``extract_answer`` for extractive QA, ``fill_mask`` for masked LMs, ``seq2seq``
-for encoder-decoders, ``chat`` and ``score_labels`` for causal LMs. The code of each
+for encoder-decoders, ``chat`` and ``score_labels`` for causal LMs, ``embed`` for bare
+encoders, ``transcribe`` for speech recognisers (Whisper, wav2vec2) and ``speak`` for
+text-to-speech models (VITS/MMS-TTS, Bark, SpeechT5). The code of each
 capability lives in ``taskdeck.plugins.backends.hf``. ``HF_HUB_OFFLINE`` makes every load
 local-files-only; ``trust_remote_code`` stays off unless asked for.
 """
@@ -17,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from taskdeck import (CHAT, CLASSIFY, EMBED, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS, SEQ2SEQ, TAG, ZERO_SHOT,
-                      Backend, BackendParams, Generation, ModelNotFoundError, hookimpl)
+from taskdeck import (CHAT, CLASSIFY, EMBED, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS, SEQ2SEQ, SPEAK, TAG,
+                      TRANSCRIBE, ZERO_SHOT, Backend, BackendParams, Generation, ModelNotFoundError, hookimpl)
 from taskdeck.label_scoring import label_variants, score_token_sequences
 from taskdeck.models import hub_offline
 from taskdeck.packs import cache_dir
@@ -40,7 +42,8 @@ class TransformersBackend(Backend):
     description = "transformers: any Hub id or local folder, and GGUF packs dequantized"
     Params = TransformersParams
     formats = ("hf", "gguf")
-    all_capabilities = (CLASSIFY, ZERO_SHOT, TAG, EXTRACT_ANSWER, FILL_MASK, SEQ2SEQ, CHAT, SCORE_LABELS, EMBED)
+    all_capabilities = (CLASSIFY, ZERO_SHOT, TAG, EXTRACT_ANSWER, FILL_MASK, SEQ2SEQ, CHAT, SCORE_LABELS, EMBED,
+                        TRANSCRIBE, SPEAK)
     extra = "transformers"
     priority = 50
 
@@ -158,10 +161,16 @@ class TransformersBackend(Backend):
             transformers.utils.logging.disable_progress_bar()
         self.device, self.dtype = self._device_and_dtype()
         kind = self.kind()
-        if kind not in _AUTO_CLASSES:
+        if kind not in _AUTO_CLASSES and kind not in _SPEECH_KINDS:
             raise ModelNotFoundError(f"model '{self.model.ref}' has an architecture taskdeck does not "
                                      f"run yet ({', '.join(self._config().get('architectures') or ['none'])})")
         source, kwargs = self._source()
+        if kind in _SPEECH_KINDS:  # a pipeline loads the model with its processor
+            from .hf import speech
+            speech.load(self, kind, source, kwargs)
+            self._pipelines = {}
+            self.loaded = True
+            return
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
             auto = getattr(transformers, _AUTO_CLASSES[kind])
@@ -285,6 +294,14 @@ class TransformersBackend(Backend):
         from .hf import seq2seq
         return seq2seq.generate(self, *args, **kwargs)
 
+    def transcribe(self, audio, **options: Any):
+        from .hf import speech
+        return speech.transcribe(self, audio, **options)
+
+    def speak(self, text, **options: Any):
+        from .hf import speech
+        return speech.speak(self, text, **options)
+
     def embed(self, *args: Any, **kwargs: Any):
         from .hf import embed
         return embed.embed(self, *args, **kwargs)
@@ -307,8 +324,12 @@ _KIND_CAPABILITIES = {
     "seq2seq": (SEQ2SEQ,),
     "causal-lm": (CHAT, SCORE_LABELS),
     "feature-extraction": (EMBED,),
+    "speech-recognition": (TRANSCRIBE,),
+    "text-to-speech": (SPEAK,),
 }
-_SPEECH_TYPES = ("whisper", "speech_to_text", "speecht5", "wav2vec2", "vits", "bark", "musicgen")
+_SPEECH_KINDS = ("speech-recognition", "text-to-speech")
+_SPEECH_TYPES = ("whisper", "speech_to_text", "speecht5", "wav2vec2", "wav2vec2-conformer", "hubert", "wavlm",
+                 "data2vec-audio", "moonshine", "vits", "bark", "musicgen", "fastspeech2_conformer", "seamless_m4t")
 
 
 def model_kind(config: dict) -> str:
@@ -322,7 +343,8 @@ def model_kind(config: dict) -> str:
         if any(a.endswith(suffix) for a in archs):
             return kind
     if config.get("model_type") in _SPEECH_TYPES:
-        return "unknown"
+        from .hf.speech import speech_kind
+        return speech_kind(config) or "unknown"
     if config.get("is_encoder_decoder"):
         return "seq2seq"
     if any(a.endswith(("ForCausalLM", "LMHeadModel", "ForConditionalGeneration")) for a in archs):

@@ -1,0 +1,112 @@
+"""faster-whisper backend: Whisper on CTranslate2, int8 on CPU — the default speech-to-text.
+
+Loads CTranslate2 Whisper folders (the embedded ``whisper-tiny.en`` and ``whisper-base``
+packs, or any converted model folder). ``transcribe`` takes a path or a
+:class:`taskdeck.audio.Waveform` and offers faster-whisper's options: ``beam_size``,
+``vad_filter`` (Silero VAD, shipped with faster-whisper), a forced ``language`` or detection,
+``translate`` to English, word timestamps, ``initial_prompt``. English-only models (``*.en``)
+refuse another language in one line that names a multilingual model.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from taskdeck import TRANSCRIBE, Backend, BackendParams, ConfigError, Segment, Transcript, Word, hookimpl
+
+MULTILINGUAL_HINT = "whisper-base"
+
+
+@dataclass
+class FasterWhisperParams(BackendParams):
+    name: str = "faster_whisper"
+    compute_type: str = "int8"     # int8 | int8_float32 | float32 | float16 (GPU) | default
+    num_workers: int = 1           # parallel transcriptions sharing the model
+
+
+class FasterWhisperBackend(Backend):
+    name = "faster_whisper"
+    description = "faster-whisper: Whisper on CTranslate2 (int8 on CPU); the default speech-to-text"
+    Params = FasterWhisperParams
+    formats = ("ctranslate2",)
+    all_capabilities = (TRANSCRIBE,)
+    extra = "speech"
+    priority = 10
+
+    @classmethod
+    def missing_package(cls) -> Optional[str]:
+        return None if importlib.util.find_spec("faster_whisper") else "faster-whisper"
+
+    def english_only(self) -> bool:
+        """True for a model that has no language tokens (tiny.en, base.en, ...)."""
+        if hasattr(self, "whisper"):
+            return not self.whisper.model.is_multilingual
+        try:
+            vocab = json.loads((self.model.path() / "config.json").read_text()).get("lang_ids") or []
+            return len(vocab) == 0 if vocab is not None else self.model.ref.endswith(".en")
+        except (OSError, ValueError):
+            return self.model.ref.endswith(".en")
+
+    def load(self) -> None:
+        import logging
+
+        from faster_whisper import WhisperModel
+
+        from .llama_cpp import default_threads
+
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # no per-file INFO lines
+        p = self.params
+        device = "cuda" if str(p.device).startswith("cuda") else "cpu" if p.device in ("cpu", "mps") else "auto"
+        index = int(str(p.device).split(":")[1]) if str(p.device).startswith("cuda:") else 0
+        compute = p.compute_type if device != "cpu" or p.compute_type not in ("float16",) else "int8"
+        self.whisper = WhisperModel(str(self.model.path()), device=device, device_index=index,
+                                    compute_type=compute, cpu_threads=p.threads or default_threads(),
+                                    num_workers=p.num_workers, local_files_only=True)
+        self.loaded = True
+
+    def unload(self) -> None:
+        self.__dict__.pop("whisper", None)
+        self.loaded = False
+
+    def check_language(self, language: Optional[str], translate: bool) -> None:
+        """One line when an English-only model is asked for another language or to translate."""
+        if not self.english_only():
+            return
+        if language and language.lower() not in ("en", "english"):
+            raise ConfigError(f"model '{self.model.ref}' transcribes English only; for language={language} "
+                              f"choose a multilingual model, e.g. {MULTILINGUAL_HINT} (model=, or asr.model= "
+                              f"in task=minutes)")
+        if translate:
+            raise ConfigError(f"model '{self.model.ref}' is English-only and cannot translate; use a "
+                              f"multilingual model, e.g. {MULTILINGUAL_HINT}")
+
+    def transcribe(self, audio, *, language=None, translate=False, word_timestamps=False, progress=None,
+                   beam_size: int = 5, vad_filter: bool = True, initial_prompt: Optional[str] = None,
+                   temperature: Any = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0), **options: Any) -> Transcript:
+        self.check_language(language, translate)
+        samples = getattr(audio, "samples", None)
+        source = getattr(audio, "source", "") if samples is not None else str(audio)
+        segments_iter, info = self.whisper.transcribe(
+            samples if samples is not None else str(audio), language=language or None,
+            task="translate" if translate else "transcribe", beam_size=beam_size, vad_filter=vad_filter,
+            word_timestamps=word_timestamps, initial_prompt=initial_prompt, temperature=temperature,
+            condition_on_previous_text=options.get("condition_on_previous_text", True))
+        segments = []
+        for seg in segments_iter:
+            words = [Word(w.start, w.end, w.word, round(w.probability, 4)) for w in (seg.words or [])]
+            segments.append(Segment(start=seg.start, end=seg.end, text=seg.text.strip(), words=words))
+            if progress is not None:
+                progress(seg.end)
+        if progress is not None:
+            progress(info.duration)
+        return Transcript(text=" ".join(s.text for s in segments if s.text).strip(), segments=segments,
+                          language=info.language or (language or ""), duration=round(info.duration, 3),
+                          source=source, method=f"faster-whisper {self.model.ref} "
+                                                f"({'translate' if translate else 'transcribe'}, beam {beam_size})")
+
+
+@hookimpl
+def register_backends(register):
+    register(FasterWhisperBackend)

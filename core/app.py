@@ -63,7 +63,12 @@ def main(argv: Optional[list[str]] = None) -> None:
         register_configs(session)
         sys.argv = [sys.argv[0], *with_search_path(session, sys.argv[1:])]
         app = hydra.main(version_base="1.3", config_path=CONFIG_PACKAGE, config_name="config")(_job)
-        app()
+        try:
+            app()
+        except BaseException as exc:  # the sweeper re-raised: the table still gets written
+            _finish_comparison("interrupted by the user" if isinstance(exc, KeyboardInterrupt) else _one_line(exc))
+            raise
+        _finish_comparison()
         if _failure:
             raise _failure.pop()
     except KeyboardInterrupt:
@@ -76,6 +81,17 @@ def main(argv: Optional[list[str]] = None) -> None:
             raise
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         sys.exit(2 if _user_error(exc) else 1)
+
+
+def _finish_comparison(stopped: Optional[str] = None) -> None:
+    """Write a multirun's comparison table even when Hydra skipped ``on_multirun_end``
+    (the sweeper re-raises a failed job, hydra #2284); ``stopped`` says why it stopped."""
+    comparison = sys.modules.get("taskdeck.comparison")
+    if comparison is not None:
+        try:
+            comparison.finish_pending(stopped=stopped)
+        except Exception as exc:  # noqa: BLE001 - never hide the sweep's own outcome
+            print(f"warning: comparison table not written: {_one_line(exc)}", file=sys.stderr)
 
 
 def _check_group_choices(session: Any, args: list[str]) -> None:

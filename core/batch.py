@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .io import atomic_write_text
 from .results import Result
 
@@ -121,8 +122,38 @@ class BatchResult(Result):
         return f"{line} -> {self.results}"
 
 
+def parse_shard(value: Optional[str]) -> Optional[tuple[int, int]]:
+    """``shard=k/n`` → ``(k, n)``, 1 <= k <= n; ``None`` when not given."""
+    if value in (None, ""):
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(value))
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise ConfigError(f"shard={value}: give k/n with 1 <= k <= n, e.g. a sweep shard=1/4,2/4,3/4,4/4")
+    return int(m.group(1)), int(m.group(2))
+
+
+def shard_rows(count: int, shard: Optional[tuple[int, int]]) -> range:
+    """The row indices of part k of n: contiguous, so merging shards is concatenating them."""
+    if shard is None:
+        return range(count)
+    k, n = shard
+    return range((k - 1) * count // n, k * count // n)
+
+
+def shard_results(results: Optional[str], shard: Optional[tuple[int, int]]) -> Optional[str]:
+    """A given ``results=`` file gets one file per shard (``out.jsonl`` → ``out.part2of4.jsonl``),
+    so shards running at once never write the same file; each stays resumable on its own."""
+    if not results or shard is None:
+        return results
+    path = Path(results)
+    return str(path.with_name(f"{path.stem}.part{shard[0]}of{shard[1]}{path.suffix or '.jsonl'}"))
+
+
 def run_batch(task: "Task", task_cls: type["Task"], params: Any, ctx: "RunContext", input_path: str,
-              column: Optional[str], results_path: Optional[str]) -> BatchResult:
+              column: Optional[str], results_path: Optional[str],
+              shard: Optional[tuple[int, int]] = None) -> BatchResult:
+    """Run the task over the file's rows (``shard=(k, n)``: only part k of n; records keep
+    the file's row index)."""
     path = Path(input_path).expanduser()
     rows, columns = read_rows(path)
     if not rows:
@@ -130,10 +161,12 @@ def run_batch(task: "Task", task_cls: type["Task"], params: Any, ctx: "RunContex
     mapping = column_map(task_cls, columns, column, path)
     out = Path(results_path).expanduser() if results_path else Path(ctx.run_dir or ".") / "results.jsonl"
     done = _finished(out, rows, mapping)
-    todo = [i for i in range(len(rows)) if i not in done]
+    selected = shard_rows(len(rows), shard)
+    done &= set(selected)
+    todo = [i for i in selected if i not in done]
     batch = [dataclasses.replace(params, **{f: _cell(rows[i][c]) for f, c in mapping.items()}) for i in todo]
     out.parent.mkdir(parents=True, exist_ok=True)
-    ok = failed = 0
+    ok = failed = tokens = 0
     with open(out, "a", encoding="utf-8") as sink:
         results = task.run_batch(batch, ctx)
         for j, outcome in ctx.progress(results, total=len(batch), desc=task_cls.name):
@@ -147,12 +180,17 @@ def run_batch(task: "Task", task_cls: type["Task"], params: Any, ctx: "RunContex
             else:
                 record.update(flatten(outcome, inputs=dict(record)))
                 record["error"] = ""
+                tokens += int(getattr(outcome, "completion_tokens", 0) or 0)
                 ok += 1
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
             sink.flush()
-    final = _rewrite_in_order(out)
+    final = rewrite_in_order(out)
     ctx.metrics.update(items=ok + failed, ok=ok, failed=failed, skipped=len(done))
-    return BatchResult(task=task_cls.name, total=len(rows), ok=ok + len(done), failed=failed,
+    if tokens:  # generated tokens of all rows: tasks that count into ctx.metrics either add up
+        # every call (summarization, translation: more than the rows' final calls) or keep the
+        # last call's count (chat); the larger of the two is the batch's
+        ctx.metrics["completion_tokens"] = max(tokens, int(ctx.metrics.get("completion_tokens", 0) or 0))
+    return BatchResult(task=task_cls.name, total=len(selected), ok=ok + len(done), failed=failed,
                        skipped=len(done), results=str(out), records=final)
 
 
@@ -181,7 +219,7 @@ def _finished(out: Path, rows: list[dict[str, Any]], mapping: dict[str, str]) ->
     return done
 
 
-def _rewrite_in_order(out: Path) -> list[dict[str, Any]]:
+def rewrite_in_order(out: Path) -> list[dict[str, Any]]:
     """Keep the last record per row, in input order; write the JSONL and a CSV beside it."""
     latest: dict[int, dict[str, Any]] = {}
     for line in out.read_text(encoding="utf-8").splitlines():

@@ -28,6 +28,9 @@ class RunConfig:
     input: Optional[str] = None    # batch: a .csv/.tsv/.jsonl/.json/.txt file, one input per row
     column: Optional[str] = None   # batch: the file's column holding the main input (default: its name)
     results: Optional[str] = None  # batch: results file (JSONL); an existing one is resumed
+    eval: Optional[str] = None     # a labelled .csv/.jsonl: run it as the batch and score it (quality metrics)
+    gold: Optional[str] = None     # eval: the gold column (default: a usual name for the task, e.g. label)
+    shard: Optional[str] = None    # batch: k/n runs the k-th of n contiguous parts (sweep shard=1/4,...,4/4)
 
 
 def task_node(task_cls: type) -> type:

@@ -9,9 +9,28 @@ from typing import Iterator
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MiB (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+    """Peak resident memory of this process in MiB since :func:`reset_peaks` (Linux: VmHWM;
+    elsewhere the process's peak, ru_maxrss)."""
+    try:
+        with open("/proc/self/status") as f:
+            hwm = next(ln for ln in f if ln.startswith("VmHWM:"))
+        return round(int(hwm.split()[1]) / 1024, 1)
+    except (OSError, StopIteration, ValueError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+def reset_peaks() -> None:
+    """Start peak memory over (several jobs of a multirun share one process): Linux resets
+    VmHWM through ``/proc/self/clear_refs``; torch's CUDA peak when torch is in use."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
 
 
 def peak_gpu_mb() -> float | None:

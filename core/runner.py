@@ -9,15 +9,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, TextIO
 
-from .batch import run_batch
+from .batch import BatchResult, parse_shard, run_batch, shard_results
 from .config import backend_params, task_params
 from .context import RunContext
 from .errors import ConfigError, MissingInputError, TaskdeckError
+from .evaluation import plan
 from .io import atomic_write_json
-from .metrics import peak_gpu_mb, peak_rss_mb
+from .metrics import peak_gpu_mb, peak_rss_mb, reset_peaks
 
 if TYPE_CHECKING:
     from .plugin_manager import Session
+    from .evaluation import EvalPlan
     from .results import Result
 
 
@@ -41,11 +43,16 @@ class Runner:
     def run(self) -> dict[str, Any]:
         """Run the task; always writes ``result.json``; re-raises the failure, if any."""
         t0 = time.perf_counter()
+        reset_peaks()
         ctx: Optional[RunContext] = None
         try:
             task_cls = self.session.tasks.get(str(self.cfg.task))
             params = task_params(task_cls, self.cfg)
-            batch_input = self.cfg.get("input")
+            evaluation = self._evaluation(task_cls)
+            batch_input = self.cfg.get("input") or self.cfg.get("eval")
+            shard = parse_shard(self.cfg.get("shard"))
+            if shard and not batch_input:
+                raise ConfigError("shard= splits a batch: give input=<file> (or eval=<file>) as well")
             missing = [m for m in task_cls.missing_inputs(params)
                        if not (batch_input and m in task_cls.batch_fields)]
             if missing:
@@ -54,12 +61,17 @@ class Runner:
             ctx = RunContext(self.session, backend_params(self.session, self.cfg), self.run_dir,
                              self.stream, quiet=bool(self.cfg.get("quiet", False)))
             self.record.update({"model": getattr(params, "model", None)})
+            if batch_input:
+                self.record.update(input=str(batch_input), shard=self.cfg.get("shard"))
             with ctx.watch.time("run"):
                 if batch_input:
                     self.result = run_batch(task_cls(), task_cls, params, ctx, batch_input,
-                                            self.cfg.get("column"), self.cfg.get("results"))
+                                            self.cfg.get("column"), shard_results(self.cfg.get("results"), shard),
+                                            shard)
                 else:
                     self.result = task_cls().run(params, ctx)
+            if evaluation is not None:
+                ctx.metrics.update(evaluation.score(self.result.records))
             written = self._write(formatters, task_cls.name)
             self.record.update(status="ok", outputs=written, result=self.result.to_dict())
         except TaskdeckError as exc:
@@ -75,6 +87,18 @@ class Runner:
         finally:
             self._finish(ctx, t0)
         return self.record
+
+    def _evaluation(self, task_cls: type) -> Optional["EvalPlan"]:
+        """``eval=<file>``: checked before anything loads; the file is the batch input."""
+        path, given = self.cfg.get("eval"), self.cfg.get("input")
+        if not path:
+            return None
+        if given and Path(given).expanduser().resolve() != Path(path).expanduser().resolve():
+            raise ConfigError(f"eval={path} is the batch input already: drop input={given}")
+        found = plan(task_cls, str(path), self.cfg.get("gold"))
+        self.record.update(eval=str(path), eval_plan={"file": str(found.path.resolve()), "kind": found.kind,
+                                                      "column": found.column})
+        return found
 
     def _write(self, formatters: list, stem: str) -> list[str]:
         assert self.result is not None
@@ -101,6 +125,9 @@ class Runner:
             items = ctx.metrics.get("items")
             if items and metrics["run_s"] > 0:
                 metrics["items_per_s"] = round(items / metrics["run_s"], 3)
+            if isinstance(self.result, BatchResult) and ctx.metrics.get("completion_tokens") and metrics["run_s"] > 0:
+                # a batch's generation speed: every row's tokens over the whole run
+                metrics["tokens_per_s"] = round(ctx.metrics["completion_tokens"] / metrics["run_s"], 2)
             self.record["models"] = ctx.models_used
             ctx.close()
         metrics["peak_rss_mb"] = peak_rss_mb()

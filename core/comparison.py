@@ -1,0 +1,305 @@
+"""Multirun comparisons: every job's ``result.json`` → one table and one plot in the sweep dir.
+
+``python run.py -m task=sentiment model=a,b,c`` writes ``comparison.md``, ``comparison.csv``
+and ``comparison.png`` into the sweep directory: one row per job, a column per swept
+override, then quality metrics (when ``eval=`` was given) and speed/memory metrics. A failed
+job is a row with its status and error.
+
+The table is built from disk, never from Hydra's job returns: ``on_multirun_end`` receives
+none and is skipped when a job raises (hydra #1465, #2284). So the callback remembers the
+sweep directory when the sweep starts, and ``taskdeck.app.main`` calls :func:`finish_pending`
+after Hydra returns or raises. ``python -m taskdeck.comparison <sweep dir>`` rebuilds the
+table later (e.g. after a cluster sweep whose submitting process went away).
+
+Jobs that differ only in ``shard=k/n`` are merged: their ``results.jsonl`` are concatenated
+in row order into ``merged/<group>/results.jsonl`` (and ``.csv``), rescored when ``eval=``
+was given, and shown as one more row with ``shard=merged``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from hydra.experimental.callback import Callback
+
+from .io import atomic_write_bytes, atomic_write_text
+
+QUALITY = ["accuracy", "macro_f1", "entity_f1", "entity_precision", "entity_recall", "exact_match", "f1",
+           "chrf", "bleu", "rouge1", "rouge2", "rougeL", "wer"]
+SPEED = ["items", "failed", "items_per_s", "tokens_per_s", "load_s", "run_s", "wall_s", "peak_rss_mb",
+         "peak_gpu_mb"]
+PLOTTED = [*QUALITY, "items_per_s", "tokens_per_s", "load_s", "wall_s", "peak_rss_mb", "peak_gpu_mb"]
+LOWER_IS_BETTER = {"wer", "load_s", "run_s", "wall_s", "peak_rss_mb", "peak_gpu_mb"}
+
+_pending: Optional[Path] = None  # the sweep directory of a multirun whose table is not written yet
+_told_matplotlib = False
+
+
+class ComparisonCallback(Callback):
+    """On by default (``hydra.callbacks.comparison`` in ``conf/config.yaml``)."""
+
+    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
+        global _pending
+        _pending = Path(str(config.hydra.sweep.dir))
+
+    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        finish_pending()
+
+
+def finish_pending(stream: Any = None, stopped: Optional[str] = None) -> Optional[Path]:
+    """Write and show the table of the multirun that started, if not done yet. ``stopped``:
+    why the sweep ended early (the exception Hydra re-raised), shown as a last row."""
+    global _pending
+    sweep_dir, _pending = _pending, None
+    if sweep_dir is None:
+        return None
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    return write_comparison(sweep_dir, stream if stream is not None else sys.stdout, stopped=stopped)
+
+
+# ---- gathering ----
+
+def job_dirs(sweep_dir: Path) -> list[Path]:
+    """The sweep's job directories (those with ``.hydra/overrides.yaml``), in job order."""
+    found = {p.parent.parent for p in sweep_dir.glob("*/.hydra/overrides.yaml")}
+    found |= {p.parent.parent for p in sweep_dir.glob("*/*/.hydra/overrides.yaml")}
+
+    def order(path: Path) -> tuple:
+        rel = path.relative_to(sweep_dir).parts
+        return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in rel)
+
+    return sorted(found, key=order)
+
+
+def read_job(job_dir: Path) -> dict[str, Any]:
+    """One job: its overrides (``key -> value``) and its ``result.json`` (or why there is none)."""
+    import yaml
+
+    overrides = {}
+    for item in yaml.safe_load((job_dir / ".hydra" / "overrides.yaml").read_text()) or []:
+        key, _, value = str(item).partition("=")
+        overrides[key.lstrip("+~")] = re.sub(r"\\(.)", r"\1", value)  # Hydra's escapes: I\ hate\ it
+    result_file = job_dir / "result.json"
+    try:
+        record = json.loads(result_file.read_text())
+    except FileNotFoundError:
+        record = {"status": "no result", "error": "the job wrote no result.json (killed, or it failed in Hydra)"}
+    except ValueError as exc:
+        record = {"status": "no result", "error": f"result.json unreadable: {exc}"}
+    return {"dir": job_dir, "overrides": overrides, "record": record}
+
+
+def swept_keys(sweep_dir: Path) -> set[str]:
+    """The keys the command line swept (``model=a,b``, ``range(..)``, ``choice(..)``), from the
+    sweep's ``multirun.yaml``; empty when it cannot be read."""
+    import yaml
+
+    try:
+        cfg = yaml.safe_load((sweep_dir / "multirun.yaml").read_text())
+        given = [str(o) for o in cfg["hydra"]["overrides"]["task"]]
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        parsed = OverridesParser.create().parse_overrides(given)
+    except Exception:  # noqa: BLE001 - a missing or odd file: columns come from differing values
+        return set()
+    return {o.key_or_group for o in parsed if o.is_sweep_override()}
+
+
+def comparison_rows(jobs: list[dict[str, Any]], sweep_axes: set[str] = frozenset()) -> \
+        tuple[list[str], list[dict[str, Any]], dict[str, str]]:
+    """Columns, one row per job, and the overrides every job shares. A column per key the
+    command line swept (``sweep_axes``) or whose value differs between jobs."""
+    keys = list(dict.fromkeys(k for j in jobs for k in j["overrides"]))
+    values = {k: {j["overrides"].get(k, "") for j in jobs} for k in keys}
+    swept = [k for k in keys if len(values[k]) > 1 or k in sweep_axes]
+    fixed = {k: next(iter(values[k])) for k in keys if k not in swept}
+    rows = []
+    for job in jobs:
+        rec = job["record"]
+        row: dict[str, Any] = {"job": job["dir"].name, **{k: job["overrides"].get(k, "") for k in swept},
+                               "status": rec.get("status", "?")}
+        row.update({k: v for k, v in (rec.get("metrics") or {}).items() if k in QUALITY or k in SPEED})
+        row["error"] = rec.get("error", "") or ""
+        rows.append(row)
+    rows += merged_shards(jobs, swept)
+    present = {k for r in rows for k, v in r.items() if v not in ("", None)}
+    metrics = [m for m in [*QUALITY, *SPEED] if m in present and not (m == "failed" and not _any(rows, m))]
+    columns = ["job", *swept, "status", *metrics, "error"]
+    return columns, rows, fixed
+
+
+def _any(rows: list[dict[str, Any]], key: str) -> bool:
+    return any(r.get(key) for r in rows)
+
+
+# ---- shards ----
+
+def merged_shards(jobs: list[dict[str, Any]], swept: list[str]) -> list[dict[str, Any]]:
+    """For each group of jobs differing only in ``shard=``: merge their results in row order
+    (``<sweep>/merged/<n>/results.jsonl``) and return a row per complete group."""
+    if "shard" not in swept:
+        return []
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for job in jobs:
+        key = tuple((k, job["overrides"].get(k, "")) for k in swept if k != "shard")
+        groups.setdefault(key, []).append(job)
+    rows = []
+    for n, (key, members) in enumerate(groups.items()):
+        recs = [m["record"] for m in members]
+        row: dict[str, Any] = {"job": f"merged/{n}", **dict(key), "shard": "merged"}
+        bad = [r for r in recs if r.get("status") != "ok"]
+        if bad:
+            rows.append({**row, "status": "incomplete", "error": f"{len(bad)} shard(s) failed; nothing merged"})
+            continue
+        out = members[0]["dir"].parent / "merged" / str(n) / "results.jsonl"
+        records = merge_results([Path(r["result"]["results"]) for r in recs], out)
+        metrics = [r.get("metrics", {}) for r in recs]
+        slowest = max(m.get("run_s", 0.0) for m in metrics)
+        row.update(status="ok", items=len(records), failed=sum(1 for r in records if r.get("error")),
+                   wall_s=max(m.get("wall_s", 0.0) for m in metrics), error="")
+        if slowest:
+            row["items_per_s"] = round(len(records) / slowest, 3)
+        plan = recs[0].get("eval_plan")
+        if plan:
+            row.update(_rescore(plan, records))
+        rows.append(row)
+    return rows
+
+
+def merge_results(paths: list[Path], out: Path) -> list[dict[str, Any]]:
+    """Concatenate shards' JSONL results in row order into ``out`` (and a CSV beside it)."""
+    from .batch import rewrite_in_order
+
+    text = "".join(p.read_text(encoding="utf-8") for p in paths)
+    atomic_write_text(out, text)
+    return rewrite_in_order(out)
+
+
+def _rescore(plan: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    from .batch import read_rows
+    from .evaluation import EvalPlan
+
+    rows, _ = read_rows(Path(plan["file"]))
+    return EvalPlan(Path(plan["file"]), plan["kind"], plan["column"], rows).score(records)
+
+
+# ---- writing ----
+
+def write_comparison(sweep_dir: Path, stream: Any = None, stopped: Optional[str] = None) -> Path:
+    """Write ``comparison.md``, ``.csv`` and ``.png`` for the sweep; print the table to ``stream``.
+    ``stopped``: why the sweep stopped before its last job (a row ``job=sweep, status=stopped``)."""
+    jobs = [read_job(d) for d in job_dirs(sweep_dir)]
+    columns, rows, fixed = comparison_rows(jobs, swept_keys(sweep_dir))
+    if stopped:
+        rows.append({"job": "sweep", "status": "stopped", "error": stopped})
+    md = markdown(columns, rows, fixed, sweep_dir)
+    atomic_write_text(sweep_dir / "comparison.md", md)
+    atomic_write_text(sweep_dir / "comparison.csv", to_csv(columns, rows))
+    png = plot(columns, rows, sweep_dir / "comparison.png")
+    if stream is not None:
+        stream.write("\n" + md + f"\ncomparison: {sweep_dir / 'comparison.md'}, comparison.csv"
+                     + (", comparison.png" if png else "") + "\n")
+        stream.flush()
+    return sweep_dir / "comparison.md"
+
+
+def _cell(value: Any, width: int = 0) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if not width or len(text) <= width else text[: width - 1] + "…"
+
+
+def markdown(columns: list[str], rows: list[dict[str, Any]], fixed: dict[str, str], sweep_dir: Path) -> str:
+    jobs = [r for r in rows if _is_job(r)]
+    ok = sum(1 for r in jobs if r.get("status") == "ok")
+    lines = [f"# Comparison: {len(jobs)} job(s), {ok} ok", ""]
+    if fixed:
+        lines += ["Fixed: " + ", ".join(f"`{k}={v}`" for k, v in fixed.items()), ""]
+    lines += ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    for r in rows:
+        lines.append("| " + " | ".join(_cell(r.get(c), 100 if c == "error" else 60) for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _is_job(row: dict[str, Any]) -> bool:
+    """A job's row (not a merged shard group's, not the sweep's ``stopped`` row)."""
+    job = str(row.get("job", ""))
+    return job != "sweep" and not job.startswith("merged")
+
+
+def to_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _label(row: dict[str, Any], swept: list[str]) -> str:
+    parts = []
+    for k in swept:
+        v = str(row.get(k, ""))
+        if "/" in v and not re.fullmatch(r"\d+/\d+", v):
+            v = Path(v).name or v  # a path: its last part
+        parts.append(v if len(swept) == 1 else f"{k}={v}")
+    label = ", ".join(parts) or str(row.get("job"))
+    return label if len(label) <= 48 else label[:47] + "…"  # prompts and long values: the start
+
+
+def plot(columns: list[str], rows: list[dict[str, Any]], out: Path) -> Optional[Path]:
+    """One horizontal bar chart per metric, a bar per job (failed jobs: no bar, marked)."""
+    global _told_matplotlib
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        if not _told_matplotlib:
+            print("note: comparison.png needs matplotlib: pip install 'taskdeck[compare]'", file=sys.stderr)
+            _told_matplotlib = True
+        return None
+    swept = columns[1:columns.index("status")]
+    metrics = [m for m in PLOTTED if m in columns]
+    if not rows or not metrics:
+        return None
+    labels = [_label(r, swept) for r in rows]
+    height = 0.9 + 0.32 * len(rows)
+    ncols = min(3, len(metrics))
+    nrows = -(-len(metrics) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, height * nrows + 0.6), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        values = [r.get(metric) if r.get("status") == "ok" else None for r in rows]
+        ys = range(len(rows))
+        ax.barh(ys, [v or 0 for v in values], color=["#4c78a8" if v is not None else "#dddddd" for v in values])
+        for y, v in zip(ys, values):
+            ax.text(v or 0, y, f" {v:g}" if v is not None else " error", va="center", fontsize=8)
+        ax.set_yticks(list(ys), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(metric + (" (lower is better)" if metric in LOWER_IS_BETTER else ""), fontsize=9)
+        ax.margins(x=0.25)
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.axis("off")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(out, buf.getvalue())
+    return out
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """``python -m taskdeck.comparison <sweep dir>``: rebuild a sweep's comparison."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not Path(args[0]).is_dir():
+        print("usage: python -m taskdeck.comparison <sweep dir>", file=sys.stderr)
+        sys.exit(2)
+    write_comparison(Path(args[0]), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -41,7 +41,7 @@ ERRORS = [
     (["task=sentiment", "text=hi", "model=qwen2.5-coder-15b"], "unknown model alias 'qwen2.5-coder-15b' (did you mean"),
     (["task=sentiment", "text=hi", "model=acme/no-such-model"], "HF_HUB_OFFLINE is set and it is not in the local"),
     (["task=sentiment", "text=hi", "output=xml"], "unknown output format 'xml'; choices: html, json, markdown"),
-    (["task=sentiment", "text=hi", "backend=vllm"], "unknown backend 'vllm'; choices: auto, llama_cpp"),
+    (["task=sentiment", "text=hi", "backend=vllm"], "unknown backend 'vllm'; choices: auto, diffusers, faster_whisper, llama_cpp"),
     (["task=sentiment", "text= "], "text= is empty"),
 ]
 

@@ -14,7 +14,13 @@ SAMPLE_INPUTS = {
     "translation": ["text='Good morning, how are you?'", "target=French"],
     "chat": ["prompt=Say hello in one word.", "max_new_tokens=8"],
     "minutes": ["transcript=examples/meeting/standup.txt"],
+    "asr": ["audio=examples/meeting/launch_meeting.mp3"],
+    "tts": ["text='Good morning, everyone.'"],
+    "text-to-image": ["prompt='a red bicycle'"],
+    "synthetic": ["kind='customer reviews for a coffee shop'", "count=3"],
 }
+#: Defaults that cannot run offline: the one line each gives instead.
+NO_OFFLINE_DEFAULT = {"text-to-image": "needs model="}
 
 
 def _builtin_tasks():
@@ -29,6 +35,13 @@ def test_every_builtin_task_has_a_sample():
 
 @pytest.mark.parametrize("task", _builtin_tasks())
 def test_builtin_default_runs(run_in_process, task):
+    from taskdeck import TaskdeckError
+
+    if task in NO_OFFLINE_DEFAULT:
+        with pytest.raises(TaskdeckError, match=NO_OFFLINE_DEFAULT[task]) as err:
+            run_in_process(f"task={task}", *SAMPLE_INPUTS[task])
+        assert "\n" not in str(err.value)
+        return
     record, result, run_dir, out = run_in_process(f"task={task}", *SAMPLE_INPUTS[task])
     assert record["status"] == "ok" and out.strip()
     assert (run_dir / "result.json").exists()

@@ -141,14 +141,10 @@ def split_points(samples, most: int, window: int = RATE // 10, search: int = 10 
 
 
 def decode(path) -> Any:
-    """A file's audio as 16 kHz mono float32 (soundfile decodes, soxr resamples)."""
-    import numpy as np
-    import soundfile
-    import soxr
+    """A file's audio as 16 kHz mono float32 (taskdeck.audio: soundfile, soxr, ffmpeg)."""
+    from taskdeck.audio import load_audio
 
-    data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    mono = data.mean(axis=1)
-    return np.ascontiguousarray(soxr.resample(mono, rate, RATE) if rate != RATE else mono, dtype=np.float32)
+    return load_audio(path, RATE).samples
 
 
 def waveform_samples(audio: Any) -> Any:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -61,10 +63,7 @@ class DiffusersBackend(Backend):
 
     def load(self) -> None:
         import torch
-        from diffusers import AutoPipelineForText2Image
-        from diffusers.utils import logging as dlogging
 
-        dlogging.disable_progress_bar()
         p = self.params
         if p.threads:
             torch.set_num_threads(p.threads)
@@ -72,7 +71,8 @@ class DiffusersBackend(Backend):
         dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}.get(
             p.dtype, torch.float16 if str(device).startswith("cuda") else torch.float32)
         source = str(self.model.path()) if self.model.source != "hub" else self.model.ref
-        kwargs: dict[str, Any] = {"torch_dtype": dtype, "local_files_only": hub_offline() or self.model.source != "hub"}
+        kwargs: dict[str, Any] = {_dtype_keyword(): dtype,
+                                  "local_files_only": hub_offline() or self.model.source != "hub"}
         if p.variant:
             kwargs["variant"] = p.variant
         if p.revision:
@@ -80,10 +80,15 @@ class DiffusersBackend(Backend):
         if not p.safety_checker:
             kwargs.update(safety_checker=None, requires_safety_checker=False)
         try:
-            self.pipe = AutoPipelineForText2Image.from_pretrained(source, **kwargs).to(device)
-        except (OSError, ValueError) as exc:
+            with _quiet_transformers():
+                from diffusers import AutoPipelineForText2Image
+                from diffusers.utils import logging as dlogging
+
+                dlogging.disable_progress_bar()
+                self.pipe = AutoPipelineForText2Image.from_pretrained(source, **kwargs).to(device)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, ImportError) as exc:
             raise ModelNotFoundError(f"model '{self.model.ref}' could not be loaded as a text-to-image "
-                                     f"pipeline: {str(exc).splitlines()[0][:200]}") from None
+                                     f"pipeline: {_why(exc)}") from None
         self.pipe.set_progress_bar_config(disable=True)
         if p.attention_slicing:
             self.pipe.enable_attention_slicing()
@@ -113,6 +118,56 @@ class DiffusersBackend(Backend):
         w, h = out.images[0].size if out.images else (0, 0)
         return Images(prompt=prompt, images=images, width=w, height=h, seed=seed,
                       method=f"{type(self.pipe).__name__} {self.model.ref}, {steps} steps")
+
+
+@contextmanager
+def _quiet_transformers():
+    """diffusers' imports and loads talk through transformers' logger (torchvision notices,
+    per-part progress bars): errors only while they run, and bars only for a person watching."""
+    try:
+        from transformers.utils import logging as tlogging
+    except ImportError:  # a pipeline without transformers parts
+        yield
+        return
+    verbosity = tlogging.get_verbosity()
+    tlogging.set_verbosity_error()
+    if not sys.stderr.isatty():
+        tlogging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        tlogging.set_verbosity(verbosity)
+
+
+def _dtype_keyword() -> str:
+    """``dtype`` where diffusers deprecates ``torch_dtype`` (recent releases), else ``torch_dtype``."""
+    from diffusers.utils import deprecation_utils
+
+    return "dtype" if hasattr(deprecation_utils, "_TORCH_DTYPE_DEPRECATION_MESSAGE") else "torch_dtype"
+
+
+def _why(exc: BaseException) -> str:
+    """diffusers' load error in one readable line: the parts a folder lacks, by name."""
+    import ast
+    import re
+
+    text = str(exc)
+    m = re.search(r"Pipeline <class '([\w.]+)'> expected (\[.*?\]|\{.*?\}), but only (\{.*?\}|set\(\)) were passed",
+                  text, re.S)
+    if m:
+        try:
+            expected = set(ast.literal_eval(m.group(2)))
+            passed = set() if m.group(3) == "set()" else set(ast.literal_eval(m.group(3)))
+        except (ValueError, SyntaxError):
+            expected = passed = set()
+        import diffusers
+        optional = set(getattr(getattr(diffusers, m.group(1).rsplit(".", 1)[-1], None), "_optional_components", ()))
+        missing = sorted(expected - passed - optional) or sorted(expected - passed)
+        if missing:
+            return f"{m.group(1).rsplit('.', 1)[-1]} parts missing from model_index.json: {', '.join(missing)}"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    return first if len(first) <= 240 else first[:237] + "..."
 
 
 def _png(image: Any) -> bytes:

@@ -200,7 +200,7 @@ class TransformersBackend(Backend):
         return self._pipelines[task]
 
     def unload(self) -> None:
-        for attr in ("_pipelines", "hf_model", "tokenizer"):
+        for attr in ("_pipelines", "hf_model", "tokenizer", "speech_pipeline"):
             if hasattr(self, attr):
                 delattr(self, attr)
         self.loaded = False

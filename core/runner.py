@@ -72,7 +72,7 @@ class Runner:
                     self.result = task_cls().run(params, ctx)
             if evaluation is not None:
                 ctx.metrics.update(evaluation.score(self.result.records))
-            written = self._write(formatters, task_cls.name)
+            written = self._write(formatters, task_cls.name, task_cls)
             self.record.update(status="ok", outputs=written, result=self.result.to_dict())
         except TaskdeckError as exc:
             self.record.update(status="error", error=str(exc), error_type=type(exc).__name__)
@@ -100,8 +100,12 @@ class Runner:
                                                       "column": found.column})
         return found
 
-    def _write(self, formatters: list, stem: str) -> list[str]:
+    def _write(self, formatters: list, stem: str, task_cls: Optional[type] = None) -> list[str]:
         assert self.result is not None
+        if isinstance(self.result, BatchResult) and task_cls is not None and \
+                output_names(self.cfg.output) == list(getattr(task_cls, "outputs", ())):
+            # the task's default outputs (e.g. asr's srt) are for one result: a batch keeps those that fit
+            formatters = [f for f in formatters if f.accepts(self.result)]
         unfit = [f.name for f in formatters if not f.accepts(self.result)]
         if unfit:
             fit = [n for n, f in self.session.formatters.items() if f.accepts(self.result)]

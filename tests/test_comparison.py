@@ -201,3 +201,50 @@ def test_eval_errors_are_one_line(tmp_path):
     proc = cli("task=sentiment", "text=hi", "shard=1/2", "model=smollm2-135m", tmp_path=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: shard= splits a batch: give input=<file> (or eval=<file>) as well"
+
+
+def test_translation_eval_chrf_bleu_and_batch_tokens_per_s(tmp_path):
+    """A chat model translating a labelled file: sacrebleu's chrF/BLEU against the reference
+    column, and the batch's tokens/s from every row's generated tokens."""
+    import sacrebleu
+
+    data = tmp_path / "fr.csv"
+    with open(data, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "reference"])
+        w.writerows([["Good morning.", "Bonjour."], ["Thank you very much.", "Merci beaucoup."],
+                     ["The cat is black.", "Le chat est noir."]])
+    proc = cli("task=translation", f"eval={data}", "target=French", "model=smollm2-135m", "max_new_tokens=24",
+               "backend.threads=1", "quiet=true", tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads((tmp_path / "run" / "result.json").read_text())
+    m = record["metrics"]
+    rows = [json.loads(ln) for ln in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    hyps, refs = [r["output_text"] for r in rows], ["Bonjour.", "Merci beaucoup.", "Le chat est noir."]
+    assert m["chrf"] == pytest.approx(sacrebleu.corpus_chrf(hyps, [refs]).score, abs=1e-3)
+    assert m["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs]).score, abs=1e-3)
+    assert m["completion_tokens"] >= sum(r["completion_tokens"] for r in rows) > 0
+    assert m["tokens_per_s"] == pytest.approx(m["completion_tokens"] / m["run_s"], rel=0.01)
+
+
+def test_asr_eval_word_error_rate(session, tmp_path):
+    """``task=asr eval=`` (batch field ``audio``, result ``text``): WER of the embedded
+    whisper-tiny.en on the example meeting against its script (speaker names not spoken)."""
+    meeting = REPO / "examples" / "meeting"
+    if "asr" not in session.tasks.names() or not (meeting / "launch_meeting.mp3").is_file():
+        pytest.skip("needs the asr task and the example meeting recording")
+    import re
+
+    from taskdeck.evaluation import evaluate
+
+    script = " ".join(re.sub(r"^\w+: ", "", ln) for ln in (meeting / "launch_meeting.txt").read_text().splitlines()
+                      if ln.strip())
+    data = tmp_path / "asr.jsonl"
+    data.write_text(json.dumps({"audio": str(meeting / "launch_meeting.mp3"), "text": script}) + "\n")
+    proc = cli("task=asr", f"eval={data}", "quiet=true", tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert record["eval_plan"]["kind"] == "transcript" and record["eval_plan"]["column"] == "text"
+    row = json.loads((tmp_path / "run" / "results.jsonl").read_text())
+    assert record["metrics"]["wer"] == pytest.approx(evaluate("transcript", [script], [row])["wer"], abs=1e-4)
+    assert 0 < record["metrics"]["wer"] < 0.3  # a clear synthetic voice: few errors, but some

@@ -1,0 +1,86 @@
+"""Sentence embeddings from a bare encoder (the transformers backend's ``embed``).
+
+Pooling follows the model's sentence-transformers files when it has them, as
+sentence-transformers does: ``1_Pooling/config.json`` chooses mean, CLS, max, mean-sqrt-len
+or last-token pooling, ``modules.json`` says whether a ``Normalize`` step follows, and
+``sentence_bert_config.json`` gives the longest input (longer texts are truncated, as there).
+A bare encoder without those files gets mean pooling and L2 normalisation. Texts are
+batched sorted by length, so a batch carries little padding.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+_MODES = ("cls_token", "max_tokens", "mean_sqrt_len_tokens", "lasttoken", "mean_tokens")
+
+
+def embed(backend: Any, texts: Sequence[str], *, batch_size: Optional[int] = None,
+          normalize: Optional[bool] = None) -> list[list[float]]:
+    """One vector per text (``texts[i]`` → ``result[i]``); ``normalize`` overrides the model's."""
+    import torch
+
+    texts = [str(t) for t in texts]
+    if not texts:
+        return []
+    settings = pooling_settings(backend)
+    unit = settings["normalize"] if normalize is None else normalize
+    size = batch_size or max(backend.params.batch_size, 32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors: list[Any] = [None] * len(texts)
+    for start in range(0, len(order), size):
+        chunk = order[start:start + size]
+        enc = backend.tokenizer([texts[i] for i in chunk], padding=True, truncation=True,
+                                max_length=settings["max_length"], return_tensors="pt").to(backend.device)
+        with torch.inference_mode():
+            hidden = backend.hf_model(**enc).last_hidden_state.float()
+        pooled = pool(hidden, enc["attention_mask"], settings["mode"])
+        if unit:
+            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+        for i, vec in zip(chunk, pooled.cpu().tolist()):
+            vectors[i] = vec
+    return vectors
+
+
+def pool(hidden: Any, mask: Any, mode: str) -> Any:
+    """Token states (batch, tokens, dim) → one vector per text, padding ignored."""
+    import torch
+
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    if mode == "cls_token":
+        return hidden[:, 0]
+    if mode == "max_tokens":
+        return hidden.masked_fill(m == 0, -1e9).max(dim=1).values
+    if mode == "lasttoken":
+        last = mask.sum(dim=1) - 1  # right padding
+        return hidden[torch.arange(hidden.shape[0]), last]
+    summed, counts = (hidden * m).sum(dim=1), m.sum(dim=1).clamp(min=1e-9)
+    return summed / (counts.sqrt() if mode == "mean_sqrt_len_tokens" else counts)
+
+
+def pooling_settings(backend: Any) -> dict[str, Any]:
+    """``mode``, ``normalize`` and ``max_length`` from the model's sentence-transformers files
+    (read once per loaded model)."""
+    if getattr(backend, "_embed_settings", None) is None:
+        pooling = _model_json(backend, "1_Pooling/config.json") or {}
+        modules = _model_json(backend, "modules.json")
+        sbert = _model_json(backend, "sentence_bert_config.json") or {}
+        mode = next((m for m in _MODES if pooling.get(f"pooling_mode_{m}")), "mean_tokens")
+        normalize = True if modules is None else \
+            any(str(m.get("type", "")).endswith("Normalize") for m in modules)
+        limit = sbert.get("max_seq_length") or getattr(backend.tokenizer, "model_max_length", 512)
+        backend._embed_settings = {"mode": mode, "normalize": normalize, "max_length": int(min(limit, 8192))}
+    return backend._embed_settings
+
+
+def _model_json(backend: Any, name: str) -> Optional[Any]:
+    """A JSON file of the model (local folder or Hub cache), or None when it has none."""
+    try:
+        if backend.model.source == "hub":
+            path = Path(backend._hub_file(name))
+        else:
+            path = Path(backend.model.path()) / name
+        return json.loads(path.read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001 - absent or unreadable: the defaults apply
+        return None

@@ -90,6 +90,8 @@ def test_batch_plan_is_seeded_and_pins_steered_fields():
     items = batch_schema(schema, a)["properties"]["records"]["prefixItems"]
     assert [it["properties"]["m"] for it in items] == [{"enum": [h["m"]]} for h in a.hints]
     assert items[0]["properties"]["r"] == schema["properties"]["r"]
+    # the pinned field is decoded first, so the free text after it follows it
+    assert all(list(it["properties"]) == ["m", "r", "t"] and it["required"] == ["m", "r", "t"] for it in items)
 
 
 class ScriptedChat:
@@ -114,7 +116,7 @@ class ScriptedChat:
 def test_invalid_records_are_repaired_within_bounds_or_dropped_and_counted():
     schema = schema_from_fields([parse_field(s) for s in ("name:str", "stars:int:1..5")])
     plan = BatchPlan(index=0, n=4, seed=1, temperature=0.7)
-    answer = json.dumps({"records": [{"name": "Ann", "stars": 4}, {"name": "Bo", "stars": 9}, "not a record",
+    answer = json.dumps({"records": [{"stars": 4, "name": "Ann"}, {"name": "Bo", "stars": 9}, "not a record",
                                      {"name": "Cy", "stars": 2, "extra": True}]})
     chat = ScriptedChat(answer,
                         '{"name": "Bo", "stars": 5}',                                 # Bo repaired at once
@@ -122,6 +124,7 @@ def test_invalid_records_are_repaired_within_bounds_or_dropped_and_counted():
                         '{"name": "Cy", "stars": 7}', '{"name": "Cy", "stars": 2}')  # Cy: right on the 2nd try
     out = generate_batch(chat, plan, "reviews", schema, constrained=False, tokens_per_record=50, retries=2)
     assert out.records == [{"name": "Ann", "stars": 4}, {"name": "Bo", "stars": 5}, {"name": "Cy", "stars": 2}]
+    assert list(out.records[0]) == ["name", "stars"]  # back in the schema's order
     assert (out.generated, out.repaired, out.invalid, out.unparsed) == (4, 2, 1, False)
     assert len(chat.calls) == 6 and not chat.answers  # 1 batch + at most 2 asks per invalid record
     assert "stars: 9 is greater than the maximum of 5" in chat.calls[1][-1]["content"]

@@ -114,12 +114,19 @@ def batch_messages(plan: BatchPlan, kind: str, schema: dict[str, Any]) -> list[d
 
 def batch_schema(schema: dict[str, Any], plan: BatchPlan) -> dict[str, Any]:
     """The schema of a batch answer for constrained decoding: one item per record, each with the
-    fields its hints target pinned to the target value (so the text written after them fits)."""
+    fields its hints target pinned to the target value and moved first, so the text decoded
+    after them fits them (records are put back in the schema's field order afterwards)."""
     props = schema.get("properties", {})
     items = []
     for hints in plan.hints or [{}] * plan.n:
         pinned = {k: {"enum": [v]} for k, v in hints.items() if k in props}
-        items.append({**schema, "properties": {**props, **pinned}} if pinned else schema)
+        if not pinned:
+            items.append(schema)
+            continue
+        order = [*pinned, *(k for k in props if k not in pinned)]
+        items.append({**schema, "properties": {k: pinned.get(k, props[k]) for k in order},
+                      **({"required": [k for k in order if k in schema["required"]]}
+                         if "required" in schema else {})})
     return {"type": "object", "properties": {"records": {"type": "array", "prefixItems": items,
                                                          "minItems": plan.n, "maxItems": plan.n}},
             "required": ["records"]}
@@ -139,15 +146,21 @@ def generate_batch(backend: Any, plan: BatchPlan, kind: str, schema: dict[str, A
     for item in items:
         problem = validate(item, schema) if isinstance(item, dict) else "(root): not a JSON object"
         if not problem:
-            out.records.append(item)
+            out.records.append(in_order(item, schema))
             continue
         fixed = repair(backend, item, problem, kind, schema, retries=retries, seed=plan.seed)
         if fixed is None:
             out.invalid += 1
         else:
             out.repaired += 1
-            out.records.append(fixed)
+            out.records.append(in_order(fixed, schema))
     return out
+
+
+def in_order(record: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The record's fields in the schema's order (other keys after them)."""
+    props = schema.get("properties", {})
+    return {**{k: record[k] for k in props if k in record}, **{k: v for k, v in record.items() if k not in props}}
 
 
 def candidates(data: Any) -> list[Any]:

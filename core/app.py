@@ -95,14 +95,15 @@ def _finish_comparison(stopped: Optional[str] = None) -> None:
 
 
 def _check_group_choices(session: Any, args: list[str]) -> None:
-    """Answer ``task=<unknown>`` / ``backend=<unknown>`` with the choices and the nearest
-    match, before Hydra does (sweeps like ``task=a,b`` are checked name by name)."""
+    """Answer ``task=<unknown>`` / ``backend=<unknown>`` / ``preset=<unknown>`` with the choices
+    and the nearest match, before Hydra does (sweeps like ``task=a,b`` are checked name by name)."""
     from .config import preset_names
 
     groups = {"task": session.tasks.names() + preset_names(session, "task"),
-              "backend": ["auto", *session.backends.names(), *preset_names(session, "backend")]}
+              "backend": ["auto", *session.backends.names(), *preset_names(session, "backend")],
+              "preset": preset_names(session, "preset")}
     for arg in args:
-        m = re.match(r"^(task|backend)=(.+)$", arg)
+        m = re.match(r"^(task|backend|preset)=(.+)$", arg)
         if not m or any(c in m.group(2) for c in "[]()$"):
             continue
         for name in m.group(2).split(","):

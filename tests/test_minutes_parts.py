@@ -81,6 +81,19 @@ def test_checks_remove_what_the_transcript_does_not_support():
     assert len(notes) == 4 and any("Olivia" in n for n in notes) and any("hiring plan" in n for n in notes)
 
 
+def test_months_nobody_said_make_dates_not_stated():
+    transcript = "Sarah, send the press kit by the twentieth of March. We met on Tuesday, the 3rd of March."
+    data = _part(action_items=[{"owner": "Sarah", "task": "send the press kit", "due": "February 20th"},
+                               {"owner": "Sarah", "task": "send the press kit again", "due": "20 Mar"}],
+                 date="Tuesday, 3 March")
+    notes = check_against(data, transcript)
+    assert [i["due"] for i in data["action_items"]] == [NOT_STATED, "20 Mar"]
+    assert data["date"] == "Tuesday, 3 March"
+    assert len(notes) == 1 and "february" in notes[0]
+    data = _part(date="May 3")  # "may" the verb is no month
+    assert not check_against(data, "We may meet on the 3rd.") and data["date"] == "May 3"
+
+
 def test_stated():
     assert not any(stated(v) for v in ("", None, "not stated", "Not stated.", "unknown", "N/A"))
     assert stated("3 March 2026")

@@ -54,7 +54,7 @@ class PluginsTask(Task):
             Section("Model packs (model=ALIAS)", packs),
         ]
         presets = [{"preset": f"{group}={name}", "group": group}
-                   for group in ("task", "backend") for name in preset_names(s, group)]
+                   for group in ("task", "backend", "preset") for name in preset_names(s, group)]
         if presets:
             sections.append(Section("Presets (YAML configs on the search path)", presets))
         if s.broken:

@@ -111,7 +111,9 @@ def check_against(data: dict, transcript_text: str) -> list[str]:
     - an attendee whose name the transcript never mentions is removed;
     - an action item's owner the transcript never mentions becomes ``not stated``;
     - a decision whose content words are mostly absent from the transcript is removed;
-    - a year in the date or location that the transcript never says is removed.
+    - a year in the date or location that the transcript never says is removed;
+    - a date or due date naming a month the transcript never says becomes ``not stated``
+      (the model guessed it).
     """
     said = _words(transcript_text)
     notes: list[str] = []
@@ -135,6 +137,16 @@ def check_against(data: dict, transcript_text: str) -> list[str]:
         else:
             notes.append(f"removed decision '{d}': the transcript does not support it")
     data["decisions"] = decisions
+    for item in data.get("action_items", []):
+        wrong = _unsaid_months(item.get("due", ""), said)
+        if wrong and stated(item.get("due")):
+            notes.append(f"due date '{item['due']}' of '{item['task']}': {', '.join(wrong)} is not in the "
+                         f"transcript: not stated")
+            item["due"] = NOT_STATED
+    wrong = _unsaid_months(data.get("date", ""), said)
+    if wrong and stated(data.get("date")):
+        notes.append(f"date '{data['date']}': {', '.join(wrong)} is not in the transcript: not stated")
+        data["date"] = NOT_STATED
     for key in ("date", "location"):
         value = str(data.get(key) or "")
         unsaid = [w for w in re.findall(r"\b\d{4}\b", value) if w not in said]
@@ -156,6 +168,21 @@ def stated(value: Any) -> bool:
 def _stamp(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
+
+
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
+
+
+def _unsaid_months(value: Any, said: set[str]) -> list[str]:
+    """Month names in ``value`` (full or three-letter) that the transcript never says."""
+    found = []
+    for word in re.findall(r"[a-z]+", str(value or "").lower()):
+        month = next((m for m in MONTHS if word == m or (len(word) == 3 and m.startswith(word) and word != "may")),
+                     None)
+        if month and month not in said and month[:3] not in said and month not in found:
+            found.append(month)
+    return found
 
 
 def _words(text: str) -> set[str]:

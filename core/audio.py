@@ -9,8 +9,11 @@ hour-long file never sits in memory and no word is cut in two. Every failure is 
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
@@ -117,6 +120,26 @@ def check_sound(path: Any, peak: float) -> None:
 
 
 # ---- decoding ----
+@contextlib.contextmanager
+def muted_c_stderr():
+    """Silence what C libraries print on file descriptor 2 (libmpg123's "Note: Illegal
+    Audio-MPEG-Header ..." on a damaged file); the failure itself becomes one line."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real file descriptor (e.g. captured)
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
 def ffmpeg_exe() -> Optional[str]:
     """ffmpeg on PATH, else imageio-ffmpeg's bundled binary, else None."""
     found = shutil.which("ffmpeg")
@@ -146,7 +169,8 @@ def _decoded_blocks(path: Any, sample_rate: int) -> Iterator[Waveform]:
     import soundfile
 
     try:
-        handle = soundfile.SoundFile(str(file))
+        with muted_c_stderr():
+            handle = soundfile.SoundFile(str(file))
     except Exception as exc:  # noqa: BLE001 - libsndfile's own words, on one line
         if ffmpeg_exe():  # a format libsndfile lacks but ffmpeg may know
             yield from _ffmpeg_blocks(file, path, sample_rate)
@@ -172,7 +196,8 @@ def _soundfile_blocks(handle: Any, path: Any, sample_rate: int) -> Iterator[Wave
     while True:
         want = frames if remaining is None else min(frames, remaining)
         try:
-            data = handle.read(want, dtype="float32", always_2d=True) if want else handle.read(0, always_2d=True)
+            with muted_c_stderr():
+                data = handle.read(want, dtype="float32", always_2d=True) if want else handle.read(0, always_2d=True)
         except Exception as exc:  # noqa: BLE001 - a file broken midway
             if got_any:
                 break  # keep what decoded, as players do with a truncated file

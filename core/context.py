@@ -131,7 +131,9 @@ class RunContext:
 
     def _check(self, cls: type[Backend], mref: ModelRef, needs: Sequence[str], params: Any) -> Backend:
         if mref.format not in cls.formats:
-            others = [n for n, c in self.session.backends.items() if mref.format in c.formats]
+            loaders = [(n, c) for n, c in self.session.backends.items() if mref.format in c.formats]
+            able = [n for n, c in loaders if any(x in c.all_capabilities for x in needs)]
+            others = able or [n for n, _ in loaders]
             raise CapabilityError(f"backend '{cls.name}' cannot load '{mref.ref}' ({mref.format} format); "
                                   f"use backend={others[0] if others else 'auto'}")
         missing = cls.missing_package()

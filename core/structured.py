@@ -55,15 +55,18 @@ def parse_json(text: str) -> Any:
 
 
 def chat_json(backend: Backend, messages: Sequence[Message], schema: dict, *, retries: int = 2,
-              max_new_tokens: int = 512, **options: Any) -> Any:
-    """Ask ``backend`` for JSON matching ``schema``; returns the parsed, validated value."""
+              max_new_tokens: int = 512, retry_options: Optional[dict] = None, **options: Any) -> Any:
+    """Ask ``backend`` for JSON matching ``schema``; returns the parsed, validated value.
+    ``retry_options`` are added to ``options`` for the tries after the first (e.g. a
+    repetition penalty once greedy decoding has looped)."""
     constrained = CHAT_JSON in backend.capabilities()
     convo = list(messages)
     raw = ""
     problem = ""
-    for _attempt in range(retries + 1):
+    for attempt in range(retries + 1):
+        extra = {**options, **(retry_options or {})} if attempt else options
         gen = backend.chat(convo, max_new_tokens=max_new_tokens, json_schema=schema if constrained else None,
-                           **options)
+                           **extra)
         raw = gen.text
         try:
             data = parse_json(raw)
@@ -73,8 +76,14 @@ def chat_json(backend: Backend, messages: Sequence[Message], schema: dict, *, re
             problem = validate(data, schema) or ""
             if not problem:
                 return data
-        convo = [*messages, {"role": "assistant", "content": raw},
-                 {"role": "user", "content": f"That answer is not valid ({problem}). Reply with only a "
-                                             f"JSON value matching this schema: {json.dumps(schema)}"}]
+        if gen.finish_reason == "length" or (constrained and not getattr(backend, "remote", False)):
+            # The answer ran out of tokens (a loop), or local decoding already follows the
+            # schema: showing it again would only prime the same answer and overflow the
+            # window. (A server may ignore response_format: it is shown what was wrong.)
+            convo = list(messages)
+        else:
+            convo = [*messages, {"role": "assistant", "content": raw},
+                     {"role": "user", "content": f"That answer is not valid ({problem}). Reply with only a "
+                                                 f"JSON value matching this schema: {json.dumps(schema)}"}]
     raise StructuredOutputError(f"the model's answer did not match the schema after {retries + 1} tries "
                                 f"({problem})", raw)

@@ -71,6 +71,11 @@ def chunk_budget(window: int, count: Callable[[str], int], system: str, prompt: 
     return budget
 
 
+#: Small models decoding greedily can repeat one sentence inside a string until the answer is
+#: cut off (seen with the 0.5B model); the tries after a failed one penalise repetition.
+RETRY_REPETITION_PENALTY = 1.15
+
+
 def extract_part(backend: Any, chunk: str, index: int, total: int, params: Any, language_line: str) -> dict:
     """Partial (or, for one chunk, whole) minutes of one chunk, validated against the schema."""
     part = params.part_prompt.format(index=index, total=total) if total > 1 else ""
@@ -79,7 +84,8 @@ def extract_part(backend: Any, chunk: str, index: int, total: int, params: Any, 
                     part=part, language=language_line, transcript=chunk)}]
     return chat_json(backend, messages, MINUTES_SCHEMA, retries=params.llm.retries,
                      max_new_tokens=params.llm.max_new_tokens, temperature=params.llm.temperature,
-                     seed=params.seed)
+                     seed=params.seed, retry_options=None if getattr(backend, "remote", False)
+                     else {"repetition_penalty": RETRY_REPETITION_PENALTY})  # APIs may reject the key
 
 
 def merge_parts(parts: list[dict]) -> dict:

@@ -10,7 +10,6 @@ refuse another language in one line that names a multilingual model.
 from __future__ import annotations
 
 import importlib.util
-import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -40,14 +39,11 @@ class FasterWhisperBackend(Backend):
         return None if importlib.util.find_spec("faster_whisper") else "faster-whisper"
 
     def english_only(self) -> bool:
-        """True for a model that has no language tokens (tiny.en, base.en, ...)."""
+        """True for a model without language tokens (tiny.en, base.en, ...): the loaded
+        model says; before loading, the ``.en`` name does."""
         if hasattr(self, "whisper"):
             return not self.whisper.model.is_multilingual
-        try:
-            vocab = json.loads((self.model.path() / "config.json").read_text()).get("lang_ids") or []
-            return len(vocab) == 0 if vocab is not None else self.model.ref.endswith(".en")
-        except (OSError, ValueError):
-            return self.model.ref.endswith(".en")
+        return self.model.ref.rstrip("/").endswith(".en")
 
     def load(self) -> None:
         import logging

@@ -149,8 +149,8 @@ class MinutesTask(Task):
                 raw = atomic_write_text(Path(ctx.run_dir) / "minutes.raw.txt", exc.raw)
                 where = f"; its raw answer is in {raw}"
             raise TaskdeckError(f"the model '{params.llm.model}' did not produce valid minutes "
-                                f"({exc}){where}; try a larger model (llm.model=qwen2.5-coder-1.5b) or "
-                                f"more retries (llm.retries=)") from None
+                                f"({exc}){where}; try more retries (llm.retries=), a larger model (llm.model=), "
+                                f"or a server that honours response_format") from None
 
 
 def language_name(code: Optional[str]) -> str:

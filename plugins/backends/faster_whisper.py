@@ -56,7 +56,7 @@ class FasterWhisperBackend(Backend):
         p = self.params
         device = "cuda" if str(p.device).startswith("cuda") else "cpu" if p.device in ("cpu", "mps") else "auto"
         index = int(str(p.device).split(":")[1]) if str(p.device).startswith("cuda:") else 0
-        compute = p.compute_type if device != "cpu" or p.compute_type not in ("float16",) else "int8"
+        compute = "int8" if device == "cpu" and p.compute_type == "float16" else p.compute_type  # no fp16 on CPU
         self.whisper = WhisperModel(str(self.model.path()), device=device, device_index=index,
                                     compute_type=compute, cpu_threads=p.threads or default_threads(),
                                     num_workers=p.num_workers, local_files_only=True)

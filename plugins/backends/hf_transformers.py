@@ -25,6 +25,8 @@ from taskdeck.label_scoring import label_variants, score_token_sequences
 from taskdeck.models import hub_offline
 from taskdeck.packs import cache_dir
 
+from .hf.speech import speech_kind
+
 _EMBEDDED_HINT = "or use an embedded model, e.g. model=qwen2.5-coder-1.5b (task=plugins lists them)"
 
 
@@ -328,8 +330,6 @@ _KIND_CAPABILITIES = {
     "text-to-speech": (SPEAK,),
 }
 _SPEECH_KINDS = ("speech-recognition", "text-to-speech")
-_SPEECH_TYPES = ("whisper", "speech_to_text", "speecht5", "wav2vec2", "wav2vec2-conformer", "hubert", "wavlm",
-                 "data2vec-audio", "moonshine", "vits", "bark", "musicgen", "fastspeech2_conformer", "seamless_m4t")
 
 
 def model_kind(config: dict) -> str:
@@ -342,9 +342,9 @@ def model_kind(config: dict) -> str:
     for suffix, kind in suffixes:
         if any(a.endswith(suffix) for a in archs):
             return kind
-    if config.get("model_type") in _SPEECH_TYPES:
-        from .hf.speech import speech_kind
-        return speech_kind(config) or "unknown"
+    speech = speech_kind(config)
+    if speech:
+        return speech
     if config.get("is_encoder_decoder"):
         return "seq2seq"
     if any(a.endswith(("ForCausalLM", "LMHeadModel", "ForConditionalGeneration")) for a in archs):

@@ -12,6 +12,7 @@ terminal, ``asr.json`` with segments, ``asr.srt`` (and ``output=vtt``).
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -78,12 +79,12 @@ def transcribe_audio(ctx, audio: str, *, model: str = DEFAULT_MODEL, backend: An
     bar = ctx.progress(None, total=round(total, 1) if total else None, desc="speech-to-text")
     with ctx.watch.time("asr"):
         if getattr(engine, "remote", False):
-            check_sound(path, _whole_peak(first, pieces))
+            check_sound(path, _peak_until_sound(itertools.chain([first], pieces)))
             result = engine.transcribe(path, progress=_advance(bar, 0.0), **kwargs)
             bar.close()
             return result
         segments, languages, peak, end, method = [], [], 0.0, 0.0, model
-        for piece in _chain(first, pieces):
+        for piece in itertools.chain([first], pieces):
             peak = max(peak, piece.peak)
             end = piece.offset + piece.duration
             if piece.is_silent():
@@ -101,17 +102,13 @@ def transcribe_audio(ctx, audio: str, *, model: str = DEFAULT_MODEL, backend: An
                       duration=round(end, 3), source=path, method=method)
 
 
-def _chain(first, rest):
-    yield first
-    yield from rest
-
-
-def _whole_peak(first, rest) -> float:
-    peak = first.peak
-    for piece in rest:
-        if peak >= 1e-4:
-            break
+def _peak_until_sound(pieces) -> float:
+    """The highest peak, reading only until one piece has sound."""
+    peak = 0.0
+    for piece in pieces:
         peak = max(peak, piece.peak)
+        if not piece.is_silent():
+            break
     return peak
 
 

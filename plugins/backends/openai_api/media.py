@@ -124,16 +124,14 @@ def upload_pieces(audio: Any, limit: int = UPLOAD_LIMIT) -> Iterator[tuple[str, 
         yield f"{name}-{n + 1}.wav", wav_bytes(samples[start:end], RATE), start / RATE
 
 
-def split_points(samples, most: int, window: int = RATE // 10, search: int = 10 * RATE) -> list[tuple[int, int]]:
-    """Cut ``samples`` into spans of at most ``most`` samples, each cut at the quietest
-    ``window`` within the last ``search`` samples before the limit."""
-    import numpy as np
+def split_points(samples, most: int) -> list[tuple[int, int]]:
+    """Cut ``samples`` into spans of at most ``most`` samples, each cut at a quiet moment
+    before the limit (:func:`taskdeck.audio.quiet_cut`)."""
+    from taskdeck.audio import quiet_cut
 
     spans, start, total = [], 0, len(samples)
     while total - start > most:
-        lo, hi = start + max(window, most - search), start + most
-        frames = samples[lo:hi][: (hi - lo) // window * window].reshape(-1, window)
-        cut = lo + int(np.argmin((frames.astype(np.float64) ** 2).mean(axis=1))) * window + window // 2
+        cut = start + quiet_cut(samples[start:start + most], most, RATE)
         spans.append((start, cut))
         start = cut
     spans.append((start, total))

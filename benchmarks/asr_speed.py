@@ -43,7 +43,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
 
-    from taskdeck.audio import audio_duration
+    from taskdeck.helpers.audio import audio_duration
     from taskdeck.models import resolve
     from taskdeck.plugin_manager import get_session
 

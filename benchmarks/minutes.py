@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def decode_seconds(audio: str) -> tuple[float, float]:
     """Seconds to decode and resample the file to 16 kHz mono, and its duration."""
-    from taskdeck.audio import load_audio
+    from taskdeck.helpers.audio import load_audio
 
     start = time.perf_counter()
     wave = load_audio(audio)

@@ -3,29 +3,84 @@
 The public API for plugin authors::
 
     from taskdeck import hookimpl, Task, Labels, required, param
+
+The layers, each a package: ``taskdeck`` (this one: contracts and engine), ``taskdeck.helpers``
+(services plugins share), ``taskdeck.evaluation`` (eval= metrics), ``taskdeck.comparison``
+(multirun tables), ``taskdeck.plugins`` (built-in plugins) and ``taskdeck.app`` (the command line).
 """
-from .backends import (CHAT, CHAT_JSON, CLASSIFY, DIARIZE, DRAW, EMBED, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS,
-                       SEQ2SEQ, SPEAK, TAG, TRANSCRIBE, ZERO_SHOT, Backend, BackendParams, Generation)
-from .context import RunContext
-from .errors import (CapabilityError, ConfigError, InputError, MissingDependencyError,
-                     ModelNotFoundError, TaskdeckError, UnknownNameError)
+
+from .backends import (
+    CHAT,
+    CHAT_JSON,
+    CLASSIFY,
+    DIARIZE,
+    DRAW,
+    EMBED,
+    EXTRACT_ANSWER,
+    FILL_MASK,
+    SCORE_LABELS,
+    SEQ2SEQ,
+    SPEAK,
+    TAG,
+    TRANSCRIBE,
+    ZERO_SHOT,
+    AnswerSpan,
+    Backend,
+    BackendParams,
+    Completion,
+    EntitySpan,
+    MaskFill,
+    Message,
+    Seq2SeqInfo,
+    Turn,
+)
+from .context import Catalog, RunContext
+from .errors import (
+    CapabilityError,
+    ConfigError,
+    InputError,
+    MissingDependencyError,
+    ModelNotFoundError,
+    TaskdeckError,
+    UnknownNameError,
+)
 from .formatters import Formatter
 from .hookspecs import hookimpl
 from .models import ModelRef
 from .packs import ModelPack, Piece
 from .params import param, required
-from .results import (Answer, Answers, Audio, Candidate, Entities, Entity, FillMask, Generated, Images,
-                      LabelScore, Labels, Report, Result, Section, Segment, Text, Transcript, Word)
-from .tasks import Task
+from .results import (
+    Answer,
+    Answers,
+    Audio,
+    Candidate,
+    Entities,
+    Entity,
+    FillMask,
+    Generated,
+    Images,
+    LabelScore,
+    Labels,
+    Report,
+    Result,
+    Section,
+    Segment,
+    Text,
+    Transcript,
+    Word,
+)
+from .scoring import Metric
+from .tasks import Model, Task
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Answer", "Answers", "Audio", "Images", "Segment", "Transcript", "Word", "Candidate", "Entities", "Entity", "EXTRACT_ANSWER", "FILL_MASK", "FillMask",
-    "Generated", "SEQ2SEQ", "TAG", "ZERO_SHOT",
-    "Backend", "BackendParams", "CHAT", "DIARIZE", "CHAT_JSON", "CLASSIFY", "CapabilityError", "ConfigError",
-    "DRAW", "EMBED", "Formatter", "Generation", "InputError", "LabelScore", "Labels",
-    "MissingDependencyError", "ModelNotFoundError", "ModelPack", "ModelRef", "Piece", "Report",
-    "Result", "RunContext", "SCORE_LABELS", "SPEAK", "Section", "TRANSCRIBE", "Task",
-    "TaskdeckError", "Text", "UnknownNameError", "hookimpl", "param", "required",
+    "CHAT", "CHAT_JSON", "CLASSIFY", "DIARIZE", "DRAW", "EMBED", "EXTRACT_ANSWER", "FILL_MASK", "SCORE_LABELS",
+    "SEQ2SEQ", "SPEAK", "TAG", "TRANSCRIBE", "ZERO_SHOT",
+    "Answer", "AnswerSpan", "Answers", "Audio", "Backend", "BackendParams", "Candidate", "CapabilityError",
+    "Catalog", "Completion", "ConfigError", "Entities", "Entity", "EntitySpan", "FillMask", "Formatter",
+    "Generated", "Images", "InputError", "LabelScore", "Labels", "MaskFill", "Message", "Metric",
+    "MissingDependencyError", "Model", "ModelNotFoundError", "ModelPack", "ModelRef", "Piece", "Report", "Result",
+    "RunContext", "Section", "Segment", "Seq2SeqInfo", "Task", "TaskdeckError", "Text", "Transcript", "Turn",
+    "UnknownNameError", "Word", "hookimpl", "param", "required",
 ]

@@ -1,63 +1,97 @@
-"""Batch mode: ``input=file.csv|jsonl|txt`` runs a task over every row.
+"""Batch mode: ``input=file.csv|jsonl|txt`` runs a task over every row, in flat memory.
 
-Rows are read, turned into the task's Params (the row fills the task's ``batch_fields``),
-and handed to ``Task.run_batch``. Each finished row is appended to a JSONL results file at
-once, so Ctrl-C keeps what finished; rerunning with ``results=<that file>`` skips the rows
-already done (failed rows are tried again). At the end the results are rewritten in input
-order, and a CSV beside them.
+Rows are read lazily (a first pass counts them and collects the column names), turned into
+the task's Params (the row fills the task's ``batch_fields``) and handed to
+``Task.run_batch``. Each finished row is appended to a JSONL results file at once, so
+Ctrl-C keeps what finished; rerunning with ``results=<that file>`` skips the rows already
+done (failed rows are tried again). At the end the results are put in input order by an
+external merge sort (bounded runs on disk), with a CSV beside them. ``result.json`` holds
+counts and paths, never the records, so memory and ``result.json`` stay the same size from
+a thousand rows to a million.
 """
+
 from __future__ import annotations
 
 import csv
 import dataclasses
+import heapq
+import itertools
 import json
 import re
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 from .errors import ConfigError, InputError
-from .io import atomic_write_text
+from .io import atomic_writer
 from .results import Result
 
 if TYPE_CHECKING:
     from .context import RunContext
     from .tasks import Task
 
+SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".txt")
+SORT_RUN = 20_000  # records per sorted run on disk when the results are put in order
 
-def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """The rows of a .csv/.tsv/.jsonl/.json/.txt file, and their column names."""
-    if not path.is_file():
-        raise InputError(f"input file '{path}' does not exist")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".csv", ".tsv"):
-            with open(path, newline="", encoding="utf-8-sig") as f:
-                reader = csv.DictReader(f, delimiter="\t" if suffix == ".tsv" else ",")
-                rows = list(reader)
-                return rows, list(reader.fieldnames or [])
-        if suffix in (".jsonl", ".ndjson"):
-            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-            rows = [_as_row(json.loads(ln)) for ln in lines]
-        elif suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
+
+class RowSource:
+    """The rows of a .csv/.tsv/.jsonl/.json/.txt file, read lazily. ``count`` and ``columns``
+    come from one first pass (a .json list is the one format read whole)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(f"input file '{self.path}' does not exist")
+        self.suffix = self.path.suffix.lower()
+        if self.suffix not in SUFFIXES:
+            raise InputError(f"input file '{self.path}': use .csv, .tsv, .jsonl, .json or .txt")
+        columns: dict[str, None] = {}
+        count = 0
+        for _, row in self.rows():
+            count += 1
+            columns.update(dict.fromkeys(row))
+        self.count, self.columns = count, list(columns)
+
+    def rows(self, selected: Optional[range] = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(index, row)`` of every row, or of those in ``selected`` (a contiguous range)."""
+        stop = selected.stop if selected is not None else None
+        start = selected.start if selected is not None else 0
+        try:
+            for i, row in enumerate(self._read()):
+                if stop is not None and i >= stop:
+                    return
+                if i >= start:
+                    yield i, row
+        except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+            raise InputError(f"input file '{self.path}' cannot be read: {str(exc).splitlines()[0]}") from None
+
+    def _read(self) -> Iterator[dict[str, Any]]:
+        if self.suffix in (".csv", ".tsv"):
+            with open(self.path, newline="", encoding="utf-8-sig") as f:
+                yield from csv.DictReader(f, delimiter="\t" if self.suffix == ".tsv" else ",")
+        elif self.suffix in (".jsonl", ".ndjson"):
+            with open(self.path, encoding="utf-8") as f:
+                for line in f:
+                    if line.strip():
+                        yield _as_row(json.loads(line))
+        elif self.suffix == ".json":
+            data = json.loads(self.path.read_text(encoding="utf-8"))
             if not isinstance(data, list):
-                raise InputError(f"input file '{path}' must hold a JSON list of rows")
-            rows = [_as_row(r) for r in data]
-        elif suffix == ".txt":
-            rows = [{"text": ln} for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+                raise InputError(f"input file '{self.path}' must hold a JSON list of rows")
+            yield from (_as_row(r) for r in data)
         else:
-            raise InputError(f"input file '{path}': use .csv, .tsv, .jsonl, .json or .txt")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"input file '{path}' cannot be read: {str(exc).splitlines()[0]}") from None
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    return rows, columns
+            with open(self.path, encoding="utf-8") as f:
+                for line in f:
+                    if line.strip():
+                        yield {"text": line.rstrip("\r\n")}
 
 
 def _as_row(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"text": value}
 
 
-def column_map(task_cls: type["Task"], columns: list[str], column: Optional[str], path: Path) -> dict[str, str]:
+def column_map(task_cls: type[Task], columns: list[str], column: Optional[str], path: Path) -> dict[str, str]:
     """Which file column fills each batch field: ``column=`` names the main field's column,
     other fields use their own names."""
     fields = list(task_cls.batch_fields)
@@ -87,10 +121,11 @@ def flatten(result: Result, inputs: dict[str, Any]) -> dict[str, Any]:
             if str(value).strip() == str(inputs[key]).strip():
                 continue
             key = f"output_{key}"
-        row[key] = value if isinstance(value, (str, int, float, bool)) or value is None else json.dumps(value, ensure_ascii=False)
-    labels = getattr(result, "labels", None)
-    if isinstance(labels, list) and labels and hasattr(labels[0], "label"):  # the best label, first
-        row = {"label": labels[0].label, "score": labels[0].score, **row}
+        row[key] = value if isinstance(value, (str, int, float, bool)) or value is None else \
+            json.dumps(value, ensure_ascii=False)
+    best = result.best_label()
+    if best is not None:
+        row = {"label": best[0], "score": best[1], **row}
     return row
 
 
@@ -105,15 +140,10 @@ class BatchResult(Result):
     failed: int
     skipped: int
     results: str
-    records: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = super().to_dict()
-        d["records"] = d["records"][:1000]  # the results files hold every row
-        return d
+    table: str = ""  # the CSV beside the results
 
     def rows(self) -> list[dict[str, Any]]:
-        return self.records
+        return [{k: v for k, v in dataclasses.asdict(self).items()}]
 
     def summary(self) -> str:
         line = f"{self.total} rows: {self.ok} ok, {self.failed} failed"
@@ -149,29 +179,34 @@ def shard_results(results: Optional[str], shard: Optional[tuple[int, int]]) -> O
     return str(path.with_name(f"{path.stem}.part{shard[0]}of{shard[1]}{path.suffix or '.jsonl'}"))
 
 
-def run_batch(task: "Task", task_cls: type["Task"], params: Any, ctx: "RunContext", input_path: str,
+def run_batch(task: Task, task_cls: type[Task], params: Any, ctx: RunContext, input_path: str,
               column: Optional[str], results_path: Optional[str],
               shard: Optional[tuple[int, int]] = None) -> BatchResult:
     """Run the task over the file's rows (``shard=(k, n)``: only part k of n; records keep
     the file's row index)."""
-    path = Path(input_path).expanduser()
-    rows, columns = read_rows(path)
-    if not rows:
-        raise InputError(f"input file '{path}' has no rows")
-    mapping = column_map(task_cls, columns, column, path)
+    source = RowSource(Path(input_path).expanduser())
+    if not source.count:
+        raise InputError(f"input file '{source.path}' has no rows")
+    mapping = column_map(task_cls, source.columns, column, source.path)
     out = Path(results_path).expanduser() if results_path else Path(ctx.run_dir or ".") / "results.jsonl"
-    done = _finished(out, rows, mapping)
-    selected = shard_rows(len(rows), shard)
-    done &= set(selected)
-    todo = [i for i in selected if i not in done]
-    batch = [dataclasses.replace(params, **{f: _cell(rows[i][c]) for f, c in mapping.items()}) for i in todo]
+    selected = shard_rows(source.count, shard)
+    done = finished(out, source, mapping, selected)
+    skipped = sum(done)
+    in_flight: dict[int, dict[str, Any]] = {}  # inputs of the rows handed to the task, until their result
+
+    def todo() -> Iterator[tuple[int, Any]]:
+        for i, row in source.rows(selected):
+            if not done[i - selected.start]:
+                inputs = {f: _cell(row.get(c)) for f, c in mapping.items()}
+                in_flight[i] = inputs
+                yield i, dataclasses.replace(params, **inputs)
+
     out.parent.mkdir(parents=True, exist_ok=True)
     ok = failed = tokens = 0
     with open(out, "a", encoding="utf-8") as sink:
-        results = task.run_batch(batch, ctx)
-        for j, outcome in ctx.progress(results, total=len(batch), desc=task_cls.name):
-            i = todo[j]
-            record: dict[str, Any] = {"index": i, **{f: _cell(rows[i][c]) for f, c in mapping.items()}}
+        outcomes = task.run_batch(todo(), ctx)
+        for i, outcome in ctx.progress(outcomes, total=len(selected) - skipped, desc=task_cls.name):
+            record: dict[str, Any] = {"index": i, **in_flight.pop(i)}
             if isinstance(outcome, BaseException):
                 if isinstance(outcome, KeyboardInterrupt):
                     raise outcome
@@ -180,62 +215,88 @@ def run_batch(task: "Task", task_cls: type["Task"], params: Any, ctx: "RunContex
             else:
                 record.update(flatten(outcome, inputs=dict(record)))
                 record["error"] = ""
-                tokens += int(getattr(outcome, "completion_tokens", 0) or 0)
+                tokens += outcome.generated_tokens()
                 ok += 1
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
             sink.flush()
-    final = rewrite_in_order(out)
-    ctx.metrics.update(items=ok + failed, ok=ok, failed=failed, skipped=len(done))
-    if tokens:  # generated tokens of all rows: tasks that count into ctx.metrics either add up
-        # every call (summarization, translation: more than the rows' final calls) or keep the
-        # last call's count (chat); the larger of the two is the batch's
-        ctx.metrics["completion_tokens"] = max(tokens, int(ctx.metrics.get("completion_tokens", 0) or 0))
-    return BatchResult(task=task_cls.name, total=len(selected), ok=ok + len(done), failed=failed,
-                       skipped=len(done), results=str(out), records=final)
+    table = put_in_order(out)
+    ctx.metrics.update(items=ok + failed, ok=ok, failed=failed, skipped=skipped)
+    if tokens:  # every row's generated tokens, as its result counts them
+        ctx.metrics["completion_tokens"] = tokens
+    return BatchResult(task=task_cls.name, total=len(selected), ok=ok + skipped, failed=failed,
+                       skipped=skipped, results=str(out), table=str(table))
 
 
 def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _finished(out: Path, rows: list[dict[str, Any]], mapping: dict[str, str]) -> set[int]:
-    """Indices of rows already done without error in an earlier run's results file. A file
-    whose rows hold other inputs is refused rather than mixed with this run's results."""
+def finished(out: Path, source: RowSource, mapping: dict[str, str], selected: range) -> bytearray:
+    """Which rows of ``selected`` an earlier run finished without error (a flag per row). A
+    results file whose rows hold other inputs is refused rather than mixed with this run's."""
+    done = bytearray(len(selected))
     if not out.exists():
-        return set()
-    done = set()
-    for line in out.read_text(encoding="utf-8").splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue  # a line cut off by an interruption
+        return done
+    put_in_order(out)
+    rows = source.rows()
+    current = next(rows, None)
+    for rec in read_records(out):  # in index order, one record per row
         i = int(rec.get("index", -1))
-        same = 0 <= i < len(rows) and all(str(rec.get(f, "")) == str(_cell(rows[i][c])) for f, c in mapping.items())
+        while current is not None and current[0] < i:
+            current = next(rows, None)
+        same = current is not None and current[0] == i and \
+            all(str(rec.get(f, "")) == str(_cell(current[1].get(c))) for f, c in mapping.items())
         if not same:
             raise InputError(f"results file '{out}' holds results of other inputs (row {i}); "
                              "give a new results= path, or delete the file to start over")
-        if not rec.get("error"):
-            done.add(i)
+        if not rec.get("error") and i in selected:
+            done[i - selected.start] = 1
     return done
 
 
-def rewrite_in_order(out: Path) -> list[dict[str, Any]]:
-    """Keep the last record per row, in input order; write the JSONL and a CSV beside it."""
-    latest: dict[int, dict[str, Any]] = {}
-    for line in out.read_text(encoding="utf-8").splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if not rec.get("error") or int(rec["index"]) not in latest or latest[int(rec["index"])].get("error"):
-            latest[int(rec["index"])] = rec
-    ordered = [latest[i] for i in sorted(latest)]
-    atomic_write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
-    columns = list(dict.fromkeys(k for r in ordered for k in r if k != "error")) + ["error"]
-    import io
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(ordered)
-    atomic_write_text(out.with_suffix(".csv"), buf.getvalue())
-    return ordered
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a JSONL results file, skipping a line cut off by an interruption."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and "index" in rec:
+                yield rec
+
+
+def put_in_order(out: Path, sources: Iterable[Path] = ()) -> Path:
+    """Rewrite ``out`` (and any ``sources`` appended to it) as one record per row in input
+    order, the last good record of a row winning over errors and earlier tries; write a CSV
+    beside it. Memory holds one sorted run (``SORT_RUN`` records) at a time."""
+    columns: dict[str, None] = {}
+    with tempfile.TemporaryDirectory(prefix=".sorting-", dir=out.parent) as tmp, ExitStack() as stack:
+        runs: list[Path] = []
+        paths = [p for p in [out, *sources] if p.exists()]
+        records = itertools.chain.from_iterable(read_records(p) for p in paths)
+        sequence = itertools.count()
+        while True:
+            batch = list(itertools.islice(((int(r["index"]), next(sequence), r) for r in records), SORT_RUN))
+            if not batch:
+                break
+            batch.sort(key=lambda t: (t[0], t[1]))
+            run = Path(tmp) / f"run{len(runs)}.jsonl"
+            with open(run, "w", encoding="utf-8") as f:
+                for index, seq, rec in batch:
+                    columns.update(dict.fromkeys(k for k in rec if k != "error"))
+                    f.write(json.dumps([index, seq, rec], ensure_ascii=False) + "\n")
+            runs.append(run)
+        streams = [(json.loads(line) for line in stack.enter_context(open(r, encoding="utf-8"))) for r in runs]
+        merged = heapq.merge(*streams, key=lambda t: (t[0], t[1]))
+        fieldnames = [*columns, "error"]
+        jsonl = stack.enter_context(atomic_writer(out))
+        table = stack.enter_context(atomic_writer(out.with_suffix(".csv")))
+        writer = csv.DictWriter(table, fieldnames=fieldnames, extrasaction="ignore")
+        writer.writeheader()
+        for _, group in itertools.groupby(merged, key=lambda t: t[0]):
+            tries = [rec for _, _, rec in group]
+            best = next((r for r in reversed(tries) if not r.get("error")), tries[-1])
+            jsonl.write(json.dumps(best, ensure_ascii=False) + "\n")
+            writer.writerow(best)
+    return out.with_suffix(".csv")

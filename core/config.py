@@ -8,6 +8,7 @@ with Hydra's own check. Backend Params are stored as ``backend/<name>``.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from pathlib import Path
 from dataclasses import dataclass, field, make_dataclass
 from typing import TYPE_CHECKING, Any, Optional
@@ -101,19 +102,25 @@ def preset_names(session: "Session", group: str) -> list[str]:
 
 
 def task_params(task_cls: type, cfg: Any) -> Any:
-    """Build the task's Params instance from the composed config (missing values stay ``???``)."""
+    """Build the task's Params instance from the composed config (missing values stay ``???``;
+    a nested dataclass field, e.g. minutes' ``llm``, is its dataclass again)."""
     from omegaconf import OmegaConf
 
     params = task_cls.Params
     if not dataclasses.is_dataclass(params):
         return params()
+    hints = typing.get_type_hints(params)
     values = {}
     for f in dataclasses.fields(params):
         if OmegaConf.is_missing(cfg, f.name):
             values[f.name] = "???"
-        else:
-            v = cfg[f.name]
-            values[f.name] = OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+            continue
+        v = cfg[f.name]
+        v = OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+        nested = hints.get(f.name)
+        if isinstance(v, dict) and dataclasses.is_dataclass(nested) and isinstance(nested, type):
+            v = nested(**v)
+        values[f.name] = v
     return params(**values)
 
 

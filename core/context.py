@@ -1,95 +1,115 @@
-"""What a running task may use: models by capability, progress, streaming, metrics."""
+"""What a running task may use: models by capability, progress, streaming, metrics.
+
+Tasks see these methods only; the plugin session stays with the engine. ``catalog`` is a
+read-only view of what is registered, for tasks that list or describe plugins.
+"""
+
 from __future__ import annotations
 
 import dataclasses
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, TextIO
 
 from .backends import Backend, BackendParams
-from .errors import CapabilityError, MissingDependencyError, TaskdeckError
+from .errors import CapabilityError, ConfigError, MissingDependencyError, TaskdeckError
 from .metrics import Stopwatch
 from .models import ModelRef, remote, resolve
+from .params import check_values
+from .tasks import Model
 
 if TYPE_CHECKING:
-    from .plugin_manager import Session
+    from .packs import ModelPack
+    from .plugin_manager import BrokenPlugin, Session
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What the plugins registered, read-only: name → class (tasks, backends), instance
+    (formatters, packs), the plugin that registered each name, and the plugins that failed."""
+
+    tasks: dict[str, type]
+    backends: dict[str, type[Backend]]
+    formatters: dict[str, Any]
+    packs: dict[str, ModelPack]
+    owners: dict[str, str]  # "task:<name>" → plugin name
+    broken: tuple[BrokenPlugin, ...]
+    presets: Callable[[str], list[str]]  # presets(group) → names of the YAML presets of a config group
 
 
 class RunContext:
     """Handed to ``Task.run``. Tasks ask for a model by the capabilities they can use.
 
-    ``backend_params`` is the ``backend`` config node (a Params dataclass instance).
+    ``backend_params`` is the run's ``backend`` config node (a Params dataclass instance).
     """
 
-    def __init__(self, session: "Session", backend_params: Any, run_dir: Optional[Path] = None,
+    def __init__(self, session: Session, backend_params: Any, run_dir: Optional[Path] = None,
                  stream: TextIO = sys.stdout, quiet: bool = False):
-        self.session = session
+        self._session = session
         self.backend_params = backend_params
         self.run_dir = run_dir
         self.stream = stream
         self.quiet = quiet
         self.metrics: dict[str, Any] = {}
         self.watch = Stopwatch()
-        self._loaded: dict[tuple, tuple[Backend, str]] = {}
+        self._loaded: dict[tuple, Model] = {}
         self.models_used: list[dict[str, Any]] = []
         self._used_by: dict[int, dict[str, Any]] = {}  # backend id -> its models_used entry
 
     # ---- models ----
     def model(self, ref: str, needs: Sequence[str], backend: Any = None,
-              options: Optional[dict] = None) -> tuple[Backend, str]:
-        """Load ``ref`` on the configured backend; return it and the first capability in
-        ``needs`` (in the task's order of preference) that it offers for this model.
-        ``backend`` (a backend name or Params instance) overrides the run's ``backend=``
-        for this model, e.g. a task with two independently configured models; ``options``
-        (e.g. ``{"n_ctx": 8192}``) are set on the chosen backend's Params where it has them.
-        A model already loaded in this run is reused."""
+              options: Optional[dict[str, Any]] = None) -> Model:
+        """Load ``ref`` and return it with the first capability in ``needs`` (the task's order of
+        preference) that it offers. ``backend`` (a backend name, a dict with ``name`` and
+        options, or a Params instance) overrides the run's ``backend=`` for this model, e.g. a
+        task with two independently configured models; ``options`` (e.g. ``{"n_ctx": 8192}``)
+        are set on the chosen backend's Params where it has them. A model already loaded in
+        this run is reused."""
         chosen = self.backend_for(backend) if backend is not None else self.backend_params
         key = (ref, tuple(needs), repr(chosen), repr(options))
         if key in self._loaded:
             return self._loaded[key]
         mref = self._resolve(ref, chosen)
-        saved, self.backend_params = self.backend_params, chosen
-        try:
-            instance = self._choose(mref, needs)
-        finally:
-            self.backend_params = saved
+        instance = self._choose(mref, needs, chosen)
         if options:
             settable = {f.name for f in dataclasses.fields(instance.params)}
             instance.params = dataclasses.replace(
                 instance.params, **{k: v for k, v in options.items() if k in settable})
+        check_values(instance.params, prefix="backend.")
         offered = instance.capabilities()
         capability = next(c for c in needs if c in offered)
         with self.watch.time("load"):
             instance.load()
-        self._loaded[key] = (instance, capability)
+        self._loaded[key] = Model(instance, capability)
         self.models_used.append({"model": mref.ref, "backend": instance.name, "capability": capability})
         self._used_by[id(instance)] = self.models_used[-1]
-        return instance, capability
+        return self._loaded[key]
 
     def _resolve(self, ref: str, params: Any) -> ModelRef:
         """``ref`` as a model reference; a backend with ``remote = True`` (an API) takes the
         name as the server's, not as an alias, path or Hub id."""
         name = getattr(params, "name", "auto") or "auto"
-        if name != "auto" and getattr(self.session.backends.get(name), "remote", False):
+        if name != "auto" and self._session.backends.get(name).remote:
             return remote(ref)
-        return resolve(ref, self.session.packs)
+        return resolve(ref, self._session.packs)
 
-    def _choose(self, mref: ModelRef, needs: Sequence[str]) -> Backend:
-        requested = getattr(self.backend_params, "name", "auto") or "auto"
+    def _choose(self, mref: ModelRef, needs: Sequence[str], given: Any) -> Backend:
+        requested = getattr(given, "name", "auto") or "auto"
+        backends = self._session.backends
         if requested != "auto":
-            cls = self.session.backends.get(requested)
-            return self._check(cls, mref, needs, self._params_for(cls))
-        candidates = [cls for _, cls in self.session.backends.items() if mref.format in cls.formats]
+            cls = backends.get(requested)
+            return self._check(cls, mref, needs, _params_for(cls, given))
+        candidates = [cls for _, cls in backends.items() if mref.format in cls.formats]
         able = [cls for cls in candidates if any(c in cls.all_capabilities for c in needs)]
-        candidates = able or candidates  # none able: the first candidate's error says why
-        candidates.sort(key=lambda c: getattr(c, "priority", 100))
+        candidates = sorted(able or candidates, key=lambda c: c.priority)  # none able: the first one's error says why
         if not candidates:
             raise CapabilityError(f"no backend loads '{mref.ref}' (format {mref.format}); "
-                                  f"backends: {', '.join(self.session.backends.names())}")
+                                  f"backends: {', '.join(backends.names())}")
         problems: list[TaskdeckError] = []
         for cls in candidates:
             try:
-                return self._check(cls, mref, needs, self._params_for(cls))
+                return self._check(cls, mref, needs, _params_for(cls, given))
             except TaskdeckError as exc:
                 problems.append(exc)
         # Prefer telling the user what to install over what a backend cannot do.
@@ -109,29 +129,17 @@ class RunContext:
         given = self.backend_params
         if name == (getattr(given, "name", "auto") or "auto") and len(options) == 1:
             return given
-        cls = BackendParams if name == "auto" else self.session.backends.get(name).Params
+        cls = BackendParams if name == "auto" else self._session.backends.get(name).Params
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
-            from .errors import ConfigError
             raise ConfigError(f"backend '{name}' has no option '{unknown[0]}'; options: {', '.join(sorted(known))}")
-        common = {f.name: getattr(given, f.name) for f in dataclasses.fields(BackendParams)
-                  if f.name != "name" and hasattr(given, f.name)}
-        return cls(**{**common, **options, "name": name})
-
-    def _params_for(self, cls: type[Backend]) -> Any:
-        """The backend's Params: the config node itself, or (backend=auto) the backend's
-        defaults with the common options (device, threads) taken from the auto node."""
-        given = self.backend_params
-        if isinstance(given, cls.Params):
-            return given
-        common = {f.name: getattr(given, f.name) for f in dataclasses.fields(BackendParams)
-                  if hasattr(given, f.name) and f.name != "name"}
-        return cls.Params(**common)
+        return cls(**{**_common_options(given), **options, "name": name})
 
     def _check(self, cls: type[Backend], mref: ModelRef, needs: Sequence[str], params: Any) -> Backend:
+        backends = self._session.backends
         if mref.format not in cls.formats:
-            loaders = [(n, c) for n, c in self.session.backends.items() if mref.format in c.formats]
+            loaders = [(n, c) for n, c in backends.items() if mref.format in c.formats]
             able = [n for n, c in loaders if any(x in c.all_capabilities for x in needs)]
             others = able or [n for n, _ in loaders]
             raise CapabilityError(f"backend '{cls.name}' cannot load '{mref.ref}' ({mref.format} format); "
@@ -142,7 +150,7 @@ class RunContext:
         backend = cls(mref, params)
         offered = backend.capabilities()
         if not any(c in offered for c in needs):
-            able = [n for n, c in self.session.backends.items() if any(x in c.all_capabilities for x in needs)]
+            able = [n for n, c in backends.items() if any(x in c.all_capabilities for x in needs)]
             raise CapabilityError(
                 f"model '{mref.ref}' on backend '{cls.name}' offers {', '.join(sorted(offered)) or 'nothing'}, "
                 f"but this task needs one of: {', '.join(needs)}"
@@ -151,15 +159,29 @@ class RunContext:
 
     def close(self) -> None:
         """Record each model's usage with its ``models_used`` entry, then unload it."""
-        for backend, _ in self._loaded.values():
-            self._used_by.get(id(backend), {}).update(backend.usage())
-            backend.unload()
+        for loaded in self._loaded.values():
+            self._used_by.get(id(loaded.backend), {}).update(loaded.backend.usage())
+            loaded.backend.unload()
         self._loaded.clear()
 
+    # ---- what is registered ----
+    @property
+    def catalog(self) -> Catalog:
+        from .config import preset_names
+
+        s = self._session
+        owners = {f"{what}:{n}": reg.owner(n) for what, reg in
+                  (("task", s.tasks), ("backend", s.backends), ("output", s.formatters), ("model", s.packs))
+                  for n in reg.names()}
+        return Catalog(tasks=dict(s.tasks.items()), backends=dict(s.backends.items()),
+                       formatters=dict(s.formatters.items()), packs=dict(s.packs.items()), owners=owners,
+                       broken=tuple(s.broken), presets=lambda group: preset_names(s, group))
+
     # ---- user-facing progress and streaming ----
-    def progress(self, items: Iterable[Any], total: Optional[int] = None, desc: str = "") -> Iterable[Any]:
+    def progress(self, items: Optional[Iterable[Any]], total: Optional[float] = None, desc: str = "") -> Any:
         """A tqdm progress bar on stderr (hidden when quiet or not a terminal)."""
         from tqdm.auto import tqdm
+
         return tqdm(items, total=total, desc=desc, disable=self.quiet or None, file=sys.stderr,
                     dynamic_ncols=True, leave=False)
 
@@ -168,3 +190,17 @@ class RunContext:
         if not self.quiet:
             self.stream.write(text)
             self.stream.flush()
+
+
+def _common_options(given: Any) -> dict[str, Any]:
+    """The options every backend shares (device, threads), as the run's backend node sets them."""
+    return {f.name: getattr(given, f.name) for f in dataclasses.fields(BackendParams)
+            if f.name != "name" and hasattr(given, f.name)}
+
+
+def _params_for(cls: type[Backend], given: Any) -> Any:
+    """The backend's Params: the config node itself, or (``backend=auto``) the backend's
+    defaults with the common options (device, threads) taken from the auto node."""
+    if isinstance(given, cls.Params):
+        return given
+    return cls.Params(**_common_options(given))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Optional
 
 
 @dataclass
@@ -24,6 +24,14 @@ class Result:
 
     def summary(self) -> str:
         return "\n".join(f"{k}: {v}" for k, v in dataclasses.asdict(self).items())
+
+    def best_label(self) -> Optional[tuple[str, float]]:
+        """The best label and its score, for results that label their input (a batch row leads with it)."""
+        return None
+
+    def generated_tokens(self) -> int:
+        """Tokens the model generated for this result (a batch adds them up for tokens/s)."""
+        return 0
 
 
 @dataclass
@@ -45,6 +53,9 @@ class Labels(Result):
     @property
     def top(self) -> LabelScore:
         return self.labels[0]
+
+    def best_label(self) -> Optional[tuple[str, float]]:
+        return (self.labels[0].label, self.labels[0].score) if self.labels else None
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"label": s.label, "score": round(s.score, 4)} for s in self.labels]
@@ -82,6 +93,9 @@ class Generated(Result):
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"source": self.source, "text": self.text}]
+
+    def generated_tokens(self) -> int:
+        return self.completion_tokens
 
     def summary(self) -> str:
         return "" if self.streamed else self.text

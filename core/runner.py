@@ -1,6 +1,8 @@
 """The runner: config → task, backend, formatters → run → outputs + result.json.
 
-Data flows one way: run.py → runner → task → backend → result → formatter.
+Data flows one way: run.py → app → runner → task stages → backend → result → formatter.
+Every value is checked (required inputs, ranges and choices, output formats, the eval
+plan) before anything loads.
 """
 from __future__ import annotations
 
@@ -13,13 +15,13 @@ from .batch import BatchResult, parse_shard, run_batch, shard_results
 from .config import backend_params, task_params
 from .context import RunContext
 from .errors import ConfigError, MissingInputError, TaskdeckError
-from .evaluation import plan
 from .io import atomic_write_json
 from .metrics import peak_gpu_mb, peak_rss_mb, reset_peaks
+from .params import check_values
+from .scoring import EvalPlan, plan
 
 if TYPE_CHECKING:
     from .plugin_manager import Session
-    from .evaluation import EvalPlan
     from .results import Result
 
 
@@ -57,9 +59,11 @@ class Runner:
                        if not (batch_input and m in task_cls.batch_fields)]
             if missing:
                 raise MissingInputError(task_cls.name, missing)
+            check_values(params)
+            backend = backend_params(self.session, self.cfg)
+            check_values(backend, prefix="backend.")
             formatters = [self.session.formatters.get(n) for n in output_names(self.cfg.output)]
-            ctx = RunContext(self.session, backend_params(self.session, self.cfg), self.run_dir,
-                             self.stream, quiet=bool(self.cfg.get("quiet", False)))
+            ctx = RunContext(self.session, backend, self.run_dir, self.stream, quiet=bool(self.cfg.get("quiet", False)))
             self.record.update({"model": getattr(params, "model", None)})
             if batch_input:
                 self.record.update(input=str(batch_input), shard=self.cfg.get("shard"))
@@ -70,8 +74,8 @@ class Runner:
                                             shard)
                 else:
                     self.result = task_cls().run(params, ctx)
-            if evaluation is not None:
-                ctx.metrics.update(evaluation.score(self.result.records))
+            if evaluation is not None and isinstance(self.result, BatchResult):
+                ctx.metrics.update(evaluation.score(Path(self.result.results)))
             written = self._write(formatters, task_cls.name, task_cls)
             self.record.update(status="ok", outputs=written, result=self.result.to_dict())
         except TaskdeckError as exc:
@@ -88,7 +92,7 @@ class Runner:
             self._finish(ctx, t0)
         return self.record
 
-    def _evaluation(self, task_cls: type) -> Optional["EvalPlan"]:
+    def _evaluation(self, task_cls: type) -> Optional[EvalPlan]:
         """``eval=<file>``: checked before anything loads; the file is the batch input."""
         path, given = self.cfg.get("eval"), self.cfg.get("input")
         if not path:
@@ -96,8 +100,7 @@ class Runner:
         if given and Path(given).expanduser().resolve() != Path(path).expanduser().resolve():
             raise ConfigError(f"eval={path} is the batch input already: drop input={given}")
         found = plan(task_cls, str(path), self.cfg.get("gold"))
-        self.record.update(eval=str(path), eval_plan={"file": str(found.path.resolve()), "kind": found.kind,
-                                                      "column": found.column})
+        self.record.update(eval=str(path), eval_plan=found.describe())
         return found
 
     def _write(self, formatters: list, stem: str, task_cls: Optional[type] = None) -> list[str]:

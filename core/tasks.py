@@ -1,14 +1,36 @@
-"""The Task contract: typed Params in, a typed Result out."""
+"""The Task contract: typed Params in, a typed Result out, and the stages of a batch.
+
+A task writes what is its own: ``run`` for one input, and for a batch on a model whose
+capability takes many inputs at once (``batched``), ``prepare`` (one row's checked input)
+and ``forward`` (one call for many inputs). The base class owns the rest of a batch, in the
+spirit of transformers' ``Pipeline``: rows stream in, each is prepared (a bad row fails
+alone), rows that share options are grouped, sorted by length within a bounded window,
+cut into chunks of ``chunk_size`` and forwarded; a chunk that fails is retried row by row,
+so only the bad row fails. Results come out as ``(row index, Result or Exception)``.
+"""
+
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
+import itertools
+from typing import TYPE_CHECKING, Any, ClassVar, Hashable, Iterable, Iterator, NamedTuple, Optional, Sequence, Union
 
 from .params import MISSING
 
 if TYPE_CHECKING:
+    from .backends import Backend
     from .context import RunContext
     from .results import Result
+    from .scoring import Metric
+
+Outcome = Union["Result", BaseException]
+
+
+class Model(NamedTuple):
+    """A loaded model: its backend and the capability of the task's ``needs`` it serves."""
+
+    backend: Backend
+    capability: str
 
 
 class Task:
@@ -28,23 +50,118 @@ class Task:
     batch_fields: ClassVar[tuple[str, ...]] = ("text",)
     #: The default of ``output=`` for this task (formatter names).
     outputs: ClassVar[tuple[str, ...]] = ("text", "json", "markdown")
+    #: Capabilities the task's model (``params.model``) may offer, preferred first.
+    needs: ClassVar[tuple[str, ...]] = ()
+    #: Of ``needs``, those whose backend method takes many inputs at once: a batch on such a
+    #: model goes through ``prepare`` → ``forward``; on any other, row by row through ``run``.
+    batched: ClassVar[tuple[str, ...]] = ()
+    #: How ``eval=`` scores this task's predictions (see :mod:`taskdeck.evaluation`).
+    eval_metric: ClassVar[Optional[Metric]] = None
+    #: Inputs per ``forward`` call (also how often the progress bar moves).
+    chunk_size: ClassVar[int] = 256
+    #: Rows read ahead and sorted by length together (bounds a batch's memory).
+    sort_window: ClassVar[int] = 4096
 
-    def run(self, params: Any, ctx: "RunContext") -> "Result":
+    # ---- one input ----
+    def run(self, params: Any, ctx: RunContext) -> Result:
         raise NotImplementedError
 
-    def run_batch(self, batch: Sequence[Any], ctx: "RunContext") -> Iterator[tuple[int, Any]]:
-        """Results for many inputs (one Params each), as ``(index, Result or Exception)``
-        in any order; a failing row yields its exception and the batch goes on.
+    def model(self, params: Any, ctx: RunContext) -> Model:
+        """The task's model, loaded for the first capability of ``needs`` it offers."""
+        return ctx.model(params.model, needs=self.needs)
 
-        The default runs the rows one by one; tasks override it to batch forward passes
-        (e.g. sorted by length so batches carry little padding)."""
-        for i, params in enumerate(batch):
-            try:
-                yield i, self.run(params, ctx)
-            except Exception as exc:  # noqa: BLE001 - recorded in the row's error column
-                yield i, exc
+    # ---- the stages of a batch ----
+    def for_batch(self, params: Any, ctx: RunContext) -> Any:
+        """A row's Params as a batch runs them (e.g. not streamed to the terminal)."""
+        return params
+
+    def prepare(self, params: Any) -> Any:
+        """One row's checked input for ``forward``; raises for a row that cannot run."""
+        return params
+
+    def input_size(self, item: Any) -> int:
+        """What rows are sorted by, so a forward batch carries little padding."""
+        return len(str(item))
+
+    def forward(self, backend: Backend, items: list[Any], params: Any, ctx: RunContext) -> Sequence[Outcome]:
+        """One call of the batched capability for ``items`` (prepared rows sharing ``params``'
+        options): a Result or an Exception per item, in order."""
+        raise NotImplementedError
+
+    def forward_one(self, backend: Backend, params: Any, ctx: RunContext) -> Result:
+        """``run`` on the batched path: one input through ``prepare`` and ``forward``."""
+        outcome = self.forward(backend, [self.prepare(params)], params, ctx)[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def run_batch(self, rows: Iterable[tuple[int, Any]], ctx: RunContext) -> Iterator[tuple[int, Outcome]]:
+        """Results for ``(index, Params)`` rows as ``(index, Result or Exception)``, in any
+        order; a failing row yields its exception and the batch goes on. An empty batch
+        yields nothing (and loads nothing)."""
+        rows = iter(rows)
+        first = next(rows, None)
+        if first is None:
+            return
+        rows = itertools.chain([first], rows)
+        chosen = self.model(first[1], ctx) if self.needs else None  # a model that fails, fails once
+        if chosen is None or chosen.capability not in self.batched:
+            for i, params in rows:
+                yield i, _attempt(lambda p=params: self.run(self.for_batch(p, ctx), ctx))
+            return
+        for window in _windows(rows, self.sort_window):
+            groups: dict[Hashable, list[tuple[int, Any, Any]]] = {}
+            for i, params in window:
+                try:
+                    params = self.for_batch(params, ctx)
+                    item = self.prepare(params)
+                except Exception as exc:  # noqa: BLE001 - the row's error, recorded with it
+                    yield i, exc
+                    continue
+                groups.setdefault(self._options_key(params), []).append((i, item, params))
+            for members in groups.values():
+                members.sort(key=lambda m: self.input_size(m[1]))
+                for start in range(0, len(members), self.chunk_size):
+                    yield from self._forward_chunk(chosen.backend, members[start : start + self.chunk_size], ctx)
+
+    def _forward_chunk(self, backend: Backend, chunk: list[tuple[int, Any, Any]], ctx: RunContext):
+        try:
+            outputs = list(self.forward(backend, [item for _, item, _ in chunk], chunk[0][2], ctx))
+        except Exception as exc:  # noqa: BLE001 - retried row by row below, so only the bad row fails
+            if len(chunk) == 1:
+                yield chunk[0][0], exc
+                return
+            for member in chunk:
+                yield from self._forward_chunk(backend, [member], ctx)
+            return
+        if len(outputs) != len(chunk):
+            raise RuntimeError(f"{type(self).__name__}.forward returned {len(outputs)} results for {len(chunk)} inputs")
+        for (i, _, _), outcome in zip(chunk, outputs):
+            yield i, outcome
+
+    def _options_key(self, params: Any) -> Hashable:
+        """Rows forwarded together share every option but their batch fields."""
+        if not dataclasses.is_dataclass(params):
+            return ()
+        return repr([(f.name, getattr(params, f.name)) for f in dataclasses.fields(params)
+                     if f.name not in self.batch_fields])
 
     @classmethod
     def missing_inputs(cls, params: Any) -> list[str]:
         """Names of mandatory fields still holding ``???``."""
         return [f.name for f in dataclasses.fields(params) if getattr(params, f.name) == MISSING]
+
+
+def _attempt(call: Any) -> Outcome:
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - recorded in the row's error column
+        return exc
+
+
+def _windows(rows: Iterator[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    while True:
+        window = list(itertools.islice(rows, size))
+        if not window:
+            return
+        yield window

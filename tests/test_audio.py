@@ -1,4 +1,4 @@
-"""Audio input (taskdeck.audio): real decoding of wav/flac/ogg/mp3, mixdown, resampling,
+"""Audio input (taskdeck.helpers.audio): real decoding of wav/flac/ogg/mp3, mixdown, resampling,
 bounded chunks cut at quiet moments, and one-line errors."""
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import soundfile as sf
 from conftest import REPO
 from taskdeck import InputError
 from taskdeck import audio
-from taskdeck.audio import audio_duration, ffmpeg_exe, check_sound, load_audio, quiet_cut, stream_audio
+from taskdeck.helpers.audio import audio_duration, ffmpeg_exe, check_sound, load_audio, quiet_cut, stream_audio
 
 EXAMPLE = REPO / "examples" / "meeting" / "launch_meeting.mp3"
 

@@ -7,7 +7,8 @@ import pytest
 
 from taskdeck.batch import parse_shard, shard_results, shard_rows
 from taskdeck.errors import ConfigError, InputError
-from taskdeck.evaluation import bio_tags, evaluate, plan
+from taskdeck.evaluation import TRANSCRIPT, bio_tags, evaluate
+from taskdeck.scoring import plan
 
 from conftest import REPO
 
@@ -79,7 +80,7 @@ def test_gold_column_is_found_or_named(session, tmp_path):
     sentiment = session.tasks.get("sentiment")
     assert plan(sentiment, str(EXAMPLES / "sentiment_eval.csv"), None).column == "label"
     ner = plan(session.tasks.get("ner"), str(EXAMPLES / "ner_eval.jsonl"), None)
-    assert ner.column == "entities" and ner.kind == "entities" and len(ner.rows) == 30
+    assert ner.column == "entities" and ner.metric.name == "entities" and len(ner.gold) == 30
     odd = tmp_path / "odd.csv"
     odd.write_text("text,stars\ngood,5\n")
     with pytest.raises(InputError, match=r"no gold column \(looked for label, gold, gold_label.*add gold=<column>"):
@@ -92,9 +93,7 @@ def test_gold_column_is_found_or_named(session, tmp_path):
 def test_asr_task_scores_wer_when_present(session):
     if "asr" not in session.tasks.names():
         pytest.skip("no asr task installed")
-    from taskdeck.evaluation import metric_kind
-
-    assert metric_kind(session.tasks.get("asr")) == "transcript"
+    assert session.tasks.get("asr").eval_metric is TRANSCRIPT
     assert session.tasks.get("asr").batch_fields[0] == "audio"
 
 
@@ -109,3 +108,8 @@ def test_shards_cover_every_row_once_in_order():
             parse_shard(bad)
     assert shard_results("out/res.jsonl", (2, 4)) == "out/res.part2of4.jsonl"
     assert shard_results("res.jsonl", None) == "res.jsonl" and shard_results(None, (1, 2)) is None
+
+
+def test_a_task_without_an_eval_metric_says_how_to_declare_one(session):
+    with pytest.raises(ConfigError, match="task 'chat' has no eval metric: its class sets eval_metric"):
+        plan(session.tasks.get("chat"), str(EXAMPLES / "sentiment_eval.csv"), None)

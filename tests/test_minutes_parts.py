@@ -8,7 +8,7 @@ from taskdeck.plugins.tasks.minutes.extract import (check_against, chunk_lines, 
 from taskdeck.plugins.tasks.minutes.result import ActionItem, Attendee, Minutes
 from taskdeck.plugins.tasks.minutes.schema import MINUTES_SCHEMA, NOT_STATED
 from taskdeck.plugins.tasks.minutes.speakers import assign_speakers
-from taskdeck.structured import validate
+from taskdeck.helpers.structured import validate
 
 
 def words(text: str) -> int:

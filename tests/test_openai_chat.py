@@ -99,7 +99,7 @@ def test_stop_string_cuts_and_seed_repeats(backend):
 def test_structured_output_on_a_server_that_ignores_response_format(backend):
     """transformers serve ignores response_format: the answer is parsed, validated and, when
     invalid, asked again a bounded number of times."""
-    from taskdeck.structured import StructuredOutputError, chat_json
+    from taskdeck.helpers.structured import StructuredOutputError, chat_json
 
     schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
               "additionalProperties": False}
@@ -118,7 +118,7 @@ def test_structured_output_on_a_server_that_ignores_response_format(backend):
 def test_text_tasks_fall_back_to_chat_over_the_api(run_in_process, openai_server, tmp_path, task):
     """Every chat fallback runs over the API. qa, ner and fill-mask ask for JSON, which the 135M
     model may not manage: then the run ends in the one-line schema error, after real requests."""
-    from taskdeck.structured import StructuredOutputError
+    from taskdeck.helpers.structured import StructuredOutputError
 
     try:
         record, _, _, _ = run_in_process(f"task={task}", *SAMPLE_INPUTS[task], *api(openai_server))

@@ -170,7 +170,7 @@ def test_stream_broken_before_any_text_is_an_error(server, backend):
 
 
 def test_server_that_honours_json_schema(server, backend):
-    from taskdeck.structured import chat_json
+    from taskdeck.helpers.structured import chat_json
 
     schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
     server.expect_request(CHAT).respond_with_response(stream(streamed_answer('{"city": "Paris"}')))
@@ -180,7 +180,7 @@ def test_server_that_honours_json_schema(server, backend):
 
 
 def test_invalid_json_is_asked_again_then_fails_in_one_line(server, backend):
-    from taskdeck.structured import StructuredOutputError, chat_json
+    from taskdeck.helpers.structured import StructuredOutputError, chat_json
 
     schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
     server.expect_ordered_request(CHAT).respond_with_response(stream(streamed_answer('{"n": "three"}')))
@@ -197,7 +197,7 @@ def test_invalid_json_is_asked_again_then_fails_in_one_line(server, backend):
 
 
 def test_server_that_rejects_response_format_is_asked_plainly(server, backend, capsys):
-    from taskdeck.structured import chat_json
+    from taskdeck.helpers.structured import chat_json
 
     def rejects_schemas(request):
         if "response_format" in request.get_json():

@@ -208,7 +208,7 @@ def test_long_audio_is_chunked(run_in_process, tiny_whisper, tmp_path, one_torch
 
 
 def test_unload_frees_the_pipeline(run_in_process, tiny_whisper, short_wav, one_torch_thread, monkeypatch):
-    from taskdeck.plugins.backends.hf import speech
+    from taskdeck.plugins.backends.hf_transformers import speech
 
     loaded = []
     original = speech.load

@@ -68,7 +68,7 @@ def raw_summary(path, text, **gen):
 
 # ---- sentence splitting and chunking ----
 def test_sentences_split_at_ends_not_at_abbreviations_or_initials():
-    from taskdeck.plugins.tasks.text_chunks import split_sentences
+    from taskdeck.helpers.text_chunks import split_sentences
 
     text = ('Dr. Smith met J. K. Rowling at 3 p.m. in St. Ives. "Is it raining?" she asked! '
             "Prices rose 2.5% e.g. in May.\n\nNew paragraph without a stop\nsame paragraph. "
@@ -82,7 +82,7 @@ def test_sentences_split_at_ends_not_at_abbreviations_or_initials():
 def test_chunker_covers_every_sentence_once_in_order_within_the_budget(tiny_bart):
     from transformers import AutoTokenizer
 
-    from taskdeck.plugins.tasks.text_chunks import chunk_sentences, split_sentences
+    from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_bart)
     count = lambda t: len(tokenizer(t)["input_ids"])  # noqa: E731
@@ -123,7 +123,7 @@ def test_long_text_is_map_reduced_over_every_chunk(run_in_process, tiny_bart):
     result is the raw summary of the joined raw summaries of the chunks."""
     from transformers import AutoTokenizer
 
-    from taskdeck.plugins.tasks.text_chunks import chunk_sentences, split_sentences
+    from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
     text = long_text(40)
     record, result, _, _ = run_in_process("task=summarization", text_arg(text), f"model={tiny_bart}",

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import cli
 from taskdeck import ConfigError, InputError
-from taskdeck.structured import validate
+from taskdeck.helpers.structured import validate
 from taskdeck.plugins.tasks.synthetic.dedup import Deduplicator, long_text_fields, record_key
 from taskdeck.plugins.tasks.synthetic.generate import BatchPlan, batch_schema, generate_batch, plan_batch, steerable
 from taskdeck.plugins.tasks.synthetic.quality import distinct_ngrams, enum_distribution, mean_pairwise_distance
@@ -107,10 +107,10 @@ class ScriptedChat:
         return {"chat"}
 
     def chat(self, messages, **options):
-        from taskdeck import Generation
+        from taskdeck import Completion
 
         self.calls.append(messages)
-        return Generation(text=self.answers.pop(0))
+        return Completion(text=self.answers.pop(0))
 
 
 def test_invalid_records_are_repaired_within_bounds_or_dropped_and_counted():
@@ -138,7 +138,7 @@ def test_invalid_records_are_repaired_within_bounds_or_dropped_and_counted():
 
 def test_a_proposal_needs_three_distinct_fields():
     from taskdeck.plugins.tasks.synthetic.shape import propose_schema
-    from taskdeck.structured import StructuredOutputError
+    from taskdeck.helpers.structured import StructuredOutputError
 
     def proposal(*names):
         return json.dumps({"fields": [{"name": n, "type": "enum" if n == "mood" else "string", "description": "",

@@ -133,7 +133,7 @@ def test_long_text_is_chunked_by_sentence_and_keeps_its_lines(run_in_process, ti
     sentence chunks whose translations are joined: the result equals doing that by hand."""
     from transformers import AutoTokenizer
 
-    from taskdeck.plugins.tasks.text_chunks import chunk_sentences, split_sentences
+    from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
     lines = ["Good morning, how are you?", " ".join(CORPUS), "Thank you."]
     text = "\n".join(lines)
@@ -186,7 +186,7 @@ def test_language_names_and_codes_map_to_each_model_family():
 
 
 def test_lines_are_kept_and_hard_wrapped_prose_is_rejoined():
-    from taskdeck.plugins.tasks.text_chunks import split_paragraphs
+    from taskdeck.helpers.text_chunks import split_paragraphs
 
     text = "Agenda:\nThe council met on\nthe first Monday.\n\n  Best wishes\nBo\n"
     assert split_paragraphs(text) == [("Agenda:", "\n"), ("The council met on the first Monday.", "\n\n  "),

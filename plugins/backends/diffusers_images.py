@@ -15,18 +15,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import DRAW, Backend, BackendParams, Images, ModelNotFoundError, hookimpl
+from taskdeck import DRAW, Backend, BackendParams, Images, ModelNotFoundError, hookimpl, param
 from taskdeck.models import hub_offline
 
 
 @dataclass
 class DiffusersParams(BackendParams):
     name: str = "diffusers"
-    dtype: str = "auto"              # auto (float32 on CPU, float16 on GPU) | float32 | float16 | bfloat16
-    variant: Optional[str] = None    # weight variant to load, e.g. fp16
-    revision: Optional[str] = None   # Hub branch, tag or commit
-    attention_slicing: bool = False  # less memory, a little slower
-    safety_checker: bool = True      # keep the pipeline's safety checker where it has one
+    dtype: str = param("auto", "auto (float32 on CPU, float16 on GPU) | float32 | float16 | bfloat16",
+                       choices=("auto", "float32", "float16", "bfloat16"))
+    variant: Optional[str] = param(None, "weight variant to load, e.g. fp16")
+    revision: Optional[str] = param(None, "Hub branch, tag or commit")
+    attention_slicing: bool = param(False, "less memory, a little slower")
+    safety_checker: bool = param(True, "keep the pipeline's safety checker where it has one")
 
 
 class DiffusersBackend(Backend):

@@ -2,7 +2,7 @@
 
 Loads CTranslate2 Whisper folders (the embedded ``whisper-tiny.en`` and ``whisper-base``
 packs, or any converted model folder). ``transcribe`` takes a path or a
-:class:`taskdeck.audio.Waveform` and offers faster-whisper's options: ``beam_size``,
+:class:`taskdeck.helpers.audio.Waveform` and offers faster-whisper's options: ``beam_size``,
 ``vad_filter`` (Silero VAD, shipped with faster-whisper), a forced ``language`` or detection,
 ``translate`` to English, word timestamps, ``initial_prompt``. English-only models (``*.en``)
 refuse another language in one line that names a multilingual model.
@@ -13,7 +13,7 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import TRANSCRIBE, Backend, BackendParams, ConfigError, Segment, Transcript, Word, hookimpl
+from taskdeck import TRANSCRIBE, Backend, BackendParams, ConfigError, Segment, Transcript, Word, hookimpl, param
 
 MULTILINGUAL_HINT = "whisper-base"
 
@@ -21,8 +21,8 @@ MULTILINGUAL_HINT = "whisper-base"
 @dataclass
 class FasterWhisperParams(BackendParams):
     name: str = "faster_whisper"
-    compute_type: str = "int8"     # int8 | int8_float32 | float32 | float16 (GPU) | default
-    num_workers: int = 1           # parallel transcriptions sharing the model
+    compute_type: str = param("int8", "int8 | int8_float32 | float32 | float16 (GPU) | default")
+    num_workers: int = param(1, "parallel transcriptions sharing the model", ge=1)
 
 
 class FasterWhisperBackend(Backend):

@@ -11,18 +11,18 @@ import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import (CHAT, CHAT_JSON, SCORE_LABELS, Backend, BackendParams, CapabilityError, Generation,
-                      hookimpl)
-from taskdeck.label_scoring import label_variants, score_token_sequences
+from taskdeck import (CHAT, CHAT_JSON, SCORE_LABELS, Backend, BackendParams, CapabilityError, Completion,
+                      InputError, hookimpl, param)
+from taskdeck.helpers.label_scoring import label_variants, score_token_sequences
 
 
 @dataclass
 class LlamaCppParams(BackendParams):
     name: str = "llama_cpp"
-    n_ctx: int = 4096              # context window in tokens
-    n_batch: int = 512             # prompt tokens evaluated per step
-    n_gpu_layers: int = 0          # layers offloaded to a GPU build of llama.cpp; -1 = all
-    verbose: bool = False          # llama.cpp's own log on stderr
+    n_ctx: int = param(4096, "context window in tokens", ge=16)
+    n_batch: int = param(512, "prompt tokens evaluated per step", ge=1)
+    n_gpu_layers: int = param(0, "layers offloaded to a GPU build of llama.cpp; -1 = all", ge=-1)
+    verbose: bool = param(False, "llama.cpp's own log on stderr")
 
 
 def default_threads() -> int:
@@ -65,7 +65,7 @@ class LlamaCppBackend(Backend):
 
     # ---- chat ----
     def chat(self, messages, *, max_new_tokens=256, temperature=0.0, stream=None,
-             json_schema=None, **options: Any) -> Generation:
+             json_schema=None, **options: Any) -> Completion:
         if (options.get("num_beams") or 1) > 1:
             raise CapabilityError("num_beams > 1 needs backend=transformers (llama.cpp decodes one sequence)")
         kwargs: dict[str, Any] = dict(messages=list(messages), max_tokens=max_new_tokens,
@@ -80,19 +80,33 @@ class LlamaCppBackend(Backend):
         start = time.perf_counter()
         before = self.llm.n_tokens
         pieces, finish, n = [], "", 0
-        for chunk in self.llm.create_chat_completion(**kwargs):
-            choice = chunk["choices"][0]
-            piece = choice.get("delta", {}).get("content")
-            if piece:
-                pieces.append(piece)
-                n += 1
-                if stream:
-                    stream(piece)
-            finish = choice.get("finish_reason") or finish
+        try:
+            for chunk in self.llm.create_chat_completion(**kwargs):
+                choice = chunk["choices"][0]
+                piece = choice.get("delta", {}).get("content")
+                if piece:
+                    pieces.append(piece)
+                    n += 1
+                    if stream:
+                        stream(piece)
+                finish = choice.get("finish_reason") or finish
+        except ValueError as exc:  # llama-cpp-python: "Requested tokens (N) exceed context window of M"
+            if "context window" not in str(exc):
+                raise
+            raise InputError(f"the prompt does not fit the model's {self.context_window()}-token window "
+                             f"({str(exc).strip()}): raise backend.n_ctx (e.g. backend=llama_cpp "
+                             "backend.n_ctx=16384) or shorten the input") from None
         seconds = time.perf_counter() - start
         prompt_tokens = max(0, self.llm.n_tokens - n) if self.llm.n_tokens >= before else 0
-        return Generation(text="".join(pieces), prompt_tokens=prompt_tokens, completion_tokens=n,
+        return Completion(text="".join(pieces), prompt_tokens=prompt_tokens, completion_tokens=n,
                           seconds=seconds, finish_reason=finish)
+
+    # ---- window and tokens ----
+    def context_window(self) -> int:
+        return int(self.llm.n_ctx())
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     # ---- label scoring ----
     def _formatter(self):
@@ -140,6 +154,10 @@ class LlamaCppBackend(Backend):
 
     def score_labels(self, messages, labels) -> dict[str, float]:
         prompt = self._prompt_tokens(messages)
+        if len(prompt) + 8 > self.context_window():
+            raise InputError(f"the prompt is {len(prompt)} tokens, more than the model's {self.context_window()}-token "
+                             "window: raise backend.n_ctx (e.g. backend=llama_cpp backend.n_ctx=16384) or shorten "
+                             "the input")
         seqs = {label: [self.llm.tokenize(v.encode("utf-8"), add_bos=False, special=False)
                         for v in label_variants(label)] for label in labels}
         return score_token_sequences(seqs, lambda prefix: self._next_logprobs(prompt + list(prefix)))

@@ -13,15 +13,15 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import SPEAK, Audio, Backend, BackendParams, ConfigError, InputError, hookimpl
+from taskdeck import SPEAK, Audio, Backend, BackendParams, ConfigError, InputError, hookimpl, param
 
 
 @dataclass
 class PiperParams(BackendParams):
     name: str = "piper"
-    noise_scale: Optional[float] = None     # generator noise (the voice's default when None)
-    noise_w_scale: Optional[float] = None   # phoneme width noise (the voice's default when None)
-    volume: float = 1.0                     # sample multiplier
+    noise_scale: Optional[float] = param(None, "generator noise (the voice's default when None)", ge=0)
+    noise_w_scale: Optional[float] = param(None, "phoneme width noise (the voice's default when None)", ge=0)
+    volume: float = param(1.0, "sample multiplier", ge=0)
 
 
 class PiperBackend(Backend):

@@ -30,20 +30,22 @@ class ChatTask(Task):
         system: str = param("", "system prompt", input=True)
         conversation: Optional[str] = param(None, "JSON/JSONL file of {role, content} messages", input=True)
         model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id")
-        max_new_tokens: int = param(256, "most tokens to generate")
-        temperature: float = param(0.7, "sampling temperature; 0 = greedy")
-        top_p: Optional[float] = param(None, "nucleus sampling")
-        top_k: Optional[int] = param(None, "top-k sampling")
-        repetition_penalty: Optional[float] = param(None, "penalty for repeated tokens (1.0 = none)")
-        num_beams: int = param(1, "beam search width (transformers backend)")
+        max_new_tokens: int = param(256, "most tokens to generate", ge=1)
+        temperature: float = param(0.7, "sampling temperature; 0 = greedy", ge=0)
+        top_p: Optional[float] = param(None, "nucleus sampling", gt=0, le=1)
+        top_k: Optional[int] = param(None, "top-k sampling", ge=1)
+        repetition_penalty: Optional[float] = param(None, "penalty for repeated tokens (1.0 = none)", gt=0)
+        num_beams: int = param(1, "beam search width (transformers backend)", ge=1)
         do_sample: Optional[bool] = param(None, "sample (None: when temperature > 0); false = greedy")
         seed: Optional[int] = param(None, "random seed for reproducible sampling")
         stop: list = param([], "stop strings")
         stream: bool = param(True, "print tokens as they are generated")
 
+    needs = (CHAT,)
+
     def run(self, params, ctx):
         messages = build_messages(params)
-        backend, _ = ctx.model(params.model, needs=[CHAT])
+        backend, _ = self.model(params, ctx)
         temperature = 0.0 if params.do_sample is False else params.temperature
         first: list[float] = []
         start = time.perf_counter()
@@ -70,9 +72,9 @@ class ChatTask(Task):
                          tokens_per_second=round(gen.tokens_per_second, 2), finish_reason=gen.finish_reason,
                          streamed=streaming)
 
-    def run_batch(self, batch, ctx):
+    def for_batch(self, params, ctx):
         """One prompt per row, not streamed (a progress bar shows instead)."""
-        yield from super().run_batch([dataclasses.replace(p, stream=False) for p in batch], ctx)
+        return dataclasses.replace(params, stream=False)
 
 
 def build_messages(params) -> list[dict]:

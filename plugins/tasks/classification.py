@@ -10,9 +10,9 @@ or a yes/no judgement per label from the chat model.
 from dataclasses import dataclass
 from typing import Optional
 
-from taskdeck import (CLASSIFY, SCORE_LABELS, InputError, Labels, LabelScore, Task, hookimpl,
-                      param, required)
-from taskdeck.label_scoring import normalise
+from taskdeck import CLASSIFY, SCORE_LABELS, InputError, Labels, LabelScore, Task, hookimpl, param, required
+from taskdeck.evaluation import CLASSIFICATION
+from taskdeck.helpers.label_scoring import normalise
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 SYSTEM = "You are a precise text classifier. Answer with exactly one of the given labels."
@@ -22,7 +22,6 @@ LABEL_PROMPT = ("Does the label '{label}' apply to this text?\n\nText: {text}\n\
                 "Answer yes or no.")
 SENTIMENT_PROMPT = ("What is the sentiment of this text? Choose one of: {labels}.\n\n"
                     "Text: {text}\n\nAnswer with the label only.")
-CHUNK = 256  # texts per classifier call in batch mode (progress granularity)
 
 
 class TextClassificationTask(Task):
@@ -34,19 +33,22 @@ class TextClassificationTask(Task):
         text: str = required("the text to classify")
         model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id")
         labels: list = param([], "candidate labels for chat-model scoring (a classifier has its own)")
-        top_k: Optional[int] = param(None, "how many labels to keep, best first (None: all)")
+        top_k: Optional[int] = param(None, "how many labels to keep, best first (None: all)", ge=1)
         multi_label: bool = param(False, "score each label on its own instead of one distribution")
         system: str = param(SYSTEM, "system prompt for chat-model scoring")
         prompt: str = param(PROMPT, "user prompt for chat-model scoring; {text} and {labels} are filled in")
         label_prompt: str = param(LABEL_PROMPT, "multi-label yes/no prompt; {text} and {label} are filled in")
 
+    needs = (CLASSIFY, SCORE_LABELS)
+    batched = (CLASSIFY,)
+    eval_metric = CLASSIFICATION
+
     def run(self, params, ctx):
-        text = _text(params)
-        backend, how = ctx.model(params.model, needs=[CLASSIFY, SCORE_LABELS])
+        text = self.prepare(params)  # a bad input fails before anything loads
+        backend, capability = self.model(params, ctx)
         ctx.metrics["items"] = 1
-        if how == CLASSIFY:
-            scored = backend.classify([text], top_k=None, multi_label=params.multi_label)[0]
-            return self._result(text, scored, params, "classifier")
+        if capability == CLASSIFY:
+            return self.forward_one(backend, params, ctx)
         labels = self._labels(params)
         if params.multi_label:
             scored = [(label, _yes_probability(backend, params, text, label)) for label in labels]
@@ -56,26 +58,13 @@ class TextClassificationTask(Task):
         probs = normalise(backend.score_labels(messages, labels))
         return self._result(text, list(probs.items()), params, "chat-label-scoring")
 
-    def run_batch(self, batch, ctx):
-        """Classifier path: texts sorted by length, so each forward batch carries little
-        padding; results keep their input index. The chat path goes text by text."""
-        backend, how = ctx.model(batch[0].model, needs=[CLASSIFY, SCORE_LABELS])
-        if how != CLASSIFY:
-            yield from super().run_batch(batch, ctx)
-            return
-        texts = []
-        for i, p in enumerate(batch):
-            try:
-                texts.append((i, _text(p)))
-            except InputError as exc:
-                yield i, exc
-        texts.sort(key=lambda it: len(it[1]))
-        params = batch[0]
-        for start in range(0, len(texts), CHUNK):
-            chunk = texts[start:start + CHUNK]
-            outputs = backend.classify([t for _, t in chunk], top_k=None, multi_label=params.multi_label)
-            for (i, text), scored in zip(chunk, outputs):
-                yield i, self._result(text, scored, batch[i], "classifier")
+    def prepare(self, params) -> str:
+        return _text(params)
+
+    def forward(self, backend, items, params, ctx):
+        """The classifier over many texts at once (sorted by length by the base class)."""
+        outputs = backend.classify(items, top_k=None, multi_label=params.multi_label)
+        return [self._result(text, scored, params, "classifier") for text, scored in zip(items, outputs)]
 
     def _labels(self, params) -> list[str]:
         labels = [str(lbl) for lbl in params.labels]

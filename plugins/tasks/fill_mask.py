@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from taskdeck import (CHAT, FILL_MASK, SCORE_LABELS, Candidate, CapabilityError, ConfigError, FillMask,
                       InputError, Task, hookimpl, param, required)
-from taskdeck.label_scoring import normalise
+from taskdeck.helpers.label_scoring import normalise
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 MASK_PATTERN = re.compile(r"\[mask\]|<mask>", flags=re.IGNORECASE)
@@ -39,7 +39,6 @@ SCORE = ("In the sentence below, [MASK] stands for one missing word.\n\nSentence
          "Which word goes in place of [MASK]? Answer with the word only.")
 #: How to write it on a shell command line: Hydra needs values holding [ ] or < > quoted.
 EXAMPLE = "'text=\"Paris is the [MASK] of France.\"'"
-CHUNK = 256  # texts per pipeline call in batch mode (progress granularity)
 
 
 class FillMaskTask(Task):
@@ -50,51 +49,29 @@ class FillMaskTask(Task):
     @dataclass
     class Params:
         text: str = required("the text, with one [MASK] (or <mask>) where the missing word goes")
-        top_k: int = param(5, "how many candidates to give, best first")
+        top_k: int = param(5, "how many candidates to give, best first", ge=1)
         targets: list = param([], "score only these words, e.g. targets=[Paris,London] (empty: any word)")
         model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a masked LM for the dedicated path)")
 
+    needs = (FILL_MASK, CHAT)
+    batched = (FILL_MASK,)
+
     def run(self, params, ctx):
         text, targets = _inputs(params)
-        backend, how = ctx.model(params.model, needs=[FILL_MASK, CHAT])
+        backend, capability = self.model(params, ctx)
         ctx.metrics["items"] = 1
-        if how == FILL_MASK:
-            found = backend.fill_mask([text], top_k=params.top_k, targets=targets or None)[0]
-            return _result(text, found, "masked-lm")
+        if capability == FILL_MASK:
+            return self.forward_one(backend, params, ctx)
         return _result(text, chat_fill(backend, text, params.top_k, targets), "chat-label-scoring")
 
-    def run_batch(self, batch, ctx):
-        """Masked-LM path: texts sorted by length (little padding per forward batch), one
-        pipeline call per chunk and option set; results keep their input index. The chat
-        path goes text by text."""
-        backend, how = ctx.model(batch[0].model, needs=[FILL_MASK, CHAT])
-        if how != FILL_MASK:
-            yield from super().run_batch(batch, ctx)
-            return
-        groups: dict[tuple, list[tuple[int, str]]] = {}
-        for i, p in enumerate(batch):
-            try:
-                text, targets = _inputs(p)
-            except (InputError, ConfigError) as exc:
-                yield i, exc
-                continue
-            groups.setdefault((p.top_k, tuple(targets)), []).append((i, text))
-        for (top_k, targets), rows in groups.items():
-            rows.sort(key=lambda it: len(it[1]))
-            for start in range(0, len(rows), CHUNK):
-                chunk = rows[start:start + CHUNK]
-                try:
-                    outputs = backend.fill_mask([t for _, t in chunk], top_k=top_k, targets=list(targets) or None)
-                except InputError:  # e.g. one text too long: row by row, so only it fails
-                    for i, text in chunk:
-                        try:
-                            yield i, _result(text, backend.fill_mask([text], top_k=top_k,
-                                                                     targets=list(targets) or None)[0], "masked-lm")
-                        except InputError as exc:
-                            yield i, exc
-                    continue
-                for (i, text), found in zip(chunk, outputs):
-                    yield i, _result(text, found, "masked-lm")
+    def prepare(self, params) -> str:
+        return _inputs(params)[0]
+
+    def forward(self, backend, items, params, ctx):
+        """The masked LM over many texts at once (rows forwarded together share top_k and targets)."""
+        targets = _inputs(params)[1] or None
+        found = backend.fill_mask(items, top_k=params.top_k, targets=targets)
+        return [_result(text, candidates, "masked-lm") for text, candidates in zip(items, found)]
 
 
 def _inputs(params) -> tuple[str, list[str]]:
@@ -105,8 +82,6 @@ def _inputs(params) -> tuple[str, list[str]]:
     if masks != 1:
         raise InputError(f"text= needs exactly one [MASK] (or <mask>) where the missing word goes, found {masks}: "
                          f"e.g. {EXAMPLE}")
-    if not isinstance(params.top_k, int) or params.top_k < 1:
-        raise ConfigError(f"top_k={params.top_k} is too small: give an integer of at least 1")
     targets = list(dict.fromkeys(str(t).strip() for t in (params.targets or []) if str(t).strip()))
     return text, targets
 
@@ -126,7 +101,7 @@ def word_schema(top_k: int) -> dict:
 
 def chat_fill(backend, text: str, top_k: int, targets: list[str]) -> list[dict]:
     """Candidates for the mask from a chat model: proposed (or the targets), then scored."""
-    from taskdeck.structured import chat_json
+    from taskdeck.helpers.structured import chat_json
 
     shown = MASK_PATTERN.sub(SHOWN_MASK, text)
     can_score = SCORE_LABELS in backend.capabilities()

@@ -5,7 +5,6 @@ Imports no heavy library: it reads what the plugins registered.
 from dataclasses import dataclass
 
 from taskdeck import Report, Section, Task, hookimpl
-from taskdeck.config import preset_names
 from taskdeck.params import describe_fields
 
 
@@ -23,14 +22,14 @@ class PluginsTask(Task):
         pass
 
     def run(self, params, ctx):
-        s = ctx.session
+        s = ctx.catalog
         tasks = []
         for name, cls in s.tasks.items():
             fields = describe_fields(cls.Params) if hasattr(cls.Params, "__dataclass_fields__") else []
             inputs = " ".join(f"{f['name']}={_fmt(f['default'])}" for f in fields if f["input"])
             options = " ".join(f"{f['name']}={_fmt(f['default'])}" for f in fields if not f["input"])
             tasks.append({"task": name, "description": cls.description, "inputs": inputs,
-                          "options": options, "plugin": s.tasks.owner(name)})
+                          "options": options, "plugin": s.owners[f"task:{name}"]})
         backends = []
         for name, cls in s.backends.items():
             missing = cls.missing_package()
@@ -54,7 +53,7 @@ class PluginsTask(Task):
             Section("Model packs (model=ALIAS)", packs),
         ]
         presets = [{"preset": f"{group}={name}", "group": group}
-                   for group in ("task", "backend", "preset") for name in preset_names(s, group)]
+                   for group in ("task", "backend", "preset") for name in s.presets(group)]
         if presets:
             sections.append(Section("Presets (YAML configs on the search path)", presets))
         if s.broken:

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 from taskdeck import (CHAT, SCORE_LABELS, TAG, ConfigError, Entities, Entity, InputError, Task, hookimpl,
                       param, required)
-from taskdeck.label_scoring import normalise
+from taskdeck.evaluation import ENTITIES
+from taskdeck.helpers.label_scoring import normalise
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 AGGREGATION_STRATEGIES = ("none", "simple", "first", "average", "max")
@@ -51,7 +52,6 @@ PROMPT = ("Text: {text}\n\nList the proper names in this text (names of specific
           "(objects, times, feelings) are not names. The list may be empty.\nTypes:\n{types}")
 TYPE_PROMPT = ("Text: {text}\n\nWhat type of entity is the name below, as used in this text? Types:\n{types}\n"
                "Answer with the type only.\n\nName: {entity}")
-CHUNK = 256  # texts per pipeline call in batch mode (progress granularity)
 
 
 class NerTask(Task):
@@ -62,63 +62,38 @@ class NerTask(Task):
     class Params:
         text: str = required("the text to tag")
         aggregation_strategy: str = param("simple", "how a token classifier's tokens are grouped into "
-                                                    "entities: none, simple, first, average or max")
+                                                    "entities: none, simple, first, average or max",
+                                          choices=AGGREGATION_STRATEGIES)
         entity_types: list = param(list(DEFAULT_TYPES), "entity types for the chat model (a token classifier has its own)")
         model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a token classifier for the dedicated path)")
 
-    def run(self, params, ctx):
-        text, strategy = _inputs(params)
-        backend, how = ctx.model(params.model, needs=[TAG, CHAT])
-        ctx.metrics["items"] = 1
-        if how == TAG:
-            found = backend.tag([text], aggregation_strategy=strategy)[0]
-            return _result(text, found, "token-classifier")
-        types = _types(params)
-        return _result(text, chat_entities(backend, text, types), "chat-json")
+    needs = (TAG, CHAT)
+    batched = (TAG,)
+    eval_metric = ENTITIES
 
-    def run_batch(self, batch, ctx):
-        """Token-classifier path: texts sorted by length (little padding per forward batch),
-        one pipeline call per chunk; results keep their input index. The chat path goes
-        text by text."""
-        backend, how = ctx.model(batch[0].model, needs=[TAG, CHAT])
-        if how != TAG:
-            yield from super().run_batch(batch, ctx)
-            return
-        groups: dict[str, list[tuple[int, str]]] = {}
-        for i, p in enumerate(batch):
-            try:
-                text, strategy = _inputs(p)
-            except InputError as exc:
-                yield i, exc
-                continue
-            groups.setdefault(strategy, []).append((i, text))
-        for strategy, rows in groups.items():
-            rows.sort(key=lambda it: len(it[1]))
-            for start in range(0, len(rows), CHUNK):
-                chunk = rows[start:start + CHUNK]
-                try:
-                    outputs = backend.tag([t for _, t in chunk], aggregation_strategy=strategy)
-                except InputError:  # e.g. a text too long for strategy none: row by row
-                    for i, text in chunk:
-                        try:
-                            yield i, _result(text, backend.tag([text], aggregation_strategy=strategy)[0],
-                                             "token-classifier")
-                        except InputError as row_exc:
-                            yield i, row_exc
-                    continue
-                for (i, text), found in zip(chunk, outputs):
-                    yield i, _result(text, found, "token-classifier")
+    def run(self, params, ctx):
+        text, _ = _inputs(params)
+        backend, capability = self.model(params, ctx)
+        ctx.metrics["items"] = 1
+        if capability == TAG:
+            return self.forward_one(backend, params, ctx)
+        return _result(text, chat_entities(backend, text, _types(params)), "chat-json")
+
+    def prepare(self, params) -> str:
+        return _inputs(params)[0]
+
+    def forward(self, backend, items, params, ctx):
+        """The token classifier over many texts at once; an overlong text fails alone (the base
+        class retries a failed chunk row by row)."""
+        found = backend.tag(items, aggregation_strategy=params.aggregation_strategy)
+        return [_result(text, spans, "token-classifier") for text, spans in zip(items, found)]
 
 
 def _inputs(params) -> tuple[str, str]:
     text = params.text if isinstance(params.text, str) else ""
     if not text.strip():
         raise InputError("text= is empty: give the text to tag, e.g. text=\"Maria Lopez flew to Paris\"")
-    strategy = str(params.aggregation_strategy).strip().lower()
-    if strategy not in AGGREGATION_STRATEGIES:
-        raise ConfigError(f"unknown aggregation_strategy '{params.aggregation_strategy}'; "
-                          f"choices: {', '.join(AGGREGATION_STRATEGIES)}")
-    return text, strategy
+    return text, params.aggregation_strategy
 
 
 def _types(params) -> list[str]:
@@ -145,7 +120,7 @@ def entity_schema(types: list[str]) -> dict:
 
 def chat_entities(backend, text: str, types: list[str]) -> list[dict]:
     """Entities of ``text`` from a chat model: listed as JSON, located in the text, scored."""
-    from taskdeck.structured import StructuredOutputError, chat_json
+    from taskdeck.helpers.structured import StructuredOutputError, chat_json
 
     type_lines = _type_lines(types)
     messages = [{"role": "system", "content": SYSTEM},

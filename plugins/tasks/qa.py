@@ -33,9 +33,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from taskdeck import (CHAT, EXTRACT_ANSWER, SCORE_LABELS, Answer, Answers, ConfigError, InputError, Task,
-                      hookimpl, param, required)
-from taskdeck.label_scoring import normalise
+from taskdeck import (CHAT, EXTRACT_ANSWER, SCORE_LABELS, Answer, Answers, InputError, Task, hookimpl, param,
+                      required)
+from taskdeck.evaluation import ANSWERS
+from taskdeck.helpers.label_scoring import normalise
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 UNSCORED = 0.0      # score of a chat answer when the backend cannot score labels
@@ -51,7 +52,6 @@ SCHEMA = {"type": "object",
           "properties": {"answer": {"type": "string", "maxLength": MAX_QUOTE},
                          "found": {"type": "boolean"}},
           "required": ["answer", "found"], "additionalProperties": False}
-CHUNK = 64  # pairs per extract_answer call in batch mode (progress granularity)
 
 
 class QATask(Task):
@@ -63,59 +63,42 @@ class QATask(Task):
     class Params:
         question: str = required("the question")
         context: str = required("the text that holds the answer")
-        top_k: int = param(1, "how many answers to give, best first (extractive models)")
-        max_answer_len: int = param(30, "longest answer in tokens (extractive models)")
-        max_seq_len: int = param(384, "tokens per window of question + context (extractive models)")
-        doc_stride: int = param(128, "tokens of overlap between windows of a long context (extractive models)")
+        top_k: int = param(1, "how many answers to give, best first (extractive models)", ge=1)
+        max_answer_len: int = param(30, "longest answer in tokens (extractive models)", ge=1)
+        max_seq_len: int = param(384, "tokens per window of question + context (extractive models)", ge=8)
+        doc_stride: int = param(128, "tokens of overlap between windows of a long context (extractive models)",
+                                ge=0)
         handle_impossible_answer: bool = param(False, "let 'no answer' win when the model rates it above "
                                                       "every span (extractive models)")
         model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a QA model for the dedicated path)")
         chat_min_score: float = param(0.5, "chat models: no answer when the model's yes/no check of its own quote "
-                                           "scores below this (0 keeps every quote found in the context)")
+                                           "scores below this (0 keeps every quote found in the context)",
+                                      ge=0, le=1)
+
+    needs = (EXTRACT_ANSWER, CHAT)
+    batched = (EXTRACT_ANSWER,)
+    eval_metric = ANSWERS
+    chunk_size = 64  # pairs per extract_answer call (each pair may be several windows)
 
     def run(self, params, ctx):
         question, context = _inputs(params)
-        backend, how = ctx.model(params.model, needs=[EXTRACT_ANSWER, CHAT])
+        backend, capability = self.model(params, ctx)
         ctx.metrics["items"] = 1
-        if how == EXTRACT_ANSWER:
-            found = backend.extract_answer([question], [context], **_options(params))[0]
-            return _result(question, context, found, "extractive")
+        if capability == EXTRACT_ANSWER:
+            return self.forward_one(backend, params, ctx)
         return _result(question, context, chat_answer(backend, question, context, params.chat_min_score),
                        "chat-json")
 
-    def run_batch(self, batch, ctx):
-        """Extractive path: the windows of many pairs share forward batches (pairs sorted by
-        length, so little padding); results keep their input index. The chat path goes pair
-        by pair."""
-        backend, how = ctx.model(batch[0].model, needs=[EXTRACT_ANSWER, CHAT])
-        if how != EXTRACT_ANSWER:
-            yield from super().run_batch(batch, ctx)
-            return
-        groups: dict[tuple, list[tuple[int, str, str]]] = {}
-        for i, p in enumerate(batch):
-            try:
-                question, context = _inputs(p)
-                options = _options(p)
-            except (InputError, ConfigError) as exc:
-                yield i, exc
-                continue
-            groups.setdefault(tuple(sorted(options.items())), []).append((i, question, context))
-        for key, rows in groups.items():
-            options = dict(key)
-            rows.sort(key=lambda it: len(it[1]) + len(it[2]))
-            for start in range(0, len(rows), CHUNK):
-                chunk = rows[start:start + CHUNK]
-                try:
-                    outputs = backend.extract_answer([q for _, q, _ in chunk], [c for _, _, c in chunk], **options)
-                except InputError:  # e.g. one question too long: row by row, so only it fails
-                    for i, q, c in chunk:
-                        try:
-                            yield i, _result(q, c, backend.extract_answer([q], [c], **options)[0], "extractive")
-                        except InputError as exc:
-                            yield i, exc
-                    continue
-                for (i, q, c), found in zip(chunk, outputs):
-                    yield i, _result(q, c, found, "extractive")
+    def prepare(self, params) -> tuple[str, str]:
+        return _inputs(params)
+
+    def input_size(self, item) -> int:
+        return len(item[0]) + len(item[1])
+
+    def forward(self, backend, items, params, ctx):
+        """The extractive model over many pairs at once: their windows share forward batches."""
+        found = backend.extract_answer([q for q, _ in items], [c for _, c in items], **_options(params))
+        return [_result(q, c, spans, "extractive") for (q, c), spans in zip(items, found)]
 
 
 def _inputs(params) -> tuple[str, str]:
@@ -130,29 +113,20 @@ def _inputs(params) -> tuple[str, str]:
 
 
 def _options(params) -> dict:
-    checks = (("top_k", 1), ("max_answer_len", 1), ("max_seq_len", 8), ("doc_stride", 0))
-    for key, least in checks:
-        value = getattr(params, key)
-        if not isinstance(value, int) or value < least:
-            raise ConfigError(f"{key}={value} is too small: give an integer of at least {least}")
     return dict(top_k=params.top_k, max_answer_len=params.max_answer_len, max_seq_len=params.max_seq_len,
                 doc_stride=params.doc_stride, handle_impossible_answer=bool(params.handle_impossible_answer))
 
 
 def chat_answer(backend, question: str, context: str, min_score: float = 0.5) -> list[dict]:
     """The chat model's quote, located in the context and scored; [] for no answer."""
-    from taskdeck.structured import chat_json
+    from taskdeck.helpers.structured import chat_json
 
     messages = [{"role": "system", "content": SYSTEM},
                 {"role": "user", "content": PROMPT.format(context=context, question=question)}]
     try:
         data = chat_json(backend, messages, SCHEMA, max_new_tokens=MAX_NEW_TOKENS)
-    except ValueError as exc:  # llama.cpp: prompt longer than its window
-        if "context window" in str(exc) or "exceed" in str(exc):
-            raise InputError("the context is too long for the chat model's window: raise backend.n_ctx "
-                             "(e.g. backend=llama_cpp backend.n_ctx=16384) or name an extractive QA model "
-                             "with model=") from None
-        raise
+    except InputError as exc:  # the backend's one line for a prompt longer than its window
+        raise InputError(f"{exc}; or name an extractive QA model with model=") from None
     quote = str(data.get("answer", ""))
     if not data.get("found") or not quote.strip():
         return []

@@ -23,9 +23,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import CHAT, SEQ2SEQ, ConfigError, Generated, Generation, InputError, Task, hookimpl, param, required
+from taskdeck import CHAT, SEQ2SEQ, ConfigError, Generated, Completion, InputError, Task, hookimpl, param, required
 
-from .text_chunks import chat_token_counter, chat_window, chunk_sentences, split_sentences
+from taskdeck.evaluation import SUMMARY
+from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 #: Length phrases for the chat prompt. Small chat models asked for "three to five sentences"
@@ -56,9 +57,9 @@ class SummarizationTask(Task):
         text: str = required("the text to summarize")
         model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a seq2seq summarizer "
                                           "for the dedicated path)")
-        max_new_tokens: int = param(256, "most tokens of the summary (and of each partial summary)")
-        min_new_tokens: Optional[int] = param(None, "fewest tokens of the summary (seq2seq models)")
-        num_beams: int = param(4, "beam search width for seq2seq models (chat models decode greedily)")
+        max_new_tokens: int = param(256, "most tokens of the summary (and of each partial summary)", ge=1)
+        min_new_tokens: Optional[int] = param(None, "fewest tokens of the summary (seq2seq models)", ge=0)
+        num_beams: int = param(4, "beam search width for seq2seq models (chat models decode greedily)", ge=1)
         length: str = param("medium", "chat models: short (one sentence), medium (a paragraph of <= 60 "
                                       "words), long (<= 150 words) or a number of sentences; seq2seq "
                                       "models use max/min_new_tokens")
@@ -66,35 +67,29 @@ class SummarizationTask(Task):
                                 "summarization prefix, e.g. T5's 'summarize: ')")
         stream: bool = param(True, "chat models: print the summary as it is generated")
 
+    needs = (SEQ2SEQ, CHAT)
+    batched = (SEQ2SEQ,)
+    eval_metric = SUMMARY
+    chunk_size = 64  # texts summarized together, level by level
+
     def run(self, params, ctx):
         text = _text(params)
         length = length_instruction(params.length)
-        backend, how = ctx.model(params.model, needs=[SEQ2SEQ, CHAT])
+        backend, capability = self.model(params, ctx)
         ctx.metrics["items"] = 1
-        if how == SEQ2SEQ:
-            outcome = Seq2SeqSummarizer(backend, params, ctx).summarize([text])[0]
-            if isinstance(outcome, Exception):
-                raise outcome
-            return outcome
+        if capability == SEQ2SEQ:
+            return self.forward_one(backend, params, ctx)
         return chat_summary(backend, text, params, length, ctx)
 
-    def run_batch(self, batch, ctx):
-        """Seq2seq path: every row's chunks go through ``generate`` together, level by level
-        (sorted by length, batched). The chat path goes row by row, not streamed."""
-        batch = [dataclasses.replace(p, stream=False) for p in batch]
-        backend, how = ctx.model(batch[0].model, needs=[SEQ2SEQ, CHAT])
-        if how != SEQ2SEQ:
-            yield from super().run_batch(batch, ctx)
-            return
-        texts: list[tuple[int, str]] = []
-        for i, p in enumerate(batch):
-            try:
-                texts.append((i, _text(p)))
-            except InputError as exc:
-                yield i, exc
-        outcomes = Seq2SeqSummarizer(backend, batch[0], ctx).summarize([t for _, t in texts])
-        for (i, _), outcome in zip(texts, outcomes):
-            yield i, outcome
+    def for_batch(self, params, ctx):
+        return dataclasses.replace(params, stream=False)
+
+    def prepare(self, params) -> str:
+        return _text(params)
+
+    def forward(self, backend, items, params, ctx):
+        """Every text's chunks go through ``seq2seq`` together, level by level."""
+        return Seq2SeqSummarizer(backend, params, ctx).summarize(items)
 
 
 def _text(params) -> str:
@@ -118,19 +113,17 @@ def length_instruction(length: Any) -> str:
 # ---- seq2seq: map-reduce over every text at once, level by level ----
 class Seq2SeqSummarizer:
     def __init__(self, backend, params, ctx):
-        from taskdeck.plugins.backends.hf import seq2seq
-
-        self.backend, self.params, self.ctx, self.s2s = backend, params, ctx, seq2seq
-        configured = seq2seq.task_prefix(backend, "summarization")
+        self.backend, self.params, self.ctx = backend, params, ctx
+        configured = backend.seq2seq_info().task_prefixes.get("summarization")
         self.prefix = params.prefix or configured or ""
-        self.window = seq2seq.input_limit(backend)
+        self.window = backend.context_window()
         if self.count([""])[0] >= self.window:
             raise ConfigError(f"prefix='{self.prefix}' leaves no room in the model's {self.window}-token window")
 
     def count(self, texts: list[str]) -> list[int]:
-        return self.s2s.count_tokens(self.backend, [self.prefix + t for t in texts])
+        return [self.backend.count_tokens(self.prefix + t) for t in texts]
 
-    def generate(self, texts: list[str], desc: str) -> list[Generation]:
+    def generate(self, texts: list[str], desc: str) -> list[Completion]:
         p = self.params
         return self.backend.seq2seq([self.prefix + t for t in texts], max_new_tokens=p.max_new_tokens,
                                     min_new_tokens=p.min_new_tokens, num_beams=p.num_beams,
@@ -141,7 +134,7 @@ class Seq2SeqSummarizer:
         n = len(texts)
         current = list(texts)
         done: list[Any] = [None] * n
-        calls: list[list[Generation]] = [[] for _ in range(n)]
+        calls: list[list[Completion]] = [[] for _ in range(n)]
         chunks, levels = [1] * n, [0] * n
         pending = list(range(n))
         while pending:
@@ -189,15 +182,15 @@ class Seq2SeqSummarizer:
 
 # ---- chat: the same map-reduce, one call at a time ----
 def chat_summary(backend, text: str, params, length: str, ctx) -> Generated:
-    count = chat_token_counter(backend)
-    window = chat_window(backend)
+    count = backend.count_tokens
+    window = backend.context_window()
     overhead = count(SYSTEM) + max(count(p.format(text="", length=length)) for p in (PROMPT, PART_PROMPT, MERGE_PROMPT))
     budget = window - overhead - TEMPLATE_TOKENS - params.max_new_tokens
     if budget < MIN_CHUNK_TOKENS:
         raise ConfigError(f"max_new_tokens={params.max_new_tokens} leaves too little of the model's {window}-token "
                           "window for the text: lower max_new_tokens or raise backend.n_ctx")
     streaming = params.stream and not ctx.quiet
-    calls: list[Generation] = []
+    calls: list[Completion] = []
     current, level, chunks = text, 0, 1
     while True:
         size = count(current)
@@ -233,14 +226,14 @@ def chat_summary(backend, text: str, params, length: str, ctx) -> Generated:
     return result
 
 
-def _chat(backend, prompt: str, params, stream) -> Generation:
+def _chat(backend, prompt: str, params, stream) -> Completion:
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
     gen = backend.chat(messages, max_new_tokens=params.max_new_tokens, temperature=0.0, stream=stream)
     gen.text = gen.text.strip()
     return gen
 
 
-def _generated(source: str, final: Generation, calls: list[Generation], method: str, ctx) -> Generated:
+def _generated(source: str, final: Completion, calls: list[Completion], method: str, ctx) -> Generated:
     prompt_tokens = sum(g.prompt_tokens for g in calls)
     completion = sum(g.completion_tokens for g in calls)
     seconds = sum(g.seconds for g in calls)

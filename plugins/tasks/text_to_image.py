@@ -24,26 +24,29 @@ class TextToImageTask(Task):
         model: Optional[str] = param(None, "a diffusers pipeline: Hub id or local folder (e.g. "
                                            "stabilityai/sd-turbo), or the API's model name")
         negative_prompt: Optional[str] = param(None, "what to keep out of the image")
-        steps: int = param(25, "denoising steps")
+        steps: int = param(25, "denoising steps", ge=1)
         guidance: Optional[float] = param(None, "classifier-free guidance scale (the pipeline's default "
                                                 "when not given; 0 for turbo models)")
         width: Optional[int] = param(None, "width in pixels (multiple of 8; the model's default)")
         height: Optional[int] = param(None, "height in pixels (multiple of 8; the model's default)")
-        num_images: int = param(1, "images per prompt")
+        num_images: int = param(1, "images per prompt", ge=1)
         seed: Optional[int] = param(0, "random seed (the same seed and settings draw the same image)")
 
-    def run(self, params, ctx):
+    needs = (DRAW,)
+
+    def model(self, params, ctx):
         if not params.model:
             raise ConfigError("text-to-image needs model=<diffusers pipeline: Hub id or local folder> (none "
                               "is embedded), e.g. model=stabilityai/sd-turbo steps=1 guidance=0 with "
                               "Hub access, or backend=openai model=dall-e-3")
-        if params.num_images < 1 or params.steps < 1:
-            raise ConfigError("num_images and steps must be at least 1")
+        return super().model(params, ctx)
+
+    def run(self, params, ctx):
         for side in ("width", "height"):
             value = getattr(params, side)
             if value is not None and (value < 8 or value % 8):
                 raise ConfigError(f"{side}={value}: give a positive multiple of 8, e.g. {side}=512")
-        backend, _ = ctx.model(params.model, needs=[DRAW])
+        backend, _ = self.model(params, ctx)
         with ctx.watch.time("draw"):
             images = backend.draw(params.prompt, negative_prompt=params.negative_prompt, steps=params.steps,
                                   guidance=params.guidance, width=params.width, height=params.height,

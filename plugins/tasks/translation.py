@@ -35,9 +35,11 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import CHAT, SEQ2SEQ, ConfigError, Generated, Generation, InputError, Task, hookimpl, param, required
+from taskdeck import CHAT, SEQ2SEQ, ConfigError, Generated, Completion, InputError, Task, hookimpl, param, required
 
-from .text_chunks import chat_token_counter, chat_window, chunk_sentences, split_paragraphs, split_sentences
+from taskdeck.evaluation import TRANSLATION
+from taskdeck.helpers import languages
+from taskdeck.helpers.text_chunks import chunk_sentences, split_paragraphs, split_sentences
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 SYSTEM = ("You are a professional translator. You translate faithfully and completely, keeping the meaning, "
@@ -46,28 +48,7 @@ PROMPT = "Translate the following text from {source} to {target}. Reply with the
 PROMPT_AUTO = "Translate the following text to {target}. Reply with the translation only.\n\n{text}"
 CHAT_CHUNK_TOKENS = 512  # a chat model translates at most this much text per call
 TEMPLATE_TOKENS = 32
-
-#: Common languages: name -> (ISO 639-1 code, NLLB/FLORES-200 code).
-LANGUAGES = {
-    "afrikaans": ("af", "afr_Latn"), "arabic": ("ar", "arb_Arab"), "bengali": ("bn", "ben_Beng"),
-    "bulgarian": ("bg", "bul_Cyrl"), "catalan": ("ca", "cat_Latn"), "chinese": ("zh", "zho_Hans"),
-    "croatian": ("hr", "hrv_Latn"), "czech": ("cs", "ces_Latn"), "danish": ("da", "dan_Latn"),
-    "dutch": ("nl", "nld_Latn"), "english": ("en", "eng_Latn"), "estonian": ("et", "est_Latn"),
-    "finnish": ("fi", "fin_Latn"), "french": ("fr", "fra_Latn"), "german": ("de", "deu_Latn"),
-    "greek": ("el", "ell_Grek"), "hebrew": ("he", "heb_Hebr"), "hindi": ("hi", "hin_Deva"),
-    "hungarian": ("hu", "hun_Latn"), "icelandic": ("is", "isl_Latn"), "indonesian": ("id", "ind_Latn"),
-    "irish": ("ga", "gle_Latn"), "italian": ("it", "ita_Latn"), "japanese": ("ja", "jpn_Jpan"),
-    "korean": ("ko", "kor_Hang"), "latvian": ("lv", "lvs_Latn"), "lithuanian": ("lt", "lit_Latn"),
-    "malay": ("ms", "zsm_Latn"), "norwegian": ("no", "nob_Latn"), "persian": ("fa", "pes_Arab"),
-    "polish": ("pl", "pol_Latn"), "portuguese": ("pt", "por_Latn"), "romanian": ("ro", "ron_Latn"),
-    "russian": ("ru", "rus_Cyrl"), "serbian": ("sr", "srp_Cyrl"), "slovak": ("sk", "slk_Latn"),
-    "slovenian": ("sl", "slv_Latn"), "spanish": ("es", "spa_Latn"), "swahili": ("sw", "swh_Latn"),
-    "swedish": ("sv", "swe_Latn"), "tagalog": ("tl", "tgl_Latn"), "tamil": ("ta", "tam_Taml"),
-    "thai": ("th", "tha_Thai"), "turkish": ("tr", "tur_Latn"), "ukrainian": ("uk", "ukr_Cyrl"),
-    "urdu": ("ur", "urd_Arab"), "vietnamese": ("vi", "vie_Latn"), "welsh": ("cy", "cym_Latn"),
-}
-_ALIASES = {"farsi": "persian", "mandarin": "chinese", "bokmal": "norwegian", "filipino": "tagalog"}
-
+LANGUAGE_TOKENS = 2  # what a source-language token adds to a seq2seq input
 
 class TranslationTask(Task):
     name = "translation"
@@ -82,43 +63,32 @@ class TranslationTask(Task):
         model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a seq2seq translation "
                                           "model for the dedicated path)")
         max_new_tokens: Optional[int] = param(None, "most tokens per translated chunk (None: twice the "
-                                                    "chunk's tokens + 16)")
-        num_beams: int = param(4, "beam search width for seq2seq models (chat models decode greedily)")
+                                                    "chunk's tokens + 16)", ge=1)
+        num_beams: int = param(4, "beam search width for seq2seq models (chat models decode greedily)", ge=1)
         stream: bool = param(True, "chat models: print the translation as it is generated")
+
+    needs = (SEQ2SEQ, CHAT)
+    batched = (SEQ2SEQ,)
+    eval_metric = TRANSLATION
+    chunk_size = 64  # texts whose lines and chunks are translated together
 
     def run(self, params, ctx):
         text, target, source = _inputs(params)
-        backend, how = ctx.model(params.model, needs=[SEQ2SEQ, CHAT])
+        backend, capability = self.model(params, ctx)
         ctx.metrics["items"] = 1
-        if how == SEQ2SEQ:
-            outcome = Seq2SeqTranslator(backend, params, ctx).translate([text])[0]
-            if isinstance(outcome, Exception):
-                raise outcome
-            return outcome
+        if capability == SEQ2SEQ:
+            return self.forward_one(backend, params, ctx)
         return chat_translation(backend, text, source, target, params, ctx)
 
-    def run_batch(self, batch, ctx):
-        """Seq2seq path: the chunks of every row are translated together in length-sorted
-        batches. The chat path goes row by row, not streamed."""
-        batch = [dataclasses.replace(p, stream=False) for p in batch]
-        backend, how = ctx.model(batch[0].model, needs=[SEQ2SEQ, CHAT])
-        if how != SEQ2SEQ:
-            yield from super().run_batch(batch, ctx)
-            return
-        texts: list[tuple[int, str]] = []
-        for i, p in enumerate(batch):
-            try:
-                texts.append((i, _inputs(p)[0]))
-            except InputError as exc:
-                yield i, exc
-        try:
-            translator = Seq2SeqTranslator(backend, batch[0], ctx)
-        except InputError as exc:  # the languages do not suit the model: every row fails alike
-            for i, _ in texts:
-                yield i, exc
-            return
-        for (i, _), outcome in zip(texts, translator.translate([t for _, t in texts])):
-            yield i, outcome
+    def for_batch(self, params, ctx):
+        return dataclasses.replace(params, stream=False)
+
+    def prepare(self, params) -> str:
+        return _inputs(params)[0]
+
+    def forward(self, backend, items, params, ctx):
+        """The lines and chunks of every text, translated together in length-sorted batches."""
+        return Seq2SeqTranslator(backend, params, ctx).translate(items)
 
 
 def _inputs(params) -> tuple[str, str, str]:
@@ -129,6 +99,11 @@ def _inputs(params) -> tuple[str, str, str]:
     return (text.strip(), *_languages(params))
 
 
+def source_language(params) -> str:
+    """The language sentences are split in: ``source=``, English when it is not given."""
+    return str(params.source or "").strip() or "en"
+
+
 def _languages(params) -> tuple[str, str]:
     target = str(params.target).strip()
     if not target:
@@ -137,21 +112,9 @@ def _languages(params) -> tuple[str, str]:
 
 
 # ---- language names and codes ----
-def _entry(value: str) -> Optional[tuple[str, str, str]]:
-    """(name, ISO code, NLLB code) of a language given by name or either code."""
-    key = _ALIASES.get(value.strip().lower(), value.strip().lower())
-    if key in LANGUAGES:
-        return (key.capitalize(), *LANGUAGES[key])
-    for name, (iso, nllb) in LANGUAGES.items():
-        if key in (iso, nllb.lower(), nllb.split("_")[0].lower()):
-            return (name.capitalize(), iso, nllb)
-    return None
-
-
 def language_name(value: str) -> str:
     """A name for a chat prompt: ``fr`` / ``fra_Latn`` / ``french`` → ``French``; others as given."""
-    entry = _entry(value)
-    return entry[0] if entry else value
+    return languages.name_of(value)
 
 
 def model_code(value: str, codes: list[str], role: str) -> str:
@@ -161,7 +124,7 @@ def model_code(value: str, codes: list[str], role: str) -> str:
     lower = {c.lower(): c for c in codes}
     if value.lower() in lower:
         return lower[value.lower()]
-    entry = _entry(value)
+    entry = languages.find(value)
     if entry:
         _, iso, nllb = entry
         for candidate in (nllb, iso, nllb.split("_")[0]):
@@ -182,38 +145,35 @@ class Seq2SeqTranslator:
     """Works out how the model is told the languages, then translates texts in batches."""
 
     def __init__(self, backend, params, ctx):
-        from taskdeck.plugins.backends.hf import seq2seq
-
-        self.backend, self.params, self.ctx, self.s2s = backend, params, ctx, seq2seq
+        self.backend, self.params, self.ctx = backend, params, ctx
+        self.info = info = backend.seq2seq_info()
         target, source = _languages(params)
         self.prefix, self.src_lang, self.tgt_lang = "", None, None
-        codes = seq2seq.language_codes(backend)
-        kind = seq2seq.model_type(backend)
-        if codes and seq2seq.uses_target_prefix(backend):
+        codes = info.language_codes
+        if codes and info.languages_by == "target_token":
             self.prefix = f">>{model_code(target, codes, 'target')}<< "
             self.how = "target token"
-        elif codes and seq2seq.uses_src_lang(backend):
+        elif codes and info.languages_by == "src_lang":
             if not source:
                 raise InputError("source= is needed for this multilingual model: add source=English "
                                  "(or the model's code, e.g. eng_Latn)")
             self.src_lang = model_code(source, codes, "source")
             self.tgt_lang = model_code(target, codes, "target")
             self.how = f"{self.src_lang} -> {self.tgt_lang}"
-        elif kind in ("t5", "mt5") or any(k.startswith("translation_") for k in seq2seq.task_keys(backend)):
+        elif info.model_type in ("t5", "mt5") or any(k.startswith("translation_") for k in info.task_prefixes):
             self.prefix = self._t5_prefix(source or "English", target)
             self.how = f"prefix '{self.prefix.strip()}'"
         else:
             self._check_fixed_pair(source, target)
             self.how = "fixed language pair"
-        if self.src_lang is not None:
-            backend.tokenizer.src_lang = self.src_lang  # before counting: it adds the language token
-        self.window = seq2seq.input_limit(backend)
+        # the source language token NLLB/M2M100/mBART add is not in count_tokens: leave room for it
+        self.window = backend.context_window() - (LANGUAGE_TOKENS if self.src_lang else 0)
 
     def _t5_prefix(self, source: str, target: str) -> str:
-        src, tgt = _entry(source), _entry(target)
-        keys = [k for k in self.s2s.task_keys(self.backend) if k.startswith("translation_")]
+        src, tgt = languages.find(source), languages.find(target)
+        keys = [k for k in self.info.task_prefixes if k.startswith("translation_")]
         if src and tgt:
-            configured = self.s2s.task_prefix(self.backend, f"translation_{src[1]}_to_{tgt[1]}")
+            configured = self.info.task_prefixes.get(f"translation_{src.iso}_to_{tgt.iso}")
             if configured:
                 return configured
         if keys:
@@ -221,7 +181,7 @@ class Seq2SeqTranslator:
             named = ", ".join(" to ".join(language_name(code) for code in pair) for pair in pairs)
             raise InputError(f"this model translates only {named}: choose one of those pairs with source= and "
                              "target=, or a multilingual model such as NLLB")
-        return f"translate {src[0] if src else source} to {tgt[0] if tgt else target}: "
+        return f"translate {src.name if src else source} to {tgt.name if tgt else target}: "
 
     def _check_fixed_pair(self, source: str, target: str) -> None:
         """Marian opus-mt-<src>-<tgt>: refuse a target/source the model's name contradicts."""
@@ -229,13 +189,13 @@ class Seq2SeqTranslator:
         if not m:
             return
         for given, code, role in ((target, m.group(2), "target"), (source, m.group(1), "source")):
-            entry = _entry(given) if given else None
+            entry = languages.find(given) if given else None
             if given and entry and code not in (entry[1], entry[2].split("_")[0]):
                 raise InputError(f"model '{self.backend.model.ref}' translates {m.group(1)} to {m.group(2)} only, "
                                  f"not {role} {given}: use an opus-mt model for that pair or an NLLB model")
 
     def count(self, texts: list[str]) -> list[int]:
-        return self.s2s.count_tokens(self.backend, [self.prefix + t for t in texts])
+        return [self.backend.count_tokens(self.prefix + t) for t in texts]
 
     def translate(self, texts: list[str]) -> list[Any]:
         """A Generated per text (chunks of every text translated together)."""
@@ -247,7 +207,8 @@ class Seq2SeqTranslator:
                 if self.count([paragraph])[0] <= self.window:
                     parts = [paragraph]
                 else:
-                    parts = chunk_sentences(split_sentences(paragraph), lambda t: self.count([t])[0], self.window)
+                    parts = chunk_sentences(split_sentences(paragraph, source_language(self.params)),
+                                            lambda t: self.count([t])[0], self.window)
                 plan.append((list(range(len(pieces), len(pieces) + len(parts))), sep))
                 pieces += parts
             plans.append(plan)
@@ -272,8 +233,8 @@ class Seq2SeqTranslator:
 
 # ---- chat ----
 def chat_translation(backend, text: str, source: str, target: str, params, ctx) -> Generated:
-    count = chat_token_counter(backend)
-    window = chat_window(backend)
+    count = backend.count_tokens
+    window = backend.context_window()
     names = {"source": language_name(source) if source else "", "target": language_name(target)}
     prompt = PROMPT if source else PROMPT_AUTO
     overhead = count(SYSTEM) + count(prompt.format(text="", **names)) + TEMPLATE_TOKENS
@@ -281,9 +242,9 @@ def chat_translation(backend, text: str, source: str, target: str, params, ctx) 
     if budget < 16:
         raise ConfigError(f"the model's {window}-token window is too small to translate with: raise backend.n_ctx")
     streaming = params.stream and not ctx.quiet
-    pieces = chat_pieces(text, count, budget)
+    pieces = chat_pieces(text, count, budget, source)
     ctx.metrics["chunks"] = len(pieces)
-    calls: list[Generation] = []
+    calls: list[Completion] = []
     out: list[str] = []
     items = pieces if streaming or len(pieces) == 1 else ctx.progress(pieces, total=len(pieces), desc="translating")
     for part, sep in items:
@@ -307,7 +268,7 @@ def chat_translation(backend, text: str, source: str, target: str, params, ctx) 
     return result
 
 
-def chat_pieces(text: str, count, budget: int) -> list[tuple[str, str]]:
+def chat_pieces(text: str, count, budget: int, language: str = "") -> list[tuple[str, str]]:
     """``(chunk, what follows it)`` pairs for a chat model: the whole text when it fits the
     budget (the model keeps its line breaks and sees all the context); otherwise whole lines
     packed together up to the budget, a line too long for it cut by sentence."""
@@ -316,7 +277,7 @@ def chat_pieces(text: str, count, budget: int) -> list[tuple[str, str]]:
     units: list[tuple[str, str]] = []
     for paragraph, sep in split_paragraphs(text):
         parts = [paragraph] if count(paragraph) <= budget else \
-            chunk_sentences(split_sentences(paragraph), count, budget)
+            chunk_sentences(split_sentences(paragraph, language), count, budget)
         units += [(part, " " if k < len(parts) - 1 else sep) for k, part in enumerate(parts)]
     pieces: list[tuple[str, str]] = []
     for unit, sep in units:
@@ -327,7 +288,7 @@ def chat_pieces(text: str, count, budget: int) -> list[tuple[str, str]]:
     return pieces
 
 
-def _generated(source: str, text: str, calls: list[Generation], method: str, ctx) -> Generated:
+def _generated(source: str, text: str, calls: list[Completion], method: str, ctx) -> Generated:
     prompt_tokens = sum(g.prompt_tokens for g in calls)
     completion = sum(g.completion_tokens for g in calls)
     seconds = sum(g.seconds for g in calls)

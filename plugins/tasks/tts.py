@@ -26,21 +26,23 @@ class TtsTask(Task):
         text: str = required("the text to speak")
         model: str = param(DEFAULT_MODEL, "piper-joe (embedded Piper voice), a Piper .onnx voice, a "
                                           "transformers TTS model (backend=transformers) or an API model")
-        length_scale: float = param(1.0, "pace: above 1 speaks slower, below 1 faster (Piper, VITS)")
-        sentence_silence: float = param(0.25, "seconds of silence between sentences")
+        length_scale: float = param(1.0, "pace: above 1 speaks slower, below 1 faster (Piper, VITS)", gt=0)
+        sentence_silence: float = param(0.25, "seconds of silence between sentences", ge=0)
         speaker: Optional[str] = param(None, "speaker id or name (multi-speaker voices), or the API's voice")
         speaker_embeddings: Optional[str] = param(None, "SpeechT5: a .npy/.pt file with a speaker x-vector")
         seed: Optional[int] = param(0, "random seed (sampling voices: VITS, Bark)")
+
+    needs = (SPEAK,)
 
     def run(self, params, ctx):
         text = str(params.text or "").strip()
         if not text:
             raise InputError("text is empty: give the words to speak, e.g. text='Hello there'")
-        backend, _ = ctx.model(params.model, needs=[SPEAK])
+        backend, _ = self.model(params, ctx)
         options = {k: v for k, v in dict(length_scale=params.length_scale, sentence_silence=params.sentence_silence,
                                          speaker=params.speaker, speaker_embeddings=params.speaker_embeddings,
                                          seed=params.seed).items() if v is not None}
-        if getattr(backend, "remote", False):  # the API's names for voice and pace
+        if backend.remote:  # the API's names for voice and pace
             options.update(voice=params.speaker, speed=round(1.0 / params.length_scale, 3))
         with ctx.watch.time("speak"):
             audio = backend.speak(text, **options)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from taskdeck import (SCORE_LABELS, ZERO_SHOT, InputError, Labels, LabelScore, Task, hookimpl, param,
-                      required)
-from taskdeck.label_scoring import normalise
+from taskdeck import SCORE_LABELS, ZERO_SHOT, InputError, Labels, LabelScore, Task, hookimpl, param, required
+from taskdeck.evaluation import CLASSIFICATION
+from taskdeck.helpers.label_scoring import normalise
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 TEMPLATE = "This example is {}."
@@ -29,7 +29,6 @@ PROMPT = ("Which label fits this text best? Choose one of: {labels}.\n\n"
 YES_NO_SYSTEM = "You are a careful annotator. Answer yes or no."
 YES_NO_PROMPT = ("Read the text and decide whether the statement is true.\n\n"
                  "Text: {text}\nStatement: {hypothesis}\n\nIs the statement true? Answer yes or no.")
-CHUNK = 256  # texts per pipeline call in batch mode (progress granularity)
 
 
 class ZeroShotTask(Task):
@@ -44,14 +43,16 @@ class ZeroShotTask(Task):
         multi_label: bool = param(False, "judge each label on its own (several may apply) instead of one distribution")
         model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (an NLI model for the dedicated path)")
 
+    needs = (ZERO_SHOT, SCORE_LABELS)
+    batched = (ZERO_SHOT,)
+    eval_metric = CLASSIFICATION
+
     def run(self, params, ctx):
         text, labels = _inputs(params)
-        backend, how = ctx.model(params.model, needs=[ZERO_SHOT, SCORE_LABELS])
+        backend, capability = self.model(params, ctx)
         ctx.metrics["items"] = 1
-        if how == ZERO_SHOT:
-            scored = backend.zero_shot([text], labels, hypothesis_template=params.hypothesis_template,
-                                       multi_label=params.multi_label)[0]
-            return _result(text, scored, "nli", _independent(params, labels))
+        if capability == ZERO_SHOT:
+            return self.forward_one(backend, params, ctx)
         if _independent(params, labels):
             scored = [(label, _yes_probability(backend, text, params.hypothesis_template.format(label)))
                       for label in labels]
@@ -61,33 +62,15 @@ class ZeroShotTask(Task):
         probs = normalise(backend.score_labels(messages, labels))
         return _result(text, list(probs.items()), "chat-label-scoring", False)
 
-    def run_batch(self, batch, ctx):
-        """NLI path: texts sorted by length (little padding per forward batch), one pipeline
-        call per chunk; results keep their input index. The chat path goes text by text."""
-        backend, how = ctx.model(batch[0].model, needs=[ZERO_SHOT, SCORE_LABELS])
-        if how != ZERO_SHOT:
-            yield from super().run_batch(batch, ctx)
-            return
-        groups: dict[tuple, list[tuple[int, str]]] = {}
-        options: dict[tuple, tuple[list[str], object]] = {}
-        for i, p in enumerate(batch):
-            try:
-                text, labels = _inputs(p)
-            except InputError as exc:
-                yield i, exc
-                continue
-            key = (tuple(labels), p.hypothesis_template, bool(p.multi_label))
-            groups.setdefault(key, []).append((i, text))
-            options[key] = (labels, p)
-        for key, rows in groups.items():
-            labels, p = options[key]
-            rows.sort(key=lambda it: len(it[1]))
-            for start in range(0, len(rows), CHUNK):
-                chunk = rows[start:start + CHUNK]
-                outputs = backend.zero_shot([t for _, t in chunk], labels, hypothesis_template=p.hypothesis_template,
-                                            multi_label=p.multi_label)
-                for (i, text), scored in zip(chunk, outputs):
-                    yield i, _result(text, scored, "nli", _independent(p, labels))
+    def prepare(self, params) -> str:
+        return _inputs(params)[0]
+
+    def forward(self, backend, items, params, ctx):
+        """The NLI model over many texts at once (rows forwarded together share their labels)."""
+        labels = _inputs(params)[1] if items else []
+        outputs = backend.zero_shot(items, labels, hypothesis_template=params.hypothesis_template,
+                                    multi_label=params.multi_label)
+        return [_result(text, scored, "nli", _independent(params, labels)) for text, scored in zip(items, outputs)]
 
 
 def _inputs(params) -> tuple[str, list[str]]:

@@ -2,7 +2,7 @@
 
 ``model=`` is the server's model name, taken as written. Chat streams tokens and maps the
 generation options onto the API; a JSON schema goes out as ``response_format`` and the
-answer is still validated by :func:`taskdeck.structured.chat_json` (a server that rejects
+answer is still validated by :func:`taskdeck.helpers.structured.chat_json` (a server that rejects
 ``response_format`` is asked again without it, and its answers parsed and validated).
 Speech to text, text to speech and images use ``/audio/transcriptions``, ``/audio/speech``
 and ``/images/generations`` (see :mod:`.media`). The API key comes from the environment
@@ -20,7 +20,7 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from taskdeck import (CHAT, CHAT_JSON, DRAW, SCORE_LABELS, SPEAK, TRANSCRIBE, Backend, BackendParams,
-                      CapabilityError, ConfigError, Generation, hookimpl)
+                      CapabilityError, ConfigError, Completion, hookimpl, param)
 
 from .faults import ServiceError, api_errors
 
@@ -30,15 +30,16 @@ OPENAI_URL = "https://api.openai.com/v1"
 @dataclass
 class OpenAIParams(BackendParams):
     name: str = "openai"
-    base_url: Optional[str] = None         # default: $OPENAI_BASE_URL, else https://api.openai.com/v1
-    api_key_env: str = "OPENAI_API_KEY"    # the environment variable holding the key (never the key itself)
-    organization: Optional[str] = None     # OpenAI organization id (default: $OPENAI_ORG_ID)
-    timeout: float = 120.0                 # seconds to wait for an answer, per try
-    max_retries: int = 2                   # retries, with backoff, after 429 / 5xx / timeouts / dropped connections
-    strict_schema: bool = False            # response_format json_schema with strict=true (OpenAI-only schema rules)
-    logprobs: Optional[bool] = None        # label scoring from top_logprobs; None: only at api.openai.com
-    voice: str = "alloy"                   # text to speech: the server's voice name
-    image_size: str = "1024x1024"          # text to image: WIDTHxHEIGHT as the server accepts it
+    base_url: Optional[str] = param(None, "default: $OPENAI_BASE_URL, else https://api.openai.com/v1")
+    api_key_env: str = param("OPENAI_API_KEY", "the environment variable holding the key (never the key itself)")
+    organization: Optional[str] = param(None, "OpenAI organization id (default: $OPENAI_ORG_ID)")
+    timeout: float = param(120.0, "seconds to wait for an answer, per try", gt=0)
+    max_retries: int = param(2, "retries, with backoff, after 429 / 5xx / timeouts / dropped connections", ge=0)
+    strict_schema: bool = param(False, "response_format json_schema with strict=true (OpenAI-only schema rules)")
+    logprobs: Optional[bool] = param(None, "label scoring from top_logprobs; None: only at api.openai.com")
+    voice: str = param("alloy", "text to speech: the server's voice name")
+    image_size: str = param("1024x1024", "text to image: WIDTHxHEIGHT as the server accepts it")
+    n_ctx: int = param(4096, "tokens the served model's window holds (how long inputs are cut)", ge=16)
 
 
 def is_loopback(url: str) -> bool:
@@ -118,6 +119,9 @@ class OpenAIBackend(Backend):
         if first_token is not None:
             self._first_token.append(first_token)
 
+    def context_window(self) -> int:
+        return int(self.params.n_ctx)
+
     def usage(self) -> dict[str, Any]:
         if not self._usage["requests"]:
             return {}
@@ -129,7 +133,7 @@ class OpenAIBackend(Backend):
 
     # ---- chat ----
     def chat(self, messages, *, max_new_tokens=256, temperature=0.0, stream=None,
-             json_schema=None, **options: Any) -> Generation:
+             json_schema=None, **options: Any) -> Completion:
         if (options.get("num_beams") or 1) > 1:
             raise CapabilityError("num_beams > 1 needs backend=transformers (an API decodes one sequence)")
         request: dict[str, Any] = dict(model=self.model.ref, messages=list(messages), max_tokens=max_new_tokens,
@@ -173,7 +177,7 @@ class OpenAIBackend(Backend):
         prompt_tokens = usage.prompt_tokens if usage else 0
         completion_tokens = usage.completion_tokens if usage else len(pieces)
         self.count(seconds, prompt_tokens, completion_tokens, first)
-        return Generation(text="".join(pieces), prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+        return Completion(text="".join(pieces), prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                           seconds=seconds, finish_reason=finish)
 
     def _open_stream(self, request: dict):

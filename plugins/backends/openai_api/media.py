@@ -126,8 +126,8 @@ def upload_pieces(audio: Any, limit: int = UPLOAD_LIMIT) -> Iterator[tuple[str, 
 
 def split_points(samples, most: int) -> list[tuple[int, int]]:
     """Cut ``samples`` into spans of at most ``most`` samples, each cut at a quiet moment
-    before the limit (:func:`taskdeck.audio.quiet_cut`)."""
-    from taskdeck.audio import quiet_cut
+    before the limit (:func:`taskdeck.helpers.audio.quiet_cut`)."""
+    from taskdeck.helpers.audio import quiet_cut
 
     spans, start, total = [], 0, len(samples)
     while total - start > most:
@@ -139,8 +139,8 @@ def split_points(samples, most: int) -> list[tuple[int, int]]:
 
 
 def decode(path) -> Any:
-    """A file's audio as 16 kHz mono float32 (taskdeck.audio: soundfile, soxr, ffmpeg)."""
-    from taskdeck.audio import load_audio
+    """A file's audio as 16 kHz mono float32 (taskdeck.helpers.audio: soundfile, soxr, ffmpeg)."""
+    from taskdeck.helpers.audio import load_audio
 
     return load_audio(path, RATE).samples
 

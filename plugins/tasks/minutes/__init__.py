@@ -12,12 +12,12 @@ answer never matches the schema, its raw answer is saved as ``minutes.raw.txt``.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from taskdeck import CHAT, DIARIZE, InputError, Task, TaskdeckError, Transcript, hookimpl, param
+from taskdeck.helpers import languages
 from taskdeck.io import atomic_write_json, atomic_write_text
 
 from . import prompts
@@ -27,33 +27,28 @@ from .result import ActionItem, Attendee, Minutes
 from .schema import NOT_STATED
 from .speakers import assign_speakers
 
-LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
-                  "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "sv": "Swedish", "da": "Danish",
-                  "fi": "Finnish", "no": "Norwegian", "cs": "Czech", "ru": "Russian", "uk": "Ukrainian",
-                  "tr": "Turkish", "ja": "Japanese", "zh": "Chinese", "ko": "Korean", "ar": "Arabic",
-                  "hi": "Hindi"}
 
 
 @dataclass
 class AsrChoice:
     """The speech-to-text model of ``task=minutes`` (``asr.model=``, ``asr.backend=``)."""
 
-    model: str = "whisper-tiny.en"
-    backend: str = "auto"          # auto | faster_whisper | transformers | openai | ...
-    beam_size: int = 5
-    vad_filter: bool = True
+    model: str = param("whisper-tiny.en", "the speech-to-text model")
+    backend: str = param("auto", "auto | faster_whisper | transformers | openai | ...")
+    beam_size: int = param(5, "beam search width", ge=1)
+    vad_filter: bool = param(True, "skip silence with a voice activity detector (faster-whisper)")
 
 
 @dataclass
 class LlmChoice:
     """The chat model that writes the minutes (``llm.model=``, ``llm.backend=``)."""
 
-    model: str = "qwen2.5-coder-1.5b"
-    backend: str = "auto"          # auto | llama_cpp | transformers | openai | ...
-    max_new_tokens: int = 1024     # per chunk of the transcript
-    temperature: float = 0.0
-    retries: int = 2               # new tries when an answer does not match the schema
-    n_ctx: int = 8192              # context window, where the backend has one to set (llama.cpp)
+    model: str = param("qwen2.5-coder-1.5b", "the chat model that writes the minutes")
+    backend: str = param("auto", "auto | llama_cpp | transformers | openai | ...")
+    max_new_tokens: int = param(1024, "most tokens per chunk of the transcript", ge=1)
+    temperature: float = param(0.0, "sampling temperature; 0 = greedy", ge=0)
+    retries: int = param(2, "new tries when an answer does not match the schema", ge=0)
+    n_ctx: int = param(8192, "context window, where the backend has one to set (llama.cpp)", ge=256)
 
 
 class MinutesTask(Task):
@@ -82,7 +77,6 @@ class MinutesTask(Task):
         language_prompt: str = param(prompts.LANGUAGE, "asks for minutes in language=; {language}")
 
     def run(self, params, ctx):
-        params = _typed(params)
         transcript = self._transcript(params, ctx)
         lines = transcript_lines(transcript)
         if not lines:
@@ -102,7 +96,7 @@ class MinutesTask(Task):
 
     # ---- stages ----
     def _transcript(self, params, ctx) -> Transcript:
-        from ..asr import read_transcript, transcribe_audio
+        from taskdeck.helpers.transcripts import read_transcript, transcribe_audio
 
         if bool(params.audio) == bool(params.transcript):
             raise InputError("task 'minutes' needs audio=<recording> or transcript=<file> (one of them): "
@@ -122,10 +116,8 @@ class MinutesTask(Task):
         return transcript
 
     def _extract(self, backend, lines, params, language_line, ctx) -> tuple[dict, list[str]]:
-        from ..text_chunks import chat_token_counter, chat_window
-
-        count = chat_token_counter(backend)
-        budget = chunk_budget(chat_window(backend), count, params.system_prompt, params.extract_prompt,
+        count = backend.count_tokens
+        budget = chunk_budget(backend.context_window(), count, params.system_prompt, params.extract_prompt,
                               params.llm.max_new_tokens)
         chunks = chunk_lines(lines, count, budget)
         parts = []
@@ -139,7 +131,7 @@ class MinutesTask(Task):
         return data, chunks
 
     def _part(self, backend, chunk, index, total, params, language_line, ctx) -> dict:
-        from taskdeck.structured import StructuredOutputError
+        from taskdeck.helpers.structured import StructuredOutputError
 
         try:
             return extract_part(backend, chunk, index, total, params, language_line)
@@ -155,15 +147,7 @@ class MinutesTask(Task):
 
 def language_name(code: Optional[str]) -> str:
     """A language name for the prompt (``de`` → German); names pass through."""
-    code = (code or "").strip()
-    return LANGUAGE_NAMES.get(code.lower(), code)
-
-
-def _typed(params):
-    """Nested choices arrive from Hydra as dicts: make them their dataclasses again."""
-    asr, llm = params.asr, params.llm
-    return dataclasses.replace(params, asr=asr if isinstance(asr, AsrChoice) else AsrChoice(**dict(asr)),
-                               llm=llm if isinstance(llm, LlmChoice) else LlmChoice(**dict(llm)))
+    return languages.name_of(code)
 
 
 def _merged_summary(backend, parts: list[dict], params, language_line: str) -> str:

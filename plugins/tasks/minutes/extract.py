@@ -12,9 +12,9 @@ import re
 from typing import Any, Callable, Sequence
 
 from taskdeck import ConfigError, Transcript
-from taskdeck.structured import chat_json
+from taskdeck.helpers.structured import chat_json
+from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
-from ..text_chunks import chunk_sentences, split_sentences
 from .schema import MINUTES_SCHEMA, NOT_STATED
 
 TEMPLATE_TOKENS = 64     # chat-template markers around the messages, with margin
@@ -84,7 +84,7 @@ def extract_part(backend: Any, chunk: str, index: int, total: int, params: Any, 
                     part=part, language=language_line, transcript=chunk)}]
     return chat_json(backend, messages, MINUTES_SCHEMA, retries=params.llm.retries,
                      max_new_tokens=params.llm.max_new_tokens, temperature=params.llm.temperature,
-                     seed=params.seed, retry_options=None if getattr(backend, "remote", False)
+                     seed=params.seed, retry_options=None if backend.remote
                      else {"repetition_penalty": RETRY_REPETITION_PENALTY})  # APIs may reject the key
 
 

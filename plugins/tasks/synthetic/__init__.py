@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Optional
 
 from taskdeck import CHAT, CHAT_JSON, EMBED, ConfigError, InputError, Result, Task, TaskdeckError, hookimpl
 from taskdeck import param, required
-from taskdeck.structured import StructuredOutputError, validate
+from taskdeck.helpers.structured import StructuredOutputError, validate
 
 from . import quality
 from .dedup import Deduplicator, has_free_text, text_fields
@@ -66,7 +66,7 @@ class SyntheticTask(Task):
     @dataclass
     class Params:
         kind: str = required("what the records are, e.g. 'customer reviews for a coffee shop'")
-        count: int = param(20, "how many records to write")
+        count: int = param(20, "how many records to write", ge=1)
         format: Optional[str] = param(None, "jsonl | json | csv (default: out's extension, else jsonl)")
         out: Optional[str] = param(None, "the output file; an existing one is continued up to count "
                                          "(default: records.<format> in the run directory)", input=True)
@@ -80,36 +80,33 @@ class SyntheticTask(Task):
         steer: str = param("first", "fields drawn per record by seed (enums, booleans, small int ranges): "
                                     "first | all | none | names, comma-separated")
         model: str = param(DEFAULT_MODEL, "the chat model that writes the records")
-        batch_size: int = param(5, "records asked for per request")
+        batch_size: int = param(5, "records asked for per request", ge=1)
         temperatures: list = param([0.7, 0.9, 1.1], "temperature schedule, cycled over batches")
         seed: int = param(0, "seed of the hints, examples and sampling: same seed, same records")
-        retries: int = param(2, "repair attempts for a record that does not validate (0: drop it)")
+        retries: int = param(2, "repair attempts for a record that does not validate (0: drop it)", ge=0)
         max_batches: Optional[int] = param(None, "give up after this many batches (default: 3x what "
-                                                  "count needs); the shortfall is reported")
-        tokens_per_record: int = param(160, "generation budget per record")
+                                                  "count needs); the shortfall is reported", ge=1)
+        tokens_per_record: int = param(160, "generation budget per record", ge=1)
         dedup: bool = param(True, "remove near duplicates by embedding similarity (exact ones always)")
-        similarity: float = param(0.92, "cosine similarity at or above which a record is a near duplicate")
+        similarity: float = param(0.92, "cosine similarity at or above which a record is a near duplicate",
+                                  gt=0, le=1)
         dedup_on: list = param([], "fields compared for near duplicates (default: the long free-text ones)")
         embedder: str = param("all-minilm-l6-v2", "sentence-embedding model for dedup and the report")
         embedder_backend: str = param("auto", "backend of the embedding model")
-        examples_per_batch: int = param(2, "examples shown per batch (rotated)")
+        examples_per_batch: int = param(2, "examples shown per batch (rotated)", ge=0)
 
-    def run_batch(self, batch, ctx):
+    def for_batch(self, params, ctx):
         """``input=kinds.csv`` (a ``kind`` column): one dataset per row, each in its own file named
         after the kind (``records-<kind>.<format>``, or ``<out stem>-<kind>.<ext>``), so rows
         never share a file and a rerun continues each one."""
-        for i, params in enumerate(batch):
-            try:
-                fmt = choose_format(params.format, params.out)
-                slug = kind_slug(params.kind)
-                if params.out:
-                    given = Path(params.out).expanduser()
-                    out = given.with_name(f"{given.stem}-{slug}{given.suffix or '.' + fmt}")
-                else:
-                    out = Path(ctx.run_dir or ".") / f"records-{slug}.{fmt}"
-                yield i, self.run(dataclasses.replace(params, out=str(out)), ctx)
-            except Exception as exc:  # noqa: BLE001 - recorded in the row's error column
-                yield i, exc
+        fmt = choose_format(params.format, params.out)
+        slug = kind_slug(params.kind)
+        if params.out:
+            given = Path(params.out).expanduser()
+            out = given.with_name(f"{given.stem}-{slug}{given.suffix or '.' + fmt}")
+        else:
+            out = Path(ctx.run_dir or ".") / f"records-{slug}.{fmt}"
+        return dataclasses.replace(params, out=str(out))
 
     def run(self, params, ctx):
         check_params(params)
@@ -223,14 +220,6 @@ def kind_slug(kind: str) -> str:
 
 def check_params(params) -> None:
     """Values the config types cannot rule out, each as one line."""
-    if params.count <= 0:
-        raise InputError(f"count must be 1 or more (got count={params.count})")
-    if params.batch_size <= 0:
-        raise InputError(f"batch_size must be 1 or more (got batch_size={params.batch_size})")
-    if not 0.0 < params.similarity <= 1.0:
-        raise InputError(f"similarity is a cosine threshold in (0, 1] (got similarity={params.similarity})")
-    if params.retries < 0:
-        raise InputError(f"retries must be 0 or more (got retries={params.retries})")
     if not str(params.kind).strip():
         raise InputError("kind= is empty: say what the records are, e.g. kind='support tickets for an ISP'")
     if sum(bool(x) for x in (params.fields, params.schema)) > 1:

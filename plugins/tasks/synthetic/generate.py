@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
-from taskdeck.structured import StructuredOutputError, chat_json, parse_json, validate
+from taskdeck.helpers.structured import StructuredOutputError, chat_json, parse_json, validate
 
 from .shape import describe
 

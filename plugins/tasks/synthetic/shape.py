@@ -269,9 +269,9 @@ PROPOSAL_PROMPT = (
 
 def propose_schema(backend: Any, kind: str, *, retries: int = 2, seed: Optional[int] = 0) -> dict[str, Any]:
     """Ask the chat model for the fields of ``kind``; the resulting schema is held fixed for the run."""
-    from taskdeck.structured import chat_json
+    from taskdeck.helpers.structured import chat_json
 
-    from taskdeck.structured import StructuredOutputError
+    from taskdeck.helpers.structured import StructuredOutputError
 
     messages = [{"role": "system", "content": "You design datasets. You answer with JSON only."},
                 {"role": "user", "content": PROPOSAL_PROMPT.format(kind=kind)}]

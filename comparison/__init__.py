@@ -7,8 +7,8 @@ job is a row with its status and error.
 
 The table is built from disk, never from Hydra's job returns: ``on_multirun_end`` receives
 none and is skipped when a job raises (hydra #1465, #2284). So the callback remembers the
-sweep directory when the sweep starts, and ``taskdeck.app.main`` calls :func:`finish_pending`
-after Hydra returns or raises. ``python -m taskdeck.comparison <sweep dir>`` rebuilds the
+sweep directory when the sweep starts (reporting to the app's :class:`Sweeps`), and
+``taskdeck.app.main`` writes the table after Hydra returns or raises. ``python -m taskdeck.comparison <sweep dir>`` rebuilds the
 table later (e.g. after a cluster sweep whose submitting process went away).
 
 Jobs that differ only in ``shard=k/n`` are merged: their ``results.jsonl`` are concatenated
@@ -23,11 +23,12 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional
 
 from hydra.experimental.callback import Callback
 
-from .io import atomic_write_bytes, atomic_write_text
+from taskdeck.io import atomic_write_bytes, atomic_write_text
 
 QUALITY = ["accuracy", "macro_f1", "entity_f1", "entity_precision", "entity_recall", "exact_match", "f1",
            "chrf", "bleu", "rouge1", "rouge2", "rougeL", "wer"]
@@ -36,30 +37,54 @@ SPEED = ["items", "failed", "items_per_s", "tokens_per_s", "load_s", "run_s", "w
 PLOTTED = [*QUALITY, "items_per_s", "tokens_per_s", "load_s", "wall_s", "peak_rss_mb", "peak_gpu_mb"]
 LOWER_IS_BETTER = {"wer", "load_s", "run_s", "wall_s", "peak_rss_mb", "peak_gpu_mb"}
 
-_pending: Optional[Path] = None  # the sweep directory of a multirun whose table is not written yet
 _told_matplotlib = False
+
+
+class Sweeps:
+    """The sweeps that started in this process and whose table is not written yet. The app
+    owns one for the length of a command (:func:`tracking`); the callback reports to it."""
+
+    def __init__(self) -> None:
+        self.pending: list[Path] = []
+
+    def finish(self, stream: Any = None, stopped: Optional[str] = None) -> list[Path]:
+        """Write and show the table of each pending sweep. ``stopped``: why the sweep ended
+        early (the exception Hydra re-raised), shown as a last row."""
+        written = []
+        while self.pending:
+            sweep_dir = self.pending.pop(0)
+            sweep_dir.mkdir(parents=True, exist_ok=True)
+            written.append(write_comparison(sweep_dir, stream if stream is not None else sys.stdout, stopped=stopped))
+        return written
+
+
+_listener: Optional[Sweeps] = None
+
+
+@contextmanager
+def tracking(sweeps: Sweeps) -> Iterator[Sweeps]:
+    """Within the block, sweeps report to ``sweeps`` instead of writing their table at their end:
+    the app writes it, also when Hydra skips ``on_multirun_end`` (hydra #1465, #2284)."""
+    global _listener
+    before, _listener = _listener, sweeps
+    try:
+        yield sweeps
+    finally:
+        _listener = before
 
 
 class ComparisonCallback(Callback):
     """On by default (``hydra.callbacks.comparison`` in ``conf/config.yaml``)."""
 
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
-        global _pending
-        _pending = Path(str(config.hydra.sweep.dir))
+        if _listener is not None:
+            _listener.pending.append(Path(str(config.hydra.sweep.dir)))
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
-        finish_pending()
-
-
-def finish_pending(stream: Any = None, stopped: Optional[str] = None) -> Optional[Path]:
-    """Write and show the table of the multirun that started, if not done yet. ``stopped``:
-    why the sweep ended early (the exception Hydra re-raised), shown as a last row."""
-    global _pending
-    sweep_dir, _pending = _pending, None
-    if sweep_dir is None:
-        return None
-    sweep_dir.mkdir(parents=True, exist_ok=True)
-    return write_comparison(sweep_dir, stream if stream is not None else sys.stdout, stopped=stopped)
+        if _listener is not None:
+            _listener.finish()
+        else:  # Hydra run without taskdeck's app (e.g. the compose API): the table now
+            write_comparison(Path(str(config.hydra.sweep.dir)), sys.stdout)
 
 
 # ---- gathering ----
@@ -157,35 +182,48 @@ def merged_shards(jobs: list[dict[str, Any]], swept: list[str]) -> list[dict[str
             rows.append({**row, "status": "incomplete", "error": f"{len(bad)} shard(s) failed; nothing merged"})
             continue
         out = members[0]["dir"].parent / "merged" / str(n) / "results.jsonl"
-        records = merge_results([Path(r["result"]["results"]) for r in recs], out)
+        counts = merge_results([Path(r["result"]["results"]) for r in recs], out)
         metrics = [r.get("metrics", {}) for r in recs]
         slowest = max(m.get("run_s", 0.0) for m in metrics)
-        row.update(status="ok", items=len(records), failed=sum(1 for r in records if r.get("error")),
+        row.update(status="ok", items=counts["items"], failed=counts["failed"],
                    wall_s=max(m.get("wall_s", 0.0) for m in metrics), error="")
         if slowest:
-            row["items_per_s"] = round(len(records) / slowest, 3)
+            row["items_per_s"] = round(counts["items"] / slowest, 3)
         plan = recs[0].get("eval_plan")
         if plan:
-            row.update(_rescore(plan, records))
+            row.update(_rescore(recs[0].get("task", ""), plan, out))
         rows.append(row)
     return rows
 
 
-def merge_results(paths: list[Path], out: Path) -> list[dict[str, Any]]:
-    """Concatenate shards' JSONL results in row order into ``out`` (and a CSV beside it)."""
-    from .batch import rewrite_in_order
+def merge_results(paths: list[Path], out: Path) -> dict[str, int]:
+    """Concatenate shards' JSONL results in row order into ``out`` (and a CSV beside it);
+    the counts of rows and failed rows."""
+    from taskdeck.batch import put_in_order, read_records
 
-    text = "".join(p.read_text(encoding="utf-8") for p in paths)
-    atomic_write_text(out, text)
-    return rewrite_in_order(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    put_in_order(out, sources=paths)
+    items = failed = 0
+    for rec in read_records(out):
+        items += 1
+        failed += bool(rec.get("error"))
+    return {"items": items, "failed": failed}
 
 
-def _rescore(plan: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
-    from .batch import read_rows
-    from .evaluation import EvalPlan
+def _rescore(task: str, plan: dict[str, Any], results: Path) -> dict[str, Any]:
+    """The merged results scored as ``eval=`` scored each shard: the task's metric on its file."""
+    from taskdeck.evaluation import METRICS
+    from taskdeck.plugin_manager import get_session
+    from taskdeck.batch import RowSource
+    from taskdeck.scoring import EvalPlan
 
-    rows, _ = read_rows(Path(plan["file"]))
-    return EvalPlan(Path(plan["file"]), plan["kind"], plan["column"], rows).score(records)
+    tasks = get_session().tasks
+    metric = tasks.get(task).eval_metric if task in tasks else None
+    metric = metric or METRICS[plan.get("metric", "")]
+    source = RowSource(Path(plan["file"]))
+    gold = [row.get(plan["column"]) for _, row in source.rows()]
+    return EvalPlan(source.path, metric, plan["column"], gold).score(results)
 
 
 # ---- writing ----
@@ -299,7 +337,3 @@ def main(argv: Optional[list[str]] = None) -> None:
         print("usage: python -m taskdeck.comparison <sweep dir>", file=sys.stderr)
         sys.exit(2)
     write_comparison(Path(args[0]), sys.stdout)
-
-
-if __name__ == "__main__":
-    main()

@@ -10,8 +10,8 @@ import json
 import re
 from typing import Any, Optional, Sequence
 
-from .backends import CHAT_JSON, Backend, Message
-from .errors import TaskdeckError
+from taskdeck.backends import CHAT_JSON, Backend, Message
+from taskdeck.errors import TaskdeckError
 
 
 class StructuredOutputError(TaskdeckError):

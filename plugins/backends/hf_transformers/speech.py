@@ -2,7 +2,7 @@
 automatic-speech-recognition pipeline, chunked long-form decoding with timestamps) and
 ``speak`` (the text-to-audio pipeline: VITS/MMS-TTS, Bark, SpeechT5 with speaker embeddings).
 
-Audio reaches the pipeline as 16 kHz samples decoded by :mod:`taskdeck.audio`, so no
+Audio reaches the pipeline as 16 kHz samples decoded by :mod:`taskdeck.helpers.audio`, so no
 ffmpeg is needed for wav/flac/ogg/mp3.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ ASR_TYPES = ("whisper", "speech_to_text", "wav2vec2", "wav2vec2-conformer", "hub
 TTS_TYPES = ("vits", "bark", "musicgen", "fastspeech2_conformer", "seamless_m4t")
 
 
-def speech_kind(config: dict) -> Optional[str]:
+def speech_head(config: dict) -> Optional[str]:
     """``speech-recognition`` / ``text-to-speech`` for a speech model's config, else None."""
     model_type = config.get("model_type")
     archs = config.get("architectures") or []
@@ -32,18 +32,18 @@ def speech_kind(config: dict) -> Optional[str]:
     return None
 
 
-def load(backend: Any, kind: str, source: str, kwargs: dict) -> None:
+def load(backend: Any, head: str, source: str, kwargs: dict) -> None:
     """Build the pipeline for a speech model; the model and its processor load with it."""
     from transformers import pipeline
 
-    task = "automatic-speech-recognition" if kind == "speech-recognition" else "text-to-audio"
+    task = "automatic-speech-recognition" if head == "speech-recognition" else "text-to-audio"
     # No local_files_only: the pipeline would pass it on to generate. A local folder needs no
     # Hub, and HF_HUB_OFFLINE (what makes a Hub id local-only) is read by huggingface_hub itself.
     try:
         pipe = pipeline(task, model=source, device=backend.device, dtype=backend.dtype,
                         revision=kwargs.get("revision"), trust_remote_code=kwargs.get("trust_remote_code"))
     except (OSError, ValueError, KeyError) as exc:
-        raise ModelNotFoundError(f"model '{backend.model.ref}' could not be loaded as a {kind} pipeline: "
+        raise ModelNotFoundError(f"model '{backend.model.ref}' could not be loaded as a {head} pipeline: "
                                  f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from None
     backend.hf_model, backend.tokenizer, backend.speech_pipeline = pipe.model, pipe.tokenizer, pipe
     _quiet_whisper_notice()
@@ -73,7 +73,7 @@ def _quiet_whisper_notice() -> None:
 def transcribe(backend: Any, audio: Any, *, language: Optional[str] = None, translate: bool = False,
                word_timestamps: bool = False, progress=None, beam_size: int = 1, chunk_length_s: float = 30.0,
                **_options: Any) -> Transcript:
-    from taskdeck.audio import load_audio
+    from taskdeck.helpers.audio import load_audio
 
     wave = audio if hasattr(audio, "samples") else load_audio(audio)
     pipe = backend.speech_pipeline
@@ -82,7 +82,7 @@ def transcribe(backend: Any, audio: Any, *, language: Optional[str] = None, tran
                               "return_timestamps": "word" if word_timestamps else (True if whisper else "word")}
     generate: dict[str, Any] = {}
     if whisper:
-        _check_whisper_language(backend, language, translate)
+        check_whisper_language(backend, language, translate)
         kwargs["ignore_warning"] = True  # chunked seq2seq decoding: the pipeline's caveat, not the user's
         if not getattr(backend.hf_model.generation_config, "is_multilingual", False):
             language = "en"  # English-only (checked above): the model takes no language token
@@ -120,7 +120,7 @@ def transcribe(backend: Any, audio: Any, *, language: Optional[str] = None, tran
                       method=f"transformers ASR pipeline {backend.model.ref} (chunks of {chunk_length_s:g} s)")
 
 
-def _check_whisper_language(backend: Any, language: Optional[str], translate: bool) -> None:
+def check_whisper_language(backend: Any, language: Optional[str], translate: bool) -> None:
     """One line for what an English-only Whisper (``*.en``) or an unknown language cannot do."""
     config = backend.hf_model.generation_config
     if not getattr(config, "is_multilingual", False):

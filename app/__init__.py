@@ -1,7 +1,9 @@
 """The command line: ``python run.py task=<name> key=value ...`` (Hydra).
 
-Errors are reported as one line on stderr with exit code 2 (a user can fix them) or 1
-(a bug); ``TASKDECK_TRACEBACK=1`` or ``HYDRA_FULL_ERROR=1`` shows the traceback.
+The top layer: it wires the plugin session, Hydra and the runner, and owns the state of a
+command (a single run's failure, the sweeps whose comparison it writes). Errors are reported
+as one line on stderr with exit code 2 (a user can fix them) or 1 (a bug);
+``TASKDECK_TRACEBACK=1`` or ``HYDRA_FULL_ERROR=1`` shows the traceback.
 """
 from __future__ import annotations
 
@@ -11,49 +13,67 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from .errors import TaskdeckError, UnknownNameError
+from taskdeck.errors import TaskdeckError, UnknownNameError
 
 CONFIG_PACKAGE = "pkg://taskdeck.conf"
 _SHOW_TRACEBACK = ("TASKDECK_TRACEBACK", "HYDRA_FULL_ERROR")
 
 
-def _job(cfg: Any) -> Optional[dict]:
-    """The Hydra task function: run one job in its Hydra run directory."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
+class Command:
+    """One ``run.py`` invocation: its Hydra job function, the single run's failure (re-raised once
+    Hydra has returned, so Hydra's own "Error executing job" never prints) and the sweeps whose
+    comparison table it writes."""
 
-    from .plugin_manager import get_session
-    from .runner import run_task
+    def __init__(self) -> None:
+        from taskdeck.comparison import Sweeps
 
-    hc = HydraConfig.get()
-    run_dir = Path(hc.runtime.output_dir)
-    if hc.mode == RunMode.MULTIRUN:
+        self.failure: Optional[BaseException] = None
+        self.sweeps = Sweeps()
+
+    def job(self, cfg: Any) -> Optional[dict]:
+        """The Hydra task function: run one job in its Hydra run directory."""
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        from taskdeck.plugin_manager import get_session
+        from taskdeck.runner import run_task
+
+        hc = HydraConfig.get()
+        run_dir = Path(hc.runtime.output_dir)
+        if hc.mode == RunMode.MULTIRUN:
+            try:
+                return run_task(get_session(), cfg, run_dir)
+            except Exception as exc:  # a failed job is a row in the comparison, not a lost sweep
+                print(f"error: job {hc.job.num}: {_one_line(exc)}", file=sys.stderr)
+                return {"status": "error", "error": _one_line(exc)}
         try:
             return run_task(get_session(), cfg, run_dir)
-        except Exception as exc:  # a failed job is a row in the comparison, not a lost sweep
-            print(f"error: job {hc.job.num}: {_one_line(exc)}", file=sys.stderr)
-            return {"status": "error", "error": _one_line(exc)}
-    try:
-        return run_task(get_session(), cfg, run_dir)
-    except BaseException as exc:  # re-raised by main() once Hydra has returned
-        _failure.append(exc)
-        return None
+        except BaseException as exc:  # re-raised by main() once Hydra has returned
+            self.failure = exc
+            return None
 
-
-_failure: list[BaseException] = []  # the single run's exception, kept from Hydra's own report
+    def finish_sweeps(self, stopped: Optional[str] = None) -> None:
+        """Write a multirun's comparison table even when Hydra skipped ``on_multirun_end``
+        (the sweeper re-raises a failed job, hydra #2284); ``stopped`` says why it stopped."""
+        try:
+            self.sweeps.finish(stopped=stopped)
+        except Exception as exc:  # noqa: BLE001 - never hide the sweep's own outcome
+            print(f"warning: comparison table not written: {_one_line(exc)}", file=sys.stderr)
 
 
 def main(argv: Optional[list[str]] = None) -> None:
     """Entry point of ``run.py`` and of the ``taskdeck`` console script."""
     import hydra
 
-    from .config import register_configs, with_search_path
-    from .plugin_manager import get_session
+    from taskdeck.comparison import tracking
+    from taskdeck.config import register_configs, with_search_path
+    from taskdeck.plugin_manager import get_session
 
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
     show_traceback = any(os.environ.get(v, "") not in ("", "0") for v in _SHOW_TRACEBACK)
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us; we print them as one line
+    command = Command()
     try:
         session = get_session()
         for broken in session.broken:
@@ -62,15 +82,17 @@ def main(argv: Optional[list[str]] = None) -> None:
         _check_group_choices(session, sys.argv[1:])
         register_configs(session)
         sys.argv = [sys.argv[0], *with_search_path(session, sys.argv[1:])]
-        app = hydra.main(version_base="1.3", config_path=CONFIG_PACKAGE, config_name="config")(_job)
-        try:
-            app()
-        except BaseException as exc:  # the sweeper re-raised: the table still gets written
-            _finish_comparison("interrupted by the user" if isinstance(exc, KeyboardInterrupt) else _one_line(exc))
-            raise
-        _finish_comparison()
-        if _failure:
-            raise _failure.pop()
+        app = hydra.main(version_base="1.3", config_path=CONFIG_PACKAGE, config_name="config")(command.job)
+        with tracking(command.sweeps):
+            try:
+                app()
+            except BaseException as exc:  # the sweeper re-raised: the table still gets written
+                command.finish_sweeps("interrupted by the user" if isinstance(exc, KeyboardInterrupt)
+                                      else _one_line(exc))
+                raise
+            command.finish_sweeps()
+        if command.failure is not None:
+            raise command.failure
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
@@ -83,21 +105,10 @@ def main(argv: Optional[list[str]] = None) -> None:
         sys.exit(2 if _user_error(exc) else 1)
 
 
-def _finish_comparison(stopped: Optional[str] = None) -> None:
-    """Write a multirun's comparison table even when Hydra skipped ``on_multirun_end``
-    (the sweeper re-raises a failed job, hydra #2284); ``stopped`` says why it stopped."""
-    comparison = sys.modules.get("taskdeck.comparison")
-    if comparison is not None:
-        try:
-            comparison.finish_pending(stopped=stopped)
-        except Exception as exc:  # noqa: BLE001 - never hide the sweep's own outcome
-            print(f"warning: comparison table not written: {_one_line(exc)}", file=sys.stderr)
-
-
 def _check_group_choices(session: Any, args: list[str]) -> None:
     """Answer ``task=<unknown>`` / ``backend=<unknown>`` / ``preset=<unknown>`` with the choices
     and the nearest match, before Hydra does (sweeps like ``task=a,b`` are checked name by name)."""
-    from .config import preset_names
+    from taskdeck.config import preset_names
 
     groups = {"task": session.tasks.names() + preset_names(session, "task"),
               "backend": ["auto", *session.backends.names(), *preset_names(session, "backend")],
@@ -151,8 +162,8 @@ def _one_line(exc: BaseException) -> str:
 def _nearest_param(name: str) -> str:
     import difflib
 
-    from .plugin_manager import get_session
-    from .config import task_node
+    from taskdeck.plugin_manager import get_session
+    from taskdeck.config import task_node
     import dataclasses
 
     keys: set[str] = set()

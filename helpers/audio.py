@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from .errors import InputError
+from taskdeck.errors import InputError
 
 RATE = 16000
 #: Containers soundfile cannot open; decoded with ffmpeg.

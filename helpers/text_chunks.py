@@ -6,61 +6,28 @@ the budget is cut between words (and a word longer than the budget between chara
 so nothing is ever dropped or silently truncated: the chunks, joined with single spaces,
 hold every sentence exactly once and in order.
 
-Also here: how many tokens a chat backend's window holds and a token counter for it
-(llama.cpp or transformers), for tasks that budget a chat prompt.
+A backend's ``context_window()`` and ``count_tokens(text)`` give the window and the counter.
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 Counter = Callable[[str], int]
 
-# Words after which a full stop does not end a sentence.
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "e.g", "i.e", "cf", "al",
-    "inc", "ltd", "co", "corp", "no", "vol", "fig", "approx", "dept", "gen", "gov", "sen", "rep",
-    "u.s", "u.k", "u.n", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-}
-# A sentence ends at . ! ? … (possibly repeated, possibly followed by closing quotes or
-# brackets) and whitespace; CJK full stops end one without whitespace.
-_END = re.compile(r"""([.!?…]+["'”’»)\]]*)(\s+)|([。！？]+["'”’」』)\]]*)(\s*)""")
 
-
-def split_sentences(text: str) -> list[str]:
+def split_sentences(text: str, language: str = "en") -> list[str]:
     """The sentences of ``text``, stripped, in order; empty pieces dropped.
 
-    A rule-based splitter (no model): it ends a sentence at terminal punctuation followed
-    by whitespace, except after common abbreviations (``Dr.``, ``e.g.``) and single-letter
-    initials (``J. K. Rowling``), and when the next word starts in lower case. Line breaks
-    that separate paragraphs (a blank line) always end a sentence."""
-    sentences: list[str] = []
-    for block in re.split(r"\n\s*\n", text):
-        sentences += _split_block(block)
-    return sentences
+    sentencex (Wikimedia's segmenter, rules for ~300 languages; ``language`` is a name or an
+    ISO code, English when unknown) keeps abbreviations (``Dr.``, ``e.g.``, ``z.B.``) and
+    initials (``J. K. Rowling``) inside their sentence, and ends CJK sentences at ``。``.
+    Paragraph breaks (a blank line) always end a sentence."""
+    from sentencex import segment
 
+    from .languages import iso_of
 
-def _split_block(block: str) -> list[str]:
-    out: list[str] = []
-    start = 0
-    for m in _END.finditer(block):
-        end = m.end(1) if m.group(1) else m.end(3)
-        if m.group(1):
-            before = block[start:m.start(1)]
-            word = before.split()[-1].lower() if before.split() else ""
-            rest = block[m.end():]
-            if word.rstrip(".") in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-                continue
-            if rest[:1].islower():  # "e.g. this", "3 p.m. today": not a new sentence
-                continue
-        piece = block[start:end].strip()
-        if piece:
-            out.append(piece)
-        start = m.end()
-    tail = block[start:].strip()
-    if tail:
-        out.append(tail)
-    return out
+    return [s.strip() for s in segment(iso_of(language), text) if s.strip()]
 
 
 def split_paragraphs(text: str) -> list[tuple[str, str]]:
@@ -147,34 +114,3 @@ def _cut_word(word: str, count: Counter, budget: int) -> list[str]:
         runs.append(word[:lo])
         word = word[lo:]
     return runs
-
-
-# ---- chat backends: window size and token counting ----
-DEFAULT_CHAT_WINDOW = 4096
-
-
-def chat_window(backend: Any) -> int:
-    """Tokens a chat backend's context holds: llama.cpp's ``n_ctx``; a transformers causal
-    LM's position limit; otherwise 4096."""
-    llm = getattr(backend, "llm", None)
-    if llm is not None and hasattr(llm, "n_ctx"):
-        return int(llm.n_ctx())
-    n_ctx = getattr(getattr(backend, "params", None), "n_ctx", None)
-    if n_ctx:
-        return int(n_ctx)
-    model = getattr(backend, "hf_model", None)
-    limits = [getattr(getattr(model, "config", None), "max_position_embeddings", None),
-              getattr(getattr(backend, "tokenizer", None), "model_max_length", None)]
-    limits = [int(v) for v in limits if isinstance(v, int) and 0 < v < 1_000_000]
-    return min(limits) if limits else DEFAULT_CHAT_WINDOW
-
-
-def chat_token_counter(backend: Any) -> Counter:
-    """A function counting the tokens of a text for a chat backend (no special tokens)."""
-    llm = getattr(backend, "llm", None)
-    if llm is not None and hasattr(llm, "tokenize"):
-        return lambda text: len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
-    tokenizer = getattr(backend, "tokenizer", None)
-    if tokenizer is not None:
-        return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
-    return lambda text: len(text) // 3 + 1  # an unknown backend: a conservative estimate

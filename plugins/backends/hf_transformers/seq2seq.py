@@ -2,9 +2,9 @@
 translations from encoder-decoder models (BART, T5, Pegasus, Marian, NLLB, M2M100, mBART).
 
 ``generate(backend, texts, ...)`` runs ``model.generate`` over batches of texts (sorted by
-length so a batch carries little padding) and returns one :class:`taskdeck.Generation` per
+length so a batch carries little padding) and returns one :class:`taskdeck.Completion` per
 text, in input order. Inputs are never truncated: a text longer than the model's window is
-an error here, and the tasks chunk long texts before calling (``input_limit`` and
+an error here, and the tasks chunk long texts before calling (the backend's ``context_window`` and
 ``count_tokens`` say how). The model's own generation config (beams, length penalty,
 ``no_repeat_ngram_size`` …) applies except where an argument overrides it, as in the
 transformers pipelines.
@@ -19,7 +19,7 @@ import re
 import time
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
-from taskdeck import Generation, InputError
+from taskdeck import Completion, InputError, Seq2SeqInfo
 
 #: Special tokens that name a language, as each model family writes them.
 _CODE_PATTERNS = (
@@ -28,7 +28,6 @@ _CODE_PATTERNS = (
     re.compile(r"^__([a-z]{2,3}(?:_[a-zA-Z]+)?)__$"),  # M2M100: __fr__ (code "fr")
     re.compile(r"^>>([a-z]{2,3}(?:_[a-zA-Z]+)?)<<$"),  # Marian multi-target: >>fra<< (code "fra")
 )
-_UNBOUNDED = 1_000_000  # tokenizers without a recorded limit say 1e30
 
 
 def generate(backend: Any, texts: Sequence[str], *, max_new_tokens: Union[int, Sequence[int]] = 128,
@@ -36,7 +35,7 @@ def generate(backend: Any, texts: Sequence[str], *, max_new_tokens: Union[int, S
              src_lang: Optional[str] = None, tgt_lang: Optional[str] = None,
              batch_size: Optional[int] = None,
              progress: Optional[Callable[[Iterable[Any]], Iterable[Any]]] = None,
-             **options: Any) -> list[Generation]:
+             **options: Any) -> list[Completion]:
     """One generation per text (``texts[i]`` → ``result[i]``).
 
     ``max_new_tokens`` is one limit or one per text (a batch uses its largest); it is capped
@@ -44,7 +43,7 @@ def generate(backend: Any, texts: Sequence[str], *, max_new_tokens: Union[int, S
     model's generation config) and any other ``options`` (``length_penalty``,
     ``no_repeat_ngram_size`` …) go to ``model.generate``. ``src_lang``/``tgt_lang`` are
     language codes of a multilingual model (see :func:`language_codes`). ``progress`` wraps
-    the iterable of batches (a progress bar). ``Generation.seconds`` is each text's share of
+    the iterable of batches (a progress bar). ``Completion.seconds`` is each text's share of
     its batch's time; ``prompt_tokens`` counts the encoder's input tokens."""
     import torch
 
@@ -68,8 +67,8 @@ def generate(backend: Any, texts: Sequence[str], *, max_new_tokens: Union[int, S
     if tgt_lang is not None:
         gen["forced_bos_token_id"] = language_token_id(tokenizer, tgt_lang)
 
-    lengths = count_tokens(backend, texts)
-    window = input_limit(backend)
+    lengths = [backend.count_tokens(t) for t in texts]
+    window = backend.context_window()
     too_long = [n for n in lengths if n > window]
     if too_long:
         raise InputError(f"an input of {too_long[0]} tokens exceeds the model's {window}-token window: "
@@ -77,7 +76,7 @@ def generate(backend: Any, texts: Sequence[str], *, max_new_tokens: Union[int, S
     order = sorted(range(len(texts)), key=lambda i: lengths[i])
     size = max(1, int(batch_size or getattr(backend.params, "batch_size", 8) or 8))
     batches = [order[s:s + size] for s in range(0, len(order), size)]
-    results: list[Optional[Generation]] = [None] * len(texts)
+    results: list[Optional[Completion]] = [None] * len(texts)
     if tokenizer.pad_token_id is None and len(texts) > 1:  # batches need padding
         tokenizer.pad_token = tokenizer.eos_token
     pad = tokenizer.pad_token_id
@@ -106,7 +105,7 @@ def generate(backend: Any, texts: Sequence[str], *, max_new_tokens: Union[int, S
             if ended:
                 new = new[: next(k for k, t in enumerate(new) if t in eos) + 1]
             text = tokenizer.decode(new, skip_special_tokens=True).strip()
-            results[i] = Generation(text=text, prompt_tokens=lengths[i], completion_tokens=len(new),
+            results[i] = Completion(text=text, prompt_tokens=lengths[i], completion_tokens=len(new),
                                     seconds=seconds, finish_reason="stop" if ended else "length")
     return [r for r in results if r is not None]
 
@@ -118,25 +117,6 @@ def _eos_ids(model: Any) -> set[int]:
     return set(eos if isinstance(eos, (list, tuple)) else [eos]) - {None}
 
 
-def count_tokens(backend: Any, texts: Sequence[str]) -> list[int]:
-    """Encoder tokens of each text as ``generate`` feeds it (special tokens included)."""
-    if not texts:
-        return []
-    ids = backend.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
-    return [len(x) for x in ids]
-
-
-def input_limit(backend: Any) -> int:
-    """The most tokens the encoder takes: the smaller of the tokenizer's ``model_max_length``
-    and the config's position limit (``max_position_embeddings``, T5's ``n_positions``);
-    1024 when neither is recorded."""
-    limits = [getattr(backend.tokenizer, "model_max_length", None)]
-    config = backend.hf_model.config
-    limits += [getattr(config, a, None) for a in ("max_position_embeddings", "n_positions", "max_source_positions")]
-    limits = [int(v) for v in limits if isinstance(v, int) and 0 < v < _UNBOUNDED]
-    return min(limits) if limits else 1024
-
-
 def output_limit(backend: Any) -> Optional[int]:
     """The most tokens the decoder can generate (learned positions: BART, Marian, mBART),
     leaving room for the decoder start and a forced language token; None when unbounded (T5)."""
@@ -146,21 +126,6 @@ def output_limit(backend: Any) -> Optional[int]:
         if isinstance(value, int) and value > 0:
             return max(1, value - 2)
     return None
-
-
-def task_prefix(backend: Any, task: str) -> Optional[str]:
-    """The input prefix a model's config asks for (``task_specific_params``), e.g. T5's
-    ``summarize: `` for ``summarization`` or ``translate English to French: `` for
-    ``translation_en_to_fr``; None when the config has none for ``task``."""
-    params = getattr(backend.hf_model.config, "task_specific_params", None) or {}
-    entry = params.get(task) or {}
-    prefix = entry.get("prefix") if isinstance(entry, dict) else None
-    return prefix if isinstance(prefix, str) else None
-
-
-def task_keys(backend: Any) -> list[str]:
-    """The task names in the config's ``task_specific_params`` (e.g. ``translation_en_to_de``)."""
-    return list((getattr(backend.hf_model.config, "task_specific_params", None) or {}).keys())
 
 
 def model_type(backend: Any) -> str:
@@ -220,3 +185,12 @@ def uses_target_prefix(backend: Any) -> bool:
 def uses_src_lang(backend: Any) -> bool:
     """True when the tokenizer takes a source language (NLLB, M2M100, mBART-50)."""
     return hasattr(backend.tokenizer, "src_lang") and not uses_target_prefix(backend)
+
+
+def info(backend: Any) -> Seq2SeqInfo:
+    """What the model expects of its input, for the tasks that prepare it."""
+    params = getattr(backend.hf_model.config, "task_specific_params", None) or {}
+    prefixes = {task: str(entry.get("prefix") or "") for task, entry in params.items() if isinstance(entry, dict)}
+    how = "target_token" if uses_target_prefix(backend) else "src_lang" if uses_src_lang(backend) else ""
+    return Seq2SeqInfo(model_type=model_type(backend), task_prefixes=prefixes, language_codes=language_codes(backend),
+                       languages_by=how)

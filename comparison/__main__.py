@@ -1,0 +1,5 @@
+"""``python -m taskdeck.comparison <sweep dir>``: rebuild a sweep's comparison table."""
+
+from taskdeck.comparison import main
+
+main()

@@ -1,0 +1,101 @@
+"""``eval=<file>``: the Metric contract, and the plan that scores a batch against a gold column.
+
+A task names how its predictions are scored with ``eval_metric`` (a :class:`Metric`, e.g.
+``taskdeck.evaluation.CLASSIFICATION``). ``eval=labelled.csv`` runs the task over the file as
+a batch; the gold column (``gold=``, else the first of the metric's usual names) is compared
+with each row's prediction in the results file. The plan is made and checked (file, column,
+metric library) before any model loads.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Optional, Sequence
+
+from .errors import ConfigError, InputError, MissingDependencyError
+
+
+class Metric:
+    """How predictions are scored against gold values, row by row (failed rows count as wrong)."""
+
+    name: str = ""
+    #: Column names taken as the gold column when ``gold=`` is not given, first found wins.
+    gold_columns: tuple[str, ...] = ("gold",)
+    #: ``(module, pip package, purpose)`` of the library the scorer imports, or None.
+    library: Optional[tuple[str, str, str]] = None
+
+    def check(self) -> Any:
+        """The metric library, imported; one line naming the extra when it is missing."""
+        if self.library is None:
+            return None
+        module, package, purpose = self.library
+        try:
+            return importlib.import_module(module)
+        except ImportError:
+            raise MissingDependencyError(package, purpose, "eval") from None
+
+    def score(self, gold: list[Any], records: list[dict[str, Any]]) -> dict[str, float]:
+        """Metrics of the predictions ``records`` (flat result rows) against ``gold``, row by row."""
+        raise NotImplementedError
+
+
+@dataclass
+class EvalPlan:
+    """What ``eval=`` scores: the file, its metric and gold column, the gold value of each row."""
+
+    path: Path
+    metric: Metric
+    column: str
+    gold: list[Any]
+
+    def score(self, results: Path) -> dict[str, Any]:
+        """Metrics of the predictions in a results file (JSONL rows with the file's ``index``)."""
+        by_index = {int(r["index"]): r for r in _records(results)}
+        indices = sorted(by_index)
+        gold = [self.gold[i] for i in indices]
+        records = [by_index[i] for i in indices]
+        metrics = self.metric.score(gold, records)
+        failed = sum(1 for r in records if r.get("error"))
+        return {**{k: round(float(v), 4) for k, v in metrics.items()}, "eval_rows": len(gold), "eval_failed": failed}
+
+    def describe(self) -> dict[str, str]:
+        return {"file": str(self.path.resolve()), "metric": self.metric.name, "column": self.column}
+
+
+def plan(task_cls: type, path: str, gold: Optional[str]) -> EvalPlan:
+    """Check ``eval=`` before anything loads: the task's metric, the file, its gold column, the
+    metric's library."""
+    from .batch import RowSource
+
+    metric = getattr(task_cls, "eval_metric", None)
+    if metric is None:
+        raise ConfigError(f"task '{task_cls.name}' has no eval metric: its class sets eval_metric "
+                          "(e.g. taskdeck.evaluation.CLASSIFICATION) to be scored with eval=")
+    source = RowSource(Path(path).expanduser())
+    column = gold_column(metric, source.columns, gold, getattr(task_cls, "batch_fields", ()), source.path)
+    metric.check()
+    return EvalPlan(source.path, metric, column, [row.get(column) for _, row in source.rows()])
+
+
+def gold_column(metric: Metric, columns: Sequence[str], given: Optional[str], inputs: Sequence[str],
+                path: Path) -> str:
+    """The gold column's name: ``gold=`` or the first of the metric's usual names the file has."""
+    if given:
+        if given not in columns:
+            raise InputError(f"eval file '{path.name}' has no gold column '{given}' (columns: {', '.join(columns)})")
+        return given
+    for name in metric.gold_columns:
+        if name in columns and name not in inputs:
+            return name
+    raise InputError(f"eval file '{path.name}' has no gold column (looked for {', '.join(metric.gold_columns)}; "
+                     f"columns: {', '.join(columns)}): add gold=<column>")
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)

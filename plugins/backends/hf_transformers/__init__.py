@@ -1,0 +1,287 @@
+"""transformers backend: Hub ids, local folders, and GGUF packs (dequantized).
+
+Offers, depending on the model's architecture (read from its config, no weights loaded):
+``classify`` (and ``zero_shot`` for NLI models) for sequence classifiers, ``tag`` for token
+classifiers, ``extract_answer`` for extractive QA, ``fill_mask`` for masked LMs, ``seq2seq``
+for encoder-decoders, ``chat`` and ``score_labels`` for causal LMs, ``embed`` for bare
+encoders, ``transcribe`` for speech recognisers (Whisper, wav2vec2) and ``speak`` for
+text-to-speech models (VITS/MMS-TTS, Bark, SpeechT5). This package is the whole backend:
+the class here, what a model is in ``heads``, and one module per capability. ``HF_HUB_OFFLINE``
+makes every load local-files-only; ``trust_remote_code`` stays off unless asked for.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from taskdeck import (CHAT, CLASSIFY, EMBED, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS, SEQ2SEQ, SPEAK, TAG,
+                      TRANSCRIBE, ZERO_SHOT, Backend, BackendParams, ModelNotFoundError, hookimpl, param)
+from taskdeck.backends import DEFAULT_CONTEXT_WINDOW
+from taskdeck.models import hub_offline
+from taskdeck.packs import cache_dir
+
+from .heads import AUTO_CLASSES, SPEECH_HEADS, head_capabilities, model_head
+
+_UNBOUNDED = 1_000_000  # tokenizers without a recorded limit say 1e30
+
+_EMBEDDED_HINT = "or use an embedded model, e.g. model=qwen2.5-coder-1.5b (task=plugins lists them)"
+
+
+@dataclass
+class TransformersParams(BackendParams):
+    name: str = "transformers"
+    dtype: str = param("auto", "auto (float32 on CPU, the checkpoint's on GPU) | float32 | bfloat16 | float16",
+                       choices=("auto", "float32", "bfloat16", "float16"))
+    batch_size: int = param(8, "inputs per forward pass for batched tasks", ge=1)
+    trust_remote_code: bool = param(False, "run code shipped with a Hub model: only when you trust it")
+    revision: Optional[str] = param(None, "Hub branch, tag or commit")
+
+
+class TransformersBackend(Backend):
+    name = "transformers"
+    description = "transformers: any Hub id or local folder, and GGUF packs dequantized"
+    Params = TransformersParams
+    formats = ("hf", "gguf")
+    all_capabilities = (CLASSIFY, ZERO_SHOT, TAG, EXTRACT_ANSWER, FILL_MASK, SEQ2SEQ, CHAT, SCORE_LABELS, EMBED,
+                        TRANSCRIBE, SPEAK)
+    extra = "transformers"
+    priority = 50
+
+    @classmethod
+    def missing_package(cls) -> Optional[str]:
+        for module, package in (("torch", "torch"), ("transformers", "transformers")):
+            if importlib.util.find_spec(module) is None:
+                return package
+        return None
+
+    # ---- what the model is, without loading it ----
+    def _config(self) -> dict:
+        if self.model.format == "gguf":
+            return {"architectures": ["GGUFForCausalLM"]}
+        if self.model.source == "hub":
+            path = self._hub_file("config.json")
+        else:
+            path = Path(self.model.path()) / "config.json"
+        try:
+            return json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelNotFoundError(f"model '{self.model.ref}' has no readable config.json ({exc})") from None
+
+    def _hub_file(self, filename: str) -> str:
+        from huggingface_hub import hf_hub_download
+
+        try:
+            return hf_hub_download(self.model.ref, filename, revision=self.params.revision,
+                                   local_files_only=hub_offline())
+        except Exception as exc:  # offline, not cached, no network, no such repo
+            why = ("HF_HUB_OFFLINE is set and it is not in the local Hugging Face cache"
+                   if hub_offline() else f"it could not be fetched from the Hub ({type(exc).__name__})")
+            raise ModelNotFoundError(f"model '{self.model.ref}': {why}; download it where the Hub is "
+                                     f"reachable, pass a local folder, {_EMBEDDED_HINT}") from None
+
+    def head(self) -> str:
+        """What the model is, from its config: a key of ``heads.AUTO_CLASSES`` or a speech head."""
+        if not hasattr(self, "_head"):
+            self._head = model_head(self._config())
+        return self._head
+
+    def capabilities(self) -> set[str]:
+        return head_capabilities(self.head(), self._config())
+
+    # ---- loading ----
+    def _device_and_dtype(self):
+        import torch
+
+        device = self.params.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = self.params.dtype
+        if dtype == "auto":
+            dtype = torch.float32 if device == "cpu" else "auto"
+        else:
+            dtype = getattr(torch, dtype)
+        return device, dtype
+
+    def _source(self) -> tuple[str, dict]:
+        common = {"trust_remote_code": self.params.trust_remote_code, "revision": self.params.revision,
+                  "local_files_only": hub_offline() or self.model.source != "hub"}
+        if self.model.format == "gguf":
+            converted = self._converted_dir()
+            if (converted / ".complete").is_file():
+                return str(converted), {**common, "revision": None}
+            path = Path(self.model.path())
+            return str(path.parent), {**common, "gguf_file": path.name}
+        return self.model.id, common
+
+    def _converted_dir(self) -> Path:
+        """Where a GGUF model dequantized for transformers is kept (converted once)."""
+        path = Path(self.model.path())
+        stat = path.stat()
+        return cache_dir() / "converted" / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}"
+
+    def _save_converted(self) -> None:
+        """Save the dequantized model as safetensors so later loads skip the conversion."""
+        import os
+        import shutil
+        import tempfile
+
+        target = self._converted_dir()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+        quantizer = getattr(self.hf_model, "hf_quantizer", None)
+        qconfig = getattr(self.hf_model.config, "quantization_config", None)
+        try:
+            # The weights are already dequantized: save them as a plain checkpoint.
+            self.hf_model.hf_quantizer = None
+            if qconfig is not None:
+                del self.hf_model.config.quantization_config
+            self.hf_model.save_pretrained(tmp)
+            self.tokenizer.save_pretrained(tmp)
+            (tmp / ".complete").write_text(str(self.model.path()))
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(tmp, target)
+        except OSError:  # a full disk only costs the next load its speed
+            shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            self.hf_model.hf_quantizer = quantizer
+            if qconfig is not None:
+                self.hf_model.config.quantization_config = qconfig
+
+    def load(self) -> None:
+        import torch
+        import transformers
+
+        if self.params.threads:
+            torch.set_num_threads(self.params.threads)
+        if not sys.stderr.isatty():  # progress bars only for a person watching
+            transformers.utils.logging.disable_progress_bar()
+        self.device, self.dtype = self._device_and_dtype()
+        head = self.head()
+        if head not in AUTO_CLASSES and head not in SPEECH_HEADS:
+            raise ModelNotFoundError(f"model '{self.model.ref}' has an architecture taskdeck does not "
+                                     f"run yet ({', '.join(self._config().get('architectures') or ['none'])})")
+        source, kwargs = self._source()
+        if head in SPEECH_HEADS:  # a pipeline loads the model with its processor
+            from . import speech
+            speech.load(self, head, source, kwargs)
+            self._pipelines = {}
+            self.loaded = True
+            return
+        try:
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
+            auto = getattr(transformers, AUTO_CLASSES[head])
+            self.hf_model = auto.from_pretrained(source, dtype=self.dtype, **kwargs)
+            self.hf_model.to(self.device).eval()
+        except OSError as exc:
+            raise ModelNotFoundError(f"model '{self.model.ref}' could not be loaded: "
+                                     f"{str(exc).splitlines()[0]}; {_EMBEDDED_HINT}") from None
+        except ImportError as exc:
+            raise ModelNotFoundError(f"model '{self.model.ref}': {str(exc).splitlines()[0]}") from None
+        if "gguf_file" in kwargs:
+            self._save_converted()
+        self._pipelines: dict[str, Any] = {}
+        self.loaded = True
+
+    def pipeline(self, task: str, **kwargs: Any):
+        """A transformers pipeline around the loaded model and tokenizer, built once per task."""
+        if task not in self._pipelines:
+            from transformers import pipeline
+
+            self._pipelines[task] = pipeline(task, model=self.hf_model, tokenizer=self.tokenizer,
+                                             device=self.hf_model.device, **kwargs)
+        return self._pipelines[task]
+
+    def unload(self) -> None:
+        for attr in ("_pipelines", "hf_model", "tokenizer", "speech_pipeline"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        self.loaded = False
+
+    # ---- helpers every text backend answers ----
+    def context_window(self) -> int:
+        """A causal LM's position limit, a seq2seq model's encoder limit (the smaller of the
+        tokenizer's ``model_max_length`` and the config's positions); 4096 when none is recorded."""
+        config = self.hf_model.config
+        limits = [getattr(self.tokenizer, "model_max_length", None)]
+        limits += [getattr(config, a, None) for a in ("max_position_embeddings", "n_positions", "max_source_positions")]
+        found = [int(v) for v in limits if isinstance(v, int) and 0 < v < _UNBOUNDED]
+        if found:
+            return min(found)
+        return 1024 if self.head() == "seq2seq" else DEFAULT_CONTEXT_WINDOW
+
+    def count_tokens(self, text: str) -> int:
+        """A seq2seq model's input tokens as ``generate`` feeds it (special tokens included); a
+        chat model's tokens of the text alone."""
+        special = self.head() != "causal-lm"
+        return len(self.tokenizer(text, add_special_tokens=special, truncation=False)["input_ids"])
+
+    def check_language(self, language: Optional[str], translate: bool) -> None:
+        if self.head() == "speech-recognition" and self.hf_model.config.model_type == "whisper":
+            from . import speech
+            speech.check_whisper_language(self, language, translate)
+
+    # ---- capabilities: one module each ----
+    def classify(self, texts, *, top_k=1, multi_label=False):
+        pipe = self.pipeline("text-classification")
+        extra = {"function_to_apply": "sigmoid"} if multi_label else {}
+        outputs = pipe(list(texts), top_k=top_k, batch_size=self.params.batch_size, **extra)
+        result = []
+        for out in outputs:
+            out = out if isinstance(out, list) else [out]
+            result.append([(d["label"], float(d["score"])) for d in out])
+        return result
+
+    def chat(self, messages, *, max_new_tokens=256, temperature=0.0, stream=None, json_schema=None, **options):
+        from . import causal_lm
+        return causal_lm.chat(self, messages, max_new_tokens=max_new_tokens, temperature=temperature, stream=stream,
+                              **options)
+
+    def score_labels(self, messages, labels):
+        from . import causal_lm
+        return causal_lm.score_labels(self, messages, labels)
+
+    def zero_shot(self, texts, labels, *, hypothesis_template="This example is {}.", multi_label=False):
+        from . import zero_shot
+        return zero_shot.zero_shot(self, texts, labels, hypothesis_template=hypothesis_template,
+                                   multi_label=multi_label)
+
+    def tag(self, texts, *, aggregation_strategy="simple"):
+        from . import tagging
+        return tagging.tag(self, texts, aggregation_strategy=aggregation_strategy)
+
+    def extract_answer(self, questions, contexts, **options):
+        from . import qa
+        return qa.extract_answer(self, questions, contexts, **options)
+
+    def fill_mask(self, texts, *, top_k=5, targets=None):
+        from . import fill_mask
+        return fill_mask.fill_mask(self, texts, top_k=top_k, targets=targets)
+
+    def seq2seq(self, texts, **options):
+        from . import seq2seq
+        return seq2seq.generate(self, texts, **options)
+
+    def seq2seq_info(self):
+        from . import seq2seq
+        return seq2seq.info(self)
+
+    def transcribe(self, audio, **options):
+        from . import speech
+        return speech.transcribe(self, audio, **options)
+
+    def speak(self, text, **options):
+        from . import speech
+        return speech.speak(self, text, **options)
+
+    def embed(self, texts):
+        from . import embed
+        return embed.embed(self, texts)
+
+
+@hookimpl
+def register_backends(register):
+    register(TransformersBackend)

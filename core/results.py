@@ -33,6 +33,10 @@ class Result:
         """Tokens the model generated for this result (a batch adds them up for tokens/s)."""
         return 0
 
+    def to_markdown(self) -> Optional[str]:
+        """The result's own Markdown report; None: formatters write a heading and a table."""
+        return None
+
 
 @dataclass
 class LabelScore:

@@ -6,7 +6,7 @@ import soundfile as sf
 
 from conftest import REPO
 from taskdeck import InputError
-from taskdeck import audio
+from taskdeck.helpers import audio
 from taskdeck.helpers.audio import audio_duration, ffmpeg_exe, check_sound, load_audio, quiet_cut, stream_audio
 
 EXAMPLE = REPO / "examples" / "meeting" / "launch_meeting.mp3"

@@ -64,7 +64,7 @@ def test_transformers_chat_streams_on_converted_gguf(session):
 def test_auto_prefers_llama_cpp_for_gguf(session):
     ctx = RunContext(session, LlamaCppParams(name="auto"), quiet=True)
     from taskdeck.models import resolve
-    chosen = ctx._choose(resolve("smollm2-135m", session.packs), [CHAT_JSON])
+    chosen = ctx._choose(resolve("smollm2-135m", session.packs), [CHAT_JSON], ctx.backend_params)
     assert chosen.name == "llama_cpp"
 
 

@@ -99,3 +99,92 @@ def test_batch_keeps_outputs_named_like_inputs(run_in_process, tmp_path):
     row = json.loads((run_dir / "results.jsonl").read_text())
     assert row["text"] == "Good morning, how are you?"
     assert "bonjour" in row["output_text"].lower()
+
+
+def test_resuming_a_complete_batch_runs_nothing_and_exits_cleanly(reviews_csv, tiny_classifier, tmp_path):
+    """The second run of a finished batch (every row done) had no rows to run: it crashed with
+    IndexError on the first row; now it reports the rows as done, on both paths."""
+    for model in (str(tiny_classifier), "smollm2-135m"):
+        results = tmp_path / f"done-{len(model)}.jsonl"
+        args = ("task=sentiment", f"input={reviews_csv}", "column=review", f"model={model}", f"results={results}",
+                "quiet=true")
+        first = cli(*args, tmp_path=tmp_path / "a")
+        assert first.returncode == 0, first.stderr
+        rows = results.read_text()
+        results.write_text("".join(ln + "\n" for ln in rows.splitlines() if '"index": 2,' not in ln))
+        again = cli(*args, tmp_path=tmp_path / "b")  # row 2 (the empty text) failed: it is retried
+        assert again.returncode == 0, again.stderr
+        done = cli(*args, tmp_path=tmp_path / "c")
+        assert done.returncode == 0, done.stderr
+        assert "6 rows: 5 ok, 1 failed, 5 already done" in done.stdout
+        assert results.read_text() == rows  # the same records, in input order
+
+
+def test_one_row_that_breaks_a_forward_batch_fails_alone(run_in_process, tiny_classifier, tmp_path):
+    """A text longer than the classifier's 512 positions makes the pipeline raise for its whole
+    forward batch; the chunk is retried row by row, so only that row fails."""
+    path = tmp_path / "long.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text"])
+        for t in ["fine", "word " * 2000, "also fine", "good"]:
+            w.writerow([t])
+    record, result, run_dir, _ = run_in_process("task=sentiment", f"input={path}", f"model={tiny_classifier}",
+                                                "backend=transformers", "backend.batch_size=4")
+    rows = [json.loads(ln) for ln in (run_dir / "results.jsonl").read_text().splitlines()]
+    assert [bool(r["error"]) for r in rows] == [False, True, False, False]
+    assert result.ok == 3 and result.failed == 1
+
+
+def test_rows_stream_through_a_bounded_window(session, tiny_classifier):
+    """run_batch pulls rows a window at a time (it never reads the whole input first) and
+    sorts within the window; an empty batch loads no model."""
+    from taskdeck.context import RunContext
+    from taskdeck.plugins.backends.hf_transformers import TransformersParams
+
+    task_cls = session.tasks.get("sentiment")
+    task = task_cls()
+    task.sort_window, task.chunk_size = 4, 2
+    pulled = []
+
+    def rows():
+        for i in range(10):
+            pulled.append(i)
+            yield i, task_cls.Params(text="x" * (10 - i), model=str(tiny_classifier))
+
+    ctx = RunContext(session, TransformersParams(), quiet=True)
+    try:
+        assert list(task.run_batch(iter(()), ctx)) == [] and not ctx.models_used
+        order = []
+        for i, outcome in task.run_batch(rows(), ctx):
+            order.append(i)
+            assert len(pulled) <= (i // 4 + 1) * 4  # never more than the current window read ahead
+    finally:
+        ctx.close()
+    assert sorted(order) == list(range(10)) and order[:4] == [3, 2, 1, 0]  # shortest first in its window
+
+
+def test_results_are_put_in_order_in_bounded_runs(tmp_path, monkeypatch):
+    """The results file of several interrupted runs: one record per row, in input order, the
+    last good try winning, sorted through runs of at most SORT_RUN records on disk."""
+    from taskdeck import batch
+
+    monkeypatch.setattr(batch, "SORT_RUN", 3)
+    out = tmp_path / "results.jsonl"
+    tries = [(4, ""), (1, "boom"), (0, ""), (3, ""), (1, ""), (2, "bad"), (5, ""), (2, "worse"), (4, "")]
+    out.write_text("".join(json.dumps({"index": i, "text": f"t{i}", "try": n, "error": e}) + "\n"
+                           for n, (i, e) in enumerate(tries)) + '{"index": 9, "te')
+    batch.put_in_order(out)
+    final = [json.loads(ln) for ln in out.read_text().splitlines()]
+    assert [r["index"] for r in final] == [0, 1, 2, 3, 4, 5]
+    assert [r["try"] for r in final] == [2, 4, 7, 3, 8, 6]  # row 1: the good retry; row 2: the last error
+    with open(out.with_suffix(".csv")) as f:
+        assert [r["index"] for r in csv.DictReader(f)] == ["0", "1", "2", "3", "4", "5"]
+
+
+def test_result_json_holds_counts_not_records(run_in_process, reviews_csv, tiny_classifier):
+    record, _, run_dir, _ = run_in_process("task=sentiment", f"input={reviews_csv}", "column=review",
+                                           f"model={tiny_classifier}")
+    saved = json.loads((run_dir / "result.json").read_text())
+    assert saved["result"] == {"kind": "batch", "task": "sentiment", "total": 6, "ok": 5, "failed": 1, "skipped": 0,
+                               "results": str(run_dir / "results.jsonl"), "table": str(run_dir / "results.csv")}

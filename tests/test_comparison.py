@@ -184,7 +184,7 @@ def test_ner_eval_scores_entities_with_seqeval(session, tmp_path):
                "quiet=true", tmp_path=tmp_path)
     assert proc.returncode == 0, proc.stderr
     record = json.loads((tmp_path / "run" / "result.json").read_text())
-    assert record["eval_plan"]["kind"] == "entities" and record["eval_plan"]["column"] == "entities"
+    assert record["eval_plan"]["metric"] == "entities" and record["eval_plan"]["column"] == "entities"
     m = record["metrics"]
     assert m["eval_rows"] == 30 and m["eval_failed"] == 0 and m["items"] == 30
     assert m["entity_recall"] == 0 and m["entity_f1"] == 0
@@ -244,7 +244,7 @@ def test_asr_eval_word_error_rate(session, tmp_path):
     proc = cli("task=asr", f"eval={data}", "quiet=true", tmp_path=tmp_path)
     assert proc.returncode == 0, proc.stderr
     record = json.loads((tmp_path / "run" / "result.json").read_text())
-    assert record["eval_plan"]["kind"] == "transcript" and record["eval_plan"]["column"] == "text"
+    assert record["eval_plan"]["metric"] == "transcript" and record["eval_plan"]["column"] == "text"
     row = json.loads((tmp_path / "run" / "results.jsonl").read_text())
     assert record["metrics"]["wer"] == pytest.approx(evaluate("transcript", [script], [row])["wer"], abs=1e-4)
     assert 0 < record["metrics"]["wer"] < 0.3  # a clear synthetic voice: few errors, but some

@@ -3,7 +3,7 @@ import pytest
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
-from taskdeck.config import preset_names
+from taskdeck.config import config_dirs, preset_names
 
 
 def _options(session, group):
@@ -11,13 +11,27 @@ def _options(session, group):
     return sorted(set(stored) | set(preset_names(session, group)))
 
 
-@pytest.mark.parametrize("group", ["task", "backend"])
-def test_every_config_group_option_composes(session, compose, group):
-    options = _options(session, group)
-    assert options, f"no options in group {group}"
-    for option in options:
-        cfg = compose([f"{group}={option}"])
-        assert cfg is not None
+def _groups(session):
+    """Every config group: those in the ConfigStore and the folders on the search path."""
+    from taskdeck.config import register_configs
+
+    register_configs(session)
+    stored = {name for name, node in ConfigStore.instance().repo.items() if isinstance(node, dict)}
+    folders = {p.name for d in config_dirs(session) for p in d.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    return sorted((stored | folders) - {"hydra"})
+
+
+def test_the_groups_are_found(session):
+    assert {"task", "backend", "preset"} <= set(_groups(session))
+
+
+def test_every_config_group_option_composes(session, compose):
+    for group in _groups(session):
+        options = _options(session, group)
+        assert options, f"no options in group {group}"
+        for option in options:
+            cfg = compose([f"{group}={option}"])
+            assert cfg is not None, f"{group}={option}"
 
 
 def test_every_task_and_backend_is_in_its_group(session, compose):

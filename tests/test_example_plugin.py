@@ -49,8 +49,11 @@ def test_plugin_task_runs_without_yaml(plugin_env, tmp_path):
     proc = cli("task=wordfreq", "text=the cat and the hat and the bat", "top=2",
                tmp_path=tmp_path, python=str(plugin_env))
     assert proc.returncode == 0, proc.stderr
-    assert "the" in proc.stdout and "count: 3" not in proc.stdout.split("and")[0]
-    assert (tmp_path / "run" / "wordfreq.json").exists()
+    lines = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("  ")]
+    assert lines == [["the", "3"], ["and", "2"]]  # the two most frequent, counted, and no third
+    import json
+    rows = json.loads((tmp_path / "run" / "wordfreq.json").read_text())["sections"][0]["rows"]
+    assert rows == [{"word": "the", "count": 3}, {"word": "and", "count": 2}]
 
 
 def test_plugin_yaml_preset_via_register_configs(plugin_env, tmp_path):

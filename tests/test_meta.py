@@ -1,40 +1,65 @@
-"""Meta-tests: every hook is exercised by a test and documented; every built-in task's
-default runs (see test_defaults.py)."""
-from pathlib import Path
+"""Meta-tests: the plugin API is documented as the code declares it; every built-in plugin is
+registered and packaged; the minimal plugin of the docs runs. Hooks are called in
+test_hooks.py, config groups compose in test_config.py, built-in defaults run in test_defaults.py."""
+import configparser
+import re
+import sys
 
 import pytest
 
-from taskdeck import hookspecs
+from conftest import REPO
+from signatures import contract_methods, rendered
 
-REPO = Path(__file__).resolve().parents[1]
-HOOKS = sorted(n for n in dir(hookspecs) if n.startswith("register_"))
-
-
-def test_hookspecs_are_found():
-    assert HOOKS == ["register_backends", "register_configs", "register_formatters",
-                     "register_model_packs", "register_tasks"]
+DOCS = REPO / "docs" / "plugins.md"
 
 
-@pytest.mark.parametrize("hook", HOOKS)
-def test_every_hook_is_exercised_by_a_plugin_in_tests_or_examples(hook):
-    # Built-ins implement every hook but register_configs, which the example plugin uses;
-    # tests load built-ins and the example plugin for real.
-    sources = [*REPO.joinpath("plugins").rglob("*.py"), *REPO.joinpath("examples").rglob("*.py")]
-    assert any(f"def {hook}(" in p.read_text() for p in sources), f"no plugin implements {hook}"
-    tests = "".join(p.read_text() for p in REPO.joinpath("tests").glob("test_*.py"))
-    assert hook in tests, f"no test mentions {hook}"
+def _hooks():
+    from taskdeck.plugin_manager import build_session
+
+    pm = build_session(builtins=(), third_party=False).pm
+    return sorted((name, getattr(pm.hook, name).spec.function) for name in vars(pm.hook) if not name.startswith("_"))
 
 
-@pytest.mark.parametrize("hook", HOOKS)
-def test_every_hook_is_documented(hook):
-    docs = REPO.joinpath("docs", "plugins.md").read_text()
-    assert f"`{hook}(register)`" in docs, f"docs/plugins.md does not document {hook}"
+@pytest.mark.parametrize("hook, spec", _hooks(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_hook_is_documented_with_its_signature(hook, spec):
+    heading = f"### `{rendered(spec, returns=False)}`"
+    assert heading in DOCS.read_text(), f"docs/plugins.md has no section {heading}"
+    doc = spec.__doc__ or ""
+    assert ":param register:" in doc, f"the hookspec {hook} documents no :param register:"
 
 
-def test_every_hook_has_a_docstring_with_params():
-    for hook in HOOKS:
-        doc = getattr(hookspecs, hook).__doc__ or ""
-        assert ":param register:" in doc, hook
+@pytest.mark.parametrize("method", contract_methods(), ids=lambda m: m.__name__)
+def test_every_contract_method_is_documented_with_its_signature(method):
+    assert f"`{rendered(method)}`" in DOCS.read_text(), \
+        f"docs/plugins.md does not show `{rendered(method)}` (the signature in core/backends.py)"
+
+
+def test_every_capability_has_a_method_on_the_contract():
+    from taskdeck.backends import CAPABILITIES, METHODS, Backend
+
+    assert set(METHODS) == set(CAPABILITIES)
+    assert all(callable(getattr(Backend, m, None)) for m in METHODS.values())
+
+
+def test_the_minimal_plugin_in_the_docs_runs(tmp_path, monkeypatch):
+    """The docs' first Python block is a whole plugin of at most 20 lines: loaded for real, its
+    task runs, and its declared range refuses a bad value."""
+    from taskdeck.context import RunContext
+    from taskdeck.errors import ConfigError
+    from taskdeck.params import check_values
+    from taskdeck.plugin_manager import build_session
+
+    code = re.search(r"```python\n(.*?)```", DOCS.read_text(), re.S).group(1)
+    assert len(code.strip().splitlines()) <= 20
+    (tmp_path / "taskdeck_docs_shout.py").write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    session = build_session(builtins=("taskdeck_docs_shout",), third_party=False)
+    assert not session.broken
+    task = session.tasks.get("shout")
+    assert task().run(task.Params(text="hello", marks=3), RunContext(session, None, tmp_path)).text == "HELLO!!!"
+    with pytest.raises(ConfigError, match=r"marks=-1 is out of range: give an integer >= 0"):
+        check_values(task.Params(text="x", marks=-1))
+    sys.modules.pop("taskdeck_docs_shout", None)
 
 
 def test_every_builtin_plugin_module_is_registered():
@@ -51,12 +76,15 @@ def test_every_builtin_plugin_module_is_registered():
     assert found == set(BUILTIN_PLUGINS)
 
 
-def test_every_plugins_subpackage_is_packaged():
-    import configparser
-
+def test_every_package_folder_is_packaged():
+    """Each layer folder and every sub-package is in setup.cfg (a missing one installs without
+    its code, and only a regular install would show it)."""
     cfg = configparser.ConfigParser()
     cfg.read(REPO / "setup.cfg")
     packaged = set(cfg["options"]["packages"].split())
-    folders = {".".join(("taskdeck", "plugins", *p.parent.relative_to(REPO / "plugins").parts))
-               for p in REPO.joinpath("plugins").rglob("__init__.py")}
-    assert {f.rstrip(".") for f in folders} <= packaged
+    mapping = dict(line.split(" = ") for line in cfg["options"]["package_dir"].strip().splitlines())
+    wanted = set()
+    for package, folder in mapping.items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            wanted.add(".".join([package, *init.parent.relative_to(REPO / folder).parts]))
+    assert wanted - packaged == set()

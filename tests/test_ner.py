@@ -123,8 +123,8 @@ def test_locate_places_listed_strings_in_the_text():
 def test_unknown_aggregation_strategy_is_one_line_on_the_cli(tmp_path):
     proc = cli("task=ner", "text=hi", "aggregation_strategy=mean", tmp_path=tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == ("error: unknown aggregation_strategy 'mean'; "
-                                   "choices: none, simple, first, average, max")
+    assert proc.stderr.strip() == ("error: aggregation_strategy=mean is not allowed: "
+                                   "use one of none, simple, first, average, max")
     assert "Traceback" not in proc.stderr
 
 

@@ -139,7 +139,7 @@ def test_remote_model_names_are_not_taken_for_aliases_or_paths(session):
 
     ctx = RunContext(session, OpenAIParams(base_url="http://127.0.0.1:9/v1"), quiet=True)
     for name in ("gpt-4o-mini", "smollm2-135m", "tests", "org/model:tag"):
-        backend = ctx._choose(ctx._resolve(name, ctx.backend_params), ["chat"])
+        backend = ctx._choose(ctx._resolve(name, ctx.backend_params), ["chat"], ctx.backend_params)
         assert backend.model.source == "remote" and backend.model.id == name
 
 

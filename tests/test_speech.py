@@ -65,7 +65,7 @@ def test_round_trip_tts_then_asr(spoken, tmp_path):
 
 
 def test_subtitles_read_back_as_transcripts(spoken, tmp_path):
-    from taskdeck.plugins.tasks.asr import read_transcript
+    from taskdeck.helpers.transcripts import read_transcript
 
     wav, _ = spoken
     proc, out = run(tmp_path, "asr", "task=asr", f"audio={wav}", "output=[json,srt,vtt]", "word_timestamps=true")

@@ -154,7 +154,7 @@ def test_batch_rows_equal_single_runs(session, run_in_process, tiny_bart):
     ctx = RunContext(session, TransformersParams(batch_size=1), quiet=True)
     batch = [task_cls.Params(text=r, model=str(tiny_bart), max_new_tokens=6, num_beams=1) for r in rows]
     try:
-        out = dict(task_cls().run_batch(batch, ctx))
+        out = dict(task_cls().run_batch(enumerate(batch), ctx))
     finally:
         ctx.close()
     assert sorted(out) == [0, 1, 2, 3] and isinstance(out[3], InputError)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from taskdeck import TRANSCRIBE, Backend, BackendParams, ConfigError, Segment, Transcript, Word, hookimpl, param
+from taskdeck.helpers.cpu import available_cpus
 
 MULTILINGUAL_HINT = "whisper-base"
 
@@ -50,7 +51,6 @@ class FasterWhisperBackend(Backend):
 
         from faster_whisper import WhisperModel
 
-        from .llama_cpp import default_threads
 
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # no per-file INFO lines
         p = self.params
@@ -58,7 +58,7 @@ class FasterWhisperBackend(Backend):
         index = int(str(p.device).split(":")[1]) if str(p.device).startswith("cuda:") else 0
         compute = "int8" if device == "cpu" and p.compute_type == "float16" else p.compute_type  # no fp16 on CPU
         self.whisper = WhisperModel(str(self.model.path()), device=device, device_index=index,
-                                    compute_type=compute, cpu_threads=p.threads or default_threads(),
+                                    compute_type=compute, cpu_threads=p.threads or available_cpus(),
                                     num_workers=p.num_workers, local_files_only=True)
         self.loaded = True
 

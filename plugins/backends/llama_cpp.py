@@ -6,13 +6,13 @@ and next-token log-probabilities for label scoring (prompt prefixes reuse the KV
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from taskdeck import (CHAT, CHAT_JSON, SCORE_LABELS, Backend, BackendParams, CapabilityError, Completion,
                       InputError, hookimpl, param)
+from taskdeck.helpers.cpu import available_cpus
 from taskdeck.helpers.label_scoring import label_variants, score_token_sequences
 
 
@@ -23,13 +23,6 @@ class LlamaCppParams(BackendParams):
     n_batch: int = param(512, "prompt tokens evaluated per step", ge=1)
     n_gpu_layers: int = param(0, "layers offloaded to a GPU build of llama.cpp; -1 = all", ge=-1)
     verbose: bool = param(False, "llama.cpp's own log on stderr")
-
-
-def default_threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS
-        return max(1, os.cpu_count() or 1)
 
 
 class LlamaCppBackend(Backend):
@@ -49,7 +42,7 @@ class LlamaCppBackend(Backend):
         from llama_cpp import Llama
 
         p = self.params
-        threads = p.threads or default_threads()
+        threads = p.threads or available_cpus()
         n_gpu_layers = p.n_gpu_layers if p.device not in ("cpu",) else 0
         self.llm = Llama(model_path=str(self.model.path()), n_ctx=p.n_ctx, n_batch=p.n_batch,
                          n_threads=threads, n_threads_batch=threads, n_gpu_layers=n_gpu_layers,

@@ -3,9 +3,8 @@ import html
 import importlib.util
 
 from taskdeck import Formatter, MissingDependencyError, hookimpl
+from taskdeck.helpers.markdown import to_markdown
 from taskdeck.io import atomic_write_text
-
-from .markdown_file import to_markdown
 
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;"
           "line-height:1.5}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3rem .6rem;"

@@ -5,6 +5,7 @@ command (a single run's failure, the sweeps whose comparison it writes). Errors 
 as one line on stderr with exit code 2 (a user can fix them) or 1 (a bug);
 ``TASKDECK_TRACEBACK=1`` or ``HYDRA_FULL_ERROR=1`` shows the traceback.
 """
+
 from __future__ import annotations
 
 import os
@@ -77,8 +78,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     try:
         session = get_session()
         for broken in session.broken:
-            print(f"warning: plugin '{broken.name}' failed to load ({broken.reason}); "
-                  f"the others work", file=sys.stderr)
+            print(f"warning: plugin '{broken.name}' failed to load ({broken.reason}); the others work", file=sys.stderr)
         _check_group_choices(session, sys.argv[1:])
         register_configs(session)
         sys.argv = [sys.argv[0], *with_search_path(session, sys.argv[1:])]
@@ -87,8 +87,9 @@ def main(argv: Optional[list[str]] = None) -> None:
             try:
                 app()
             except BaseException as exc:  # the sweeper re-raised: the table still gets written
-                command.finish_sweeps("interrupted by the user" if isinstance(exc, KeyboardInterrupt)
-                                      else _one_line(exc))
+                command.finish_sweeps(
+                    "interrupted by the user" if isinstance(exc, KeyboardInterrupt) else _one_line(exc)
+                )
                 raise
             command.finish_sweeps()
         if command.failure is not None:
@@ -110,17 +111,20 @@ def _check_group_choices(session: Any, args: list[str]) -> None:
     and the nearest match, before Hydra does (sweeps like ``task=a,b`` are checked name by name)."""
     from taskdeck.config import preset_names
 
-    groups = {"task": session.tasks.names() + preset_names(session, "task"),
-              "backend": ["auto", *session.backends.names(), *preset_names(session, "backend")],
-              "preset": preset_names(session, "preset")}
+    groups = {
+        "task": session.tasks.names() + preset_names(session, "task"),
+        "backend": ["auto", *session.backends.names(), *preset_names(session, "backend")],
+        "preset": preset_names(session, "preset"),
+    }
     for arg in args:
         m = re.match(r"^(task|backend|preset)=(.+)$", arg)
         if not m or any(c in m.group(2) for c in "[]()$"):
             continue
         for name in m.group(2).split(","):
             if name.strip() not in groups[m.group(1)]:
-                raise UnknownNameError(m.group(1), name.strip(), groups[m.group(1)],
-                                       "`python run.py task=plugins` lists them")
+                raise UnknownNameError(
+                    m.group(1), name.strip(), groups[m.group(1)], "`python run.py task=plugins` lists them"
+                )
 
 
 def _user_error(exc: BaseException) -> bool:
@@ -141,16 +145,32 @@ def _one_line(exc: BaseException) -> str:
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         if cause is not None and str(cause).strip():
             lines += [ln.strip() for ln in str(cause).splitlines() if ln.strip()]
-        keep = [ln for ln in lines if not ln.startswith(("full_key:", "object_type=", "reference_type=",
-                                                          "Config search path", "provider=",
-                                                          "To append to your config", "Available options"))]
+        keep = [
+            ln
+            for ln in lines
+            if not ln.startswith(
+                (
+                    "full_key:",
+                    "object_type=",
+                    "reference_type=",
+                    "Config search path",
+                    "provider=",
+                    "To append to your config",
+                    "Available options",
+                )
+            )
+        ]
         key = re.search(r"Key '([^']+)' not in '([^']+)'", text + "\n" + str(cause or ""))
         if key:
-            return (f"unknown parameter '{key.group(1)}'{_nearest_param(key.group(1))}; "
-                    "`python run.py task=plugins` lists each task's parameters")
+            return (
+                f"unknown parameter '{key.group(1)}'{_nearest_param(key.group(1))}; "
+                "`python run.py task=plugins` lists each task's parameters"
+            )
         if re.search(r"mismatched input|no viable alternative|LexerNoViableAltException|extraneous input", text):
-            return (f"{keep[0] if keep else 'cannot parse an override'}: quote a value that holds [ ] < > {{ }} "
-                    "for Hydra as well as for the shell, e.g. 'text=\"Paris is the [MASK] of France.\"'")
+            return (
+                f"{keep[0] if keep else 'cannot parse an override'}: quote a value that holds [ ] < > {{ }} "
+                "for Hydra as well as for the shell, e.g. 'text=\"Paris is the [MASK] of France.\"'"
+            )
         merge = re.match(r"Error merging override (\S+)", keep[0]) if keep else None
         if merge and len(keep) > 1:
             return f"bad value in {merge.group(1)}: {keep[1]}"
@@ -160,11 +180,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _nearest_param(name: str) -> str:
+    import dataclasses
     import difflib
 
-    from taskdeck.plugin_manager import get_session
     from taskdeck.config import task_node
-    import dataclasses
+    from taskdeck.plugin_manager import get_session
 
     keys: set[str] = set()
     for _, task_cls in get_session().tasks.items():

@@ -9,6 +9,7 @@ speed ratio raw/taskdeck (target >= 0.95x).
 Run from the repository root:
   python benchmarks/asr_speed.py [--audio examples/meeting/launch_meeting.mp3] [--model whisper-tiny.en] [--runs 3]
 """
+
 import argparse
 import statistics
 import subprocess
@@ -53,8 +54,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.runs):  # interleaved, so load on the machine hits both alike
             raw.append(timed([sys.executable, "-c", RAW, folder, args.audio]))
-            ours.append(timed([sys.executable, "run.py", "task=asr", f"audio={args.audio}", f"model={args.model}",
-                               "quiet=true", "output=json", f"hydra.run.dir={tmp}/run{i}"]))
+            ours.append(
+                timed(
+                    [
+                        sys.executable,
+                        "run.py",
+                        "task=asr",
+                        f"audio={args.audio}",
+                        f"model={args.model}",
+                        "quiet=true",
+                        "output=json",
+                        f"hydra.run.dir={tmp}/run{i}",
+                    ]
+                )
+            )
             print(f"run {i + 1}: raw faster-whisper {raw[-1]:.2f} s, taskdeck {ours[-1]:.2f} s", flush=True)
     t_raw, t_ours = statistics.median(raw), statistics.median(ours)
     print(f"\naudio {seconds:.1f} s, model {args.model}, median of {args.runs}")

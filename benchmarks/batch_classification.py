@@ -12,6 +12,7 @@ words, seeded). Whole processes are timed, imports and loading included:
 
 Run from the repository root:  python benchmarks/batch_classification.py [--n 2000] [--batch 32]
 """
+
 import argparse
 import json
 import random
@@ -22,11 +23,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORDS = ("the service was quick and friendly but the coffee arrived cold so we asked for another cup "
-         "prices are fair portions generous and the staff remembered our names which we loved delivery "
-         "took three days longer than promised packaging was damaged product works fine otherwise").split()
+WORDS = (
+    "the service was quick and friendly but the coffee arrived cold so we asked for another cup "
+    "prices are fair portions generous and the staff remembered our names which we loved delivery "
+    "took three days longer than promised packaging was damaged product works fine otherwise"
+).split()
 
-RAW = '''
+RAW = """
 import sys, time
 from transformers import pipeline
 texts = open(sys.argv[1]).read().splitlines()
@@ -35,16 +38,18 @@ if sys.argv[4] == "sorted":
 pipe = pipeline("text-classification", model=sys.argv[2], device="cpu")
 out = pipe(texts, batch_size=int(sys.argv[3]))
 assert len(out) == len(texts)
-'''
+"""
 
 
 def build_model(folder: Path) -> None:
     from transformers import AutoTokenizer, BertForSequenceClassification
+
     from taskdeck.plugin_manager import get_session
 
     src = get_session().packs.get("all-minilm-l6-v2").path()
-    model = BertForSequenceClassification.from_pretrained(src, num_labels=2, id2label={0: "negative", 1: "positive"},
-                                                          label2id={"negative": 0, "positive": 1})
+    model = BertForSequenceClassification.from_pretrained(
+        src, num_labels=2, id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1}
+    )
     model.save_pretrained(folder)
     AutoTokenizer.from_pretrained(src).save_pretrained(folder)
 
@@ -68,15 +73,29 @@ def main():
         tmp = Path(tmp)
         build_model(tmp / "model")
         texts = tmp / "texts.txt"
-        texts.write_text("\n".join(" ".join(rng.choice(WORDS) for _ in range(int(rng.paretovariate(1.2) * 3) % 198 + 3))
-                                   for _ in range(args.n)) + "\n")
+        texts.write_text(
+            "\n".join(
+                " ".join(rng.choice(WORDS) for _ in range(int(rng.paretovariate(1.2) * 3) % 198 + 3))
+                for _ in range(args.n)
+            )
+            + "\n"
+        )
         (tmp / "raw.py").write_text(RAW)
         cmds = {
             "raw": [sys.executable, tmp / "raw.py", texts, tmp / "model", str(args.batch), "unsorted"],
             "raw-sorted": [sys.executable, tmp / "raw.py", texts, tmp / "model", str(args.batch), "sorted"],
-            "taskdeck": [sys.executable, "run.py", "task=text-classification", f"input={texts}",
-                         f"model={tmp / 'model'}", "backend=transformers", f"backend.batch_size={args.batch}",
-                         "output=text", "quiet=true", f"hydra.run.dir={tmp / 'run'}"],
+            "taskdeck": [
+                sys.executable,
+                "run.py",
+                "task=text-classification",
+                f"input={texts}",
+                f"model={tmp / 'model'}",
+                "backend=transformers",
+                f"backend.batch_size={args.batch}",
+                "output=text",
+                "quiet=true",
+                f"hydra.run.dir={tmp / 'run'}",
+            ],
         }
         times = {name: min(timed(cmd) for _ in range(args.runs)) for name, cmd in cmds.items()}
         rows = [json.loads(ln) for ln in (tmp / "run" / "results.jsonl").read_text().splitlines()]

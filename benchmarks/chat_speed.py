@@ -6,6 +6,7 @@ result.json (tokens_per_s). For contrast, the same model on taskdeck's llama.cpp
 
 Run from the repository root:  python benchmarks/chat_speed.py [--tokens 128] [--model smollm2-135m]
 """
+
 import argparse
 import json
 import subprocess
@@ -20,9 +21,20 @@ PROMPT = "Write a short story about a lighthouse keeper who finds a message in a
 
 def taskdeck(model: str, backend: str, tokens: int, tmp: Path) -> float:
     run = tmp / backend
-    cmd = [sys.executable, "run.py", "task=chat", f"prompt={PROMPT!r}", f"model={model}", f"backend={backend}",
-           "temperature=0", f"max_new_tokens={tokens}", "backend.threads=2", "stream=false", "output=json",
-           f"hydra.run.dir={run}"]
+    cmd = [
+        sys.executable,
+        "run.py",
+        "task=chat",
+        f"prompt={PROMPT!r}",
+        f"model={model}",
+        f"backend={backend}",
+        "temperature=0",
+        f"max_new_tokens={tokens}",
+        "backend.threads=2",
+        "stream=false",
+        "output=json",
+        f"hydra.run.dir={run}",
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if proc.returncode:
         sys.exit(proc.stderr)
@@ -32,6 +44,7 @@ def taskdeck(model: str, backend: str, tokens: int, tmp: Path) -> float:
 def raw_generate(model: str, tokens: int) -> float:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
     from taskdeck.models import resolve
     from taskdeck.plugin_manager import get_session
     from taskdeck.plugins.backends.hf_transformers import TransformersBackend, TransformersParams
@@ -41,8 +54,9 @@ def raw_generate(model: str, tokens: int) -> float:
     torch.set_num_threads(2)
     tok = AutoTokenizer.from_pretrained(folder)
     lm = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
-    inputs = tok.apply_chat_template([{"role": "user", "content": PROMPT}], add_generation_prompt=True,
-                                     return_tensors="pt", return_dict=True)
+    inputs = tok.apply_chat_template(
+        [{"role": "user", "content": PROMPT}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
     start = time.perf_counter()
     with torch.inference_mode():
         out = lm.generate(**inputs, max_new_tokens=tokens, do_sample=False, pad_token_id=tok.eos_token_id)

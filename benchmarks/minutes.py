@@ -10,6 +10,7 @@ Run from the repository root:
   python benchmarks/minutes.py [--audio examples/meeting/launch_meeting.mp3] [--runs 1] [extra overrides...]
   python benchmarks/minutes.py llm.model=qwen2.5-coder-0.5b      # the light chat model
 """
+
 import argparse
 import json
 import statistics
@@ -43,8 +44,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.runs):
             run_dir = Path(tmp) / f"run{i}"
-            cmd = [sys.executable, "run.py", "task=minutes", f"audio={args.audio}", "output=json", "quiet=true",
-                   *args.overrides, f"hydra.run.dir={run_dir}"]
+            cmd = [
+                sys.executable,
+                "run.py",
+                "task=minutes",
+                f"audio={args.audio}",
+                "output=json",
+                "quiet=true",
+                *args.overrides,
+                f"hydra.run.dir={run_dir}",
+            ]
             start = time.perf_counter()
             proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
             wall = time.perf_counter() - start
@@ -52,8 +61,11 @@ def main() -> None:
                 sys.exit(f"run failed: {proc.stderr.strip()}")
             metrics = json.loads((run_dir / "result.json").read_text())["metrics"]
             rows.append((wall, metrics))
-            print(f"run {i + 1}: wall {wall:.1f} s  asr {metrics['asr_s']:.1f} s  llm {metrics['llm_s']:.1f} s  "
-                  f"load {metrics['load_s']:.1f} s  peak RSS {metrics['peak_rss_mb']:.0f} MB", flush=True)
+            print(
+                f"run {i + 1}: wall {wall:.1f} s  asr {metrics['asr_s']:.1f} s  llm {metrics['llm_s']:.1f} s  "
+                f"load {metrics['load_s']:.1f} s  peak RSS {metrics['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
     wall = statistics.median(r[0] for r in rows)
     asr = statistics.median(r[1]["asr_s"] for r in rows)
     llm = statistics.median(r[1]["llm_s"] for r in rows)

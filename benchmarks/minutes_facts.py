@@ -11,6 +11,7 @@ Run from the repository root:
   python benchmarks/minutes_facts.py --transcript t.txt llm.backend=openai backend=openai \\
       backend.base_url=http://127.0.0.1:8000/v1 llm.model=<served name>
 """
+
 import argparse
 import json
 import re
@@ -29,11 +30,13 @@ OWNERS = {"Tom": ("firmware",), "Sarah": ("press", "campaign"), "James": ("budge
 def facts(minutes: dict) -> dict[str, bool]:
     people = " ".join(a["name"] for a in minutes["attendees"])
     found = {f"attendee {n}": n in people for n in ATTENDEES}
-    found["date 3 March"] = bool(re.search(r"\b(3|3rd|third)\b", minutes["date"], re.I)) and \
-        "march" in minutes["date"].lower()
+    found["date 3 March"] = (
+        bool(re.search(r"\b(3|3rd|third)\b", minutes["date"], re.I)) and "march" in minutes["date"].lower()
+    )
     for owner, words in OWNERS.items():
-        found[f"owner {owner}"] = any(owner in i["owner"] and any(w in i["task"].lower() for w in words)
-                                      for i in minutes["action_items"])
+        found[f"owner {owner}"] = any(
+            owner in i["owner"] and any(w in i["task"].lower() for w in words) for i in minutes["action_items"]
+        )
     return found
 
 
@@ -45,8 +48,21 @@ def main() -> None:
     source = f"transcript={args.transcript}" if args.transcript else f"audio={AUDIO}"
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "run.py", "task=minutes", source, "quiet=true", "output=json",
-                               *args.overrides, f"hydra.run.dir={tmp}/run"], cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "run.py",
+                "task=minutes",
+                source,
+                "quiet=true",
+                "output=json",
+                *args.overrides,
+                f"hydra.run.dir={tmp}/run",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - start
         if proc.returncode != 0:
             sys.exit(f"run failed: {proc.stderr.strip()}")

@@ -7,6 +7,7 @@ first token of each and their ratio (1.00 = no overhead).
 
 Run from the repository root:  python benchmarks/openai_chat.py [--requests 10] [--tokens 32]
 """
+
 import argparse
 import statistics
 import sys
@@ -22,8 +23,14 @@ PROMPT = [{"role": "user", "content": "Write a short story about a lighthouse ke
 def raw_request(client, model: str, tokens: int) -> tuple[float, float]:
     start = time.perf_counter()
     first = None
-    for chunk in client.chat.completions.create(model=model, messages=PROMPT, max_tokens=tokens, temperature=0,
-                                                stream=True, stream_options={"include_usage": True}):
+    for chunk in client.chat.completions.create(
+        model=model,
+        messages=PROMPT,
+        max_tokens=tokens,
+        temperature=0,
+        stream=True,
+        stream_options={"include_usage": True},
+    ):
         if chunk.choices and chunk.choices[0].delta.content and first is None:
             first = time.perf_counter() - start
     return time.perf_counter() - start, first or 0.0
@@ -32,8 +39,12 @@ def raw_request(client, model: str, tokens: int) -> tuple[float, float]:
 def taskdeck_request(backend, tokens: int) -> tuple[float, float]:
     start = time.perf_counter()
     first: list[float] = []
-    backend.chat(PROMPT, max_new_tokens=tokens, temperature=0.0,
-                 stream=lambda _piece: first or first.append(time.perf_counter() - start))
+    backend.chat(
+        PROMPT,
+        max_new_tokens=tokens,
+        temperature=0.0,
+        stream=lambda _piece: first or first.append(time.perf_counter() - start),
+    )
     return time.perf_counter() - start, first[0] if first else 0.0
 
 
@@ -45,12 +56,15 @@ def main() -> None:
 
     import openai
     from servers import openai_backend, transformers_folder, transformers_serve
+
     from taskdeck.plugin_manager import get_session
 
     session = get_session()
-    with tempfile.TemporaryDirectory() as tmp, \
-            transformers_serve(transformers_folder(session), Path(tmp)) as (base_url, model), \
-            openai_backend(session, base_url, model) as backend:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        transformers_serve(transformers_folder(session), Path(tmp)) as (base_url, model),
+        openai_backend(session, base_url, model) as backend,
+    ):
         client = openai.OpenAI(api_key="no-key", base_url=base_url)
         raw_request(client, model, args.tokens)  # warm-up, both paths share the server
         taskdeck_request(backend, args.tokens)

@@ -14,6 +14,7 @@ Run from the repository root:
   python benchmarks/sentiment.py [--model qwen2.5-coder-1.5b] [--runs 3] [--texts 20]
   python benchmarks/sentiment.py --model smollm2-135m      # quick plumbing check
 """
+
 import argparse
 import json
 import os
@@ -55,8 +56,15 @@ def cold(model, runs, tmp):
     rows = []
     for i in range(runs):
         run_dir = Path(tmp) / f"cold{i}"
-        cmd = [sys.executable, "run.py", "task=sentiment", f"text={TEXTS[i % len(TEXTS)]!r}",
-               f"model={model}", "output=text", f"hydra.run.dir={run_dir}"]
+        cmd = [
+            sys.executable,
+            "run.py",
+            "task=sentiment",
+            f"text={TEXTS[i % len(TEXTS)]!r}",
+            f"model={model}",
+            "output=text",
+            f"hydra.run.dir={run_dir}",
+        ]
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - start
@@ -89,7 +97,8 @@ def raw_classifier(model):
     from llama_cpp import Llama
 
     from taskdeck.plugin_manager import get_session
-    from taskdeck.plugins.tasks.classification import SENTIMENT_PROMPT as PROMPT, SYSTEM, SentimentTask
+    from taskdeck.plugins.tasks.classification import SENTIMENT_PROMPT as PROMPT
+    from taskdeck.plugins.tasks.classification import SYSTEM, SentimentTask
 
     labels = SentimentTask.Params(text="").labels
     llm = None
@@ -97,10 +106,11 @@ def raw_classifier(model):
     def classify(text):
         nonlocal llm
         if llm is None:  # loaded on the first call, like taskdeck
-            llm = Llama(model_path=str(get_session().packs.get(model).path()),
-                        n_threads=os.cpu_count(), verbose=False)
-        messages = [{"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": PROMPT.format(text=text, labels=", ".join(labels))}]
+            llm = Llama(model_path=str(get_session().packs.get(model).path()), n_threads=os.cpu_count(), verbose=False)
+        messages = [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": PROMPT.format(text=text, labels=", ".join(labels))},
+        ]
         reply = llm.create_chat_completion(messages=messages, max_tokens=3, temperature=0)
         said = (reply["choices"][0]["message"]["content"] or "").lower()
         found = [(said.find(lbl), lbl) for lbl in labels if lbl in said]
@@ -147,10 +157,14 @@ def main():
     rate, med = {}, {}
     for name, (load, seconds, _) in results.items():
         rate[name], med[name] = len(seconds) / sum(seconds), statistics.median(seconds)
-        print(f"  {name:9} {load:7.3f} {1e3 * statistics.median(seconds):7.1f} "
-              f"{1e3 * statistics.mean(seconds):7.1f} {1e3 * max(seconds):7.1f} {rate[name]:8.2f}")
-    print(f"  ratio taskdeck/raw texts/s: {rate['taskdeck'] / rate['raw']:.2f}x "
-          f"(from median latencies: {med['raw'] / med['taskdeck']:.2f}x)")
+        print(
+            f"  {name:9} {load:7.3f} {1e3 * statistics.median(seconds):7.1f} "
+            f"{1e3 * statistics.mean(seconds):7.1f} {1e3 * max(seconds):7.1f} {rate[name]:8.2f}"
+        )
+    print(
+        f"  ratio taskdeck/raw texts/s: {rate['taskdeck'] / rate['raw']:.2f}x "
+        f"(from median latencies: {med['raw'] / med['taskdeck']:.2f}x)"
+    )
 
     ours, raw = results["taskdeck"][2], results["raw"][2]
     agree = sum(a == b for a, b in zip(ours, raw))

@@ -13,6 +13,7 @@ imported — the listing must not import them.
 
 Run from the repository root:  python benchmarks/startup.py [--runs 7]
 """
+
 import argparse
 import ast
 import os
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("torch", "transformers", "openai")
 
-BARE_APP = '''\
+BARE_APP = """\
 import hydra
 
 
@@ -37,11 +38,13 @@ def main(cfg):
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
-PROBE = ("import sys; sys.argv=['run.py','task=plugins','output=text','hydra.run.dir={run_dir}']; "
-         "from taskdeck.app import main; main(); "
-         "print(sorted(m for m in ('torch','transformers','openai','numpy','llama_cpp') if m in sys.modules))")
+PROBE = (
+    "import sys; sys.argv=['run.py','task=plugins','output=text','hydra.run.dir={run_dir}']; "
+    "from taskdeck.app import main; main(); "
+    "print(sorted(m for m in ('torch','transformers','openai','numpy','llama_cpp') if m in sys.modules))"
+)
 
 
 # As installed for users, Python caches bytecode; some environments switch that off
@@ -70,18 +73,21 @@ def main():
         app.write_text(BARE_APP)
         commands = {
             "bare": ([sys.executable, str(app), f"hydra.run.dir={tmp / 'bare'}"], tmp),
-            "taskdeck": ([sys.executable, "run.py", "task=plugins", "output=text",
-                          f"hydra.run.dir={tmp / 'taskdeck'}"], ROOT),
+            "taskdeck": (
+                [sys.executable, "run.py", "task=plugins", "output=text", f"hydra.run.dir={tmp / 'taskdeck'}"],
+                ROOT,
+            ),
         }
         times = {name: [] for name in commands}
-        for name, (cmd, cwd) in commands.items():  # warm-up: file cache, .pyc files
+        for cmd, cwd in commands.values():  # warm-up: file cache, .pyc files
             wall(cmd, cwd)
         for _ in range(args.runs):
             for name, (cmd, cwd) in commands.items():
                 times[name].append(wall(cmd, cwd))
 
-        probe = subprocess.run([sys.executable, "-c", PROBE.format(run_dir=tmp / "probe")],
-                               cwd=ROOT, capture_output=True, text=True)
+        probe = subprocess.run(
+            [sys.executable, "-c", PROBE.format(run_dir=tmp / "probe")], cwd=ROOT, capture_output=True, text=True
+        )
 
     print(f"whole-process wall seconds, {args.runs} runs each (python {sys.version.split()[0]})")
     print(f"{'':10} {'median':>8} {'min':>8} {'max':>8}")
@@ -89,18 +95,18 @@ def main():
         print(f"{name:10} {statistics.median(ts):8.3f} {min(ts):8.3f} {max(ts):8.3f}")
     med = statistics.median(times["taskdeck"]) / statistics.median(times["bare"])
     best = min(times["taskdeck"]) / min(times["bare"])
-    print(f"ratio taskdeck/bare: median {med:.2f}x, min {best:.2f}x  (target <= 1.5x: "
-          f"{'met' if med <= 1.5 else 'NOT met'})")
+    print(
+        f"ratio taskdeck/bare: median {med:.2f}x, min {best:.2f}x  (target <= 1.5x: "
+        f"{'met' if med <= 1.5 else 'NOT met'})"
+    )
 
     if probe.returncode:
         print(f"import probe failed ({probe.returncode}):\n{probe.stderr.strip()}")
         return
     loaded = ast.literal_eval(probe.stdout.strip().splitlines()[-1])  # last line: a list
     heavy = [m for m in loaded if m in HEAVY]
-    print(f"modules imported by the listing (of torch, transformers, openai, numpy, llama_cpp): "
-          f"{loaded or 'none'}")
-    print(f"heavy imports (torch/transformers/openai): {heavy or 'none'} -> "
-          f"{'FAIL' if heavy else 'ok'}")
+    print(f"modules imported by the listing (of torch, transformers, openai, numpy, llama_cpp): {loaded or 'none'}")
+    print(f"heavy imports (torch/transformers/openai): {heavy or 'none'} -> {'FAIL' if heavy else 'ok'}")
 
 
 if __name__ == "__main__":

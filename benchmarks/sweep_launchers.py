@@ -14,6 +14,7 @@ Both sweeps must produce the same labels (checked). Needs two free cores to mean
 Run from the repository root:  python benchmarks/sweep_launchers.py [--n 240] [--runs 1]
 (``--model <folder> --set backend.device=cpu``: a local transformers classifier instead)
 """
+
 import argparse
 import csv
 import json
@@ -51,26 +52,46 @@ def main():
     ap.add_argument("--n", type=int, default=240, help="reviews in the input file (split into 4 shards)")
     ap.add_argument("--model", default="smollm2-135m")
     ap.add_argument("--runs", type=int, default=1, help="best of this many runs per launcher")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="more overrides for every job, e.g. --set backend.device=cpu")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more overrides for every job, e.g. --set backend.device=cpu",
+    )
     args = ap.parse_args()
     with open(SAMPLE, newline="") as f:
         texts = [row["text"] for row in csv.DictReader(f)]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         data = tmp / "reviews.txt"
-        data.write_text("\n".join(texts[i % len(texts)] + ("" if i < len(texts) else f" ({i})")
-                                  for i in range(args.n)) + "\n")
-        base = [sys.executable, "run.py", "-m", "task=sentiment", f"model={args.model}", f"input={data}",
-                "shard=1/4,2/4,3/4,4/4", "backend.threads=1", "quiet=true", "output=json", *args.set]
-        cmds = {"basic": [*base, f"hydra.sweep.dir={tmp / 'basic'}"],
-                "joblib": [*base, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
-                           f"hydra.sweep.dir={tmp / 'joblib'}"]}
+        data.write_text(
+            "\n".join(texts[i % len(texts)] + ("" if i < len(texts) else f" ({i})") for i in range(args.n)) + "\n"
+        )
+        base = [
+            sys.executable,
+            "run.py",
+            "-m",
+            "task=sentiment",
+            f"model={args.model}",
+            f"input={data}",
+            "shard=1/4,2/4,3/4,4/4",
+            "backend.threads=1",
+            "quiet=true",
+            "output=json",
+            *args.set,
+        ]
+        cmds = {
+            "basic": [*base, f"hydra.sweep.dir={tmp / 'basic'}"],
+            "joblib": [*base, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={tmp / 'joblib'}"],
+        }
         times = {name: min(timed(cmd) for _ in range(args.runs)) for name, cmd in cmds.items()}
         assert merged_labels(tmp / "basic") == merged_labels(tmp / "joblib"), "the launchers disagree"
         jobs = {name: job_seconds(tmp / name) for name in cmds}
-    print(f"4-job sweep (task=sentiment, {args.n} rows in 4 shards, model={args.model}, 1 thread per job), "
-          f"whole process (s), best of {args.runs}")
+    print(
+        f"4-job sweep (task=sentiment, {args.n} rows in 4 shards, model={args.model}, 1 thread per job), "
+        f"whole process (s), best of {args.runs}"
+    )
     for name, t in times.items():
         print(f"  {name:<7} {t:7.2f}   (jobs' own wall times: {' + '.join(f'{j:.1f}' for j in jobs[name])})")
     print(f"ratio joblib (2 workers) vs basic launcher: {times['joblib'] / times['basic']:.2f}x  (target <= 0.65x)")

@@ -7,6 +7,7 @@ of speech) and the speed ratio raw/taskdeck.
 Run from the repository root:
   python benchmarks/tts_speed.py [--runs 3] [--repeat 4]
 """
+
 import argparse
 import json
 import statistics
@@ -17,9 +18,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARAGRAPH = ("Good morning everyone, and thank you for joining. Today we review the launch plan, the budget and "
-             "the press campaign. Engineering has finished the frame and the motor, and the firmware is in "
-             "testing. Marketing will prepare the press kit for the trade show. ")
+PARAGRAPH = (
+    "Good morning everyone, and thank you for joining. Today we review the launch plan, the budget and "
+    "the press campaign. Engineering has finished the frame and the motor, and the firmware is in "
+    "testing. Marketing will prepare the press kit for the trade show. "
+)
 RAW = """
 import sys, wave
 from piper import PiperVoice
@@ -52,14 +55,27 @@ def main() -> None:
         for i in range(args.runs):
             raw.append(timed([sys.executable, "-c", RAW, voice, text, f"{tmp}/raw{i}.wav"]))
             run_dir = Path(tmp) / f"run{i}"
-            ours.append(timed([sys.executable, "run.py", "task=tts", f"text='{text}'", "quiet=true",
-                               "output=[json,wav]", f"hydra.run.dir={run_dir}"]))
+            ours.append(
+                timed(
+                    [
+                        sys.executable,
+                        "run.py",
+                        "task=tts",
+                        f"text='{text}'",
+                        "quiet=true",
+                        "output=[json,wav]",
+                        f"hydra.run.dir={run_dir}",
+                    ]
+                )
+            )
             audio_s = json.loads((run_dir / "result.json").read_text())["result"]["duration_s"]
             print(f"run {i + 1}: raw piper {raw[-1]:.2f} s, taskdeck {ours[-1]:.2f} s", flush=True)
     t_raw, t_ours = statistics.median(raw), statistics.median(ours)
     print(f"\n{len(text)} characters, {audio_s:.1f} s of speech, median of {args.runs} (whole process)")
     print(f"  raw piper-tts   {t_raw:6.2f} s  {len(text) / t_raw:7.1f} chars/s  real-time factor {t_raw / audio_s:.3f}")
-    print(f"  taskdeck tts    {t_ours:6.2f} s  {len(text) / t_ours:7.1f} chars/s  real-time factor {t_ours / audio_s:.3f}")
+    print(
+        f"  taskdeck tts    {t_ours:6.2f} s  {len(text) / t_ours:7.1f} chars/s  real-time factor {t_ours / audio_s:.3f}"
+    )
     print(f"  speed ratio (raw / taskdeck): {t_raw / t_ours:.2f}x")
 
 

@@ -8,13 +8,15 @@ job is a row with its status and error.
 The table is built from disk, never from Hydra's job returns: ``on_multirun_end`` receives
 none and is skipped when a job raises (hydra #1465, #2284). So the callback remembers the
 sweep directory when the sweep starts (reporting to the app's :class:`Sweeps`), and
-``taskdeck.app.main`` writes the table after Hydra returns or raises. ``python -m taskdeck.comparison <sweep dir>`` rebuilds the
-table later (e.g. after a cluster sweep whose submitting process went away).
+``taskdeck.app.main`` writes the table after Hydra returns or raises.
+``python -m taskdeck.comparison <sweep dir>`` rebuilds the table later (e.g. after a cluster
+sweep whose submitting process went away).
 
 Jobs that differ only in ``shard=k/n`` are merged: their ``results.jsonl`` are concatenated
 in row order into ``merged/<group>/results.jsonl`` (and ``.csv``), rescored when ``eval=``
 was given, and shown as one more row with ``shard=merged``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,18 +24,31 @@ import io
 import json
 import re
 import sys
-from pathlib import Path
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from pathlib import Path
+from typing import Any, Optional
 
 from hydra.experimental.callback import Callback
 
 from taskdeck.io import atomic_write_bytes, atomic_write_text
 
-QUALITY = ["accuracy", "macro_f1", "entity_f1", "entity_precision", "entity_recall", "exact_match", "f1",
-           "chrf", "bleu", "rouge1", "rouge2", "rougeL", "wer"]
-SPEED = ["items", "failed", "items_per_s", "tokens_per_s", "load_s", "run_s", "wall_s", "peak_rss_mb",
-         "peak_gpu_mb"]
+QUALITY = [
+    "accuracy",
+    "macro_f1",
+    "entity_f1",
+    "entity_precision",
+    "entity_recall",
+    "exact_match",
+    "f1",
+    "chrf",
+    "bleu",
+    "rouge1",
+    "rouge2",
+    "rougeL",
+    "wer",
+]
+SPEED = ["items", "failed", "items_per_s", "tokens_per_s", "load_s", "run_s", "wall_s", "peak_rss_mb", "peak_gpu_mb"]
 PLOTTED = [*QUALITY, "items_per_s", "tokens_per_s", "load_s", "wall_s", "peak_rss_mb", "peak_gpu_mb"]
 LOWER_IS_BETTER = {"wer", "load_s", "run_s", "wall_s", "peak_rss_mb", "peak_gpu_mb"}
 
@@ -89,6 +104,7 @@ class ComparisonCallback(Callback):
 
 # ---- gathering ----
 
+
 def job_dirs(sweep_dir: Path) -> list[Path]:
     """The sweep's job directories (those with ``.hydra/overrides.yaml``), in job order."""
     found = {p.parent.parent for p in sweep_dir.glob("*/.hydra/overrides.yaml")}
@@ -135,8 +151,9 @@ def swept_keys(sweep_dir: Path) -> set[str]:
     return {o.key_or_group for o in parsed if o.is_sweep_override()}
 
 
-def comparison_rows(jobs: list[dict[str, Any]], sweep_axes: set[str] = frozenset()) -> \
-        tuple[list[str], list[dict[str, Any]], dict[str, str]]:
+def comparison_rows(
+    jobs: list[dict[str, Any]], sweep_axes: set[str] = frozenset()
+) -> tuple[list[str], list[dict[str, Any]], dict[str, str]]:
     """Columns, one row per job, and the overrides every job shares. A column per key the
     command line swept (``sweep_axes``) or whose value differs between jobs."""
     keys = list(dict.fromkeys(k for j in jobs for k in j["overrides"]))
@@ -146,8 +163,11 @@ def comparison_rows(jobs: list[dict[str, Any]], sweep_axes: set[str] = frozenset
     rows = []
     for job in jobs:
         rec = job["record"]
-        row: dict[str, Any] = {"job": job["dir"].name, **{k: job["overrides"].get(k, "") for k in swept},
-                               "status": rec.get("status", "?")}
+        row: dict[str, Any] = {
+            "job": job["dir"].name,
+            **{k: job["overrides"].get(k, "") for k in swept},
+            "status": rec.get("status", "?"),
+        }
         row.update({k: v for k, v in (rec.get("metrics") or {}).items() if k in QUALITY or k in SPEED})
         row["error"] = rec.get("error", "") or ""
         rows.append(row)
@@ -163,6 +183,7 @@ def _any(rows: list[dict[str, Any]], key: str) -> bool:
 
 
 # ---- shards ----
+
 
 def merged_shards(jobs: list[dict[str, Any]], swept: list[str]) -> list[dict[str, Any]]:
     """For each group of jobs differing only in ``shard=``: merge their results in row order
@@ -185,8 +206,13 @@ def merged_shards(jobs: list[dict[str, Any]], swept: list[str]) -> list[dict[str
         counts = merge_results([Path(r["result"]["results"]) for r in recs], out)
         metrics = [r.get("metrics", {}) for r in recs]
         slowest = max(m.get("run_s", 0.0) for m in metrics)
-        row.update(status="ok", items=counts["items"], failed=counts["failed"],
-                   wall_s=max(m.get("wall_s", 0.0) for m in metrics), error="")
+        row.update(
+            status="ok",
+            items=counts["items"],
+            failed=counts["failed"],
+            wall_s=max(m.get("wall_s", 0.0) for m in metrics),
+            error="",
+        )
         if slowest:
             row["items_per_s"] = round(counts["items"] / slowest, 3)
         plan = recs[0].get("eval_plan")
@@ -213,9 +239,9 @@ def merge_results(paths: list[Path], out: Path) -> dict[str, int]:
 
 def _rescore(task: str, plan: dict[str, Any], results: Path) -> dict[str, Any]:
     """The merged results scored as ``eval=`` scored each shard: the task's metric on its file."""
+    from taskdeck.batch import RowSource
     from taskdeck.evaluation import METRICS
     from taskdeck.plugin_manager import get_session
-    from taskdeck.batch import RowSource
     from taskdeck.scoring import EvalPlan
 
     tasks = get_session().tasks
@@ -227,6 +253,7 @@ def _rescore(task: str, plan: dict[str, Any], results: Path) -> dict[str, Any]:
 
 
 # ---- writing ----
+
 
 def write_comparison(sweep_dir: Path, stream: Any = None, stopped: Optional[str] = None) -> Path:
     """Write ``comparison.md``, ``.csv`` and ``.png`` for the sweep; print the table to ``stream``.
@@ -240,8 +267,13 @@ def write_comparison(sweep_dir: Path, stream: Any = None, stopped: Optional[str]
     atomic_write_text(sweep_dir / "comparison.csv", to_csv(columns, rows))
     png = plot(columns, rows, sweep_dir / "comparison.png")
     if stream is not None:
-        stream.write("\n" + md + f"\ncomparison: {sweep_dir / 'comparison.md'}, comparison.csv"
-                     + (", comparison.png" if png else "") + "\n")
+        stream.write(
+            "\n"
+            + md
+            + f"\ncomparison: {sweep_dir / 'comparison.md'}, comparison.csv"
+            + (", comparison.png" if png else "")
+            + "\n"
+        )
         stream.flush()
     return sweep_dir / "comparison.md"
 
@@ -294,6 +326,7 @@ def plot(columns: list[str], rows: list[dict[str, Any]], out: Path) -> Optional[
     global _told_matplotlib
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -301,7 +334,7 @@ def plot(columns: list[str], rows: list[dict[str, Any]], out: Path) -> Optional[
             print("note: comparison.png needs matplotlib: pip install 'taskdeck[compare]'", file=sys.stderr)
             _told_matplotlib = True
         return None
-    swept = columns[1:columns.index("status")]
+    swept = columns[1 : columns.index("status")]
     metrics = [m for m in PLOTTED if m in columns]
     if not rows or not metrics:
         return None
@@ -320,7 +353,7 @@ def plot(columns: list[str], rows: list[dict[str, Any]], out: Path) -> Optional[
         ax.invert_yaxis()
         ax.set_title(metric + (" (lower is better)" if metric in LOWER_IS_BETTER else ""), fontsize=9)
         ax.margins(x=0.25)
-    for ax in list(axes.flat)[len(metrics):]:
+    for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
     fig.tight_layout()
     buf = io.BytesIO()

@@ -9,8 +9,9 @@ implements those it lists, and the others say which capability is missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, NamedTuple, Optional, Sequence, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Optional, TypedDict
 
 from .errors import CapabilityError
 from .params import param
@@ -35,8 +36,22 @@ SPEAK = "speak"  #: speak(text, ...) -> Audio
 DRAW = "draw"  #: draw(prompt, ...) -> Images
 DIARIZE = "diarize"  #: diarize(audio, ...) -> [Turn, ...] (who spoke when)
 
-CAPABILITIES = (CHAT, CHAT_JSON, SCORE_LABELS, CLASSIFY, ZERO_SHOT, TAG, EXTRACT_ANSWER, SEQ2SEQ, FILL_MASK,
-                EMBED, TRANSCRIBE, SPEAK, DRAW, DIARIZE)
+CAPABILITIES = (
+    CHAT,
+    CHAT_JSON,
+    SCORE_LABELS,
+    CLASSIFY,
+    ZERO_SHOT,
+    TAG,
+    EXTRACT_ANSWER,
+    SEQ2SEQ,
+    FILL_MASK,
+    EMBED,
+    TRANSCRIBE,
+    SPEAK,
+    DRAW,
+    DIARIZE,
+)
 #: The method that serves each capability (``chat_json`` is ``chat`` with a schema).
 METHODS = {c: ("chat" if c == CHAT_JSON else c) for c in CAPABILITIES}
 DEFAULT_CONTEXT_WINDOW = 4096

@@ -19,9 +19,10 @@ import itertools
 import json
 import re
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import ConfigError, InputError
 from .io import atomic_writer
@@ -102,10 +103,14 @@ def column_map(task_cls: type[Task], columns: list[str], column: Optional[str], 
         mapping[fields[0]] = columns[0]
     missing = [c for c in mapping.values() if c not in columns]
     if missing:
-        hint = f"add column=<name> for '{fields[0]}'" if mapping[fields[0]] in missing else \
-            f"the file needs the column(s) {', '.join(missing)}"
-        raise InputError(f"input file '{path.name}' has no column '{missing[0]}' "
-                         f"(columns: {', '.join(columns) or 'none'}): {hint}")
+        hint = (
+            f"add column=<name> for '{fields[0]}'"
+            if mapping[fields[0]] in missing
+            else f"the file needs the column(s) {', '.join(missing)}"
+        )
+        raise InputError(
+            f"input file '{path.name}' has no column '{missing[0]}' (columns: {', '.join(columns) or 'none'}): {hint}"
+        )
     return mapping
 
 
@@ -121,8 +126,11 @@ def flatten(result: Result, inputs: dict[str, Any]) -> dict[str, Any]:
             if str(value).strip() == str(inputs[key]).strip():
                 continue
             key = f"output_{key}"
-        row[key] = value if isinstance(value, (str, int, float, bool)) or value is None else \
-            json.dumps(value, ensure_ascii=False)
+        row[key] = (
+            value
+            if isinstance(value, (str, int, float, bool)) or value is None
+            else json.dumps(value, ensure_ascii=False)
+        )
     best = result.best_label()
     if best is not None:
         row = {"label": best[0], "score": best[1], **row}
@@ -179,9 +187,16 @@ def shard_results(results: Optional[str], shard: Optional[tuple[int, int]]) -> O
     return str(path.with_name(f"{path.stem}.part{shard[0]}of{shard[1]}{path.suffix or '.jsonl'}"))
 
 
-def run_batch(task: Task, task_cls: type[Task], params: Any, ctx: RunContext, input_path: str,
-              column: Optional[str], results_path: Optional[str],
-              shard: Optional[tuple[int, int]] = None) -> BatchResult:
+def run_batch(
+    task: Task,
+    task_cls: type[Task],
+    params: Any,
+    ctx: RunContext,
+    input_path: str,
+    column: Optional[str],
+    results_path: Optional[str],
+    shard: Optional[tuple[int, int]] = None,
+) -> BatchResult:
     """Run the task over the file's rows (``shard=(k, n)``: only part k of n; records keep
     the file's row index)."""
     source = RowSource(Path(input_path).expanduser())
@@ -223,8 +238,15 @@ def run_batch(task: Task, task_cls: type[Task], params: Any, ctx: RunContext, in
     ctx.metrics.update(items=ok + failed, ok=ok, failed=failed, skipped=skipped)
     if tokens:  # every row's generated tokens, as its result counts them
         ctx.metrics["completion_tokens"] = tokens
-    return BatchResult(task=task_cls.name, total=len(selected), ok=ok + skipped, failed=failed,
-                       skipped=skipped, results=str(out), table=str(table))
+    return BatchResult(
+        task=task_cls.name,
+        total=len(selected),
+        ok=ok + skipped,
+        failed=failed,
+        skipped=skipped,
+        results=str(out),
+        table=str(table),
+    )
 
 
 def _cell(value: Any) -> Any:
@@ -244,11 +266,16 @@ def finished(out: Path, source: RowSource, mapping: dict[str, str], selected: ra
         i = int(rec.get("index", -1))
         while current is not None and current[0] < i:
             current = next(rows, None)
-        same = current is not None and current[0] == i and \
-            all(str(rec.get(f, "")) == str(_cell(current[1].get(c))) for f, c in mapping.items())
+        same = (
+            current is not None
+            and current[0] == i
+            and all(str(rec.get(f, "")) == str(_cell(current[1].get(c))) for f, c in mapping.items())
+        )
         if not same:
-            raise InputError(f"results file '{out}' holds results of other inputs (row {i}); "
-                             "give a new results= path, or delete the file to start over")
+            raise InputError(
+                f"results file '{out}' holds results of other inputs (row {i}); "
+                "give a new results= path, or delete the file to start over"
+            )
         if not rec.get("error") and i in selected:
             done[i - selected.start] = 1
     return done

@@ -5,12 +5,13 @@ Hydra's ConfigStore as ``task/<name>`` at the global package. So the task's inpu
 top-level keys (``text=...``), and a misspelled key or a wrong type fails at compose time
 with Hydra's own check. Backend Params are stored as ``backend/<name>``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import typing
-from pathlib import Path
 from dataclasses import dataclass, field, make_dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
@@ -24,14 +25,14 @@ class RunConfig:
     """Keys every task has."""
 
     output: Any = field(default_factory=lambda: list(DEFAULT_OUTPUTS))  # a name or a list of names
-    backend: Any = None   # filled by the backend group
-    quiet: bool = False   # no progress bars or streamed tokens
-    input: Optional[str] = None    # batch: a .csv/.tsv/.jsonl/.json/.txt file, one input per row
-    column: Optional[str] = None   # batch: the file's column holding the main input (default: its name)
+    backend: Any = None  # filled by the backend group
+    quiet: bool = False  # no progress bars or streamed tokens
+    input: Optional[str] = None  # batch: a .csv/.tsv/.jsonl/.json/.txt file, one input per row
+    column: Optional[str] = None  # batch: the file's column holding the main input (default: its name)
     results: Optional[str] = None  # batch: results file (JSONL); an existing one is resumed
-    eval: Optional[str] = None     # a labelled .csv/.jsonl: run it as the batch and score it (quality metrics)
-    gold: Optional[str] = None     # eval: the gold column (default: a usual name for the task, e.g. label)
-    shard: Optional[str] = None    # batch: k/n runs the k-th of n contiguous parts (sweep shard=1/4,...,4/4)
+    eval: Optional[str] = None  # a labelled .csv/.jsonl: run it as the batch and score it (quality metrics)
+    gold: Optional[str] = None  # eval: the gold column (default: a usual name for the task, e.g. label)
+    shard: Optional[str] = None  # batch: k/n runs the k-th of n contiguous parts (sweep shard=1/4,...,4/4)
 
 
 def task_node(task_cls: type) -> type:
@@ -42,13 +43,12 @@ def task_node(task_cls: type) -> type:
     outputs = list(getattr(task_cls, "outputs", DEFAULT_OUTPUTS))
     return make_dataclass(
         f"{task_cls.__name__}Config",
-        [("task", str, field(default=task_cls.name)),
-         ("output", Any, field(default_factory=lambda: list(outputs)))],
+        [("task", str, field(default=task_cls.name)), ("output", Any, field(default_factory=lambda: list(outputs)))],
         bases=(params, RunConfig),
     )
 
 
-def register_configs(session: "Session") -> None:
+def register_configs(session: Session) -> None:
     """Store every registered task and backend, and plugin-supplied nodes, in ConfigStore."""
     from hydra.core.config_store import ConfigStore
 
@@ -58,12 +58,13 @@ def register_configs(session: "Session") -> None:
     for name, backend_cls in session.backends.items():
         cs.store(group="backend", name=name, node=backend_cls.Params(name=name))
     from .backends import BackendParams
+
     cs.store(group="backend", name="auto", node=BackendParams(name="auto"))
     for node in session.structured_configs:
         cs.store(**node)
 
 
-def with_search_path(session: "Session", overrides: list[str]) -> list[str]:
+def with_search_path(session: Session, overrides: list[str]) -> list[str]:
     """Overrides plus ``hydra.searchpath=[...]`` holding the plugins' config folders.
 
     Hydra reads its search path from this key, so plugin presets are found for taskdeck's
@@ -81,14 +82,14 @@ def with_search_path(session: "Session", overrides: list[str]) -> list[str]:
     return [*rest, f"hydra.searchpath=[{','.join(paths)}]"]
 
 
-def config_dirs(session: "Session") -> list[Path]:
+def config_dirs(session: Session) -> list[Path]:
     """The folders on taskdeck's config search path: the core's and the plugins'."""
     import importlib.util
 
     dirs = []
     for path in ["pkg://taskdeck.conf", *session.config_paths]:
         if path.startswith("pkg://"):
-            spec = importlib.util.find_spec(path[len("pkg://"):])
+            spec = importlib.util.find_spec(path[len("pkg://") :])
             if spec and spec.submodule_search_locations:
                 dirs.append(Path(list(spec.submodule_search_locations)[0]))
         else:
@@ -96,7 +97,7 @@ def config_dirs(session: "Session") -> list[Path]:
     return dirs
 
 
-def preset_names(session: "Session", group: str) -> list[str]:
+def preset_names(session: Session, group: str) -> list[str]:
     """Names of the YAML presets of a config group (``task/<name>.yaml``) on the search path."""
     return sorted({p.stem for d in config_dirs(session) for p in (d / group).glob("*.yaml")})
 
@@ -124,9 +125,10 @@ def task_params(task_cls: type, cfg: Any) -> Any:
     return params(**values)
 
 
-def backend_params(session: "Session", cfg: Any) -> Any:
+def backend_params(session: Session, cfg: Any) -> Any:
     """The backend node as its Params dataclass instance."""
     from omegaconf import OmegaConf
+
     from .backends import BackendParams
 
     node = cfg.get("backend")

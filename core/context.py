@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 from .backends import Backend, BackendParams
 from .errors import CapabilityError, ConfigError, MissingDependencyError, TaskdeckError
@@ -44,8 +45,14 @@ class RunContext:
     ``backend_params`` is the run's ``backend`` config node (a Params dataclass instance).
     """
 
-    def __init__(self, session: Session, backend_params: Any, run_dir: Optional[Path] = None,
-                 stream: TextIO = sys.stdout, quiet: bool = False):
+    def __init__(
+        self,
+        session: Session,
+        backend_params: Any,
+        run_dir: Optional[Path] = None,
+        stream: TextIO = sys.stdout,
+        quiet: bool = False,
+    ):
         self._session = session
         self.backend_params = backend_params
         self.run_dir = run_dir
@@ -58,8 +65,9 @@ class RunContext:
         self._used_by: dict[int, dict[str, Any]] = {}  # backend id -> its models_used entry
 
     # ---- models ----
-    def model(self, ref: str, needs: Sequence[str], backend: Any = None,
-              options: Optional[dict[str, Any]] = None) -> Model:
+    def model(
+        self, ref: str, needs: Sequence[str], backend: Any = None, options: Optional[dict[str, Any]] = None
+    ) -> Model:
         """Load ``ref`` and return it with the first capability in ``needs`` (the task's order of
         preference) that it offers. ``backend`` (a backend name, a dict with ``name`` and
         options, or a Params instance) overrides the run's ``backend=`` for this model, e.g. a
@@ -75,7 +83,8 @@ class RunContext:
         if options:
             settable = {f.name for f in dataclasses.fields(instance.params)}
             instance.params = dataclasses.replace(
-                instance.params, **{k: v for k, v in options.items() if k in settable})
+                instance.params, **{k: v for k, v in options.items() if k in settable}
+            )
         check_values(instance.params, prefix="backend.")
         offered = instance.capabilities()
         capability = next(c for c in needs if c in offered)
@@ -104,8 +113,9 @@ class RunContext:
         able = [cls for cls in candidates if any(c in cls.all_capabilities for c in needs)]
         candidates = sorted(able or candidates, key=lambda c: c.priority)  # none able: the first one's error says why
         if not candidates:
-            raise CapabilityError(f"no backend loads '{mref.ref}' (format {mref.format}); "
-                                  f"backends: {', '.join(backends.names())}")
+            raise CapabilityError(
+                f"no backend loads '{mref.ref}' (format {mref.format}); backends: {', '.join(backends.names())}"
+            )
         problems: list[TaskdeckError] = []
         for cls in candidates:
             try:
@@ -142,8 +152,10 @@ class RunContext:
             loaders = [(n, c) for n, c in backends.items() if mref.format in c.formats]
             able = [n for n, c in loaders if any(x in c.all_capabilities for x in needs)]
             others = able or [n for n, _ in loaders]
-            raise CapabilityError(f"backend '{cls.name}' cannot load '{mref.ref}' ({mref.format} format); "
-                                  f"use backend={others[0] if others else 'auto'}")
+            raise CapabilityError(
+                f"backend '{cls.name}' cannot load '{mref.ref}' ({mref.format} format); "
+                f"use backend={others[0] if others else 'auto'}"
+            )
         missing = cls.missing_package()
         if missing:
             raise MissingDependencyError(missing, f"backend '{cls.name}'", cls.extra or None)
@@ -154,7 +166,8 @@ class RunContext:
             raise CapabilityError(
                 f"model '{mref.ref}' on backend '{cls.name}' offers {', '.join(sorted(offered)) or 'nothing'}, "
                 f"but this task needs one of: {', '.join(needs)}"
-                + (f"; backends that can: {', '.join(able)}" if able else ""))
+                + (f"; backends that can: {', '.join(able)}" if able else "")
+            )
         return backend
 
     def close(self) -> None:
@@ -170,20 +183,29 @@ class RunContext:
         from .config import preset_names
 
         s = self._session
-        owners = {f"{what}:{n}": reg.owner(n) for what, reg in
-                  (("task", s.tasks), ("backend", s.backends), ("output", s.formatters), ("model", s.packs))
-                  for n in reg.names()}
-        return Catalog(tasks=dict(s.tasks.items()), backends=dict(s.backends.items()),
-                       formatters=dict(s.formatters.items()), packs=dict(s.packs.items()), owners=owners,
-                       broken=tuple(s.broken), presets=lambda group: preset_names(s, group))
+        owners = {
+            f"{what}:{n}": reg.owner(n)
+            for what, reg in (("task", s.tasks), ("backend", s.backends), ("output", s.formatters), ("model", s.packs))
+            for n in reg.names()
+        }
+        return Catalog(
+            tasks=dict(s.tasks.items()),
+            backends=dict(s.backends.items()),
+            formatters=dict(s.formatters.items()),
+            packs=dict(s.packs.items()),
+            owners=owners,
+            broken=tuple(s.broken),
+            presets=lambda group: preset_names(s, group),
+        )
 
     # ---- user-facing progress and streaming ----
     def progress(self, items: Optional[Iterable[Any]], total: Optional[float] = None, desc: str = "") -> Any:
         """A tqdm progress bar on stderr (hidden when quiet or not a terminal)."""
         from tqdm.auto import tqdm
 
-        return tqdm(items, total=total, desc=desc, disable=self.quiet or None, file=sys.stderr,
-                    dynamic_ncols=True, leave=False)
+        return tqdm(
+            items, total=total, desc=desc, disable=self.quiet or None, file=sys.stderr, dynamic_ncols=True, leave=False
+        )
 
     def emit(self, text: str) -> None:
         """Stream generated text to the terminal as it arrives."""
@@ -194,8 +216,11 @@ class RunContext:
 
 def _common_options(given: Any) -> dict[str, Any]:
     """The options every backend shares (device, threads), as the run's backend node sets them."""
-    return {f.name: getattr(given, f.name) for f in dataclasses.fields(BackendParams)
-            if f.name != "name" and hasattr(given, f.name)}
+    return {
+        f.name: getattr(given, f.name)
+        for f in dataclasses.fields(BackendParams)
+        if f.name != "name" and hasattr(given, f.name)
+    }
 
 
 def _params_for(cls: type[Backend], given: Any) -> Any:

@@ -3,10 +3,11 @@
 Every :class:`TaskdeckError` is shown as one line (``error: ...``) with exit code 2 and no
 traceback (set ``TASKDECK_TRACEBACK=1`` to see one). The message names the fix.
 """
+
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class TaskdeckError(Exception):

@@ -1,4 +1,5 @@
 """The Formatter contract: write a Result to the terminal or to a file in the run directory."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,10 +22,9 @@ class Formatter:
     extension: ClassVar[Optional[str]] = None
     kinds: ClassVar[tuple[str, ...]] = ("*",)
 
-    def accepts(self, result: "Result") -> bool:
+    def accepts(self, result: Result) -> bool:
         return "*" in self.kinds or result.kind in self.kinds
 
-    def write(self, result: "Result", run_dir: Path, stem: str,
-              stream: TextIO) -> Optional[Path]:
+    def write(self, result: Result, run_dir: Path, stem: str, stream: TextIO) -> Optional[Path]:
         """Write ``result``; return the file written, or None for terminal output."""
         raise NotImplementedError

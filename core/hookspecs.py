@@ -8,9 +8,11 @@ the spec lists, so specs can grow without breaking plugins.
 Registration must be cheap: import heavy libraries (torch, transformers, openai, ...)
 inside ``Backend.load`` or ``Task.run``, never at module import or in these hooks.
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -32,7 +34,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def register_tasks(register: "Callable[[type[Task]], None]") -> None:
+def register_tasks(register: Callable[[type[Task]], None]) -> None:
     """Register task classes.
 
     :param register: call ``register(TaskClass)`` for each :class:`taskdeck.Task` subclass.
@@ -42,7 +44,7 @@ def register_tasks(register: "Callable[[type[Task]], None]") -> None:
 
 
 @hookspec
-def register_backends(register: "Callable[[type[Backend]], None]") -> None:
+def register_backends(register: Callable[[type[Backend]], None]) -> None:
     """Register model backends (runtimes such as llama.cpp or transformers).
 
     :param register: call ``register(BackendClass)`` for each :class:`taskdeck.Backend`
@@ -51,7 +53,7 @@ def register_backends(register: "Callable[[type[Backend]], None]") -> None:
 
 
 @hookspec
-def register_formatters(register: "Callable[[Formatter], None]") -> None:
+def register_formatters(register: Callable[[Formatter], None]) -> None:
     """Register output formatters.
 
     :param register: call ``register(formatter)`` for each :class:`taskdeck.Formatter`
@@ -60,7 +62,7 @@ def register_formatters(register: "Callable[[Formatter], None]") -> None:
 
 
 @hookspec
-def register_model_packs(register: "Callable[[ModelPack], None]") -> None:
+def register_model_packs(register: Callable[[ModelPack], None]) -> None:
     """Register model packs: aliases for weights shipped inside installed packages.
 
     :param register: call ``register(pack)`` for each :class:`taskdeck.ModelPack`; its
@@ -74,7 +76,7 @@ def register_model_packs(register: "Callable[[ModelPack], None]") -> None:
 
 
 @hookspec
-def register_configs(register: "Callable[..., None]") -> None:
+def register_configs(register: Callable[..., None]) -> None:
     """Add Hydra configuration: YAML presets or structured configs.
 
     :param register: ``register(search_path="pkg://my_plugin.conf")`` adds a config

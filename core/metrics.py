@@ -1,11 +1,12 @@
 """Timings and memory for result.json."""
+
 from __future__ import annotations
 
 import resource
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 def peak_rss_mb() -> float:
@@ -54,4 +55,3 @@ class Stopwatch:
             yield
         finally:
             self.spans[name] = self.spans.get(name, 0.0) + time.perf_counter() - t0
-

@@ -4,6 +4,7 @@ A reference is, in this order: an alias of a registered model pack; a local path
 ``.gguf`` file, a transformers folder, a CTranslate2 folder, ...); or a Hugging Face Hub
 id, which the backend loads from the local cache when ``HF_HUB_OFFLINE`` is set.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,10 +26,10 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
 class ModelRef:
     """A resolved model reference. ``path()`` materialises pack files when needed."""
 
-    ref: str                           # what the user wrote
-    source: str                        # "pack" | "path" | "hub" | "remote"
-    format: str                        # "gguf" | "hf" | "ctranslate2" | "piper" | "api" | ...
-    pack: Optional["ModelPack"] = None
+    ref: str  # what the user wrote
+    source: str  # "pack" | "path" | "hub" | "remote"
+    format: str  # "gguf" | "hf" | "ctranslate2" | "piper" | "api" | ...
+    pack: Optional[ModelPack] = None
     local: Optional[Path] = None
 
     def path(self) -> Path:
@@ -77,12 +78,13 @@ def remote(ref: str) -> ModelRef:
     return ModelRef(ref=ref, source="remote", format="api")
 
 
-def resolve(ref: str, packs: "Registry[ModelPack]") -> ModelRef:
+def resolve(ref: str, packs: Registry[ModelPack]) -> ModelRef:
     """Turn what the user wrote after ``model=`` into a :class:`ModelRef`."""
     ref = str(ref).strip()
     if not ref:
-        raise ModelNotFoundError("model= is empty: name a model pack alias, a local path or a Hub id "
-                                 f"(packs: {', '.join(packs.names())})")
+        raise ModelNotFoundError(
+            f"model= is empty: name a model pack alias, a local path or a Hub id (packs: {', '.join(packs.names())})"
+        )
     if ref in packs:
         pack = packs.get(ref)
         return ModelRef(ref=ref, source="pack", format=pack.format, pack=pack)
@@ -90,8 +92,10 @@ def resolve(ref: str, packs: "Registry[ModelPack]") -> ModelRef:
     if path.exists():
         fmt = detect_format(path)
         if fmt == "unknown":
-            raise ModelNotFoundError(f"model path '{ref}' holds no model taskdeck recognises "
-                                     "(expected a .gguf file, or a folder with config.json or model_index.json)")
+            raise ModelNotFoundError(
+                f"model path '{ref}' holds no model taskdeck recognises "
+                "(expected a .gguf file, or a folder with config.json or model_index.json)"
+            )
         if fmt == "gguf" and path.is_dir():
             path = sorted(path.glob("*.gguf"))[0]
         return ModelRef(ref=ref, source="path", format=fmt, local=path.resolve())
@@ -99,10 +103,10 @@ def resolve(ref: str, packs: "Registry[ModelPack]") -> ModelRef:
     if looks_local:
         raise ModelNotFoundError(f"model path '{ref}' does not exist")
     if not _HUB_ID.match(ref):
-        raise UnknownNameError("model", ref, packs.names(),
-                               "Name a pack alias, a local path, or a Hub id like org/name")
+        raise UnknownNameError(
+            "model", ref, packs.names(), "Name a pack alias, a local path, or a Hub id like org/name"
+        )
     if "/" not in ref:
         # A bare word is a mistyped alias far more often than a legacy org-less Hub id.
-        raise UnknownNameError("model alias", ref, packs.names(),
-                               "Or give a Hub id as org/name, or a local path")
+        raise UnknownNameError("model alias", ref, packs.names(), "Or give a Hub id as org/name, or a local path")
     return ModelRef(ref=ref, source="hub", format="hf")

@@ -5,6 +5,7 @@ distributions. Packages are found with :func:`importlib.util.find_spec`, never i
 Where the weights are split across packages they are joined once into the cache
 (``$TASKDECK_CACHE`` or ``~/.cache/taskdeck``), verified by SHA-256, and reused.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -67,19 +68,18 @@ class ModelPack:
 
     alias: str
     description: str
-    format: str                     # "gguf", "hf", "ctranslate2", "piper", ...
+    format: str  # "gguf", "hf", "ctranslate2", "piper", ...
     files: dict[str, list[Piece]]
     entry: str = ""
     licence: str = ""
-    extra: str = ""                 # the taskdeck extra that installs the packages
+    extra: str = ""  # the taskdeck extra that installs the packages
     sha256: dict[str, str] = field(default_factory=dict)  # output file -> expected hash
-    size: str = ""                  # human size, for listings
+    size: str = ""  # human size, for listings
     capabilities: tuple[str, ...] = ()
 
     # ---- discovery (cheap) ----
     def modules(self) -> list[str]:
-        return sorted({p.module for pieces in self.files.values() for p in pieces},
-                      key=_natural_key)
+        return sorted({p.module for pieces in self.files.values() for p in pieces}, key=_natural_key)
 
     def missing_modules(self) -> list[str]:
         return [m for m in self.modules() if package_dir(m) is None]
@@ -91,8 +91,10 @@ class ModelPack:
         return f"pip install 'taskdeck[{self.extra}]'" if self.extra else "install its packages"
 
     def _in_place(self) -> bool:
-        return (all(len(pieces) == 1 for pieces in self.files.values())
-                and len({pieces[0].module for pieces in self.files.values()}) == 1)
+        return (
+            all(len(pieces) == 1 for pieces in self.files.values())
+            and len({pieces[0].module for pieces in self.files.values()}) == 1
+        )
 
     def target_dir(self) -> Path:
         return cache_dir() / "packs" / self.alias
@@ -108,13 +110,15 @@ class ModelPack:
         if missing:
             raise ModelNotFoundError(
                 f"model pack '{self.alias}' is not installed (missing {', '.join(missing[:3])}"
-                f"{' ...' if len(missing) > 3 else ''}): {self.install_hint()}")
+                f"{' ...' if len(missing) > 3 else ''}): {self.install_hint()}"
+            )
         if self._in_place():
             pieces = {name: ps[0].locate() for name, ps in self.files.items()}
             bad = [n for n, p in pieces.items() if p is None]
             if bad:
-                raise ModelNotFoundError(f"model pack '{self.alias}' is incomplete ({bad[0]} "
-                                         f"missing): reinstall with {self.install_hint()}")
+                raise ModelNotFoundError(
+                    f"model pack '{self.alias}' is incomplete ({bad[0]} missing): reinstall with {self.install_hint()}"
+                )
             if self.entry:
                 return pieces[self.entry]  # type: ignore[return-value]
             return next(iter(pieces.values())).parent  # type: ignore[union-attr]
@@ -137,8 +141,9 @@ class ModelPack:
         for name, pieces in self.files.items():
             sources = [p.locate() for p in pieces]
             if any(s is None for s in sources):
-                raise ModelNotFoundError(f"model pack '{self.alias}' is incomplete: reinstall "
-                                         f"with {self.install_hint()}")
+                raise ModelNotFoundError(
+                    f"model pack '{self.alias}' is incomplete: reinstall with {self.install_hint()}"
+                )
             _join(sources, folder / name, self.sha256.get(name), self.alias)  # type: ignore[arg-type]
         (folder / ".complete").write_text(self._stamp())
 
@@ -162,7 +167,8 @@ def _join(sources: list[Path], dest: Path, sha256: Optional[str], alias: str) ->
         if sha256 and digest.hexdigest() != sha256:
             raise ModelNotFoundError(
                 f"model pack '{alias}': {dest.name} does not match its SHA-256 after joining "
-                f"{len(sources)} parts; reinstall the pack's packages with --force-reinstall")
+                f"{len(sources)} parts; reinstall the pack's packages with --force-reinstall"
+            )
         os.replace(tmp, dest)
     finally:
         with suppress(OSError):
@@ -171,4 +177,3 @@ def _join(sources: list[Path], dest: Path, sha256: Optional[str], alias: str) ->
 
 def _natural_key(s: str) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
-

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 from .errors import ConfigError
 
@@ -76,8 +77,12 @@ def check_values(obj: Any, prefix: str = "") -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key}={value!r} is not a number: give one {allowed(f)}")
-        ok = {"ge": value >= f.metadata.get("ge", 0), "gt": value > f.metadata.get("gt", 0),
-              "le": value <= f.metadata.get("le", 0), "lt": value < f.metadata.get("lt", 0)}
+        ok = {
+            "ge": value >= f.metadata.get("ge", 0),
+            "gt": value > f.metadata.get("gt", 0),
+            "le": value <= f.metadata.get("le", 0),
+            "lt": value < f.metadata.get("lt", 0),
+        }
         if not all(ok[k] for k, _ in bounds):
             what = "an integer" if isinstance(value, int) and _is_int_field(obj, f) else "a number"
             raise ConfigError(f"{key}={value:g} is out of range: give {what} {allowed(f)}")
@@ -88,8 +93,9 @@ def _is_int_field(obj: Any, f: dataclasses.Field) -> bool:
         hint = typing.get_type_hints(type(obj)).get(f.name)
     except Exception:  # noqa: BLE001 - a hint that cannot be resolved: say "a number"
         return False
-    return hint is int or (typing.get_origin(hint) is typing.Union and int in typing.get_args(hint)
-                           and float not in typing.get_args(hint))
+    return hint is int or (
+        typing.get_origin(hint) is typing.Union and int in typing.get_args(hint) and float not in typing.get_args(hint)
+    )
 
 
 def default_of(f: dataclasses.Field) -> Any:
@@ -106,13 +112,15 @@ def describe_fields(params_cls: type) -> list[dict[str, Any]]:
     rows = []
     for f in dataclasses.fields(params_cls):
         default = default_of(f)
-        rows.append({
-            "name": f.name,
-            "type": getattr(f.type, "__name__", str(f.type)).replace("typing.", ""),
-            "default": default,
-            "required": default == MISSING,
-            "input": bool(f.metadata.get("input")),
-            "help": f.metadata.get("help", ""),
-            "allowed": allowed(f),
-        })
+        rows.append(
+            {
+                "name": f.name,
+                "type": getattr(f.type, "__name__", str(f.type)).replace("typing.", ""),
+                "default": default,
+                "required": default == MISSING,
+                "input": bool(f.metadata.get("input")),
+                "help": f.metadata.get("help", ""),
+                "allowed": allowed(f),
+            }
+        )
     return rows

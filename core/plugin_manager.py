@@ -5,6 +5,7 @@ the entry-point group ``taskdeck``, loaded one at a time: a plugin that fails to
 to register is recorded (name + reason) and the others still load. ``TASKDECK_PLUGINS``
 restricts which third-party plugins load (comma-separated names; empty: none).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -97,10 +98,11 @@ def _collect(session: Session, plugin: Any, name: str) -> None:
         if item_name in reg:
             reg.add(item_name, None, name)
         trial[id(reg)].add(item_name, None, name)
-    for search_path, node in configs:
+    for _, node in configs:
         if node and not {"name", "node"} <= set(node):
-            raise TaskdeckError(f"plugin '{name}': register_configs needs name= and node= "
-                                "(and usually group=) for a structured config")
+            raise TaskdeckError(
+                f"plugin '{name}': register_configs needs name= and node= (and usually group=) for a structured config"
+            )
     for reg, item_name, item in staged:
         reg.add(item_name, item, name)
     for search_path, node in configs:
@@ -119,6 +121,7 @@ def _restriction() -> set[str] | None:
 
 def _entry_points() -> list:
     from importlib.metadata import entry_points
+
     return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
 
 

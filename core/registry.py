@@ -1,7 +1,9 @@
 """Name → object registries that refuse duplicates and explain unknown names."""
+
 from __future__ import annotations
 
-from typing import Dict, Generic, Iterator, TypeVar
+from collections.abc import Iterator
+from typing import Generic, TypeVar
 
 from .errors import DuplicateNameError, UnknownNameError
 
@@ -17,8 +19,8 @@ class Registry(Generic[T]):
 
     def __init__(self, kind: str):
         self.kind = kind
-        self._items: Dict[str, T] = {}
-        self._owners: Dict[str, str] = {}
+        self._items: dict[str, T] = {}
+        self._owners: dict[str, str] = {}
 
     def add(self, name: str, item: T, owner: str = "?") -> None:
         if not name or not isinstance(name, str):

@@ -3,6 +3,7 @@
 Each result serialises to a plain dict (``to_dict``), offers a tabular view (``rows``)
 for table formats, and a short human summary (``summary``) for the terminal.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -253,8 +254,8 @@ class Transcript(Result):
     text: str
     segments: list[Segment] = field(default_factory=list)
     language: str = ""
-    duration: float = 0.0      # seconds of audio
-    source: str = ""           # the audio file
+    duration: float = 0.0  # seconds of audio
+    source: str = ""  # the audio file
     method: str = ""
 
     def rows(self) -> list[dict[str, Any]]:
@@ -282,8 +283,13 @@ class Audio(Result):
         return len(self.samples) / float(self.sample_rate) if self.sample_rate else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text, "sample_rate": self.sample_rate,
-                "duration_s": round(self.duration, 3), "method": self.method}
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "sample_rate": self.sample_rate,
+            "duration_s": round(self.duration, 3),
+            "method": self.method,
+        }
 
     def rows(self) -> list[dict[str, Any]]:
         return [{k: v for k, v in self.to_dict().items() if k != "kind"}]
@@ -305,8 +311,15 @@ class Images(Result):
     method: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "prompt": self.prompt, "count": len(self.images), "width": self.width,
-                "height": self.height, "seed": self.seed, "method": self.method}
+        return {
+            "kind": self.kind,
+            "prompt": self.prompt,
+            "count": len(self.images),
+            "width": self.width,
+            "height": self.height,
+            "seed": self.seed,
+            "method": self.method,
+        }
 
     def rows(self) -> list[dict[str, Any]]:
         return [{k: v for k, v in self.to_dict().items() if k != "kind"}]

@@ -4,6 +4,7 @@ Data flows one way: run.py → app → runner → task stages → backend → re
 Every value is checked (required inputs, ranges and choices, output formats, the eval
 plan) before anything loads.
 """
+
 from __future__ import annotations
 
 import sys
@@ -37,10 +38,10 @@ def output_names(value: Any) -> list[str]:
 class Runner:
     """Runs one task from a composed config and records what happened."""
 
-    def __init__(self, session: "Session", cfg: Any, run_dir: Path, stream: TextIO = sys.stdout):
+    def __init__(self, session: Session, cfg: Any, run_dir: Path, stream: TextIO = sys.stdout):
         self.session, self.cfg, self.run_dir, self.stream = session, cfg, Path(run_dir), stream
         self.record: dict[str, Any] = {"status": "running", "task": str(cfg.task)}
-        self.result: Optional["Result"] = None
+        self.result: Optional[Result] = None
 
     def run(self) -> dict[str, Any]:
         """Run the task; always writes ``result.json``; re-raises the failure, if any."""
@@ -55,8 +56,7 @@ class Runner:
             shard = parse_shard(self.cfg.get("shard"))
             if shard and not batch_input:
                 raise ConfigError("shard= splits a batch: give input=<file> (or eval=<file>) as well")
-            missing = [m for m in task_cls.missing_inputs(params)
-                       if not (batch_input and m in task_cls.batch_fields)]
+            missing = [m for m in task_cls.missing_inputs(params) if not (batch_input and m in task_cls.batch_fields)]
             if missing:
                 raise MissingInputError(task_cls.name, missing)
             check_values(params)
@@ -69,9 +69,16 @@ class Runner:
                 self.record.update(input=str(batch_input), shard=self.cfg.get("shard"))
             with ctx.watch.time("run"):
                 if batch_input:
-                    self.result = run_batch(task_cls(), task_cls, params, ctx, batch_input,
-                                            self.cfg.get("column"), shard_results(self.cfg.get("results"), shard),
-                                            shard)
+                    self.result = run_batch(
+                        task_cls(),
+                        task_cls,
+                        params,
+                        ctx,
+                        batch_input,
+                        self.cfg.get("column"),
+                        shard_results(self.cfg.get("results"), shard),
+                        shard,
+                    )
                 else:
                     self.result = task_cls().run(params, ctx)
             if evaluation is not None and isinstance(self.result, BatchResult):
@@ -85,8 +92,7 @@ class Runner:
             self.record.update(status="interrupted", error="interrupted by the user")
             raise
         except Exception as exc:
-            self.record.update(status="error", error=f"{type(exc).__name__}: {exc}",
-                               error_type=type(exc).__name__)
+            self.record.update(status="error", error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__)
             raise
         finally:
             self._finish(ctx, t0)
@@ -105,15 +111,20 @@ class Runner:
 
     def _write(self, formatters: list, stem: str, task_cls: Optional[type] = None) -> list[str]:
         assert self.result is not None
-        if isinstance(self.result, BatchResult) and task_cls is not None and \
-                output_names(self.cfg.output) == list(getattr(task_cls, "outputs", ())):
+        if (
+            isinstance(self.result, BatchResult)
+            and task_cls is not None
+            and output_names(self.cfg.output) == list(getattr(task_cls, "outputs", ()))
+        ):
             # the task's default outputs (e.g. asr's srt) are for one result: a batch keeps those that fit
             formatters = [f for f in formatters if f.accepts(self.result)]
         unfit = [f.name for f in formatters if not f.accepts(self.result)]
         if unfit:
             fit = [n for n, f in self.session.formatters.items() if f.accepts(self.result)]
-            raise ConfigError(f"output format {', '.join(unfit)} cannot write a '{self.result.kind}' "
-                              f"result; choose from: {', '.join(fit)}")
+            raise ConfigError(
+                f"output format {', '.join(unfit)} cannot write a '{self.result.kind}' "
+                f"result; choose from: {', '.join(fit)}"
+            )
         written = []
         for f in formatters:
             path = f.write(self.result, self.run_dir, stem, self.stream)
@@ -146,6 +157,6 @@ class Runner:
         atomic_write_json(self.run_dir / "result.json", self.record)
 
 
-def run_task(session: "Session", cfg: Any, run_dir: Path, stream: TextIO = sys.stdout) -> dict[str, Any]:
+def run_task(session: Session, cfg: Any, run_dir: Path, stream: TextIO = sys.stdout) -> dict[str, Any]:
     """Convenience: run the task ``cfg.task`` and return the ``result.json`` record."""
     return Runner(session, cfg, run_dir, stream).run()

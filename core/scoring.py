@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Optional
 
 from .errors import ConfigError, InputError, MissingDependencyError
 
@@ -72,16 +73,17 @@ def plan(task_cls: type, path: str, gold: Optional[str]) -> EvalPlan:
 
     metric = getattr(task_cls, "eval_metric", None)
     if metric is None:
-        raise ConfigError(f"task '{task_cls.name}' has no eval metric: its class sets eval_metric "
-                          "(e.g. taskdeck.evaluation.CLASSIFICATION) to be scored with eval=")
+        raise ConfigError(
+            f"task '{task_cls.name}' has no eval metric: its class sets eval_metric "
+            "(e.g. taskdeck.evaluation.CLASSIFICATION) to be scored with eval="
+        )
     source = RowSource(Path(path).expanduser())
     column = gold_column(metric, source.columns, gold, getattr(task_cls, "batch_fields", ()), source.path)
     metric.check()
     return EvalPlan(source.path, metric, column, [row.get(column) for _, row in source.rows()])
 
 
-def gold_column(metric: Metric, columns: Sequence[str], given: Optional[str], inputs: Sequence[str],
-                path: Path) -> str:
+def gold_column(metric: Metric, columns: Sequence[str], given: Optional[str], inputs: Sequence[str], path: Path) -> str:
     """The gold column's name: ``gold=`` or the first of the metric's usual names the file has."""
     if given:
         if given not in columns:
@@ -90,8 +92,10 @@ def gold_column(metric: Metric, columns: Sequence[str], given: Optional[str], in
     for name in metric.gold_columns:
         if name in columns and name not in inputs:
             return name
-    raise InputError(f"eval file '{path.name}' has no gold column (looked for {', '.join(metric.gold_columns)}; "
-                     f"columns: {', '.join(columns)}): add gold=<column>")
+    raise InputError(
+        f"eval file '{path.name}' has no gold column (looked for {', '.join(metric.gold_columns)}; "
+        f"columns: {', '.join(columns)}): add gold=<column>"
+    )
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import TYPE_CHECKING, Any, ClassVar, Hashable, Iterable, Iterator, NamedTuple, Optional, Sequence, Union
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Optional, Union
 
 from .params import MISSING
 
@@ -143,8 +144,9 @@ class Task:
         """Rows forwarded together share every option but their batch fields."""
         if not dataclasses.is_dataclass(params):
             return ()
-        return repr([(f.name, getattr(params, f.name)) for f in dataclasses.fields(params)
-                     if f.name not in self.batch_fields])
+        return repr(
+            [(f.name, getattr(params, f.name)) for f in dataclasses.fields(params) if f.name not in self.batch_fields]
+        )
 
     @classmethod
     def missing_inputs(cls, params: Any) -> list[str]:

@@ -21,11 +21,13 @@ import json
 import re
 import string
 from collections import Counter
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
 
 from taskdeck.scoring import Metric
 
 # ---- predictions from flat rows ----
+
 
 def _decoded(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in "[{":
@@ -45,6 +47,7 @@ def _main_text(rec: dict[str, Any]) -> str:
 
 
 # ---- classification ----
+
 
 def _norm_label(value: Any) -> str:
     return str(value if value is not None else "").strip().lower()
@@ -101,12 +104,15 @@ def entities(gold: list, records: list[dict]) -> dict[str, float]:
         text = str(r.get("text", ""))
         truth.append(bio_tags(text, _spans(g)))
         pred.append(bio_tags(text, [] if r.get("error") else _spans(r.get("entities"))))
-    return {"entity_precision": seqeval.precision_score(truth, pred, zero_division=0),
-            "entity_recall": seqeval.recall_score(truth, pred, zero_division=0),
-            "entity_f1": seqeval.f1_score(truth, pred, zero_division=0)}
+    return {
+        "entity_precision": seqeval.precision_score(truth, pred, zero_division=0),
+        "entity_recall": seqeval.recall_score(truth, pred, zero_division=0),
+        "entity_f1": seqeval.f1_score(truth, pred, zero_division=0),
+    }
 
 
 # ---- extractive QA (SQuAD's exact match and token F1) ----
+
 
 def _norm_answer(text: str) -> list[str]:
     text = "".join(ch for ch in str(text).lower() if ch not in set(string.punctuation))
@@ -146,11 +152,11 @@ def answers(gold: list, records: list[dict]) -> dict[str, float]:
 
 # ---- text outputs ----
 
+
 def translation(gold: list, records: list[dict]) -> dict[str, float]:
     sacrebleu = TRANSLATION.check()
     hyps, refs = [_main_text(r) for r in records], [str(g) for g in gold]
-    return {"chrf": sacrebleu.corpus_chrf(hyps, [refs]).score,
-            "bleu": sacrebleu.corpus_bleu(hyps, [refs]).score}
+    return {"chrf": sacrebleu.corpus_chrf(hyps, [refs]).score, "bleu": sacrebleu.corpus_bleu(hyps, [refs]).score}
 
 
 def summary(gold: list, records: list[dict]) -> dict[str, float]:
@@ -176,8 +182,13 @@ def transcript(gold: list, records: list[dict]) -> dict[str, float]:
 class _Family(Metric):
     """A metric made of a scoring function over (gold, records)."""
 
-    def __init__(self, name: str, scorer: Callable[[list, list], dict[str, float]], gold_columns: tuple[str, ...],
-                 library: Optional[tuple[str, str, str]] = None):
+    def __init__(
+        self,
+        name: str,
+        scorer: Callable[[list, list], dict[str, float]],
+        gold_columns: tuple[str, ...],
+        library: Optional[tuple[str, str, str]] = None,
+    ):
         self.name, self._scorer, self.gold_columns, self.library = name, scorer, gold_columns, library
 
     def score(self, gold: list[Any], records: list[dict[str, Any]]) -> dict[str, float]:
@@ -188,14 +199,28 @@ class _Family(Metric):
 
 
 CLASSIFICATION = _Family("classification", classification, ("label", "gold", "gold_label"))
-ENTITIES = _Family("entities", entities, ("entities", "gold"), ("seqeval.metrics", "seqeval", "entity-level F1 for ner"))
+ENTITIES = _Family(
+    "entities", entities, ("entities", "gold"), ("seqeval.metrics", "seqeval", "entity-level F1 for ner")
+)
 ANSWERS = _Family("answers", answers, ("answer", "answers", "gold"))
-TRANSLATION = _Family("translation", translation, ("reference", "translation", "gold", "target_text"),
-                      ("sacrebleu", "sacrebleu", "chrF/BLEU for translation"))
-SUMMARY = _Family("summary", summary, ("reference", "summary", "gold", "highlights"),
-                  ("rouge_score.rouge_scorer", "rouge-score", "ROUGE for summarization"))
-TRANSCRIPT = _Family("transcript", transcript, ("reference", "text", "transcript", "gold", "sentence"),
-                     ("jiwer", "jiwer", "WER for speech recognition"))
+TRANSLATION = _Family(
+    "translation",
+    translation,
+    ("reference", "translation", "gold", "target_text"),
+    ("sacrebleu", "sacrebleu", "chrF/BLEU for translation"),
+)
+SUMMARY = _Family(
+    "summary",
+    summary,
+    ("reference", "summary", "gold", "highlights"),
+    ("rouge_score.rouge_scorer", "rouge-score", "ROUGE for summarization"),
+)
+TRANSCRIPT = _Family(
+    "transcript",
+    transcript,
+    ("reference", "text", "transcript", "gold", "sentence"),
+    ("jiwer", "jiwer", "WER for speech recognition"),
+)
 METRICS: dict[str, Metric] = {m.name: m for m in (CLASSIFICATION, ENTITIES, ANSWERS, TRANSLATION, SUMMARY, TRANSCRIPT)}
 
 

@@ -2,11 +2,13 @@
 
 soundfile (libsndfile: wav, flac, ogg/opus, mp3) decodes, soxr resamples, channels are mixed
 down. Containers libsndfile cannot read (m4a, mp4, aac, webm, ...) go through ``ffmpeg``:
-the one on ``PATH``, else the binary of ``imageio-ffmpeg`` (``pip install taskdeck[ffmpeg]``). Long recordings are read block by block: :func:`stream_audio` yields
+the one on ``PATH``, else the binary of ``imageio-ffmpeg`` (``pip install taskdeck[ffmpeg]``).
+Long recordings are read block by block: :func:`stream_audio` yields
 pieces of at most ``chunk_s`` seconds cut at the quietest moment before the limit, so an
 hour-long file never sits in memory and no word is cut in two. Every failure is one
 :class:`InputError` line naming the file and what to do.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,19 +16,20 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from taskdeck.errors import InputError
 
 RATE = 16000
 #: Containers soundfile cannot open; decoded with ffmpeg.
 FFMPEG_ONLY = {".m4a", ".mp4", ".aac", ".webm", ".mov", ".mkv", ".wma", ".amr", ".3gp", ".m4b"}
-SILENCE_PEAK = 1e-4      # below this peak amplitude (-80 dBFS) a recording holds no sound
-BLOCK_S = 30.0           # seconds decoded per read
-CUT_WINDOW_S = 0.1       # a cut lands in the middle of the quietest window of this length ...
-CUT_SEARCH_S = 15.0      # ... within this many seconds before the chunk limit
+SILENCE_PEAK = 1e-4  # below this peak amplitude (-80 dBFS) a recording holds no sound
+BLOCK_S = 30.0  # seconds decoded per read
+CUT_WINDOW_S = 0.1  # a cut lands in the middle of the quietest window of this length ...
+CUT_SEARCH_S = 15.0  # ... within this many seconds before the chunk limit
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Waveform:
     @property
     def peak(self) -> float:
         import numpy as np
+
         return float(np.abs(self.samples).max()) if len(self.samples) else 0.0
 
     def is_silent(self) -> bool:
@@ -88,8 +92,8 @@ def quiet_cut(samples: Any, most: int, sample_rate: int = RATE) -> int:
     n = (hi - lo) // window
     if n < 1:
         return most
-    frames = np.asarray(samples[lo:lo + n * window], dtype=np.float64).reshape(n, window)
-    return lo + int(np.argmin((frames ** 2).mean(axis=1))) * window + window // 2
+    frames = np.asarray(samples[lo : lo + n * window], dtype=np.float64).reshape(n, window)
+    return lo + int(np.argmin((frames**2).mean(axis=1))) * window + window // 2
 
 
 def audio_duration(path: Any) -> Optional[float]:
@@ -98,13 +102,17 @@ def audio_duration(path: Any) -> Optional[float]:
     if file.suffix.lower() not in FFMPEG_ONLY:
         try:
             import soundfile
+
             info = soundfile.info(str(file))
             return info.frames / info.samplerate if info.frames > 0 and info.samplerate else None
         except Exception:  # noqa: BLE001 - decoding will say what is wrong
             return None
     if shutil.which("ffprobe"):
-        out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
-                              str(file)], capture_output=True, text=True)
+        out = subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(file)],
+            capture_output=True,
+            text=True,
+        )
         try:
             return float(out.stdout.strip())
         except ValueError:
@@ -115,8 +123,9 @@ def audio_duration(path: Any) -> Optional[float]:
 def check_sound(path: Any, peak: float) -> None:
     """One line when a whole recording is silent."""
     if peak < SILENCE_PEAK:
-        raise InputError(f"audio file '{path}' is silent (no sound above -80 dBFS): check the recording "
-                         f"and its input level")
+        raise InputError(
+            f"audio file '{path}' is silent (no sound above -80 dBFS): check the recording and its input level"
+        )
 
 
 # ---- decoding ----
@@ -147,6 +156,7 @@ def ffmpeg_exe() -> Optional[str]:
         return found
     try:
         import imageio_ffmpeg
+
         return imageio_ffmpeg.get_ffmpeg_exe()
     except Exception:  # noqa: BLE001 - not installed, or no binary for this platform
         return None
@@ -176,8 +186,10 @@ def _decoded_blocks(path: Any, sample_rate: int) -> Iterator[Waveform]:
             yield from _ffmpeg_blocks(file, path, sample_rate)
             return
         reason = str(exc).splitlines()[-1].split(": ", 1)[-1][:120]
-        raise InputError(f"audio file '{path}' cannot be decoded ({reason}): give a wav, flac, ogg or mp3 "
-                         f"recording, or install ffmpeg for other formats") from None
+        raise InputError(
+            f"audio file '{path}' cannot be decoded ({reason}): give a wav, flac, ogg or mp3 "
+            f"recording, or install ffmpeg for other formats"
+        ) from None
     with handle:
         yield from _soundfile_blocks(handle, path, sample_rate)
 
@@ -201,8 +213,10 @@ def _soundfile_blocks(handle: Any, path: Any, sample_rate: int) -> Iterator[Wave
         except Exception as exc:  # noqa: BLE001 - a file broken midway
             if got_any:
                 break  # keep what decoded, as players do with a truncated file
-            raise InputError(f"audio file '{path}' cannot be decoded ({str(exc).splitlines()[-1][:120]}): "
-                             f"is it a complete audio file?") from None
+            raise InputError(
+                f"audio file '{path}' cannot be decoded ({str(exc).splitlines()[-1][:120]}): "
+                f"is it a complete audio file?"
+            ) from None
         if remaining is not None:
             remaining -= len(data)
         last = len(data) < want or remaining == 0
@@ -223,11 +237,16 @@ def _ffmpeg_blocks(file: Path, path: Any, sample_rate: int) -> Iterator[Waveform
 
     ffmpeg = ffmpeg_exe()
     if ffmpeg is None:
-        raise InputError(f"audio file '{path}' ({file.suffix}) needs ffmpeg to decode: install it "
-                         f"(pip install imageio-ffmpeg, or apt/brew install ffmpeg) or convert the file "
-                         f"to wav/flac/mp3")
-    proc = subprocess.Popen([ffmpeg, "-nostdin", "-v", "error", "-i", str(file), "-f", "f32le", "-ac", "1",
-                             "-ar", str(sample_rate), "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        raise InputError(
+            f"audio file '{path}' ({file.suffix}) needs ffmpeg to decode: install it "
+            f"(pip install imageio-ffmpeg, or apt/brew install ffmpeg) or convert the file "
+            f"to wav/flac/mp3"
+        )
+    proc = subprocess.Popen(
+        [ffmpeg, "-nostdin", "-v", "error", "-i", str(file), "-f", "f32le", "-ac", "1", "-ar", str(sample_rate), "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     block = int(BLOCK_S * sample_rate) * 4
     got_any = False

@@ -5,10 +5,11 @@ prompt gives the next-token distribution; labels whose first tokens differ are s
 from it alone. Labels that share a prefix need a few more (short) steps, walked as a trie
 so each distinct prefix is evaluated once.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 # next_logprobs(prefix) -> log-probabilities over the vocabulary after prompt + prefix
 NextLogprobs = Callable[[tuple[int, ...]], Sequence[float]]

@@ -4,11 +4,13 @@ With a backend that offers ``chat_json`` (llama.cpp), the JSON schema constrains
 the answer parses by construction. Otherwise the answer is parsed and validated against the
 schema, and the model is asked again with the validation error, a bounded number of times.
 """
+
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 from taskdeck.backends import CHAT_JSON, Backend, Message
 from taskdeck.errors import TaskdeckError
@@ -54,8 +56,16 @@ def parse_json(text: str) -> Any:
     raise ValueError("no JSON object in the answer")
 
 
-def chat_json(backend: Backend, messages: Sequence[Message], schema: dict, *, retries: int = 2,
-              max_new_tokens: int = 512, retry_options: Optional[dict] = None, **options: Any) -> Any:
+def chat_json(
+    backend: Backend,
+    messages: Sequence[Message],
+    schema: dict,
+    *,
+    retries: int = 2,
+    max_new_tokens: int = 512,
+    retry_options: Optional[dict] = None,
+    **options: Any,
+) -> Any:
     """Ask ``backend`` for JSON matching ``schema``; returns the parsed, validated value.
     ``retry_options`` are added to ``options`` for the tries after the first (e.g. a
     repetition penalty once greedy decoding has looped)."""
@@ -65,8 +75,7 @@ def chat_json(backend: Backend, messages: Sequence[Message], schema: dict, *, re
     problem = ""
     for attempt in range(retries + 1):
         extra = {**options, **(retry_options or {})} if attempt else options
-        gen = backend.chat(convo, max_new_tokens=max_new_tokens, json_schema=schema if constrained else None,
-                           **extra)
+        gen = backend.chat(convo, max_new_tokens=max_new_tokens, json_schema=schema if constrained else None, **extra)
         raw = gen.text
         try:
             data = parse_json(raw)
@@ -82,8 +91,15 @@ def chat_json(backend: Backend, messages: Sequence[Message], schema: dict, *, re
             # window. (A server may ignore response_format: it is shown what was wrong.)
             convo = list(messages)
         else:
-            convo = [*messages, {"role": "assistant", "content": raw},
-                     {"role": "user", "content": f"That answer is not valid ({problem}). Reply with only a "
-                                                 f"JSON value matching this schema: {json.dumps(schema)}"}]
-    raise StructuredOutputError(f"the model's answer did not match the schema after {retries + 1} tries "
-                                f"({problem})", raw)
+            convo = [
+                *messages,
+                {"role": "assistant", "content": raw},
+                {
+                    "role": "user",
+                    "content": f"That answer is not valid ({problem}). Reply with only a "
+                    f"JSON value matching this schema: {json.dumps(schema)}",
+                },
+            ]
+    raise StructuredOutputError(
+        f"the model's answer did not match the schema after {retries + 1} tries ({problem})", raw
+    )

@@ -8,10 +8,11 @@ hold every sentence exactly once and in order.
 
 A backend's ``context_window()`` and ``count_tokens(text)`` give the window and the counter.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 Counter = Callable[[str], int]
 

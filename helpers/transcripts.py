@@ -15,9 +15,18 @@ from taskdeck import TRANSCRIBE, InputError, Segment, Transcript
 DEFAULT_ASR_MODEL = "whisper-tiny.en"
 
 
-def transcribe_audio(ctx, audio: str, *, model: str = DEFAULT_ASR_MODEL, backend: Any = None,
-                     language: Optional[str] = None, translate: bool = False, word_timestamps: bool = False,
-                     chunk_s: float = 600.0, **options: Any) -> Transcript:
+def transcribe_audio(
+    ctx,
+    audio: str,
+    *,
+    model: str = DEFAULT_ASR_MODEL,
+    backend: Any = None,
+    language: Optional[str] = None,
+    translate: bool = False,
+    word_timestamps: bool = False,
+    chunk_s: float = 600.0,
+    **options: Any,
+) -> Transcript:
     """``audio`` (a path) → :class:`Transcript` with ``model`` on ``backend`` (default: the run's).
 
     Local backends get the recording in quiet-cut pieces; segment times are shifted to the
@@ -53,9 +62,14 @@ def transcribe_audio(ctx, audio: str, *, model: str = DEFAULT_ASR_MODEL, backend
             bar.update(max(0.0, end - bar.n))
         bar.close()
     check_sound(path, peak)
-    return Transcript(text=" ".join(s.text for s in segments if s.text).strip(), segments=segments,
-                      language=max(set(languages), key=languages.count) if languages else (language or ""),
-                      duration=round(end, 3), source=path, method=method)
+    return Transcript(
+        text=" ".join(s.text for s in segments if s.text).strip(),
+        segments=segments,
+        language=max(set(languages), key=languages.count) if languages else (language or ""),
+        duration=round(end, 3),
+        source=path,
+        method=method,
+    )
 
 
 def _peak_until_sound(pieces) -> float:
@@ -70,10 +84,12 @@ def _peak_until_sound(pieces) -> float:
 
 def _advance(bar, offset: float):
     """A ``progress(seconds_done_in_piece)`` callback moving ``bar`` in seconds of the file."""
+
     def progress(seconds: float) -> None:
         target = round(offset + seconds, 1)
         if target > bar.n:
             bar.update(target - bar.n)
+
     return progress
 
 
@@ -113,8 +129,14 @@ def read_transcript(path: str) -> Transcript:
     if not text.strip():
         raise InputError(f"transcript file '{path}' is empty")
     duration = max((s.end for s in segments), default=0.0)
-    return Transcript(text=text.strip(), segments=segments, language=language, duration=duration,
-                      source=str(path), method=f"read from {file.name}")
+    return Transcript(
+        text=text.strip(),
+        segments=segments,
+        language=language,
+        duration=duration,
+        source=str(path),
+        method=f"read from {file.name}",
+    )
 
 
 def _json_segments(raw: str, path: str) -> tuple[list[Segment], str, str]:
@@ -133,8 +155,14 @@ def _json_segments(raw: str, path: str) -> tuple[list[Segment], str, str]:
     for item in items:
         if not isinstance(item, dict) or not str(item.get("text", "")).strip():
             continue
-        segments.append(Segment(float(item.get("start") or 0.0), float(item.get("end") or 0.0),
-                                str(item["text"]).strip(), speaker=str(item.get("speaker") or "")))
+        segments.append(
+            Segment(
+                float(item.get("start") or 0.0),
+                float(item.get("end") or 0.0),
+                str(item["text"]).strip(),
+                speaker=str(item.get("speaker") or ""),
+            )
+        )
     text = str(data.get("text") or "") if isinstance(data, dict) else ""
     return segments, text, str(data.get("language") or "") if isinstance(data, dict) else ""
 

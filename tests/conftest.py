@@ -1,4 +1,5 @@
 """Shared fixtures: the real session, real Hydra composition, CLI runs, tiny models."""
+
 from __future__ import annotations
 
 import os
@@ -37,13 +38,15 @@ def one_torch_thread():
 @pytest.fixture(scope="session")
 def session():
     from taskdeck.plugin_manager import get_session
+
     return get_session()
 
 
 @pytest.fixture(scope="session")
 def compose(session):
     """compose(overrides) -> the real composed config (with Hydra's own validation)."""
-    from hydra import compose as hydra_compose, initialize_config_module
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
     from taskdeck.config import register_configs, with_search_path
@@ -69,6 +72,7 @@ def run_in_process(session, compose, tmp_path):
         cfg = compose(["quiet=true", *overrides])
         run_dir = tmp_path / f"run{next(runs)}"  # a fresh run directory per run, as Hydra gives
         import io
+
         out = io.StringIO()
         runner = Runner(session, cfg, run_dir, stream=out)
         record = runner.run()
@@ -77,8 +81,9 @@ def run_in_process(session, compose, tmp_path):
     return _run
 
 
-def cli(*args: str, tmp_path: Path, env: dict | None = None, python: str = sys.executable,
-        cwd: Path = REPO) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, tmp_path: Path, env: dict | None = None, python: str = sys.executable, cwd: Path = REPO
+) -> subprocess.CompletedProcess:
     """Run ``python run.py ARGS`` as a user would, its run directory under tmp_path."""
     full_env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "TASKDECK_TRACEBACK")}
     full_env.update({"HF_HUB_OFFLINE": "1", **(env or {})})
@@ -97,11 +102,18 @@ def tiny_bert(session, head: str, out: Path, labels=None, padding_side="right", 
     tokenizer.padding_side = padding_side
     extra = {}
     if labels:
-        extra = dict(num_labels=len(labels), id2label=dict(enumerate(labels)),
-                     label2id={t: i for i, t in enumerate(labels)})
-    config = transformers.BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                                     num_attention_heads=2, intermediate_size=37, max_position_embeddings=512,
-                                     **extra)
+        extra = dict(
+            num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={t: i for i, t in enumerate(labels)}
+        )
+    config = transformers.BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=512,
+        **extra,
+    )
     torch.manual_seed(0)
     model = getattr(transformers, head)(config).eval()
     if prepare is not None:
@@ -115,8 +127,12 @@ def tiny_bert(session, head: str, out: Path, labels=None, padding_side="right", 
 @pytest.fixture(scope="session")
 def tiny_classifier(tmp_path_factory, session):
     """A tiny random BERT sentiment classifier with a real tokenizer (all-MiniLM-L6-v2's)."""
-    return tiny_bert(session, "BertForSequenceClassification", tmp_path_factory.mktemp("tiny-classifier"),
-                     labels=["negative", "neutral", "positive"])
+    return tiny_bert(
+        session,
+        "BertForSequenceClassification",
+        tmp_path_factory.mktemp("tiny-classifier"),
+        labels=["negative", "neutral", "positive"],
+    )
 
 
 @pytest.fixture(scope="session")
@@ -138,9 +154,17 @@ def tiny_chat_model(tmp_path_factory, session):
 
     gguf = session.packs.get("smollm2-135m").path()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=8192,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=8192,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     torch.manual_seed(0)
     model = LlamaForCausalLM(config).eval()
     out = tmp_path_factory.mktemp("tiny-llama")

@@ -4,6 +4,7 @@ The embedded SmolLM2 pack is a GGUF file; ``transformers serve`` needs a transfo
 folder, so the transformers backend dequantizes it once (its own cache of converted GGUF
 models) and the server is pinned to that folder under a short model name.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,8 +15,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 SMOLLM2_PACK = "smollm2-135m"
 SERVED_NAME = "SmolLM2-135M-Instruct"
@@ -47,8 +48,9 @@ def wait_until_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before it was ready:\n"
-                               + log.read_text(errors="replace")[-3000:])
+            raise RuntimeError(
+                f"server exited with {proc.returncode} before it was ready:\n" + log.read_text(errors="replace")[-3000:]
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:
@@ -71,8 +73,9 @@ def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def transformers_serve(folder: Path, workdir: Path, name: str = SERVED_NAME,
-                       threads: int = 1) -> Iterator[tuple[str, str]]:
+def transformers_serve(
+    folder: Path, workdir: Path, name: str = SERVED_NAME, threads: int = 1
+) -> Iterator[tuple[str, str]]:
     """Run ``transformers serve`` pinned to ``folder`` on a free loopback port.
 
     Yields ``(base_url, model_name)``: the ``/v1`` URL and the name requests must send.
@@ -86,14 +89,37 @@ def transformers_serve(folder: Path, workdir: Path, name: str = SERVED_NAME,
     log = workdir / "server.log"
     hub_cache = workdir / "hf-cache"  # /v1/models scans it, and fails when it is missing
     hub_cache.mkdir(exist_ok=True)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hub_cache), "OMP_NUM_THREADS": str(threads),
-           "TRANSFORMERS_VERBOSITY": "error"}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_HUB_CACHE": str(hub_cache),
+        "OMP_NUM_THREADS": str(threads),
+        "TRANSFORMERS_VERBOSITY": "error",
+    }
     env.pop("OPENAI_API_KEY", None)
     cli = Path(sys.executable).with_name("transformers")
     with open(log, "wb") as out:
-        proc = subprocess.Popen([str(cli), "serve", name, "--host", "127.0.0.1", "--port", str(port),
-                                 "--device", "cpu", "--dtype", "float32", "--log-level", "warning"],
-                                cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                str(cli),
+                "serve",
+                name,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--device",
+                "cpu",
+                "--dtype",
+                "float32",
+                "--log-level",
+                "warning",
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_until_ready(f"http://127.0.0.1:{port}/health", proc, log)
         yield f"http://127.0.0.1:{port}/v1", name
@@ -121,8 +147,14 @@ def api_shaped_server() -> Iterator:
 def chat_chunk(content: str | None = None, finish: str | None = None, usage: dict | None = None) -> dict:
     """One ``chat.completion.chunk`` event of a streamed chat completion."""
     delta = {"content": content} if content is not None else {}
-    return {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": "test-model",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], "usage": usage}
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "test-model",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        "usage": usage,
+    }
 
 
 def sse(events: list[dict], done: bool = True) -> str:
@@ -136,10 +168,21 @@ def streamed_answer(text: str, prompt_tokens: int = 7) -> str:
     """A whole streamed answer: one chunk per word, a finish reason, then the usage."""
     words = text.split(" ")
     pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
-    return sse([chat_chunk(p) for p in pieces] + [chat_chunk(finish="stop"), {
-        **chat_chunk(), "choices": [],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(pieces),
-                  "total_tokens": prompt_tokens + len(pieces)}}])
+    return sse(
+        [chat_chunk(p) for p in pieces]
+        + [
+            chat_chunk(finish="stop"),
+            {
+                **chat_chunk(),
+                "choices": [],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": len(pieces),
+                    "total_tokens": prompt_tokens + len(pieces),
+                },
+            },
+        ]
+    )
 
 
 def api_error(message: str, kind: str, code: str | None = None) -> dict:

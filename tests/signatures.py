@@ -1,5 +1,6 @@
 """Signatures as docs/plugins.md writes them, rendered from the code itself (the meta-tests
 compare the two, so the docs cannot drift from the contract)."""
+
 import inspect
 
 
@@ -31,6 +32,15 @@ def contract_methods():
     """The Backend methods a plugin implements: every capability's and the helpers tasks call."""
     from taskdeck.backends import METHODS, Backend
 
-    names = ["capabilities", "load", "unload", "usage", "context_window", "count_tokens", "check_language",
-             *dict.fromkeys(METHODS.values()), "seq2seq_info"]
+    names = [
+        "capabilities",
+        "load",
+        "unload",
+        "usage",
+        "context_window",
+        "count_tokens",
+        "check_language",
+        *dict.fromkeys(METHODS.values()),
+        "seq2seq_info",
+    ]
     return [getattr(Backend, n) for n in names]

@@ -1,13 +1,14 @@
 """Audio input (taskdeck.helpers.audio): real decoding of wav/flac/ogg/mp3, mixdown, resampling,
 bounded chunks cut at quiet moments, and one-line errors."""
+
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import REPO
+
 from taskdeck import InputError
 from taskdeck.helpers import audio
-from taskdeck.helpers.audio import audio_duration, ffmpeg_exe, check_sound, load_audio, quiet_cut, stream_audio
+from taskdeck.helpers.audio import audio_duration, check_sound, ffmpeg_exe, load_audio, quiet_cut, stream_audio
 
 EXAMPLE = REPO / "examples" / "meeting" / "launch_meeting.mp3"
 
@@ -59,7 +60,7 @@ def test_chunks_cover_every_sample_and_cut_in_the_quiet(tmp_path):
 def test_quiet_cut_picks_the_silent_window():
     rate = 16000
     samples = tone(20.0, rate)
-    samples[12 * rate:int(12.5 * rate)] = 0
+    samples[12 * rate : int(12.5 * rate)] = 0
     cut = quiet_cut(samples, 18 * rate, rate)
     assert 12 * rate <= cut <= 12.5 * rate
 
@@ -71,12 +72,15 @@ def test_example_mp3_streams_without_decoder_errors(capfd):
     assert "error" not in capfd.readouterr().err
 
 
-@pytest.mark.parametrize("name, data, needle", [
-    ("nope.wav", None, "does not exist"),
-    ("empty.wav", b"", "is empty"),
-    ("corrupt.mp3", b"definitely not audio " * 50, "cannot be decoded"),
-    ("truncated.wav", b"RIFF\x10\x00\x00\x00WAVEfmt ", "cannot be decoded"),
-])
+@pytest.mark.parametrize(
+    "name, data, needle",
+    [
+        ("nope.wav", None, "does not exist"),
+        ("empty.wav", b"", "is empty"),
+        ("corrupt.mp3", b"definitely not audio " * 50, "cannot be decoded"),
+        ("truncated.wav", b"RIFF\x10\x00\x00\x00WAVEfmt ", "cannot be decoded"),
+    ],
+)
 def test_bad_files_are_one_line(tmp_path, name, data, needle):
     path = tmp_path / name
     if data is not None:
@@ -97,6 +101,7 @@ def test_containers_need_ffmpeg(tmp_path, monkeypatch):
 def test_containers_through_ffmpeg(tmp_path):
     """m4a (AAC) through ffmpeg: imageio-ffmpeg's binary in the test install."""
     import subprocess
+
     wav, m4a = tmp_path / "a.wav", tmp_path / "a.m4a"
     sf.write(wav, tone(1.5, 22050), 22050)
     subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(wav), str(m4a)], check=True)

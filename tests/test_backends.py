@@ -1,4 +1,5 @@
 """Backends on real embedded models: chat with streaming, JSON-schema output, label scoring."""
+
 import json
 
 import pytest
@@ -9,8 +10,10 @@ from taskdeck.errors import CapabilityError, MissingDependencyError
 from taskdeck.plugins.backends.hf_transformers import TransformersParams
 from taskdeck.plugins.backends.llama_cpp import LlamaCppParams
 
-MESSAGES = [{"role": "system", "content": "You are a helpful assistant."},
-            {"role": "user", "content": "Name three colours."}]
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "Name three colours."},
+]
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +32,11 @@ def test_llama_cpp_streams_what_it_returns(llama):
 
 
 def test_llama_cpp_json_schema_is_enforced(llama):
-    schema = {"type": "object", "properties": {"colours": {"type": "array", "items": {"type": "string"},
-                                                           "minItems": 1, "maxItems": 3}},
-              "required": ["colours"]}
+    schema = {
+        "type": "object",
+        "properties": {"colours": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3}},
+        "required": ["colours"],
+    }
     gen = llama.chat(MESSAGES, max_new_tokens=64, json_schema=schema)
     data = json.loads(gen.text)
     assert isinstance(data["colours"], list) and 1 <= len(data["colours"]) <= 3
@@ -64,6 +69,7 @@ def test_transformers_chat_streams_on_converted_gguf(session):
 def test_auto_prefers_llama_cpp_for_gguf(session):
     ctx = RunContext(session, LlamaCppParams(name="auto"), quiet=True)
     from taskdeck.models import resolve
+
     chosen = ctx._choose(resolve("smollm2-135m", session.packs), [CHAT_JSON], ctx.backend_params)
     assert chosen.name == "llama_cpp"
 
@@ -76,6 +82,7 @@ def test_capability_missing_names_backends_that_have_it(session, tiny_classifier
 
 def test_missing_runtime_names_the_extra(session, monkeypatch):
     from taskdeck.plugins.backends.llama_cpp import LlamaCppBackend
+
     monkeypatch.setattr(LlamaCppBackend, "missing_package", classmethod(lambda cls: "llama-cpp-python"))
     ctx = RunContext(session, LlamaCppParams(), quiet=True)
     with pytest.raises(MissingDependencyError, match=r"pip install 'taskdeck\[llama\]'"):

@@ -1,13 +1,19 @@
 """Batch mode: input files, length-sorted batches in input order, errors per row, resume."""
+
 import csv
 import json
 
 import pytest
-
 from conftest import cli
 
-TEXTS = ["I love it, fantastic!", "Awful.", "", "It arrived on Tuesday and works as described, nothing more.",
-         "Not bad", "Worst purchase ever, broke after one day and support never answered."]
+TEXTS = [
+    "I love it, fantastic!",
+    "Awful.",
+    "",
+    "It arrived on Tuesday and works as described, nothing more.",
+    "Not bad",
+    "Worst purchase ever, broke after one day and support never answered.",
+]
 
 
 @pytest.fixture
@@ -22,9 +28,14 @@ def reviews_csv(tmp_path):
 
 
 def test_batch_classifier_matches_single_runs_in_input_order(run_in_process, reviews_csv, tiny_classifier, tmp_path):
-    record, result, run_dir, out = run_in_process("task=sentiment", f"input={reviews_csv}", "column=review",
-                                                  f"model={tiny_classifier}", "backend.batch_size=2",
-                                                  "backend=transformers")
+    record, result, run_dir, out = run_in_process(
+        "task=sentiment",
+        f"input={reviews_csv}",
+        "column=review",
+        f"model={tiny_classifier}",
+        "backend.batch_size=2",
+        "backend=transformers",
+    )
     assert record["status"] == "ok"
     rows = [json.loads(ln) for ln in (run_dir / "results.jsonl").read_text().splitlines()]
     assert [r["index"] for r in rows] == list(range(len(TEXTS)))
@@ -43,8 +54,7 @@ def test_batch_classifier_matches_single_runs_in_input_order(run_in_process, rev
 
 def test_resume_skips_finished_rows(run_in_process, reviews_csv, tiny_classifier, tmp_path):
     results = tmp_path / "mine.jsonl"
-    args = ("task=sentiment", f"input={reviews_csv}", "column=review", f"model={tiny_classifier}",
-            f"results={results}")
+    args = ("task=sentiment", f"input={reviews_csv}", "column=review", f"model={tiny_classifier}", f"results={results}")
     run_in_process(*args)
     lines = results.read_text().splitlines()
     results.write_text("\n".join(lines[:3]) + '\n{"index": 4, "te')  # interrupted mid-line
@@ -63,18 +73,21 @@ def test_txt_and_jsonl_inputs_with_the_chat_fallback(run_in_process, tmp_path):
     assert [r["label"] for r in rows] == ["positive", "negative"]
     jsonl = tmp_path / "qa.jsonl"
     jsonl.write_text(json.dumps({"prompt": "Reply with the word yes."}) + "\n")
-    _, result, run_dir, _ = run_in_process("task=chat", f"input={jsonl}", "max_new_tokens=4", "temperature=0",
-                                           "model=smollm2-135m")
+    _, result, run_dir, _ = run_in_process(
+        "task=chat", f"input={jsonl}", "max_new_tokens=4", "temperature=0", "model=smollm2-135m"
+    )
     assert result.ok == 1
 
 
 def test_results_of_another_input_are_not_resumed(run_in_process, reviews_csv, tiny_classifier, tmp_path):
     results = tmp_path / "shared.jsonl"
-    run_in_process("task=sentiment", f"input={reviews_csv}", "column=review", f"model={tiny_classifier}",
-                   f"results={results}")
+    run_in_process(
+        "task=sentiment", f"input={reviews_csv}", "column=review", f"model={tiny_classifier}", f"results={results}"
+    )
     other = tmp_path / "other.txt"
     other.write_text("something else entirely\n")
     from taskdeck.errors import InputError
+
     with pytest.raises(InputError, match="holds results of other inputs"):
         run_in_process("task=sentiment", f"input={other}", f"model={tiny_classifier}", f"results={results}")
 
@@ -94,8 +107,7 @@ def test_batch_keeps_outputs_named_like_inputs(run_in_process, tmp_path):
     """A translation's result field `text` is its output: kept as output_text, not dropped."""
     txt = tmp_path / "rows.txt"
     txt.write_text("Good morning, how are you?\n")
-    _, result, run_dir, _ = run_in_process("task=translation", f"input={txt}", "target=French",
-                                           "backend.threads=1")
+    _, result, run_dir, _ = run_in_process("task=translation", f"input={txt}", "target=French", "backend.threads=1")
     row = json.loads((run_dir / "results.jsonl").read_text())
     assert row["text"] == "Good morning, how are you?"
     assert "bonjour" in row["output_text"].lower()
@@ -106,8 +118,14 @@ def test_resuming_a_complete_batch_runs_nothing_and_exits_cleanly(reviews_csv, t
     IndexError on the first row; now it reports the rows as done, on both paths."""
     for model in (str(tiny_classifier), "smollm2-135m"):
         results = tmp_path / f"done-{len(model)}.jsonl"
-        args = ("task=sentiment", f"input={reviews_csv}", "column=review", f"model={model}", f"results={results}",
-                "quiet=true")
+        args = (
+            "task=sentiment",
+            f"input={reviews_csv}",
+            "column=review",
+            f"model={model}",
+            f"results={results}",
+            "quiet=true",
+        )
         first = cli(*args, tmp_path=tmp_path / "a")
         assert first.returncode == 0, first.stderr
         rows = results.read_text()
@@ -129,8 +147,9 @@ def test_one_row_that_breaks_a_forward_batch_fails_alone(run_in_process, tiny_cl
         w.writerow(["text"])
         for t in ["fine", "word " * 2000, "also fine", "good"]:
             w.writerow([t])
-    record, result, run_dir, _ = run_in_process("task=sentiment", f"input={path}", f"model={tiny_classifier}",
-                                                "backend=transformers", "backend.batch_size=4")
+    record, result, run_dir, _ = run_in_process(
+        "task=sentiment", f"input={path}", f"model={tiny_classifier}", "backend=transformers", "backend.batch_size=4"
+    )
     rows = [json.loads(ln) for ln in (run_dir / "results.jsonl").read_text().splitlines()]
     assert [bool(r["error"]) for r in rows] == [False, True, False, False]
     assert result.ok == 3 and result.failed == 1
@@ -156,7 +175,7 @@ def test_rows_stream_through_a_bounded_window(session, tiny_classifier):
     try:
         assert list(task.run_batch(iter(()), ctx)) == [] and not ctx.models_used
         order = []
-        for i, outcome in task.run_batch(rows(), ctx):
+        for i, _ in task.run_batch(rows(), ctx):
             order.append(i)
             assert len(pulled) <= (i // 4 + 1) * 4  # never more than the current window read ahead
     finally:
@@ -172,8 +191,12 @@ def test_results_are_put_in_order_in_bounded_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "SORT_RUN", 3)
     out = tmp_path / "results.jsonl"
     tries = [(4, ""), (1, "boom"), (0, ""), (3, ""), (1, ""), (2, "bad"), (5, ""), (2, "worse"), (4, "")]
-    out.write_text("".join(json.dumps({"index": i, "text": f"t{i}", "try": n, "error": e}) + "\n"
-                           for n, (i, e) in enumerate(tries)) + '{"index": 9, "te')
+    out.write_text(
+        "".join(
+            json.dumps({"index": i, "text": f"t{i}", "try": n, "error": e}) + "\n" for n, (i, e) in enumerate(tries)
+        )
+        + '{"index": 9, "te'
+    )
     batch.put_in_order(out)
     final = [json.loads(ln) for ln in out.read_text().splitlines()]
     assert [r["index"] for r in final] == [0, 1, 2, 3, 4, 5]
@@ -183,8 +206,17 @@ def test_results_are_put_in_order_in_bounded_runs(tmp_path, monkeypatch):
 
 
 def test_result_json_holds_counts_not_records(run_in_process, reviews_csv, tiny_classifier):
-    record, _, run_dir, _ = run_in_process("task=sentiment", f"input={reviews_csv}", "column=review",
-                                           f"model={tiny_classifier}")
+    record, _, run_dir, _ = run_in_process(
+        "task=sentiment", f"input={reviews_csv}", "column=review", f"model={tiny_classifier}"
+    )
     saved = json.loads((run_dir / "result.json").read_text())
-    assert saved["result"] == {"kind": "batch", "task": "sentiment", "total": 6, "ok": 5, "failed": 1, "skipped": 0,
-                               "results": str(run_dir / "results.jsonl"), "table": str(run_dir / "results.csv")}
+    assert saved["result"] == {
+        "kind": "batch",
+        "task": "sentiment",
+        "total": 6,
+        "ok": 5,
+        "failed": 1,
+        "skipped": 0,
+        "results": str(run_dir / "results.jsonl"),
+        "table": str(run_dir / "results.csv"),
+    }

@@ -1,14 +1,19 @@
 """task=chat: streaming, conversations, generation parameters, equality with transformers."""
+
 import json
 
 import pytest
-
 from conftest import cli
 
 
 def test_chat_streams_and_reports_speed(tmp_path):
-    proc = cli("task=chat", "prompt=Name the capital of France in one word.", "temperature=0",
-               "max_new_tokens=8", tmp_path=tmp_path)
+    proc = cli(
+        "task=chat",
+        "prompt=Name the capital of France in one word.",
+        "temperature=0",
+        "max_new_tokens=8",
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Paris" in proc.stdout
     assert "tokens/s]" in proc.stderr
@@ -21,12 +26,17 @@ def test_chat_streams_and_reports_speed(tmp_path):
 
 def test_conversation_file_is_remembered(run_in_process, tmp_path):
     convo = tmp_path / "convo.json"
-    convo.write_text(json.dumps([
-        {"role": "user", "content": "My name is Ada and I live in Oslo."},
-        {"role": "assistant", "content": "Nice to meet you, Ada!"},
-    ]))
-    _, result, _, _ = run_in_process("task=chat", f"conversation={convo}", "prompt='Which city do I live in?'",
-                                     "temperature=0", "max_new_tokens=16")
+    convo.write_text(
+        json.dumps(
+            [
+                {"role": "user", "content": "My name is Ada and I live in Oslo."},
+                {"role": "assistant", "content": "Nice to meet you, Ada!"},
+            ]
+        )
+    )
+    _, result, _, _ = run_in_process(
+        "task=chat", f"conversation={convo}", "prompt='Which city do I live in?'", "temperature=0", "max_new_tokens=16"
+    )
     assert "Oslo" in result.text
 
 
@@ -39,8 +49,13 @@ def test_bad_conversation_file_is_one_line(tmp_path):
 
 
 def test_greedy_is_deterministic_and_stop_strings_cut(run_in_process):
-    args = ("task=chat", "prompt='Count from one to ten in words, separated by commas.'", "temperature=0",
-            "max_new_tokens=40", "model=qwen2.5-coder-0.5b")
+    args = (
+        "task=chat",
+        "prompt='Count from one to ten in words, separated by commas.'",
+        "temperature=0",
+        "max_new_tokens=40",
+        "model=qwen2.5-coder-0.5b",
+    )
     _, a, _, _ = run_in_process(*args)
     _, b, _, _ = run_in_process(*args)
     assert a.text == b.text and "five" in a.text.lower()
@@ -50,8 +65,14 @@ def test_greedy_is_deterministic_and_stop_strings_cut(run_in_process):
 
 
 def test_seeded_sampling_repeats(run_in_process):
-    args = ("task=chat", "prompt='Invent a name for a cat.'", "temperature=1.0", "max_new_tokens=12",
-            "model=smollm2-135m", "seed=7")
+    args = (
+        "task=chat",
+        "prompt='Invent a name for a cat.'",
+        "temperature=1.0",
+        "max_new_tokens=12",
+        "model=smollm2-135m",
+        "seed=7",
+    )
     _, a, _, _ = run_in_process(*args)
     _, b, _, _ = run_in_process(*args)
     assert a.text == b.text
@@ -62,8 +83,15 @@ def test_chat_equals_raw_text_generation_pipeline(run_in_process, tiny_chat_mode
     from transformers import pipeline
 
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}]
-    _, result, _, _ = run_in_process("task=chat", "system='Be brief.'", "prompt='Hello there'",
-                                     f"model={tiny_chat_model}", "do_sample=false", "max_new_tokens=12", *extra)
+    _, result, _, _ = run_in_process(
+        "task=chat",
+        "system='Be brief.'",
+        "prompt='Hello there'",
+        f"model={tiny_chat_model}",
+        "do_sample=false",
+        "max_new_tokens=12",
+        *extra,
+    )
     kwargs = dict(kv.split("=") for kv in extra)
     kwargs = {k: (float(v) if "." in v else int(v)) for k, v in kwargs.items()}
     raw = pipeline("text-generation", model=str(tiny_chat_model), device="cpu")

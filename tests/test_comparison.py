@@ -1,11 +1,11 @@
 """Multirun comparisons through the real CLI: the table, the CSV, the plot, failed jobs,
 parallel (joblib) and cluster (submitit_local) launchers, shards merged back in order."""
+
 import csv
 import json
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, cli, tiny_bert
 
 SENTIMENT = REPO / "examples" / "data" / "sentiment_eval.csv"
@@ -26,9 +26,11 @@ def table(sweep_dir: Path) -> list[dict]:
 
 def always(label):
     """A tiny classifier whose bias makes it answer ``label`` for any text."""
+
     def prepare(model):
         model.classifier.bias.zero_()
         model.classifier.bias[model.config.label2id[label]] = 50.0
+
     return prepare
 
 
@@ -36,10 +38,20 @@ def always(label):
 def biased_classifiers(tmp_path_factory, session):
     """Two tiny BERT classifiers (other label orders) that always say positive / negative."""
     root = tmp_path_factory.mktemp("biased")
-    pos = tiny_bert(session, "BertForSequenceClassification", root / "always-pos",
-                    labels=["negative", "neutral", "positive"], prepare=always("positive"))
-    neg = tiny_bert(session, "BertForSequenceClassification", root / "always-neg",
-                    labels=["positive", "negative", "neutral"], prepare=always("negative"))
+    pos = tiny_bert(
+        session,
+        "BertForSequenceClassification",
+        root / "always-pos",
+        labels=["negative", "neutral", "positive"],
+        prepare=always("positive"),
+    )
+    neg = tiny_bert(
+        session,
+        "BertForSequenceClassification",
+        root / "always-neg",
+        labels=["positive", "negative", "neutral"],
+        prepare=always("negative"),
+    )
     return {"positive": pos, "negative": neg}
 
 
@@ -57,13 +69,30 @@ def rescored_accuracy(job_dir: Path) -> float:
 def test_two_by_two_sweep_with_a_failed_model(biased_classifiers, tmp_path):
     pos, neg = biased_classifiers["positive"], biased_classifiers["negative"]
     missing = tmp_path / "no-such-model"
-    proc, out = sweep(tmp_path, "task=sentiment", f"model={pos},{neg},{missing}", "backend=transformers", "backend.batch_size=1,8",
-                      f"eval={SENTIMENT}", "backend.threads=1")
+    proc, out = sweep(
+        tmp_path,
+        "task=sentiment",
+        f"model={pos},{neg},{missing}",
+        "backend=transformers",
+        "backend.batch_size=1,8",
+        f"eval={SENTIMENT}",
+        "backend.threads=1",
+    )
     assert proc.returncode == 0, proc.stderr
     rows = table(out)
     assert len(rows) == 6
-    assert {"model", "backend.batch_size", "status", "accuracy", "macro_f1", "items_per_s", "load_s",
-            "wall_s", "peak_rss_mb", "error"} <= set(rows[0])
+    assert {
+        "model",
+        "backend.batch_size",
+        "status",
+        "accuracy",
+        "macro_f1",
+        "items_per_s",
+        "load_s",
+        "wall_s",
+        "peak_rss_mb",
+        "error",
+    } <= set(rows[0])
     for row in rows:
         if row["model"] == str(missing):
             assert row["status"] == "error" and "does not exist" in row["error"] and row["accuracy"] == ""
@@ -85,6 +114,7 @@ def test_two_by_two_sweep_with_a_failed_model(biased_classifiers, tmp_path):
     png = (out / "comparison.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     import matplotlib.image
+
     height, width, _ = matplotlib.image.imread(out / "comparison.png").shape
     assert width > 500 and height > 200
 
@@ -92,9 +122,15 @@ def test_two_by_two_sweep_with_a_failed_model(biased_classifiers, tmp_path):
 def test_embedded_model_on_joblib_workers(tmp_path):
     """Jobs run in two loky worker processes: each composes its config (taskdeck's ConfigStore
     nodes and search path travel with Hydra's state), loads its own plugins and model."""
-    proc, out = sweep(tmp_path, "task=sentiment", f"model=smollm2-135m,{tmp_path / 'missing.gguf'}",
-                      f"eval={SENTIMENT}", "backend.threads=1", "hydra/launcher=joblib",
-                      "hydra.launcher.n_jobs=2")
+    proc, out = sweep(
+        tmp_path,
+        "task=sentiment",
+        f"model=smollm2-135m,{tmp_path / 'missing.gguf'}",
+        f"eval={SENTIMENT}",
+        "backend.threads=1",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Joblib.Parallel(n_jobs=2" in proc.stdout
     ok, failed = table(out)
@@ -108,8 +144,15 @@ def test_embedded_model_on_joblib_workers(tmp_path):
 def test_submitit_local_launcher(biased_classifiers, tmp_path):
     """The cluster launcher's local mode: each job is pickled and run by a submitit process."""
     pos = biased_classifiers["positive"]
-    proc, out = sweep(tmp_path, "task=sentiment", "text=great,awful", f"model={pos}", "backend.threads=1",
-                      "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=5")
+    proc, out = sweep(
+        tmp_path,
+        "task=sentiment",
+        "text=great,awful",
+        f"model={pos}",
+        "backend.threads=1",
+        "hydra/launcher=submitit_local",
+        "hydra.launcher.timeout_min=5",
+    )
     assert proc.returncode == 0, proc.stderr
     rows = table(out)
     assert [r["text"] for r in rows] == ["great", "awful"] and all(r["status"] == "ok" for r in rows)
@@ -122,8 +165,9 @@ def test_submitit_local_launcher(biased_classifiers, tmp_path):
 def test_shards_are_merged_in_order_and_rescored(biased_classifiers, tmp_path):
     pos = biased_classifiers["positive"]
     mine = tmp_path / "mine" / "res.jsonl"
-    proc, out = sweep(tmp_path, "task=sentiment", f"model={pos}", f"eval={SENTIMENT}", "shard=1/3,2/3,3/3",
-                      f"results={mine}")
+    proc, out = sweep(
+        tmp_path, "task=sentiment", f"model={pos}", f"eval={SENTIMENT}", "shard=1/3,2/3,3/3", f"results={mine}"
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in mine.parent.glob("*.jsonl")) == [f"res.part{k}of3.jsonl" for k in (1, 2, 3)]
     rows = table(out)
@@ -144,8 +188,15 @@ def test_table_survives_the_sweeper_reraising(biased_classifiers, tmp_path):
     the sweep stops with one line, exit 2, and the table still holds job 0, though Hydra
     skipped on_multirun_end."""
     pos = biased_classifiers["positive"]
-    proc, out = sweep(tmp_path, "task=sentiment", "text=fine", f"model={pos}", "backend=transformers",
-                      "backend.batch_size=4,lots", "hydra.sweeper.max_batch_size=1")
+    proc, out = sweep(
+        tmp_path,
+        "task=sentiment",
+        "text=fine",
+        f"model={pos}",
+        "backend=transformers",
+        "backend.batch_size=4,lots",
+        "hydra.sweeper.max_batch_size=1",
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in proc.stderr
     ok, stopped = table(out)
@@ -165,8 +216,9 @@ def test_rebuild_from_disk(biased_classifiers, tmp_path):
     assert proc.returncode == 0, proc.stderr
     for name in ("comparison.md", "comparison.csv", "comparison.png"):
         (out / name).unlink()
-    rebuilt = subprocess.run([sys.executable, "-m", "taskdeck.comparison", str(out)], capture_output=True,
-                             text=True, timeout=120)
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "taskdeck.comparison", str(out)], capture_output=True, text=True, timeout=120
+    )
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert [r["text"] for r in table(out)] == ["good", "bad"] and (out / "comparison.png").is_file()
 
@@ -174,14 +226,25 @@ def test_rebuild_from_disk(biased_classifiers, tmp_path):
 def test_ner_eval_scores_entities_with_seqeval(session, tmp_path):
     """``eval=`` on a JSONL of texts with gold entity spans: a tagger that finds nothing has
     entity recall and F1 0 on every row, and the metrics land in result.json."""
+
     def only_o(model):
         model.classifier.bias.zero_()
         model.classifier.bias[0] = 50.0
 
-    tagger = tiny_bert(session, "BertForTokenClassification", tmp_path / "tagger",
-                       labels=["O", "B-PER", "I-PER", "B-LOC", "I-LOC"], prepare=only_o)
-    proc = cli("task=ner", f"eval={REPO / 'examples' / 'data' / 'ner_eval.jsonl'}", f"model={tagger}",
-               "quiet=true", tmp_path=tmp_path)
+    tagger = tiny_bert(
+        session,
+        "BertForTokenClassification",
+        tmp_path / "tagger",
+        labels=["O", "B-PER", "I-PER", "B-LOC", "I-LOC"],
+        prepare=only_o,
+    )
+    proc = cli(
+        "task=ner",
+        f"eval={REPO / 'examples' / 'data' / 'ner_eval.jsonl'}",
+        f"model={tagger}",
+        "quiet=true",
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     record = json.loads((tmp_path / "run" / "result.json").read_text())
     assert record["eval_plan"]["metric"] == "entities" and record["eval_plan"]["column"] == "entities"
@@ -197,7 +260,8 @@ def test_eval_errors_are_one_line(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
         "error: eval file 'stars.csv' has no gold column (looked for label, gold, gold_label; "
-        "columns: text, stars): add gold=<column>"]
+        "columns: text, stars): add gold=<column>"
+    ]
     proc = cli("task=sentiment", "text=hi", "shard=1/2", "model=smollm2-135m", tmp_path=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: shard= splits a batch: give input=<file> (or eval=<file>) as well"
@@ -212,10 +276,23 @@ def test_translation_eval_chrf_bleu_and_batch_tokens_per_s(tmp_path):
     with open(data, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["text", "reference"])
-        w.writerows([["Good morning.", "Bonjour."], ["Thank you very much.", "Merci beaucoup."],
-                     ["The cat is black.", "Le chat est noir."]])
-    proc = cli("task=translation", f"eval={data}", "target=French", "model=smollm2-135m", "max_new_tokens=24",
-               "backend.threads=1", "quiet=true", tmp_path=tmp_path)
+        w.writerows(
+            [
+                ["Good morning.", "Bonjour."],
+                ["Thank you very much.", "Merci beaucoup."],
+                ["The cat is black.", "Le chat est noir."],
+            ]
+        )
+    proc = cli(
+        "task=translation",
+        f"eval={data}",
+        "target=French",
+        "model=smollm2-135m",
+        "max_new_tokens=24",
+        "backend.threads=1",
+        "quiet=true",
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     record = json.loads((tmp_path / "run" / "result.json").read_text())
     m = record["metrics"]
@@ -237,8 +314,9 @@ def test_asr_eval_word_error_rate(session, tmp_path):
 
     from taskdeck.evaluation import evaluate
 
-    script = " ".join(re.sub(r"^\w+: ", "", ln) for ln in (meeting / "launch_meeting.txt").read_text().splitlines()
-                      if ln.strip())
+    script = " ".join(
+        re.sub(r"^\w+: ", "", ln) for ln in (meeting / "launch_meeting.txt").read_text().splitlines() if ln.strip()
+    )
     data = tmp_path / "asr.jsonl"
     data.write_text(json.dumps({"audio": str(meeting / "launch_meeting.mp3"), "text": script}) + "\n")
     proc = cli("task=asr", f"eval={data}", "quiet=true", tmp_path=tmp_path)

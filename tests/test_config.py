@@ -1,4 +1,5 @@
 """The real Hydra config: every group option composes; typos and wrong types fail at compose."""
+
 import pytest
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf

@@ -1,4 +1,5 @@
 """Every built-in task's default runs (on the embedded models, offline)."""
+
 import pytest
 
 # The inputs a user must give each built-in task; everything else is its default.
@@ -25,6 +26,7 @@ NO_OFFLINE_DEFAULT = {"text-to-image": "needs model="}
 
 def _builtin_tasks():
     from taskdeck.plugin_manager import get_session
+
     s = get_session()
     return sorted(n for n in s.tasks.names() if s.tasks.owner(n).startswith("taskdeck.plugins."))
 

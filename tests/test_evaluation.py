@@ -1,16 +1,16 @@
 """Quality metrics of ``eval=``: each metric family on hand-checked predictions, the gold
 column's discovery, and shards (``shard=k/n``) — no models needed here; the sweeps in
 test_comparison.py run them end to end."""
+
 import json
 
 import pytest
+from conftest import REPO
 
 from taskdeck.batch import parse_shard, shard_results, shard_rows
 from taskdeck.errors import ConfigError, InputError
 from taskdeck.evaluation import TRANSCRIPT, bio_tags, evaluate
 from taskdeck.scoring import plan
-
-from conftest import REPO
 
 EXAMPLES = REPO / "examples" / "data"
 
@@ -26,14 +26,20 @@ def test_classification_accuracy_and_macro_f1():
 
 def test_entity_f1_is_seqeval_over_word_tags():
     text = "Angela Merkel met Emmanuel Macron in Paris."
-    gold = [{"start": 0, "end": 13, "entity": "PER"}, {"start": 18, "end": 33, "entity": "PER"},
-            {"start": 37, "end": 42, "entity": "LOC"}]
+    gold = [
+        {"start": 0, "end": 13, "entity": "PER"},
+        {"start": 18, "end": 33, "entity": "PER"},
+        {"start": 37, "end": 42, "entity": "LOC"},
+    ]
     assert bio_tags(text, [(0, 13, "PER")]) == ["B-PER", "I-PER", "O", "O", "O", "O", "O", "O"]
     perfect = evaluate("entities", [json.dumps(gold)], [{"text": text, "entities": json.dumps(gold)}])
     assert perfect["entity_f1"] == 1.0
     # the model finds Merkel and Paris (as B-/I-PER tags of a pipeline, a partial span for Macron)
-    found = [{"start": 0, "end": 13, "entity": "B-PER"}, {"start": 27, "end": 33, "entity": "PER"},
-             {"start": 37, "end": 42, "entity": "LOC"}]
+    found = [
+        {"start": 0, "end": 13, "entity": "B-PER"},
+        {"start": 27, "end": 33, "entity": "PER"},
+        {"start": 37, "end": 42, "entity": "LOC"},
+    ]
     m = evaluate("entities", [gold], [{"text": text, "entities": json.dumps(found)}])
     assert m["entity_precision"] == pytest.approx(2 / 3, abs=1e-4)
     assert m["entity_recall"] == pytest.approx(2 / 3, abs=1e-4)
@@ -42,9 +48,11 @@ def test_entity_f1_is_seqeval_over_word_tags():
 
 def test_qa_exact_match_and_token_f1():
     gold = ["Paris", json.dumps(["the Eiffel Tower", "Eiffel Tower"]), "in 1889"]
-    preds = [{"answers": json.dumps([{"answer": "paris.", "score": 0.9, "start": 0, "end": 5}])},
-             {"answers": json.dumps([{"answer": "Tower", "score": 0.5, "start": 0, "end": 5}])},
-             {"error": "no answer"}]
+    preds = [
+        {"answers": json.dumps([{"answer": "paris.", "score": 0.9, "start": 0, "end": 5}])},
+        {"answers": json.dumps([{"answer": "Tower", "score": 0.5, "start": 0, "end": 5}])},
+        {"error": "no answer"},
+    ]
     m = evaluate("answers", gold, preds)
     assert m["exact_match"] == pytest.approx(1 / 3, abs=1e-4)
     assert m["f1"] == pytest.approx((1 + 2 / 3 + 0) / 3, abs=1e-4)  # "tower" vs "eiffel tower"
@@ -62,7 +70,9 @@ def test_translation_chrf_and_bleu_are_sacrebleu_corpus_scores():
 
 
 def test_rouge_for_summaries():
-    m = evaluate("summary", ["the council approved the new budget"], [{"output_text": "the council approved the new budget"}])
+    m = evaluate(
+        "summary", ["the council approved the new budget"], [{"output_text": "the council approved the new budget"}]
+    )
     assert m["rouge1"] == m["rouge2"] == m["rougeL"] == 1.0
     half = evaluate("summary", ["budget approved today"], [{"output_text": "budget rejected"}])
     assert 0 < half["rouge1"] < 1 and half["rouge2"] == 0
@@ -71,8 +81,11 @@ def test_rouge_for_summaries():
 def test_wer_for_transcripts():
     """ASR results are ``text`` rows (the batch field is ``audio``); case and punctuation
     are not errors."""
-    m = evaluate("transcript", ["The meeting starts at nine.", "hello world"],
-                 [{"audio": "a.wav", "text": "the meeting starts at five"}, {"audio": "b.wav", "text": "Hello, world!"}])
+    m = evaluate(
+        "transcript",
+        ["The meeting starts at nine.", "hello world"],
+        [{"audio": "a.wav", "text": "the meeting starts at five"}, {"audio": "b.wav", "text": "Hello, world!"}],
+    )
     assert m["wer"] == pytest.approx(1 / 7, abs=1e-4)
 
 

@@ -3,13 +3,13 @@
 The temporary venv sees this environment's packages (taskdeck included) through a .pth
 file, and gets two plugins of its own: examples/taskdeck-wordfreq and a broken one.
 """
+
 import subprocess
 import sys
 import sysconfig
 import textwrap
 
 import pytest
-
 from conftest import REPO, cli
 
 
@@ -19,15 +19,21 @@ def plugin_env(tmp_path_factory):
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     parent = sysconfig.get_paths()["purelib"]
     (root / "venv" / site.split(str(venv) + "/", 1)[1] / "parent.pth").write_text(
-        f"import site; site.addsitedir({parent!r})\n")
+        f"import site; site.addsitedir({parent!r})\n"
+    )
     broken = root / "taskdeck-broken"
     (broken / "taskdeck_broken").mkdir(parents=True)
     (broken / "taskdeck_broken" / "__init__.py").write_text("raise ImportError('needs libfoo 2.0')\n")
-    (broken / "pyproject.toml").write_text(textwrap.dedent("""
+    (broken / "pyproject.toml").write_text(
+        textwrap.dedent("""
         [build-system]
         requires = ["setuptools>=68"]
         build-backend = "setuptools.build_meta"
@@ -38,20 +44,37 @@ def plugin_env(tmp_path_factory):
         broken = "taskdeck_broken"
         [tool.setuptools]
         packages = ["taskdeck_broken"]
-    """))
+    """)
+    )
     for pkg in (REPO / "examples" / "taskdeck-wordfreq", broken):
-        subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-                        "--no-deps", "--no-build-isolation", str(pkg)], check=True, cwd=root)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(python),
+                "install",
+                "-q",
+                "--no-deps",
+                "--no-build-isolation",
+                str(pkg),
+            ],
+            check=True,
+            cwd=root,
+        )
     return python
 
 
 def test_plugin_task_runs_without_yaml(plugin_env, tmp_path):
-    proc = cli("task=wordfreq", "text=the cat and the hat and the bat", "top=2",
-               tmp_path=tmp_path, python=str(plugin_env))
+    proc = cli(
+        "task=wordfreq", "text=the cat and the hat and the bat", "top=2", tmp_path=tmp_path, python=str(plugin_env)
+    )
     assert proc.returncode == 0, proc.stderr
     lines = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("  ")]
     assert lines == [["the", "3"], ["and", "2"]]  # the two most frequent, counted, and no third
     import json
+
     rows = json.loads((tmp_path / "run" / "wordfreq.json").read_text())["sections"][0]["rows"]
     assert rows == [{"word": "the", "count": 3}, {"word": "and", "count": 2}]
 
@@ -60,6 +83,7 @@ def test_plugin_yaml_preset_via_register_configs(plugin_env, tmp_path):
     proc = cli("task=wordfreq_top1", "text=b a b", "output=json", tmp_path=tmp_path, python=str(plugin_env))
     assert proc.returncode == 0, proc.stderr
     import json
+
     result = json.loads((tmp_path / "run" / "wordfreq.json").read_text())
     assert result["sections"][0]["rows"] == [{"word": "b", "count": 2}]
 

@@ -1,14 +1,17 @@
 """task=fill-mask: a tiny random masked LM (real tokenizer) against the raw transformers
 pipeline, the batch path, the embedded chat model proposing and scoring words, and
 one-line errors."""
+
 import json
 
 import pytest
-
 from conftest import cli, tiny_bert
 
-TEXTS = ["Paris is the [MASK] of France.", "I drink a cup of <mask> every morning.",
-         "The [mask] sat on the mat, and it was a long day for everyone involved in the story."]
+TEXTS = [
+    "Paris is the [MASK] of France.",
+    "I drink a cup of <mask> every morning.",
+    "The [mask] sat on the mat, and it was a long day for everyone involved in the story.",
+]
 # The chat model's answers are the same with 1 thread and faster on a busy machine.
 CHAT = ("backend.threads=1",)
 
@@ -39,8 +42,7 @@ def _same(result, expected):
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_dedicated_model_equals_raw_pipeline(run_in_process, tiny_mlm, raw_pipeline, text):
-    record, result, run_dir, out = run_in_process("task=fill-mask", f"text={text!r}", f"model={tiny_mlm}",
-                                                  "top_k=4")
+    record, result, run_dir, out = run_in_process("task=fill-mask", f"text={text!r}", f"model={tiny_mlm}", "top_k=4")
     assert record["status"] == "ok"
     assert record["models"] == [{"model": str(tiny_mlm), "backend": "transformers", "capability": "fill_mask"}]
     assert result.text == text
@@ -52,20 +54,28 @@ def test_dedicated_model_equals_raw_pipeline(run_in_process, tiny_mlm, raw_pipel
 
 def test_targets_equal_raw_pipeline(run_in_process, tiny_mlm, raw_pipeline):
     text = TEXTS[0]
-    _, result, _, _ = run_in_process("task=fill-mask", f"text={text!r}", f"model={tiny_mlm}",
-                                     "targets=[capital,city,heart]")
+    _, result, _, _ = run_in_process(
+        "task=fill-mask", f"text={text!r}", f"model={tiny_mlm}", "targets=[capital,city,heart]"
+    )
     _same(result, raw_pipeline(text, targets=["capital", "city", "heart"], top_k=5))
     assert sorted(c.token for c in result.candidates) == ["capital", "city", "heart"]
-    _, two, _, _ = run_in_process("task=fill-mask", f"text={text!r}", f"model={tiny_mlm}",
-                                  "targets=[capital,city,heart]", "top_k=2")
+    _, two, _, _ = run_in_process(
+        "task=fill-mask", f"text={text!r}", f"model={tiny_mlm}", "targets=[capital,city,heart]", "top_k=2"
+    )
     assert two.candidates == result.candidates[:2]
 
 
 def test_batch_matches_single_runs(run_in_process, tiny_mlm, tmp_path):
     path = tmp_path / "texts.txt"
     path.write_text("\n".join([TEXTS[2], "no mask here", TEXTS[0], TEXTS[1]]) + "\n")
-    _, result, run_dir, _ = run_in_process("task=fill-mask", f"input={path}", f"model={tiny_mlm}", "top_k=3",
-                                           "backend=transformers", "backend.batch_size=2")
+    _, result, run_dir, _ = run_in_process(
+        "task=fill-mask",
+        f"input={path}",
+        f"model={tiny_mlm}",
+        "top_k=3",
+        "backend=transformers",
+        "backend.batch_size=2",
+    )
     assert result.ok == 3 and result.failed == 1
     rows = [json.loads(ln) for ln in (run_dir / "results.jsonl").read_text().splitlines()]
     assert "needs exactly one [MASK]" in rows[1]["error"]
@@ -89,8 +99,9 @@ def test_default_chat_model_proposes_and_scores_words(run_in_process):
 
 
 def test_default_chat_model_scores_the_targets(run_in_process):
-    _, result, _, _ = run_in_process("task=fill-mask", "text='The capital of France is <mask>.'",
-                                     "targets=[London,Paris,Berlin]", "top_k=2", *CHAT)
+    _, result, _, _ = run_in_process(
+        "task=fill-mask", "text='The capital of France is <mask>.'", "targets=[London,Paris,Berlin]", "top_k=2", *CHAT
+    )
     assert [c.token for c in result.candidates][0] == "Paris" and len(result.candidates) == 2
     assert result.candidates[0].score > 0.5
 

@@ -1,12 +1,13 @@
 """Every hook, called for real: a plugin implementing all five is loaded into a fresh session
 and what each hook registered is used. ``test_every_hook_has_a_test_here`` keeps this file
 complete as hooks are added (the list comes from pluggy, not from this file)."""
+
 import sys
 import textwrap
 
 import pytest
 
-PLUGIN = textwrap.dedent('''
+PLUGIN = textwrap.dedent("""
     from dataclasses import dataclass, field
 
     from taskdeck import Backend, BackendParams, Formatter, ModelPack, Piece, Task, Text, hookimpl, param, required
@@ -62,7 +63,7 @@ PLUGIN = textwrap.dedent('''
     def register_configs(register):
         register(search_path="pkg://taskdeck_hooks_conf")
         register(group="backend", name="null_deep", node=NullParams(level=9))
-''')
+""")
 
 
 @pytest.fixture(scope="module")

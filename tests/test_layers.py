@@ -4,11 +4,11 @@ core (``taskdeck``) imports no other layer; helpers import the core; evaluation 
 comparison the core and evaluation; plugins the core, helpers and evaluation, and never
 another plugin's internals; the app may import anything.
 """
+
 import ast
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 #: folder -> (its package, the taskdeck packages it may import besides its own)
@@ -18,8 +18,10 @@ LAYERS = {
     "evaluation": ("taskdeck.evaluation", {"taskdeck"}),
     "comparison": ("taskdeck.comparison", {"taskdeck", "taskdeck.evaluation"}),
     "plugins": ("taskdeck.plugins", {"taskdeck", "taskdeck.helpers", "taskdeck.evaluation"}),
-    "app": ("taskdeck.app", {"taskdeck", "taskdeck.helpers", "taskdeck.evaluation", "taskdeck.comparison",
-                             "taskdeck.plugins"}),
+    "app": (
+        "taskdeck.app",
+        {"taskdeck", "taskdeck.helpers", "taskdeck.evaluation", "taskdeck.comparison", "taskdeck.plugins"},
+    ),
 }
 OTHER_LAYERS = {pkg for pkg, _ in LAYERS.values()} - {"taskdeck"}
 

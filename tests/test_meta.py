@@ -1,12 +1,12 @@
 """Meta-tests: the plugin API is documented as the code declares it; every built-in plugin is
 registered and packaged; the minimal plugin of the docs runs. Hooks are called in
 test_hooks.py, config groups compose in test_config.py, built-in defaults run in test_defaults.py."""
+
 import configparser
 import re
 import sys
 
 import pytest
-
 from conftest import REPO
 from signatures import contract_methods, rendered
 
@@ -30,8 +30,9 @@ def test_every_hook_is_documented_with_its_signature(hook, spec):
 
 @pytest.mark.parametrize("method", contract_methods(), ids=lambda m: m.__name__)
 def test_every_contract_method_is_documented_with_its_signature(method):
-    assert f"`{rendered(method)}`" in DOCS.read_text(), \
+    assert f"`{rendered(method)}`" in DOCS.read_text(), (
         f"docs/plugins.md does not show `{rendered(method)}` (the signature in core/backends.py)"
+    )
 
 
 def test_every_capability_has_a_method_on_the_contract():

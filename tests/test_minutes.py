@@ -1,10 +1,10 @@
 """task=minutes end to end, offline: the example meeting (the README's main job), transcripts
 instead of audio, long meetings in chunks, the openai path, and bad input."""
+
 import json
 import re
 
 import pytest
-
 from conftest import REPO, cli
 
 EXAMPLE = REPO / "examples" / "meeting"
@@ -19,11 +19,13 @@ def facts_captured(minutes: dict) -> dict[str, bool]:
     """Which facts of the example script the minutes carry."""
     people = " ".join(a["name"] for a in minutes["attendees"])
     facts = {f"attendee {name}": name in people for name in ATTENDEES}
-    facts["date 3 March"] = bool(re.search(r"\b(3|3rd|third)\b", minutes["date"], re.I)) and "march" in \
-        minutes["date"].lower()
+    facts["date 3 March"] = (
+        bool(re.search(r"\b(3|3rd|third)\b", minutes["date"], re.I)) and "march" in minutes["date"].lower()
+    )
     for owner, words in OWNERS.items():
-        facts[f"owner {owner}"] = any(owner in item["owner"] and any(w in item["task"].lower() for w in words)
-                                      for item in minutes["action_items"])
+        facts[f"owner {owner}"] = any(
+            owner in item["owner"] and any(w in item["task"].lower() for w in words) for item in minutes["action_items"]
+        )
     return facts
 
 
@@ -69,8 +71,9 @@ def test_example_meeting_audio_to_minutes(tmp_path):
 
 def test_transcript_file_skips_speech_to_text(run_in_process, tmp_path):
     path = script_transcript(tmp_path)
-    record, result, run_dir, out = run_in_process("task=minutes", f"transcript={path}",
-                                                  "llm.model=qwen2.5-coder-0.5b", "backend.threads=2")
+    record, result, run_dir, out = run_in_process(
+        "task=minutes", f"transcript={path}", "llm.model=qwen2.5-coder-0.5b", "backend.threads=2"
+    )
     assert record["status"] == "ok" and result.kind == "minutes"
     assert result.models == {"minutes": "qwen2.5-coder-0.5b"}
     assert not (run_dir / "transcript.txt").exists()  # nothing was transcribed
@@ -82,8 +85,14 @@ def test_transcript_file_skips_speech_to_text(run_in_process, tmp_path):
 def test_long_meeting_is_chunked_on_segments_and_merged(run_in_process, tmp_path):
     """A window too small for the whole meeting: the .srt transcript goes in timed chunks."""
     path = script_transcript(tmp_path, ".srt")
-    record, result, run_dir, _ = run_in_process("task=minutes", f"transcript={path}", "llm.model=qwen2.5-coder-0.5b",
-                                                "llm.n_ctx=1536", "llm.max_new_tokens=512", "backend.threads=2")
+    record, result, run_dir, _ = run_in_process(
+        "task=minutes",
+        f"transcript={path}",
+        "llm.model=qwen2.5-coder-0.5b",
+        "llm.n_ctx=1536",
+        "llm.max_new_tokens=512",
+        "backend.threads=2",
+    )
     assert record["status"] == "ok"
     assert result.chunks >= 2 and record["metrics"]["chunks"] == result.chunks
     names = " ".join(a.name for a in result.attendees)
@@ -95,8 +104,15 @@ def test_long_meeting_is_chunked_on_segments_and_merged(run_in_process, tmp_path
 def test_schema_failures_are_retried_then_one_line_with_the_raw_answer_saved(tmp_path, tiny_chat_model):
     transcript = tmp_path / "t.txt"
     transcript.write_text("Anna: Ben, please send the report by Friday.\nBen: I will.\n")
-    proc = cli("task=minutes", f"transcript={transcript}", f"llm.model={tiny_chat_model}", "llm.backend=transformers",
-               "llm.max_new_tokens=16", "llm.retries=1", tmp_path=tmp_path)
+    proc = cli(
+        "task=minutes",
+        f"transcript={transcript}",
+        f"llm.model={tiny_chat_model}",
+        "llm.backend=transformers",
+        "llm.max_new_tokens=16",
+        "llm.retries=1",
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "did not produce valid minutes" in lines[0] and "after 2 tries" in lines[0]
@@ -117,10 +133,16 @@ def test_minutes_through_an_openai_compatible_server(run_in_process, tmp_path, o
     transcript = tmp_path / "t.txt"
     transcript.write_text("Anna: Good morning. Ben, please send the report by Friday.\nBen: Yes, I will.\n")
     try:
-        record, result, run_dir, _ = run_in_process("task=minutes", f"transcript={transcript}", f"llm.model={model}",
-                                                    "llm.backend=openai", "backend=openai",
-                                                    f"backend.base_url={base_url}", "llm.max_new_tokens=400",
-                                                    "llm.retries=1")
+        record, result, run_dir, _ = run_in_process(
+            "task=minutes",
+            f"transcript={transcript}",
+            f"llm.model={model}",
+            "llm.backend=openai",
+            "backend=openai",
+            f"backend.base_url={base_url}",
+            "llm.max_new_tokens=400",
+            "llm.retries=1",
+        )
     except TaskdeckError as exc:
         assert "did not produce valid minutes" in str(exc) and "minutes.raw.txt" in str(exc), exc
         run_dir = next(tmp_path.glob("run*"))
@@ -145,6 +167,7 @@ def _one_line_error(proc, *needles):
 def _silent_wav(path):
     import numpy as np
     import soundfile as sf
+
     sf.write(path, np.zeros(16000 * 3, dtype="float32"), 16000)
     return path
 

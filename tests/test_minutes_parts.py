@@ -1,14 +1,14 @@
 """The parts of task=minutes that need no model: chunking, merging, checks, speakers, rendering."""
+
 import random
 
 from taskdeck import Segment, Transcript
+from taskdeck.helpers.structured import validate
 from taskdeck.plugins.tasks.minutes import language_name
-from taskdeck.plugins.tasks.minutes.extract import (check_against, chunk_lines, merge_parts, stated,
-                                                    transcript_lines)
+from taskdeck.plugins.tasks.minutes.extract import check_against, chunk_lines, merge_parts, stated, transcript_lines
 from taskdeck.plugins.tasks.minutes.result import ActionItem, Attendee, Minutes
 from taskdeck.plugins.tasks.minutes.schema import MINUTES_SCHEMA, NOT_STATED
 from taskdeck.plugins.tasks.minutes.speakers import assign_speakers
-from taskdeck.helpers.structured import validate
 
 
 def words(text: str) -> int:
@@ -41,26 +41,44 @@ def test_transcript_lines_keep_timestamps_and_speakers():
 
 
 def _part(**over):
-    base = {"title": NOT_STATED, "date": NOT_STATED, "location": NOT_STATED, "attendees": [], "summary": "",
-            "discussion_points": [], "decisions": [], "action_items": [], "next_steps": []}
+    base = {
+        "title": NOT_STATED,
+        "date": NOT_STATED,
+        "location": NOT_STATED,
+        "attendees": [],
+        "summary": "",
+        "discussion_points": [],
+        "decisions": [],
+        "action_items": [],
+        "next_steps": [],
+    }
     base.update(over)
     assert validate(base, MINUTES_SCHEMA) is None
     return base
 
 
 def test_merge_unions_attendees_and_dedupes_items():
-    a = _part(title="Launch planning", attendees=[{"name": "Maria", "role": NOT_STATED}],
-              decisions=["The launch moves to the fifteenth of April."],
-              action_items=[{"owner": "Tom", "task": "Finish the firmware tests", "due": "13 March"}])
-    b = _part(date="3 March", attendees=[{"name": "Maria Lopez", "role": "product manager"},
-                                         {"name": "James Wilson", "role": "finance"}],
-              decisions=["The launch moves to the fifteenth of April.", "The price is 2400 euros."],
-              action_items=[{"owner": "Tom Baker", "task": "Finish the firmware tests", "due": "13 March"},
-                            {"owner": "James", "task": "Send the revised budget", "due": "9 March"}])
+    a = _part(
+        title="Launch planning",
+        attendees=[{"name": "Maria", "role": NOT_STATED}],
+        decisions=["The launch moves to the fifteenth of April."],
+        action_items=[{"owner": "Tom", "task": "Finish the firmware tests", "due": "13 March"}],
+    )
+    b = _part(
+        date="3 March",
+        attendees=[{"name": "Maria Lopez", "role": "product manager"}, {"name": "James Wilson", "role": "finance"}],
+        decisions=["The launch moves to the fifteenth of April.", "The price is 2400 euros."],
+        action_items=[
+            {"owner": "Tom Baker", "task": "Finish the firmware tests", "due": "13 March"},
+            {"owner": "James", "task": "Send the revised budget", "due": "9 March"},
+        ],
+    )
     merged = merge_parts([a, b])
     assert merged["title"] == "Launch planning" and merged["date"] == "3 March"
-    assert merged["attendees"] == [{"name": "Maria Lopez", "role": "product manager"},
-                                   {"name": "James Wilson", "role": "finance"}]
+    assert merged["attendees"] == [
+        {"name": "Maria Lopez", "role": "product manager"},
+        {"name": "James Wilson", "role": "finance"},
+    ]
     assert len(merged["decisions"]) == 2
     assert [i["owner"] for i in merged["action_items"]] == ["Tom", "James"]
     assert validate(merged | {"summary": "x"}, MINUTES_SCHEMA) is None
@@ -68,11 +86,16 @@ def test_merge_unions_attendees_and_dedupes_items():
 
 def test_checks_remove_what_the_transcript_does_not_support():
     transcript = "Maria: Tom, can you fix the firmware by Friday? Tom: Yes. We agreed to launch in April."
-    data = _part(attendees=[{"name": "Maria", "role": NOT_STATED}, {"name": "Olivia", "role": "CEO"}],
-                 decisions=["Launch in April.", "The board approved the hiring plan for Berlin."],
-                 action_items=[{"owner": "Tom", "task": "fix the firmware", "due": "Friday"},
-                               {"owner": "Peter", "task": "order parts", "due": NOT_STATED}],
-                 date="unknown", location="Lisbon, 2024")
+    data = _part(
+        attendees=[{"name": "Maria", "role": NOT_STATED}, {"name": "Olivia", "role": "CEO"}],
+        decisions=["Launch in April.", "The board approved the hiring plan for Berlin."],
+        action_items=[
+            {"owner": "Tom", "task": "fix the firmware", "due": "Friday"},
+            {"owner": "Peter", "task": "order parts", "due": NOT_STATED},
+        ],
+        date="unknown",
+        location="Lisbon, 2024",
+    )
     notes = check_against(data, transcript + " We meet in Lisbon.")
     assert [a["name"] for a in data["attendees"]] == ["Maria"]
     assert data["decisions"] == ["Launch in April."]
@@ -83,9 +106,13 @@ def test_checks_remove_what_the_transcript_does_not_support():
 
 def test_months_nobody_said_make_dates_not_stated():
     transcript = "Sarah, send the press kit by the twentieth of March. We met on Tuesday, the 3rd of March."
-    data = _part(action_items=[{"owner": "Sarah", "task": "send the press kit", "due": "February 20th"},
-                               {"owner": "Sarah", "task": "send the press kit again", "due": "20 Mar"}],
-                 date="Tuesday, 3 March")
+    data = _part(
+        action_items=[
+            {"owner": "Sarah", "task": "send the press kit", "due": "February 20th"},
+            {"owner": "Sarah", "task": "send the press kit again", "due": "20 Mar"},
+        ],
+        date="Tuesday, 3 March",
+    )
     notes = check_against(data, transcript)
     assert [i["due"] for i in data["action_items"]] == [NOT_STATED, "20 Mar"]
     assert data["date"] == "Tuesday, 3 March"
@@ -106,16 +133,32 @@ def test_speakers_go_to_the_segments_they_overlap_most():
 
 
 def test_markdown_shows_every_part_and_marks_what_is_not_stated():
-    m = Minutes(title="Trail e-bike launch", attendees=[Attendee("Maria Lopez", "product manager"), Attendee("Tom")],
-                executive_summary="The launch moved.", decisions=["Launch on 15 April."],
-                action_items=[ActionItem("Tom", "Test | sign off firmware", "13 March"), ActionItem(NOT_STATED, "Book")],
-                next_steps=["Meet on 10 March."], checks=["removed attendee 'Olivia': not named in the transcript"],
-                source="meeting.mp3", duration=201.0, models={"speech-to-text": "whisper-tiny.en"})
+    m = Minutes(
+        title="Trail e-bike launch",
+        attendees=[Attendee("Maria Lopez", "product manager"), Attendee("Tom")],
+        executive_summary="The launch moved.",
+        decisions=["Launch on 15 April."],
+        action_items=[ActionItem("Tom", "Test | sign off firmware", "13 March"), ActionItem(NOT_STATED, "Book")],
+        next_steps=["Meet on 10 March."],
+        checks=["removed attendee 'Olivia': not named in the transcript"],
+        source="meeting.mp3",
+        duration=201.0,
+        models={"speech-to-text": "whisper-tiny.en"},
+    )
     md = m.to_markdown()
     assert md.startswith("# Trail e-bike launch\n")
-    for part in ("**Date:** not stated", "Maria Lopez (product manager), Tom", "## Summary", "## Decisions",
-                 "| Tom | Test \\| sign off firmware | 13 March |", "| not stated | Book | not stated |",
-                 "## Next steps", "_None recorded._", "Olivia", "meeting.mp3 (3:21)"):
+    for part in (
+        "**Date:** not stated",
+        "Maria Lopez (product manager), Tom",
+        "## Summary",
+        "## Decisions",
+        "| Tom | Test \\| sign off firmware | 13 March |",
+        "| not stated | Book | not stated |",
+        "## Next steps",
+        "_None recorded._",
+        "Olivia",
+        "meeting.mp3 (3:21)",
+    ):
         assert part in md, part
     assert m.to_dict()["action_items"][0] == {"owner": "Tom", "task": "Test | sign off firmware", "due": "13 March"}
 

@@ -1,4 +1,5 @@
 """model= references: alias, local path, Hub id, mistakes."""
+
 import pytest
 
 from taskdeck.errors import ModelNotFoundError, UnknownNameError

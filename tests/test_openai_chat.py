@@ -1,12 +1,12 @@
 """backend=openai against a real OpenAI-compatible server: ``transformers serve`` on 127.0.0.1
 with the embedded SmolLM2 (see the ``openai_server`` fixture in conftest)."""
+
 from __future__ import annotations
 
 import json
 import math
 
 import pytest
-
 from conftest import cli
 from test_defaults import SAMPLE_INPUTS
 
@@ -32,8 +32,12 @@ def files_under(path):
 
 
 def test_chat_streams_records_api_usage_and_never_stores_the_key(openai_server, tmp_path):
-    proc = cli("task=chat", *api(openai_server, "prompt=Say hello.", "temperature=0", "max_new_tokens=6"),
-               tmp_path=tmp_path, env={"OPENAI_API_KEY": FAKE_KEY})
+    proc = cli(
+        "task=chat",
+        *api(openai_server, "prompt=Say hello.", "temperature=0", "max_new_tokens=6"),
+        tmp_path=tmp_path,
+        env={"OPENAI_API_KEY": FAKE_KEY},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() and "tokens/s]" in proc.stderr
     run = tmp_path / "run"
@@ -56,8 +60,12 @@ def test_chat_streams_records_api_usage_and_never_stores_the_key(openai_server, 
 
 
 def test_key_from_a_named_variable_is_not_stored(openai_server, tmp_path):
-    proc = cli("task=chat", *api(openai_server, "prompt=Hi", "max_new_tokens=2", "backend.api_key_env=MY_LLM_KEY"),
-               tmp_path=tmp_path, env={"MY_LLM_KEY": FAKE_KEY})
+    proc = cli(
+        "task=chat",
+        *api(openai_server, "prompt=Hi", "max_new_tokens=2", "backend.api_key_env=MY_LLM_KEY"),
+        tmp_path=tmp_path,
+        env={"MY_LLM_KEY": FAKE_KEY},
+    )
     assert proc.returncode == 0, proc.stderr
     assert all(FAKE_KEY not in p.read_text(errors="replace") for p in files_under(tmp_path / "run"))
 
@@ -101,8 +109,12 @@ def test_structured_output_on_a_server_that_ignores_response_format(backend):
     invalid, asked again a bounded number of times."""
     from taskdeck.helpers.structured import StructuredOutputError, chat_json
 
-    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
-              "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    }
     messages = [{"role": "user", "content": 'Reply with only this JSON, filled in: {"city": "<capital of France>"}'}]
     try:
         data = chat_json(backend, messages, schema, retries=1, max_new_tokens=24)
@@ -143,17 +155,26 @@ def test_remote_model_names_are_not_taken_for_aliases_or_paths(session):
         assert backend.model.source == "remote" and backend.model.id == name
 
 
-
 # ---- label scoring (sentiment, zero-shot, ...) from the API's top logprobs ----
 def logprobs_answer(top: dict[str, float]) -> dict:
     """A chat.completion with the first token's top_logprobs, as the API documents it."""
     entries = [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in top.items()]
     first = entries[0]
-    return {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "gpt-test",
-            "choices": [{"index": 0, "finish_reason": "length",
-                         "message": {"role": "assistant", "content": first["token"]},
-                         "logprobs": {"content": [{**first, "top_logprobs": entries}]}}],
-            "usage": {"prompt_tokens": 40, "completion_tokens": 1, "total_tokens": 41}}
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "gpt-test",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "length",
+                "message": {"role": "assistant", "content": first["token"]},
+                "logprobs": {"content": [{**first, "top_logprobs": entries}]},
+            }
+        ],
+        "usage": {"prompt_tokens": 40, "completion_tokens": 1, "total_tokens": 41},
+    }
 
 
 def test_sentiment_scores_labels_from_top_logprobs(run_in_process, monkeypatch):
@@ -163,9 +184,14 @@ def test_sentiment_scores_labels_from_top_logprobs(run_in_process, monkeypatch):
     top = {" Negative": -0.2, "negative": -2.0, "Neutral": -3.0, "pos": -4.0, "The": -5.0}
     with api_shaped_server() as server:
         server.expect_request("/v1/chat/completions").respond_with_json(logprobs_answer(top))
-        record, result, _, _ = run_in_process("task=sentiment", "text='This was a waste of money.'",
-                                              "backend=openai", f"backend.base_url={server.url_for('/v1')}",
-                                              "backend.logprobs=true", "model=gpt-test")
+        record, result, _, _ = run_in_process(
+            "task=sentiment",
+            "text='This was a waste of money.'",
+            "backend=openai",
+            f"backend.base_url={server.url_for('/v1')}",
+            "backend.logprobs=true",
+            "model=gpt-test",
+        )
         sent = server.log[0][0].get_json()
     assert (sent["max_tokens"], sent["logprobs"], sent["top_logprobs"]) == (1, True, 20)
     scores = {s.label: s.score for s in result.labels}
@@ -178,8 +204,10 @@ def test_sentiment_scores_labels_from_top_logprobs(run_in_process, monkeypatch):
 def test_label_scoring_is_off_for_servers_not_known_to_return_logprobs(run_in_process, openai_server):
     from taskdeck import CapabilityError
 
-    with pytest.raises(CapabilityError, match="offers chat, chat_json, draw, speak, transcribe, but this task "
-                                              "needs one of: classify, score_labels"):
+    with pytest.raises(
+        CapabilityError,
+        match="offers chat, chat_json, draw, speak, transcribe, but this task needs one of: classify, score_labels",
+    ):
         run_in_process("task=sentiment", "text=Great", *api(openai_server))
 
 

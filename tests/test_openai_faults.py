@@ -1,16 +1,15 @@
 """backend=openai when things go wrong, against a real local HTTP server answering in the API's
 documented shapes (pytest-httpserver): every fault is one line naming the fix."""
+
 from __future__ import annotations
 
 import json
 import time
 
 import pytest
-from werkzeug import Response
-
 from conftest import cli
-from servers import (api_error, api_shaped_server, chat_chunk, free_port, openai_backend, sse,
-                     streamed_answer)
+from servers import api_error, api_shaped_server, chat_chunk, free_port, openai_backend, sse, streamed_answer
+from werkzeug import Response
 
 KEY = "sk-faults-test-0123456789abcdef"
 HI = [{"role": "user", "content": "Hi"}]
@@ -40,8 +39,12 @@ def stream(body: str, status: int = 200, headers: dict | None = None) -> Respons
 
 
 def error(status: int, message: str, kind: str, headers: dict | None = None) -> Response:
-    return Response(json.dumps(api_error(message, kind)), status=status, content_type="application/json",
-                    headers={"retry-after-ms": "10", **(headers or {})})
+    return Response(
+        json.dumps(api_error(message, kind)),
+        status=status,
+        content_type="application/json",
+        headers={"retry-after-ms": "10", **(headers or {})},
+    )
 
 
 def one_line(exc_info) -> str:
@@ -53,14 +56,20 @@ def one_line(exc_info) -> str:
 def test_answer_and_usage_from_a_streamed_completion(server, backend):
     server.expect_request(CHAT, method="POST").respond_with_response(stream(streamed_answer("Hello there friend")))
     pieces = []
-    gen = backend.chat(HI, max_new_tokens=10, stream=pieces.append, temperature=0.2, top_p=0.9, seed=3,
-                       stop=["\n"], top_k=5)
+    gen = backend.chat(
+        HI, max_new_tokens=10, stream=pieces.append, temperature=0.2, top_p=0.9, seed=3, stop=["\n"], top_k=5
+    )
     assert gen.text == "Hello there friend" and pieces == ["Hello", " there", " friend"]
     assert (gen.prompt_tokens, gen.completion_tokens, gen.finish_reason) == (7, 3, "stop")
     sent = server.log[0][0].get_json()
     assert sent["model"] == "test-model" and sent["messages"] == HI and sent["stream"] is True
-    assert (sent["max_tokens"], sent["temperature"], sent["top_p"], sent["seed"], sent["stop"]) == \
-        (10, 0.2, 0.9, 3, ["\n"])
+    assert (sent["max_tokens"], sent["temperature"], sent["top_p"], sent["seed"], sent["stop"]) == (
+        10,
+        0.2,
+        0.9,
+        3,
+        ["\n"],
+    )
     assert sent["top_k"] == 5  # not an OpenAI field: sent in the body for servers that read it
     assert server.log[0][0].headers["Authorization"] == f"Bearer {KEY}"
 
@@ -78,8 +87,10 @@ def test_429_every_time_gives_one_line_after_the_retries(server, backend):
 
     with pytest.raises(TaskdeckError) as exc:
         backend.chat(HI)
-    assert one_line(exc).startswith(f"the server at {backend.base_url} is limiting requests (429) and still "
-                                    "was after 2 retries: wait and run again, or raise backend.max_retries")
+    assert one_line(exc).startswith(
+        f"the server at {backend.base_url} is limiting requests (429) and still "
+        "was after 2 retries: wait and run again, or raise backend.max_retries"
+    )
     assert len(server.log) == 3
 
 
@@ -101,7 +112,8 @@ def test_bad_key_is_401_in_one_line_without_the_key(server, base_url, session, m
     wrong = "sk-wrong-key-abcdef0123456789"
     monkeypatch.setenv("OPENAI_API_KEY", wrong)
     server.expect_request(CHAT).respond_with_response(
-        error(401, f"Incorrect API key provided: {wrong}. You can find your API key at ...", "invalid_request_error"))
+        error(401, f"Incorrect API key provided: {wrong}. You can find your API key at ...", "invalid_request_error")
+    )
     from taskdeck import ConfigError
 
     with openai_backend(session, base_url, "test-model") as backend, pytest.raises(ConfigError) as exc:
@@ -114,10 +126,17 @@ def test_bad_key_is_401_in_one_line_without_the_key(server, base_url, session, m
 
 def test_unknown_model_lists_what_the_server_offers(server, backend):
     server.expect_request(CHAT).respond_with_response(
-        error(404, "The model `test-model` does not exist or you do not have access to it.", "invalid_request_error"))
-    server.expect_request("/v1/models", method="GET").respond_with_json({"object": "list", "data": [
-        {"id": "gpt-4o-mini", "object": "model", "created": 0, "owned_by": "system"},
-        {"id": "whisper-1", "object": "model", "created": 0, "owned_by": "system"}]})
+        error(404, "The model `test-model` does not exist or you do not have access to it.", "invalid_request_error")
+    )
+    server.expect_request("/v1/models", method="GET").respond_with_json(
+        {
+            "object": "list",
+            "data": [
+                {"id": "gpt-4o-mini", "object": "model", "created": 0, "owned_by": "system"},
+                {"id": "whisper-1", "object": "model", "created": 0, "owned_by": "system"},
+            ],
+        }
+    )
     from taskdeck import ModelNotFoundError
 
     with pytest.raises(ModelNotFoundError) as exc:
@@ -127,8 +146,9 @@ def test_unknown_model_lists_what_the_server_offers(server, backend):
 
 def test_missing_endpoint_of_a_known_model_is_a_capability_error(server, backend):
     server.expect_request("/v1/audio/speech").respond_with_response(error(404, "Not Found", "not_found"))
-    server.expect_request("/v1/models").respond_with_json({"object": "list", "data": [
-        {"id": "test-model", "object": "model", "created": 0, "owned_by": "me"}]})
+    server.expect_request("/v1/models").respond_with_json(
+        {"object": "list", "data": [{"id": "test-model", "object": "model", "created": 0, "owned_by": "me"}]}
+    )
     from taskdeck import CapabilityError
 
     with pytest.raises(CapabilityError) as exc:
@@ -144,11 +164,15 @@ def test_slow_answer_times_out_after_retries(server, session, base_url, monkeypa
     server.expect_request(CHAT).respond_with_handler(slow)
     from taskdeck import TaskdeckError
 
-    with openai_backend(session, base_url, "test-model", timeout=0.3, max_retries=1) as backend, \
-            pytest.raises(TaskdeckError) as exc:
+    with (
+        openai_backend(session, base_url, "test-model", timeout=0.3, max_retries=1) as backend,
+        pytest.raises(TaskdeckError) as exc,
+    ):
         backend.chat(HI)
-    assert one_line(exc) == (f"no answer from {base_url} within backend.timeout=0.3 s after 1 retries: raise "
-                             "backend.timeout, or check the server")
+    assert one_line(exc) == (
+        f"no answer from {base_url} within backend.timeout=0.3 s after 1 retries: raise "
+        "backend.timeout, or check the server"
+    )
     assert len(server.log) <= 2  # the log holds finished answers only; the client gave up on both tries
 
 
@@ -215,27 +239,52 @@ def test_server_that_rejects_response_format_is_asked_plainly(server, backend, c
 # ---- through the command line: exit code 2, one line ----
 def test_connection_refused_names_the_base_url(tmp_path):
     url = f"http://127.0.0.1:{free_port()}/v1"
-    proc = cli("task=chat", "backend=openai", f"backend.base_url={url}", "model=m", "prompt=hi",
-               "backend.max_retries=0", tmp_path=tmp_path)
+    proc = cli(
+        "task=chat",
+        "backend=openai",
+        f"backend.base_url={url}",
+        "model=m",
+        "prompt=hi",
+        "backend.max_retries=0",
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
-    assert proc.stderr.startswith(f"error: cannot connect to {url} (connection refused): start the server, "
-                                  "or point backend.base_url (or OPENAI_BASE_URL) at one")
+    assert proc.stderr.startswith(
+        f"error: cannot connect to {url} (connection refused): start the server, "
+        "or point backend.base_url (or OPENAI_BASE_URL) at one"
+    )
 
 
 @pytest.mark.parametrize("variable", ["OPENAI_API_KEY", "TEAM_LLM_KEY"])
 def test_missing_key_names_the_variable(tmp_path, variable):
     env = {k: "" for k in ("OPENAI_API_KEY", "TEAM_LLM_KEY")}
-    proc = cli("task=chat", "backend=openai", "backend.base_url=https://llm.example.invalid/v1", "model=m",
-               "prompt=hi", f"backend.api_key_env={variable}", tmp_path=tmp_path, env=env)
+    proc = cli(
+        "task=chat",
+        "backend=openai",
+        "backend.base_url=https://llm.example.invalid/v1",
+        "model=m",
+        "prompt=hi",
+        f"backend.api_key_env={variable}",
+        tmp_path=tmp_path,
+        env=env,
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
-    assert proc.stderr == (f"error: backend 'openai' needs an API key for https://llm.example.invalid/v1: set "
-                           f"{variable} in the environment (or backend.api_key_env=<VARIABLE> to read another one)\n")
+    assert proc.stderr == (
+        f"error: backend 'openai' needs an API key for https://llm.example.invalid/v1: set "
+        f"{variable} in the environment (or backend.api_key_env=<VARIABLE> to read another one)\n"
+    )
 
 
 def test_base_url_defaults_to_the_environment(server, base_url, tmp_path):
     server.expect_request(CHAT).respond_with_response(stream(streamed_answer("from env")))
-    proc = cli("task=chat", "backend=openai", "model=test-model", "prompt=hi", tmp_path=tmp_path,
-               env={"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": ""})
+    proc = cli(
+        "task=chat",
+        "backend=openai",
+        "model=test-model",
+        "prompt=hi",
+        tmp_path=tmp_path,
+        env={"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": ""},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "from env"
     assert server.log[0][0].headers["Authorization"] == "Bearer no-key"  # loopback: no key needed

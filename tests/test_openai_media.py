@@ -1,6 +1,7 @@
 """backend=openai for speech to text, text to speech and images, against a real local HTTP
 server answering in the API's documented shapes (``transformers serve`` has no such endpoints
 for these models)."""
+
 from __future__ import annotations
 
 import base64
@@ -10,9 +11,8 @@ import wave
 
 import numpy as np
 import pytest
-from werkzeug import Response
-
 from servers import api_error, api_shaped_server, openai_backend
+from werkzeug import Response
 
 KEY = "sk-media-test-key"
 
@@ -44,6 +44,7 @@ def verbose_transcriber(uploads: list):
     """A handler answering /audio/transcriptions as response_format=verbose_json does: the
     uploaded audio's real duration, two segments, words when asked for. Each upload's file
     name, bytes and form fields are appended to ``uploads``."""
+
     def answer(request) -> Response:
         upload = request.files["file"]
         data = upload.read()
@@ -52,13 +53,21 @@ def verbose_transcriber(uploads: list):
         with wave.open(io.BytesIO(data), "rb") as w:
             duration = w.getnframes() / w.getframerate()
         half = duration / 2
-        body = {"task": "transcribe", "language": request.form.get("language", "english"), "duration": duration,
-                "text": f"first part {n}. second part {n}.",
-                "segments": [{"id": 0, "seek": 0, "start": 0.0, "end": half, "text": f" first part {n}."},
-                             {"id": 1, "seek": 0, "start": half, "end": duration, "text": f" second part {n}."}]}
+        body = {
+            "task": "transcribe",
+            "language": request.form.get("language", "english"),
+            "duration": duration,
+            "text": f"first part {n}. second part {n}.",
+            "segments": [
+                {"id": 0, "seek": 0, "start": 0.0, "end": half, "text": f" first part {n}."},
+                {"id": 1, "seek": 0, "start": half, "end": duration, "text": f" second part {n}."},
+            ],
+        }
         if "word" in request.form.getlist("timestamp_granularities[]"):
-            body["words"] = [{"word": "first", "start": 0.1, "end": 0.4},
-                             {"word": "second", "start": half + 0.1, "end": half + 0.5}]
+            body["words"] = [
+                {"word": "first", "start": 0.1, "end": 0.4},
+                {"word": "second", "start": half + 0.1, "end": half + 0.5},
+            ]
         return Response(json.dumps(body), content_type="application/json")
 
     return answer
@@ -85,7 +94,7 @@ def test_audio_over_25_mb_is_split_at_a_quiet_moment(server, backend, tmp_path):
     rate = 16000
     rng = np.random.default_rng(0)
     samples = (rng.standard_normal(840 * rate) * 0.2).astype(np.float32)  # 14 minutes: 26.9 MB as WAV
-    samples[int(595.0 * rate):int(595.5 * rate)] = 0.0  # the one quiet moment before the 600 s limit
+    samples[int(595.0 * rate) : int(595.5 * rate)] = 0.0  # the one quiet moment before the 600 s limit
     big = tmp_path / "meeting.wav"
     big.write_bytes(wav(samples, rate))
     assert big.stat().st_size > 25 * 1024 * 1024
@@ -107,10 +116,17 @@ def test_model_without_verbose_json_gives_text_without_timestamps(server, backen
 
     def answer(request):
         if request.form["response_format"] == "verbose_json":
-            return Response(json.dumps(api_error("response_format 'verbose_json' is not compatible with model "
-                                                 "'gpt-4o-transcribe'. Use 'json' or 'text' instead.",
-                                                 "invalid_request_error")), status=400,
-                            content_type="application/json")
+            return Response(
+                json.dumps(
+                    api_error(
+                        "response_format 'verbose_json' is not compatible with model "
+                        "'gpt-4o-transcribe'. Use 'json' or 'text' instead.",
+                        "invalid_request_error",
+                    )
+                ),
+                status=400,
+                content_type="application/json",
+            )
         return Response(json.dumps({"text": "just text"}), content_type="application/json")
 
     server.expect_request("/v1/audio/transcriptions").respond_with_handler(answer)
@@ -138,12 +154,18 @@ def test_missing_audio_file_is_one_line(backend, tmp_path):
 def test_speech_comes_back_as_samples(server, backend):
     rate = 24000
     tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(rate // 2) / rate)).astype(np.float32)
-    server.expect_request("/v1/audio/speech", method="POST").respond_with_data(wav(tone, rate),
-                                                                               content_type="audio/wav")
+    server.expect_request("/v1/audio/speech", method="POST").respond_with_data(
+        wav(tone, rate), content_type="audio/wav"
+    )
     audio = backend.speak("Hello there.", speed=1.25)
     sent = server.log[0][0].get_json()
-    assert sent == {"model": "whisper-1", "voice": "alloy", "input": "Hello there.", "response_format": "wav",
-                    "speed": 1.25}
+    assert sent == {
+        "model": "whisper-1",
+        "voice": "alloy",
+        "input": "Hello there.",
+        "response_format": "wav",
+        "speed": 1.25,
+    }
     assert audio.sample_rate == rate and audio.samples.dtype == np.float32
     assert np.abs(audio.samples - tone).max() < 1e-3 and audio.duration == pytest.approx(0.5)
 
@@ -166,8 +188,13 @@ def test_images_come_back_as_png(server, backend):
     server.expect_request("/v1/images/generations", method="POST").respond_with_handler(generate)
     images = backend.draw("a red square", num_images=2, width=64, height=48)
     sent = server.log[0][0].get_json()
-    assert sent == {"model": "whisper-1", "prompt": "a red square", "n": 2, "size": "64x48",
-                    "response_format": "b64_json"}
+    assert sent == {
+        "model": "whisper-1",
+        "prompt": "a red square",
+        "n": 2,
+        "size": "64x48",
+        "response_format": "b64_json",
+    }
     assert len(images.images) == 2 and (images.width, images.height) == (64, 48)
     from PIL import Image
 
@@ -177,6 +204,7 @@ def test_images_come_back_as_png(server, backend):
 def test_image_urls_and_jpegs_are_fetched_and_converted(server, backend):
     server.expect_request("/files/cat.jpg").respond_with_data(png(32, 32, fmt="JPEG"), content_type="image/jpeg")
     server.expect_request("/v1/images/generations").respond_with_json(
-        {"created": 0, "data": [{"url": server.url_for("/files/cat.jpg")}]})
+        {"created": 0, "data": [{"url": server.url_for("/files/cat.jpg")}]}
+    )
     images = backend.draw("a cat")
     assert images.images[0].startswith(b"\x89PNG") and (images.width, images.height) == (32, 32)

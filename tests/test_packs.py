@@ -1,4 +1,5 @@
 """Model packs: found without importing their packages, joined once, verified by hash."""
+
 import hashlib
 import sys
 
@@ -12,7 +13,7 @@ from taskdeck.packs import ModelPack, Piece
 def split_packages(tmp_path, monkeypatch):
     """Two installed packages each holding half of a file, like the Qwen part packages."""
     data = bytes(range(256)) * 4096  # 1 MiB
-    halves = [data[: len(data) // 2], data[len(data) // 2:]]
+    halves = [data[: len(data) // 2], data[len(data) // 2 :]]
     for i, half in enumerate(halves, 1):
         pkg = tmp_path / "site" / f"tdpart{i}"
         (pkg / "data").mkdir(parents=True)
@@ -24,10 +25,15 @@ def split_packages(tmp_path, monkeypatch):
 
 
 def _pack(sha):
-    return ModelPack(alias="tdsplit", description="test", format="gguf", extra="tdsplit",
-                     files={"model.gguf": [Piece("tdpart1", "data/part01.bin"),
-                                           Piece("tdpart2", "data/part02.bin")]},
-                     entry="model.gguf", sha256={"model.gguf": sha})
+    return ModelPack(
+        alias="tdsplit",
+        description="test",
+        format="gguf",
+        extra="tdsplit",
+        files={"model.gguf": [Piece("tdpart1", "data/part01.bin"), Piece("tdpart2", "data/part02.bin")]},
+        entry="model.gguf",
+        sha256={"model.gguf": sha},
+    )
 
 
 def test_split_pack_is_joined_once_and_verified(split_packages, tmp_path):
@@ -65,8 +71,7 @@ def test_embedded_packs_are_found_without_import(session):
             assert module not in sys.modules, module
 
 
-@pytest.mark.parametrize("alias,size", [("qwen2.5-coder-1.5b", 1_117_320_768),
-                                        ("qwen2.5-coder-0.5b", 491_400_064)])
+@pytest.mark.parametrize("alias,size", [("qwen2.5-coder-1.5b", 1_117_320_768), ("qwen2.5-coder-0.5b", 491_400_064)])
 def test_real_qwen_packs_join_to_the_published_file(session, alias, size):
     pack = session.packs.get(alias)
     path = pack.path()  # joined and SHA-256-checked on first use, then cached

@@ -1,4 +1,5 @@
 """Plugin discovery through real entry points (a real dist-info on sys.path)."""
+
 import sys
 import textwrap
 
@@ -6,7 +7,7 @@ import pytest
 
 from taskdeck.plugin_manager import build_session
 
-GOOD = '''
+GOOD = """
 from dataclasses import dataclass
 from taskdeck import Task, Text, hookimpl, required
 
@@ -29,16 +30,16 @@ def register_tasks(register):
 def register_configs(register):
     from taskdeck.plugins.backends.llama_cpp import LlamaCppParams
     register(group="backend", name="llama_cpp_small", node=LlamaCppParams(n_ctx=1024))
-'''
+"""
 BROKEN = "import a_module_that_does_not_exist\n"
-TYPO = '''
+TYPO = """
 from taskdeck import hookimpl
 
 @hookimpl
 def register_task(register):  # misspelled hook: must fail loudly, not be ignored
     pass
-'''
-DUPE = '''
+"""
+DUPE = """
 from taskdeck import hookimpl
 from taskdeck.plugins.tasks.classification import SentimentTask
 
@@ -52,7 +53,7 @@ class Fresh(SentimentTask):
 def register_tasks(register):
     register(Fresh)  # a new name, registered first...
     register(Other)  # ...then the built-in 'sentiment' again: the plugin registers nothing
-'''
+"""
 
 
 @pytest.fixture
@@ -64,8 +65,7 @@ def plugin_dist(tmp_path, monkeypatch):
     info = tmp_path / "td_plugins-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: td-plugins\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(
-        "[taskdeck]\n" + "".join(f"{m} = {m}\n" for m in modules))
+    (info / "entry_points.txt").write_text("[taskdeck]\n" + "".join(f"{m} = {m}\n" for m in modules))
     monkeypatch.syspath_prepend(str(tmp_path))
     yield
     for name in modules:
@@ -87,7 +87,7 @@ def test_broken_plugins_are_reported_and_the_rest_load(plugin_dist, monkeypatch)
     s = build_session()
     broken = {b.name: b.reason for b in s.broken}
     assert "ModuleNotFoundError" in broken["td_broken"]
-    assert "register_task" in broken["td_typo"]          # check_pending caught the typo
+    assert "register_task" in broken["td_typo"]  # check_pending caught the typo
     assert "registered twice" in broken["td_dupe"]
     assert "fresh-name" not in s.tasks  # all or nothing
     assert "echo" in s.tasks and s.tasks.owner("echo") == "td_good"
@@ -104,9 +104,15 @@ def test_environment_variable_restricts_third_party_plugins(plugin_dist, monkeyp
     assert "sentiment" in s.tasks  # built-ins always load
 
 
-@pytest.mark.parametrize("hook,registry", [("register_tasks", "tasks"), ("register_backends", "backends"),
-                                           ("register_formatters", "formatters"),
-                                           ("register_model_packs", "packs")])
+@pytest.mark.parametrize(
+    "hook,registry",
+    [
+        ("register_tasks", "tasks"),
+        ("register_backends", "backends"),
+        ("register_formatters", "formatters"),
+        ("register_model_packs", "packs"),
+    ],
+)
 def test_each_registration_hook_fills_its_registry(hook, registry):
     s = build_session(third_party=False)
     impls = getattr(s.pm.hook, hook).get_hookimpls()

@@ -1,17 +1,19 @@
 """task=qa: a tiny random extractive QA model (real tokenizer) against a brute-force
 reference over the model's own logits, long contexts read in windows, "no answer", the batch
 path, the embedded chat model's quotes, and one-line errors."""
+
 import json
 
 import pytest
-
 from conftest import cli, tiny_bert
 
 MARIA = "Maria lives in Lisbon and works in Porto."
 # The chat model's answers are the same with 1 thread and faster on a busy machine.
 CHAT = ("backend.threads=1",)
-SHORT = [("Where does Maria live?", MARIA),
-         ("When was the tower completed?", "The Eiffel Tower was completed in 1889 and is located in Paris.")]
+SHORT = [
+    ("Where does Maria live?", MARIA),
+    ("When was the tower completed?", "The Eiffel Tower was completed in 1889 and is located in Paris."),
+]
 
 
 def _zero_positions(model):
@@ -21,8 +23,13 @@ def _zero_positions(model):
 
 
 def _save_tiny(session, out, padding_side="right"):
-    return tiny_bert(session, "BertForQuestionAnswering", out, padding_side=padding_side,
-                     prepare=_zero_positions if padding_side == "left" else None)
+    return tiny_bert(
+        session,
+        "BertForQuestionAnswering",
+        out,
+        padding_side=padding_side,
+        prepare=_zero_positions if padding_side == "left" else None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +38,7 @@ def tiny_qa(tmp_path_factory, session):
     return _save_tiny(session, tmp_path_factory.mktemp("tiny-qa"))
 
 
-def reference(model_dir, question, context, *, max_answer_len=30, max_seq_len=384, stride=128,
-              context_first=False):
+def reference(model_dir, question, context, *, max_answer_len=30, max_seq_len=384, stride=128, context_first=False):
     """The best distinct character spans over every window, by brute force over all
     (start, end) token pairs, and the null score (lowest CLS*CLS across windows)."""
     import torch
@@ -41,9 +47,16 @@ def reference(model_dir, question, context, *, max_answer_len=30, max_seq_len=38
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForQuestionAnswering.from_pretrained(model_dir).eval()
     pair = (context, question) if context_first else (question, context)
-    enc = tok(*pair, truncation="only_first" if context_first else "only_second", max_length=max_seq_len,
-              stride=stride, return_overflowing_tokens=True, return_offsets_mapping=True, padding=True,
-              return_tensors="pt")
+    enc = tok(
+        *pair,
+        truncation="only_first" if context_first else "only_second",
+        max_length=max_seq_len,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=True,
+        return_tensors="pt",
+    )
     offsets = enc.pop("offset_mapping").tolist()
     enc.pop("overflow_to_sample_mapping")
     with torch.no_grad():
@@ -55,7 +68,7 @@ def reference(model_dir, question, context, *, max_answer_len=30, max_seq_len=38
         cls = enc["input_ids"][w].tolist().index(tok.cls_token_id)
         allowed = in_context + [cls]
 
-        def probs(logits):
+        def probs(logits, allowed=allowed):
             masked = torch.full_like(logits, float("-inf"))
             masked[allowed] = logits[allowed]
             return masked.softmax(-1)
@@ -76,13 +89,14 @@ def _check_spans(result, context):
     scores = [a.score for a in result.answers]
     assert scores == sorted(scores, reverse=True)
     for a in result.answers:
-        assert context[a.start:a.end] == a.answer and a.answer.strip()
+        assert context[a.start : a.end] == a.answer and a.answer.strip()
 
 
 @pytest.mark.parametrize("question,context", SHORT)
 def test_extractive_matches_brute_force_reference(run_in_process, tiny_qa, question, context):
-    record, result, run_dir, out = run_in_process("task=qa", f"question={question!r}", f"context={context!r}",
-                                                  f"model={tiny_qa}", "top_k=3")
+    record, result, run_dir, out = run_in_process(
+        "task=qa", f"question={question!r}", f"context={context!r}", f"model={tiny_qa}", "top_k=3"
+    )
     assert record["status"] == "ok"
     assert record["models"] == [{"model": str(tiny_qa), "backend": "transformers", "capability": "extract_answer"}]
     assert result.method == "extractive" and result.question == question and result.context == context
@@ -98,8 +112,9 @@ def test_extractive_matches_brute_force_reference(run_in_process, tiny_qa, quest
 
 def test_max_answer_len_bounds_the_span(run_in_process, tiny_qa):
     question, context = SHORT[1]
-    _, result, _, _ = run_in_process("task=qa", f"question={question!r}", f"context={context!r}",
-                                     f"model={tiny_qa}", "top_k=5", "max_answer_len=1")
+    _, result, _, _ = run_in_process(
+        "task=qa", f"question={question!r}", f"context={context!r}", f"model={tiny_qa}", "top_k=5", "max_answer_len=1"
+    )
     expected, _ = reference(tiny_qa, question, context, max_answer_len=1)
     assert [(a.start, a.end) for a in result.answers] == [span for span, _ in expected[:5]]
     assert all(" " not in a.answer for a in result.answers)  # one WordPiece token each
@@ -107,8 +122,11 @@ def test_max_answer_len_bounds_the_span(run_in_process, tiny_qa):
 
 def _long_context():
     things = ["river", "castle", "bakery", "library", "harbour", "garden", "museum", "station"]
-    return " ".join(f"In {1900 + i} the {things[i % 8]} of town {i} was painted {['red', 'blue', 'green'][i % 3]} "
-                    f"by a worker called {['Ana', 'Rui', 'Eva', 'Tom'][i % 4]}." for i in range(60))
+    return " ".join(
+        f"In {1900 + i} the {things[i % 8]} of town {i} was painted {['red', 'blue', 'green'][i % 3]} "
+        f"by a worker called {['Ana', 'Rui', 'Eva', 'Tom'][i % 4]}."
+        for i in range(60)
+    )
 
 
 def test_long_context_is_read_in_windows(run_in_process, tiny_qa):
@@ -118,16 +136,30 @@ def test_long_context_is_read_in_windows(run_in_process, tiny_qa):
 
     context = _long_context()
     question = "Who painted the museum?"
-    _, result, _, _ = run_in_process("task=qa", f"question={question!r}", f"context={context!r}",
-                                     f"model={tiny_qa}", "top_k=25", "max_seq_len=64", "doc_stride=16")
+    _, result, _, _ = run_in_process(
+        "task=qa",
+        f"question={question!r}",
+        f"context={context!r}",
+        f"model={tiny_qa}",
+        "top_k=25",
+        "max_seq_len=64",
+        "doc_stride=16",
+    )
     expected, _ = reference(tiny_qa, question, context, max_seq_len=64, stride=16)
     assert [(a.start, a.end) for a in result.answers] == [span for span, _ in expected[:25]]
     for got, (_, score) in zip(result.answers, expected):
         assert got.score == pytest.approx(score, abs=1e-6)
     _check_spans(result, context)
     tok = AutoTokenizer.from_pretrained(tiny_qa)
-    windows = tok(question, context, truncation="only_second", max_length=64, stride=16,
-                  return_overflowing_tokens=True, return_offsets_mapping=True)
+    windows = tok(
+        question,
+        context,
+        truncation="only_second",
+        max_length=64,
+        stride=16,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
     assert len(windows["input_ids"]) > 15
     first_window_end = max(o[1] for o, s in zip(windows["offset_mapping"][0], windows.sequence_ids(0)) if s == 1)
     assert max(a.start for a in result.answers) > 4 * first_window_end  # spans from late windows compete
@@ -137,9 +169,17 @@ def test_left_padding_tokenizer_puts_the_context_first(run_in_process, session, 
     left = _save_tiny(session, tmp_path / "left", padding_side="left")
     context = _long_context()[:900]
     question = "Who painted the castle?"
-    _, result, _, _ = run_in_process("task=qa", f"question={question!r}", f"context={context!r}",
-                                     f"model={left}", "top_k=4", "max_seq_len=48", "doc_stride=8",
-                                     "backend=transformers", "backend.batch_size=4")  # the last batch is padded
+    _, result, _, _ = run_in_process(
+        "task=qa",
+        f"question={question!r}",
+        f"context={context!r}",
+        f"model={left}",
+        "top_k=4",
+        "max_seq_len=48",
+        "doc_stride=8",
+        "backend=transformers",
+        "backend.batch_size=4",
+    )  # the last batch is padded
     expected, _ = reference(left, question, context, max_seq_len=48, stride=8, context_first=True)
     assert [(a.start, a.end) for a in result.answers] == [span for span, _ in expected[:4]]
     _check_spans(result, context)
@@ -173,7 +213,9 @@ def test_no_answer_wins_only_when_asked(run_in_process, null_loving_qa):
     assert out.strip() == "(no answer in the context)"
     assert json.loads((run_dir / "qa.json").read_text())["answers"] == []
     _, forced, _, _ = run_in_process(*args)  # without it, the best span is given all the same
-    assert len(forced.answers) == 1 and MARIA[forced.answers[0].start:forced.answers[0].end] == forced.answers[0].answer
+    assert (
+        len(forced.answers) == 1 and MARIA[forced.answers[0].start : forced.answers[0].end] == forced.answers[0].answer
+    )
 
 
 def test_batch_matches_single_runs(run_in_process, tiny_qa, tmp_path):
@@ -181,8 +223,9 @@ def test_batch_matches_single_runs(run_in_process, tiny_qa, tmp_path):
     rows += [{"question": "", "context": MARIA}, {"question": "Who painted the museum?", "context": _long_context()}]
     path = tmp_path / "pairs.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    record, result, run_dir, _ = run_in_process("task=qa", f"input={path}", f"model={tiny_qa}", "top_k=2",
-                                                "backend=transformers", "backend.batch_size=2")
+    record, result, run_dir, _ = run_in_process(
+        "task=qa", f"input={path}", f"model={tiny_qa}", "top_k=2", "backend=transformers", "backend.batch_size=2"
+    )
     assert result.ok == 3 and result.failed == 1
     done = [json.loads(ln) for ln in (run_dir / "results.jsonl").read_text().splitlines()]
     assert [d["index"] for d in done] == [0, 1, 2, 3]
@@ -197,13 +240,13 @@ def test_batch_matches_single_runs(run_in_process, tiny_qa, tmp_path):
 
 # ---- the default: the embedded chat model quotes the context ----
 
+
 def test_default_chat_model_quotes_the_answer(run_in_process):
-    record, result, _, out = run_in_process("task=qa", "question='Where does Maria live?'", f"context={MARIA!r}",
-                                            *CHAT)
+    record, result, _, out = run_in_process("task=qa", "question='Where does Maria live?'", f"context={MARIA!r}", *CHAT)
     assert record["models"] == [{"model": "qwen2.5-coder-1.5b", "backend": "llama_cpp", "capability": "chat"}]
     assert result.method == "chat-json" and len(result.answers) == 1
     best = result.answers[0]
-    assert MARIA[best.start:best.end] == best.answer and "Lisbon" in best.answer and "Porto" not in best.answer
+    assert MARIA[best.start : best.end] == best.answer and "Lisbon" in best.answer and "Porto" not in best.answer
     assert 0.5 <= best.score <= 1.0
     assert out.startswith(best.answer)
 
@@ -217,14 +260,20 @@ def test_locate_finds_the_quote_as_written_in_the_context():
     from taskdeck.plugins.tasks.qa import locate
 
     context = "Maria lives in  Lisbon,\nand works in Porto."
-    for quote, span in [("Lisbon", "Lisbon"), ("lisbon", "Lisbon"), ("in lisbon", "in  Lisbon"),
-                        ('"Lisbon."', "Lisbon"), ("Lisbon, and works", "Lisbon,\nand works")]:
+    for quote, span in [
+        ("Lisbon", "Lisbon"),
+        ("lisbon", "Lisbon"),
+        ("in lisbon", "in  Lisbon"),
+        ('"Lisbon."', "Lisbon"),
+        ("Lisbon, and works", "Lisbon,\nand works"),
+    ]:
         start, end = locate(context, quote)
         assert context[start:end] == span
     assert locate(context, "Madrid") is None
 
 
 # ---- bad input ----
+
 
 def test_empty_question_is_one_line(tmp_path):
     proc = cli("task=qa", "question=", f"context={MARIA}", tmp_path=tmp_path)
@@ -241,5 +290,6 @@ def test_empty_context_and_bad_options(run_in_process, tiny_qa):
     with pytest.raises(ConfigError, match=r"top_k=0 is out of range: give an integer >= 1"):
         run_in_process("task=qa", "question=Why?", f"context={MARIA!r}", f"model={tiny_qa}", "top_k=0")
     with pytest.raises(InputError, match="shorten the question or raise max_seq_len"):
-        run_in_process("task=qa", f"question={'why ' * 20!r}", f"context={MARIA!r}", f"model={tiny_qa}",
-                       "max_seq_len=16")
+        run_in_process(
+            "task=qa", f"question={'why ' * 20!r}", f"context={MARIA!r}", f"model={tiny_qa}", "max_seq_len=16"
+        )

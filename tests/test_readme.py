@@ -1,5 +1,6 @@
 """Keep the README true: its test command is CI's, its plugin guide is the real example,
 and its task table names every built-in task with its default model."""
+
 import re
 
 from conftest import REPO
@@ -24,8 +25,11 @@ def test_readme_main_command_runs_a_builtin_task_on_defaults():
 
 def test_plugin_guide_shows_the_example_whole():
     example = REPO / "examples" / "taskdeck-wordfreq"
-    for path in [example / "taskdeck_wordfreq" / "__init__.py", example / "pyproject.toml",
-                 example / "taskdeck_wordfreq" / "conf" / "task" / "wordfreq_top1.yaml"]:
+    for path in [
+        example / "taskdeck_wordfreq" / "__init__.py",
+        example / "pyproject.toml",
+        example / "taskdeck_wordfreq" / "conf" / "task" / "wordfreq_top1.yaml",
+    ]:
         assert path.read_text().rstrip() in README, path.name
 
 

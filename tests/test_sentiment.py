@@ -1,5 +1,6 @@
 """Sentiment end to end: the embedded chat model's label scoring on both backends, and a
 dedicated classifier compared with the raw transformers pipeline."""
+
 import json
 
 import pytest
@@ -12,8 +13,7 @@ NEGATIVE = "Terrible service. The food was cold and I will never come back."
 def test_default_embedded_model_on_llama_cpp(run_in_process, text, label):
     record, result, run_dir, out = run_in_process("task=sentiment", f"text={text!r}")
     assert record["status"] == "ok"
-    assert record["models"] == [{"model": "qwen2.5-coder-1.5b", "backend": "llama_cpp",
-                                 "capability": "score_labels"}]
+    assert record["models"] == [{"model": "qwen2.5-coder-1.5b", "backend": "llama_cpp", "capability": "score_labels"}]
     assert result.method == "chat-label-scoring"
     assert result.top.label == label and result.top.score > 0.8
     assert abs(sum(s.score for s in result.labels) - 1) < 1e-3
@@ -27,9 +27,13 @@ def test_default_embedded_model_on_llama_cpp(run_in_process, text, label):
 
 
 def test_custom_labels(run_in_process):
-    _, result, _, _ = run_in_process("task=sentiment", "text='I am furious, they lost my luggage again'",
-                                     "labels=[happy,angry,bored]", "model=qwen2.5-coder-0.5b")
-    assert [s.label for s in result.labels] [0] == "angry"
+    _, result, _, _ = run_in_process(
+        "task=sentiment",
+        "text='I am furious, they lost my luggage again'",
+        "labels=[happy,angry,bored]",
+        "model=qwen2.5-coder-0.5b",
+    )
+    assert [s.label for s in result.labels][0] == "angry"
     assert {s.label for s in result.labels} == {"happy", "angry", "bored"}
 
 

@@ -1,22 +1,31 @@
 """task=tts and task=asr on the embedded packs (Piper joe, faster-whisper tiny.en and base),
 through the real CLI: a TTS → ASR round trip scored with jiwer, subtitles, chunked long
 audio, languages, and bad input as one line."""
+
 import json
 
 import jiwer
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import cli
 
-SENTENCES = ("The quick brown fox jumps over the lazy dog. Please send the quarterly report to the finance team "
-             "before the meeting. We agreed to launch the new product in the spring, and Sarah will prepare "
-             "the press release.")
+SENTENCES = (
+    "The quick brown fox jumps over the lazy dog. Please send the quarterly report to the finance team "
+    "before the meeting. We agreed to launch the new product in the spring, and Sarah will prepare "
+    "the press release."
+)
 #: Measured: 0.079 (3 of 38 words: "send" → "in", "agreed" → "agree") with tiny.en on the Piper voice.
 WER_BOUND = 0.15
-_NORMALISE = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
-                            jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
+_NORMALISE = jiwer.Compose(
+    [
+        jiwer.ToLowerCase(),
+        jiwer.RemovePunctuation(),
+        jiwer.RemoveMultipleSpaces(),
+        jiwer.Strip(),
+        jiwer.ReduceToListOfListOfWords(),
+    ]
+)
 
 
 def wer(reference: str, hypothesis: str) -> float:
@@ -76,8 +85,9 @@ def test_subtitles_read_back_as_transcripts(spoken, tmp_path):
     for name in ("asr.srt", "asr.vtt", "asr.json"):
         back = read_transcript(str(out / name))
         assert back.text == record["result"]["text"], name
-        assert [round(s.start, 1) for s in back.segments] == \
-            [round(s["start"], 1) for s in record["result"]["segments"]], name
+        assert [round(s.start, 1) for s in back.segments] == [
+            round(s["start"], 1) for s in record["result"]["segments"]
+        ], name
 
 
 def test_long_audio_in_small_chunks_drops_nothing(spoken, tmp_path):
@@ -105,12 +115,14 @@ def test_multilingual_model_detects_the_language(spoken, tmp_path):
 
 
 def test_tts_pace_and_voice_options(tmp_path):
-    proc, out = run(tmp_path, "slow", "task=tts", "text='Good morning, everyone.'", "length_scale=1.5",
-                    "output=[json,wav]")
+    proc, out = run(
+        tmp_path, "slow", "task=tts", "text='Good morning, everyone.'", "length_scale=1.5", "output=[json,wav]"
+    )
     assert proc.returncode == 0, proc.stderr
     slow = json.loads((out / "result.json").read_text())["result"]["duration_s"]
-    proc, out = run(tmp_path, "fast", "task=tts", "text='Good morning, everyone.'", "length_scale=0.7",
-                    "output=[json,wav]")
+    proc, out = run(
+        tmp_path, "fast", "task=tts", "text='Good morning, everyone.'", "length_scale=0.7", "output=[json,wav]"
+    )
     fast = json.loads((out / "result.json").read_text())["result"]["duration_s"]
     assert slow > 1.5 * fast
 
@@ -128,15 +140,25 @@ def _silent(path):
     return path
 
 
-@pytest.mark.parametrize("case, args, needles", [
-    ("missing", lambda t: [f"audio={t / 'nope.wav'}"], ["nope.wav", "does not exist"]),
-    ("corrupt", lambda t: [f"audio={_bytes(t / 'bad.ogg', b'OggS garbage' * 40)}"], ["bad.ogg", "cannot be decoded"]),
-    ("empty", lambda t: [f"audio={_bytes(t / 'empty.wav', b'')}"], ["empty.wav", "is empty"]),
-    ("silent", lambda t: [f"audio={_silent(t / 'quiet.wav')}"], ["quiet.wav", "silent"]),
-    ("english-only", lambda t: [f"audio={_silent(t / 'x.wav')}", "language=de"], ["English only", "whisper-base"]),
-    ("translate on english-only", lambda t: [f"audio={_silent(t / 'x.wav')}", "translate=true"],
-     ["cannot translate", "whisper-base"]),
-])
+@pytest.mark.parametrize(
+    "case, args, needles",
+    [
+        ("missing", lambda t: [f"audio={t / 'nope.wav'}"], ["nope.wav", "does not exist"]),
+        (
+            "corrupt",
+            lambda t: [f"audio={_bytes(t / 'bad.ogg', b'OggS garbage' * 40)}"],
+            ["bad.ogg", "cannot be decoded"],
+        ),
+        ("empty", lambda t: [f"audio={_bytes(t / 'empty.wav', b'')}"], ["empty.wav", "is empty"]),
+        ("silent", lambda t: [f"audio={_silent(t / 'quiet.wav')}"], ["quiet.wav", "silent"]),
+        ("english-only", lambda t: [f"audio={_silent(t / 'x.wav')}", "language=de"], ["English only", "whisper-base"]),
+        (
+            "translate on english-only",
+            lambda t: [f"audio={_silent(t / 'x.wav')}", "translate=true"],
+            ["cannot translate", "whisper-base"],
+        ),
+    ],
+)
 def test_bad_audio_is_one_line_and_writes_nothing(tmp_path, case, args, needles):
     proc = cli("task=asr", *args(tmp_path), tmp_path=tmp_path)
     _one_line(proc, *needles)

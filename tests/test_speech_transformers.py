@@ -8,6 +8,7 @@
 
 Both run through the real runner (``task=asr`` / ``task=tts``) and the real CLI.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,6 @@ import wave
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import cli
 
 WORDS = ("hello", "world")
@@ -32,19 +32,29 @@ def build_tiny_whisper(session, out):
     Whisper's (languages and tasks from the tokenizer), so language= and translate= reach
     ``generate`` as they would on a real checkpoint."""
     import torch
-    from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
-                              WhisperForConditionalGeneration, WhisperTokenizerFast)
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperTokenizerFast,
+    )
 
     tokenizer_file = session.packs.get("whisper-tiny.en").path() / "tokenizer.json"
     specials = [t["content"] for t in json.loads(tokenizer_file.read_text())["added_tokens"]]
-    tok = WhisperTokenizerFast(tokenizer_file=str(tokenizer_file), bos_token="<|endoftext|>",
-                               eos_token="<|endoftext|>", unk_token="<|endoftext|>", pad_token="<|endoftext|>",
-                               extra_special_tokens=specials)
+    tok = WhisperTokenizerFast(
+        tokenizer_file=str(tokenizer_file),
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        unk_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+        extra_special_tokens=specials,
+    )
     ids = tok.convert_tokens_to_ids
     eot, sot, nots = ids("<|endoftext|>"), ids("<|startoftranscript|>"), ids("<|notimestamps|>")
     transcribe, translate = ids("<|transcribe|>"), ids("<|translate|>")
-    ts0 = nots + 1             # <|0.00|>
-    ts1 = ts0 + 50             # <|1.00|> (0.02 s a step)
+    ts0 = nots + 1  # <|0.00|>
+    ts1 = ts0 + 50  # <|1.00|> (0.02 s a step)
     lang_to_id = {tok.convert_ids_to_tokens(i): i for i in range(sot + 1, translate)}
     hello, world = (tok.encode(f" {w}", add_special_tokens=False)[0] for w in WORDS)
 
@@ -52,16 +62,36 @@ def build_tiny_whisper(session, out):
     states = {sot: 0, transcribe: 2, translate: 2, nots: 3, ts0: 4, hello: 5, world: 6, ts1: 7}
     states.update({i: 1 for i in lang_to_id.values()})
     # next-token scores per state
-    nexts = {0: {ts0: 2.0, lang_to_id["<|en|>"]: 1.0},  # also: language detection says English
-             1: {ts0: 2.0}, 2: {ts0: 2.0}, 3: {hello: 2.0}, 4: {hello: 2.0}, 5: {world: 2.0},
-             6: {ts1: 2.0, eot: 1.0},  # without timestamps, the end
-             7: {eot: 2.0}, 8: {eot: 2.0}}
+    nexts = {
+        0: {ts0: 2.0, lang_to_id["<|en|>"]: 1.0},  # also: language detection says English
+        1: {ts0: 2.0},
+        2: {ts0: 2.0},
+        3: {hello: 2.0},
+        4: {hello: 2.0},
+        5: {world: 2.0},
+        6: {ts1: 2.0, eot: 1.0},  # without timestamps, the end
+        7: {eot: 2.0},
+        8: {eot: 2.0},
+    }
 
-    config = WhisperConfig(vocab_size=51864, d_model=32, encoder_layers=1, decoder_layers=1,
-                           encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
-                           decoder_ffn_dim=64, num_mel_bins=80, max_source_positions=1500,
-                           max_target_positions=448, pad_token_id=eot, bos_token_id=eot, eos_token_id=eot,
-                           decoder_start_token_id=sot, tie_word_embeddings=False)
+    config = WhisperConfig(
+        vocab_size=51864,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        num_mel_bins=80,
+        max_source_positions=1500,
+        max_target_positions=448,
+        pad_token_id=eot,
+        bos_token_id=eot,
+        eos_token_id=eot,
+        decoder_start_token_id=sot,
+        tie_word_embeddings=False,
+    )
     torch.manual_seed(0)
     model = WhisperForConditionalGeneration(config).eval()
     with torch.no_grad():
@@ -84,10 +114,20 @@ def build_tiny_whisper(session, out):
                 proj[token, state] = score
         model.proj_out.weight.copy_(proj)
     model.generation_config = GenerationConfig(
-        decoder_start_token_id=sot, eos_token_id=eot, pad_token_id=eot, bos_token_id=eot, max_length=448,
-        no_timestamps_token_id=nots, is_multilingual=True, lang_to_id=lang_to_id,
-        task_to_id={"transcribe": transcribe, "translate": translate}, max_initial_timestamp_index=50,
-        suppress_tokens=[], begin_suppress_tokens=[220, eot], alignment_heads=[[0, 0], [0, 1]])
+        decoder_start_token_id=sot,
+        eos_token_id=eot,
+        pad_token_id=eot,
+        bos_token_id=eot,
+        max_length=448,
+        no_timestamps_token_id=nots,
+        is_multilingual=True,
+        lang_to_id=lang_to_id,
+        task_to_id={"transcribe": transcribe, "translate": translate},
+        max_initial_timestamp_index=50,
+        suppress_tokens=[],
+        begin_suppress_tokens=[220, eot],
+        alignment_heads=[[0, 0], [0, 1]],
+    )
     model.save_pretrained(out)
     tok.save_pretrained(out)
     WhisperFeatureExtractor(feature_size=80).save_pretrained(out)
@@ -108,15 +148,29 @@ def tiny_vits(tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny-vits")
     chars = ["<pad>", "<unk>", " "] + list("abcdefghijklmnopqrstuvwxyz'.,!?-")
     (out / "vocab.json").write_text(json.dumps({c: i for i, c in enumerate(chars)}))
-    tokenizer = VitsTokenizer(str(out / "vocab.json"), language="eng", add_blank=True, normalize=True,
-                              phonemize=False)
-    config = VitsConfig(vocab_size=len(chars), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        ffn_dim=16, flow_size=8, spectrogram_bins=9, upsample_initial_channel=8,
-                        upsample_rates=[4, 4], upsample_kernel_sizes=[8, 8], resblock_kernel_sizes=[3],
-                        resblock_dilation_sizes=[[1, 3]], duration_predictor_filter_channels=8,
-                        duration_predictor_num_flows=1, prior_encoder_num_flows=1,
-                        prior_encoder_num_wavenet_layers=1, posterior_encoder_num_wavenet_layers=1,
-                        depth_separable_num_layers=1, sampling_rate=8000, pad_token_id=0)
+    tokenizer = VitsTokenizer(str(out / "vocab.json"), language="eng", add_blank=True, normalize=True, phonemize=False)
+    config = VitsConfig(
+        vocab_size=len(chars),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        ffn_dim=16,
+        flow_size=8,
+        spectrogram_bins=9,
+        upsample_initial_channel=8,
+        upsample_rates=[4, 4],
+        upsample_kernel_sizes=[8, 8],
+        resblock_kernel_sizes=[3],
+        resblock_dilation_sizes=[[1, 3]],
+        duration_predictor_filter_channels=8,
+        duration_predictor_num_flows=1,
+        prior_encoder_num_flows=1,
+        prior_encoder_num_wavenet_layers=1,
+        posterior_encoder_num_wavenet_layers=1,
+        depth_separable_num_layers=1,
+        sampling_rate=8000,
+        pad_token_id=0,
+    )
     torch.manual_seed(0)
     model = VitsModel(config).eval()
     model.save_pretrained(out)
@@ -127,8 +181,9 @@ def tiny_vits(tmp_path_factory):
 def write_tone(path, seconds: float, rate: int = 16000):
     """A non-silent recording (an amplitude-modulated tone)."""
     t = np.arange(int(seconds * rate)) / rate
-    sf.write(path, (0.3 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.5 * t))).astype("float32"),
-             rate)
+    sf.write(
+        path, (0.3 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.5 * t))).astype("float32"), rate
+    )
     return path
 
 
@@ -138,8 +193,15 @@ def short_wav(tmp_path_factory):
 
 
 def asr(run_in_process, model, audio, *extra):
-    return run_in_process("task=asr", "backend=transformers", f"model={model}", f"audio={audio}",
-                          "beam_size=1", "backend.threads=1", *extra)
+    return run_in_process(
+        "task=asr",
+        "backend=transformers",
+        f"model={model}",
+        f"audio={audio}",
+        "beam_size=1",
+        "backend.threads=1",
+        *extra,
+    )
 
 
 # ---- speech to text ----
@@ -167,8 +229,9 @@ def test_whisper_word_timestamps(run_in_process, tiny_whisper, short_wav, one_to
     assert words[0].end <= words[1].start + 1e-6  # in order
 
 
-def test_whisper_language_and_translate_reach_generate(run_in_process, tiny_whisper, short_wav, one_torch_thread,
-                                                       monkeypatch):
+def test_whisper_language_and_translate_reach_generate(
+    run_in_process, tiny_whisper, short_wav, one_torch_thread, monkeypatch
+):
     from transformers import WhisperForConditionalGeneration
 
     seen = []
@@ -179,8 +242,15 @@ def test_whisper_language_and_translate_reach_generate(run_in_process, tiny_whis
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(WhisperForConditionalGeneration, "generate", spy)
-    record, result, _, _ = run_in_process("task=asr", "backend=transformers", f"model={tiny_whisper}",
-                                          f"audio={short_wav}", "language=de", "translate=true", "beam_size=2")
+    record, result, _, _ = run_in_process(
+        "task=asr",
+        "backend=transformers",
+        f"model={tiny_whisper}",
+        f"audio={short_wav}",
+        "language=de",
+        "translate=true",
+        "beam_size=2",
+    )
     assert record["status"] == "ok", record
     assert seen and all(s == {"language": "de", "task": "translate", "num_beams": 2} for s in seen), seen
     assert result.language == "de" and result.text == "hello world"
@@ -242,8 +312,15 @@ def test_long_audio_split_by_the_task_shifts_times(run_in_process, tiny_whisper,
 
 
 def test_asr_through_the_cli(tiny_whisper, short_wav, tmp_path):
-    proc = cli("task=asr", "backend=transformers", f"model={tiny_whisper}", f"audio={short_wav}", "beam_size=1",
-               "output=[text,srt]", tmp_path=tmp_path)
+    proc = cli(
+        "task=asr",
+        "backend=transformers",
+        f"model={tiny_whisper}",
+        f"audio={short_wav}",
+        "beam_size=1",
+        "output=[text,srt]",
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "hello world"
     assert proc.stderr.strip() == ""  # no pipeline caveats or generate notices

@@ -1,6 +1,6 @@
 """task=summarization: seq2seq equal to raw generate, map-reduce over chunks, the chat default."""
-import pytest
 
+import pytest
 from conftest import cli, text_arg
 
 # The chat models answer the same with 1 thread, and much faster on a busy machine
@@ -15,7 +15,8 @@ PARAGRAPH = (
     "will open in the community hall on Elm Street, offering book loans, printing and free internet access "
     "from Monday to Saturday. Local schools will also receive weekly visits from a mobile library van. The "
     "council said most of the money comes from a regional culture fund, with the remaining 400,000 euros "
-    "paid from the town's own budget. Residents can follow the progress of the work on the council's website.")
+    "paid from the town's own budget. Residents can follow the progress of the work on the council's website."
+)
 
 
 def long_text(n: int = 40) -> str:
@@ -36,15 +37,28 @@ def tiny_bart(tmp_path_factory, session):
     import torch
     from transformers import AutoTokenizer, BartConfig, BartForConditionalGeneration
 
-    tokenizer = AutoTokenizer.from_pretrained(session.packs.get("all-minilm-l6-v2").path(),
-                                              model_input_names=["input_ids", "attention_mask"])
-    config = BartConfig(vocab_size=len(tokenizer), d_model=32, encoder_layers=2, decoder_layers=2,
-                        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
-                        decoder_ffn_dim=64, max_position_embeddings=64, init_std=0.3,
-                        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id,
-                        eos_token_id=tokenizer.sep_token_id, decoder_start_token_id=tokenizer.sep_token_id,
-                        forced_bos_token_id=None, forced_eos_token_id=None,
-                        task_specific_params={"summarization": {"prefix": "summarize: "}})
+    tokenizer = AutoTokenizer.from_pretrained(
+        session.packs.get("all-minilm-l6-v2").path(), model_input_names=["input_ids", "attention_mask"]
+    )
+    config = BartConfig(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=64,
+        init_std=0.3,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.cls_token_id,
+        eos_token_id=tokenizer.sep_token_id,
+        decoder_start_token_id=tokenizer.sep_token_id,
+        forced_bos_token_id=None,
+        forced_eos_token_id=None,
+        task_specific_params={"summarization": {"prefix": "summarize: "}},
+    )
     torch.manual_seed(0)
     model = BartForConditionalGeneration(config).eval()
     out = tmp_path_factory.mktemp("tiny-bart")
@@ -70,13 +84,19 @@ def raw_summary(path, text, **gen):
 def test_sentences_split_at_ends_not_at_abbreviations_or_initials():
     from taskdeck.helpers.text_chunks import split_sentences
 
-    text = ('Dr. Smith met J. K. Rowling at 3 p.m. in St. Ives. "Is it raining?" she asked! '
-            "Prices rose 2.5% e.g. in May.\n\nNew paragraph without a stop\nsame paragraph. "
-            "東京です。次の文。")
+    text = (
+        'Dr. Smith met J. K. Rowling at 3 p.m. in St. Ives. "Is it raining?" she asked! '
+        "Prices rose 2.5% e.g. in May.\n\nNew paragraph without a stop\nsame paragraph. "
+        "東京です。次の文。"
+    )
     assert split_sentences(text) == [
-        "Dr. Smith met J. K. Rowling at 3 p.m. in St. Ives.", '"Is it raining?" she asked!',
-        "Prices rose 2.5% e.g. in May.", "New paragraph without a stop\nsame paragraph.",
-        "東京です。", "次の文。"]
+        "Dr. Smith met J. K. Rowling at 3 p.m. in St. Ives.",
+        '"Is it raining?" she asked!',
+        "Prices rose 2.5% e.g. in May.",
+        "New paragraph without a stop\nsame paragraph.",
+        "東京です。",
+        "次の文。",
+    ]
 
 
 def test_chunker_covers_every_sentence_once_in_order_within_the_budget(tiny_bart):
@@ -106,15 +126,17 @@ def test_chunker_covers_every_sentence_once_in_order_within_the_budget(tiny_bart
 def test_seq2seq_summary_equals_raw_generate(run_in_process, tiny_bart, gen):
     text = "The city council met on Monday to discuss the new bike lanes. The mayor said they open in May."
     extra = [f"{k}={v}" for k, v in gen.items()]
-    record, result, _, _ = run_in_process("task=summarization", text_arg(text), f"model={tiny_bart}",
-                                          "max_new_tokens=12", *extra)
+    record, result, _, _ = run_in_process(
+        "task=summarization", text_arg(text), f"model={tiny_bart}", "max_new_tokens=12", *extra
+    )
     # the config's task_specific_params prefix is used, as a T5 model needs
     assert result.text == raw_summary(tiny_bart, "summarize: " + text, max_new_tokens=12, **gen)
     assert result.text and result.method == "seq2seq" and result.source == text
     assert record["metrics"]["chunks"] == 1 and record["models"][0]["capability"] == "seq2seq"
     # prefix= overrides the config's
-    _, plain, _, _ = run_in_process("task=summarization", text_arg(text), f"model={tiny_bart}",
-                                    "max_new_tokens=12", "prefix='TL;DR: '", *extra)
+    _, plain, _, _ = run_in_process(
+        "task=summarization", text_arg(text), f"model={tiny_bart}", "max_new_tokens=12", "prefix='TL;DR: '", *extra
+    )
     assert plain.text == raw_summary(tiny_bart, "TL;DR: " + text, max_new_tokens=12, **gen)
 
 
@@ -126,9 +148,15 @@ def test_long_text_is_map_reduced_over_every_chunk(run_in_process, tiny_bart):
     from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
     text = long_text(40)
-    record, result, _, _ = run_in_process("task=summarization", text_arg(text), f"model={tiny_bart}",
-                                          "max_new_tokens=6", "num_beams=1", "backend=transformers",
-                                          "backend.batch_size=1")
+    record, result, _, _ = run_in_process(
+        "task=summarization",
+        text_arg(text),
+        f"model={tiny_bart}",
+        "max_new_tokens=6",
+        "num_beams=1",
+        "backend=transformers",
+        "backend.batch_size=1",
+    )
     tokenizer = AutoTokenizer.from_pretrained(tiny_bart)
     count = lambda t: len(tokenizer("summarize: " + t)["input_ids"])  # noqa: E731
     assert count(text) > 64
@@ -160,9 +188,15 @@ def test_batch_rows_equal_single_runs(session, run_in_process, tiny_bart):
     assert sorted(out) == [0, 1, 2, 3] and isinstance(out[3], InputError)
     assert ctx.metrics["chunks"] > 3  # the long row was chunked
     for i, row in enumerate(rows[:3]):
-        _, single, _, _ = run_in_process("task=summarization", text_arg(row), f"model={tiny_bart}",
-                                         "max_new_tokens=6", "num_beams=1", "backend=transformers",
-                                         "backend.batch_size=1")
+        _, single, _, _ = run_in_process(
+            "task=summarization",
+            text_arg(row),
+            f"model={tiny_bart}",
+            "max_new_tokens=6",
+            "num_beams=1",
+            "backend=transformers",
+            "backend.batch_size=1",
+        )
         assert out[i].text == single.text and out[i].source == row
 
 
@@ -170,8 +204,9 @@ def test_partial_summaries_that_do_not_shrink_are_one_line(run_in_process, tiny_
     from taskdeck import InputError
 
     with pytest.raises(InputError, match="lower max_new_tokens"):
-        run_in_process("task=summarization", text_arg(long_text(40)), f"model={tiny_bart}",
-                       "max_new_tokens=60", "num_beams=1")
+        run_in_process(
+            "task=summarization", text_arg(long_text(40)), f"model={tiny_bart}", "max_new_tokens=60", "num_beams=1"
+        )
 
 
 # ---- the chat default ----
@@ -186,9 +221,16 @@ def test_default_chat_summary_is_shorter_and_keeps_the_subject(run_in_process):
 def test_chat_map_reduce_over_a_small_window(run_in_process):
     """A text longer than the chat window is summarized chunk by chunk, then merged."""
     text = long_text(60)
-    record, result, _, _ = run_in_process("task=summarization", text_arg(text), "model=smollm2-135m",
-                                          "backend=llama_cpp", "backend.n_ctx=512", *CHAT, "max_new_tokens=48",
-                                          "length=short")
+    record, result, _, _ = run_in_process(
+        "task=summarization",
+        text_arg(text),
+        "model=smollm2-135m",
+        "backend=llama_cpp",
+        "backend.n_ctx=512",
+        *CHAT,
+        "max_new_tokens=48",
+        "length=short",
+    )
     m = record["metrics"]
     assert m["chunks"] > 1 and m["levels"] >= 2 and m["generate_calls"] >= m["chunks"] + 1
     assert result.text.strip() and "map-reduce" in result.method

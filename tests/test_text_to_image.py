@@ -1,13 +1,13 @@
 """``task=text-to-image`` on ``backend=diffusers``, for real, on a tiny random Stable Diffusion
 pipeline built here (a 2-block UNet, a 2-block VAE, a 2-layer CLIP text encoder with a
 byte-level tokenizer written here): a 64x64 image in 2 steps takes well under a second."""
+
 from __future__ import annotations
 
 import io
 import json
 
 import pytest
-
 from conftest import cli
 
 pytest.importorskip("diffusers")
@@ -42,22 +42,59 @@ def tiny_sd(tmp_path_factory):
     (root / "merges.txt").write_text("#version: 0.2\n")  # no merges: one token per character
     tokenizer = CLIPTokenizer(str(root / "vocab.json"), str(root / "merges.txt"), model_max_length=77)
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(block_out_channels=(32, 64), layers_per_block=1, sample_size=32, in_channels=4,
-                                out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
-                                norm_num_groups=32)
-    vae = AutoencoderKL(block_out_channels=[32, 64], in_channels=3, out_channels=3, latent_channels=4,
-                        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
-                        norm_num_groups=32, sample_size=64)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
-        max_position_embeddings=77, projection_dim=32, bos_token_id=vocab["<|startoftext|>"],
-        eos_token_id=vocab["<|endoftext|>"], pad_token_id=vocab["<|endoftext|>"]))
-    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                              set_alpha_to_one=False, steps_offset=1)
-    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                                   scheduler=scheduler, safety_checker=None, feature_extractor=None,
-                                   requires_safety_checker=False)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+        norm_num_groups=32,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=[32, 64],
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        norm_num_groups=32,
+        sample_size=64,
+    )
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=len(vocab),
+            hidden_size=32,
+            intermediate_size=37,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            max_position_embeddings=77,
+            projection_dim=32,
+            bos_token_id=vocab["<|startoftext|>"],
+            eos_token_id=vocab["<|endoftext|>"],
+            pad_token_id=vocab["<|endoftext|>"],
+        )
+    )
+    scheduler = DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+    )
+    pipe = StableDiffusionPipeline(
+        unet=unet,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     out = root / "pipeline"
     pipe.save_pretrained(out)
     return out
@@ -73,8 +110,9 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def draw(run_in_process, model, *extra):
-    return run_in_process("task=text-to-image", f"model={model}", "prompt='a red cube on a table'", "steps=2",
-                          "backend.threads=1", *extra)
+    return run_in_process(
+        "task=text-to-image", f"model={model}", "prompt='a red cube on a table'", "steps=2", "backend.threads=1", *extra
+    )
 
 
 def test_draws_a_png_of_the_size_asked(run_in_process, tiny_sd, one_torch_thread):
@@ -83,8 +121,15 @@ def test_draws_a_png_of_the_size_asked(run_in_process, tiny_sd, one_torch_thread
     assert record["models"] == [{"model": str(tiny_sd), "backend": "diffusers", "capability": "draw"}]
     assert png_size((run_dir / "text-to-image.png").read_bytes()) == (64, 64)
     saved = json.loads((run_dir / "result.json").read_text())
-    assert saved["result"] | {"method": ""} == {"kind": "images", "prompt": "a red cube on a table", "count": 1,
-                                                "width": 64, "height": 64, "seed": 0, "method": ""}
+    assert saved["result"] | {"method": ""} == {
+        "kind": "images",
+        "prompt": "a red cube on a table",
+        "count": 1,
+        "width": 64,
+        "height": 64,
+        "seed": 0,
+        "method": "",
+    }
     assert "StableDiffusionPipeline" in saved["result"]["method"] and "2 steps" in saved["result"]["method"]
 
 
@@ -144,8 +189,15 @@ def one_line_error(proc, *needles):
 
 
 def test_through_the_cli(tiny_sd, tmp_path):
-    proc = cli("task=text-to-image", f"model={tiny_sd}", "prompt='a red cube'", "steps=2", "width=64", "height=64",
-               tmp_path=tmp_path)
+    proc = cli(
+        "task=text-to-image",
+        f"model={tiny_sd}",
+        "prompt='a red cube'",
+        "steps=2",
+        "width=64",
+        "height=64",
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "1 image(s), 64x64" in proc.stdout
     assert png_size((tmp_path / "run" / "text-to-image.png").read_bytes()) == (64, 64)
@@ -159,8 +211,11 @@ def test_without_a_model_one_line_naming_model(tmp_path):
 
 
 def test_a_size_not_a_multiple_of_8_is_one_line(tiny_sd, tmp_path):
-    one_line_error(cli("task=text-to-image", f"model={tiny_sd}", "prompt='a red cube'", "width=30",
-                       tmp_path=tmp_path), "width=30", "multiple of 8")
+    one_line_error(
+        cli("task=text-to-image", f"model={tiny_sd}", "prompt='a red cube'", "width=30", tmp_path=tmp_path),
+        "width=30",
+        "multiple of 8",
+    )
 
 
 def test_a_folder_that_is_not_a_pipeline_is_one_line(run_in_process, tmp_path):

@@ -35,9 +35,22 @@ def main() -> int:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.symlink_to(path)
                 back[str(dest.relative_to(tmp))] = str(path.relative_to(ROOT))
-        proc = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"),
-                               "--cache-dir", str(Path(tmp, ".mypy_cache")), "-p", "taskdeck"],
-                              cwd=tmp, capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mypy",
+                "--config-file",
+                str(ROOT / "pyproject.toml"),
+                "--cache-dir",
+                str(Path(tmp, ".mypy_cache")),
+                "-p",
+                "taskdeck",
+            ],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+        )
         for line in (proc.stdout + proc.stderr).splitlines():
             path, sep, rest = line.partition(":")
             print(f"{back.get(path, path)}{sep}{rest}")

@@ -8,6 +8,7 @@ a real recording. The result is resampled to 16 kHz mono and written as MP3 (~25
     python examples/meeting/render.py                       # writes examples/meeting/launch_meeting.mp3
     python examples/meeting/render.py my_script.txt out.mp3
 """
+
 import re
 import sys
 from pathlib import Path

@@ -6,6 +6,7 @@ maps steps, guidance, size, negative prompt, number of images and a seeded gener
 returns PNG bytes. On CPU the weights load in float32; on a GPU in float16 where the
 checkpoint allows.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -22,8 +23,11 @@ from taskdeck.models import hub_offline
 @dataclass
 class DiffusersParams(BackendParams):
     name: str = "diffusers"
-    dtype: str = param("auto", "auto (float32 on CPU, float16 on GPU) | float32 | float16 | bfloat16",
-                       choices=("auto", "float32", "float16", "bfloat16"))
+    dtype: str = param(
+        "auto",
+        "auto (float32 on CPU, float16 on GPU) | float32 | float16 | bfloat16",
+        choices=("auto", "float32", "float16", "bfloat16"),
+    )
     variant: Optional[str] = param(None, "weight variant to load, e.g. fp16")
     revision: Optional[str] = param(None, "Hub branch, tag or commit")
     attention_slicing: bool = param(False, "less memory, a little slower")
@@ -51,15 +55,19 @@ class DiffusersBackend(Backend):
             return {DRAW}
         if self.model.source == "hub":  # a Hub id: a pipeline has model_index.json
             from huggingface_hub import hf_hub_download
+
             try:
-                hf_hub_download(self.model.ref, "model_index.json", revision=self.params.revision,
-                                local_files_only=hub_offline())
+                hf_hub_download(
+                    self.model.ref, "model_index.json", revision=self.params.revision, local_files_only=hub_offline()
+                )
                 return {DRAW}
             except Exception:  # noqa: BLE001 - not a pipeline, or not reachable: say how to fix
                 where = "the local Hugging Face cache (HF_HUB_OFFLINE is set)" if hub_offline() else "the Hub"
-                raise ModelNotFoundError(f"model '{self.model.ref}' is not a diffusers pipeline found in {where}: "
-                                         f"download it where the Hub is reachable or pass a local folder "
-                                         f"holding model_index.json") from None
+                raise ModelNotFoundError(
+                    f"model '{self.model.ref}' is not a diffusers pipeline found in {where}: "
+                    f"download it where the Hub is reachable or pass a local folder "
+                    f"holding model_index.json"
+                ) from None
         return set()
 
     def load(self) -> None:
@@ -70,10 +78,13 @@ class DiffusersBackend(Backend):
             torch.set_num_threads(p.threads)
         device = p.device if p.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}.get(
-            p.dtype, torch.float16 if str(device).startswith("cuda") else torch.float32)
+            p.dtype, torch.float16 if str(device).startswith("cuda") else torch.float32
+        )
         source = str(self.model.path()) if self.model.source != "hub" else self.model.ref
-        kwargs: dict[str, Any] = {_dtype_keyword(): dtype,
-                                  "local_files_only": hub_offline() or self.model.source != "hub"}
+        kwargs: dict[str, Any] = {
+            _dtype_keyword(): dtype,
+            "local_files_only": hub_offline() or self.model.source != "hub",
+        }
         if p.variant:
             kwargs["variant"] = p.variant
         if p.revision:
@@ -88,8 +99,9 @@ class DiffusersBackend(Backend):
                 dlogging.disable_progress_bar()
                 self.pipe = AutoPipelineForText2Image.from_pretrained(source, **kwargs).to(device)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, ImportError) as exc:
-            raise ModelNotFoundError(f"model '{self.model.ref}' could not be loaded as a text-to-image "
-                                     f"pipeline: {_why(exc)}") from None
+            raise ModelNotFoundError(
+                f"model '{self.model.ref}' could not be loaded as a text-to-image pipeline: {_why(exc)}"
+            ) from None
         self.pipe.set_progress_bar_config(disable=True)
         if p.attention_slicing:
             self.pipe.enable_attention_slicing()
@@ -100,15 +112,30 @@ class DiffusersBackend(Backend):
         self.__dict__.pop("pipe", None)
         self.loaded = False
 
-    def draw(self, prompt: str, *, negative_prompt: Optional[str] = None, steps: int = 25,
-             guidance: Optional[float] = None, width: Optional[int] = None, height: Optional[int] = None,
-             num_images: int = 1, seed: Optional[int] = 0, **_options: Any) -> Images:
+    def draw(
+        self,
+        prompt: str,
+        *,
+        negative_prompt: Optional[str] = None,
+        steps: int = 25,
+        guidance: Optional[float] = None,
+        width: Optional[int] = None,
+        height: Optional[int] = None,
+        num_images: int = 1,
+        seed: Optional[int] = 0,
+        **_options: Any,
+    ) -> Images:
         import torch
 
-        kwargs: dict[str, Any] = dict(prompt=prompt, num_inference_steps=int(steps),
-                                      num_images_per_prompt=int(num_images), output_type="pil")
-        for key, value in (("negative_prompt", negative_prompt), ("guidance_scale", guidance),
-                           ("width", width), ("height", height)):
+        kwargs: dict[str, Any] = dict(
+            prompt=prompt, num_inference_steps=int(steps), num_images_per_prompt=int(num_images), output_type="pil"
+        )
+        for key, value in (
+            ("negative_prompt", negative_prompt),
+            ("guidance_scale", guidance),
+            ("width", width),
+            ("height", height),
+        ):
             if value is not None:
                 kwargs[key] = value
         if seed is not None:
@@ -117,8 +144,14 @@ class DiffusersBackend(Backend):
             out = self.pipe(**kwargs)
         images = [_png(img) for img in out.images]
         w, h = out.images[0].size if out.images else (0, 0)
-        return Images(prompt=prompt, images=images, width=w, height=h, seed=seed,
-                      method=f"{type(self.pipe).__name__} {self.model.ref}, {steps} steps")
+        return Images(
+            prompt=prompt,
+            images=images,
+            width=w,
+            height=h,
+            seed=seed,
+            method=f"{type(self.pipe).__name__} {self.model.ref}, {steps} steps",
+        )
 
 
 @contextmanager
@@ -153,8 +186,9 @@ def _why(exc: BaseException) -> str:
     import re
 
     text = str(exc)
-    m = re.search(r"Pipeline <class '([\w.]+)'> expected (\[.*?\]|\{.*?\}), but only (\{.*?\}|set\(\)) were passed",
-                  text, re.S)
+    m = re.search(
+        r"Pipeline <class '([\w.]+)'> expected (\[.*?\]|\{.*?\}), but only (\{.*?\}|set\(\)) were passed", text, re.S
+    )
     if m:
         try:
             expected = set(ast.literal_eval(m.group(2)))
@@ -162,6 +196,7 @@ def _why(exc: BaseException) -> str:
         except (ValueError, SyntaxError):
             expected = passed = set()
         import diffusers
+
         optional = set(getattr(getattr(diffusers, m.group(1).rsplit(".", 1)[-1], None), "_optional_components", ()))
         missing = sorted(expected - passed - optional) or sorted(expected - passed)
         if missing:

@@ -7,6 +7,7 @@ packs, or any converted model folder). ``transcribe`` takes a path or a
 ``translate`` to English, word timestamps, ``initial_prompt``. English-only models (``*.en``)
 refuse another language in one line that names a multilingual model.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -51,15 +52,20 @@ class FasterWhisperBackend(Backend):
 
         from faster_whisper import WhisperModel
 
-
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # no per-file INFO lines
         p = self.params
         device = "cuda" if str(p.device).startswith("cuda") else "cpu" if p.device in ("cpu", "mps") else "auto"
         index = int(str(p.device).split(":")[1]) if str(p.device).startswith("cuda:") else 0
         compute = "int8" if device == "cpu" and p.compute_type == "float16" else p.compute_type  # no fp16 on CPU
-        self.whisper = WhisperModel(str(self.model.path()), device=device, device_index=index,
-                                    compute_type=compute, cpu_threads=p.threads or available_cpus(),
-                                    num_workers=p.num_workers, local_files_only=True)
+        self.whisper = WhisperModel(
+            str(self.model.path()),
+            device=device,
+            device_index=index,
+            compute_type=compute,
+            cpu_threads=p.threads or available_cpus(),
+            num_workers=p.num_workers,
+            local_files_only=True,
+        )
         self.loaded = True
 
     def unload(self) -> None:
@@ -71,24 +77,45 @@ class FasterWhisperBackend(Backend):
         if not self.english_only():
             return
         if language and language.lower() not in ("en", "english"):
-            raise ConfigError(f"model '{self.model.ref}' transcribes English only; for language={language} "
-                              f"choose a multilingual model, e.g. {MULTILINGUAL_HINT} (model=, or asr.model= "
-                              f"in task=minutes)")
+            raise ConfigError(
+                f"model '{self.model.ref}' transcribes English only; for language={language} "
+                f"choose a multilingual model, e.g. {MULTILINGUAL_HINT} (model=, or asr.model= "
+                f"in task=minutes)"
+            )
         if translate:
-            raise ConfigError(f"model '{self.model.ref}' is English-only and cannot translate; use a "
-                              f"multilingual model, e.g. {MULTILINGUAL_HINT}")
+            raise ConfigError(
+                f"model '{self.model.ref}' is English-only and cannot translate; use a "
+                f"multilingual model, e.g. {MULTILINGUAL_HINT}"
+            )
 
-    def transcribe(self, audio, *, language=None, translate=False, word_timestamps=False, progress=None,
-                   beam_size: int = 5, vad_filter: bool = True, initial_prompt: Optional[str] = None,
-                   temperature: Any = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0), **options: Any) -> Transcript:
+    def transcribe(
+        self,
+        audio,
+        *,
+        language=None,
+        translate=False,
+        word_timestamps=False,
+        progress=None,
+        beam_size: int = 5,
+        vad_filter: bool = True,
+        initial_prompt: Optional[str] = None,
+        temperature: Any = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+        **options: Any,
+    ) -> Transcript:
         self.check_language(language, translate)
         samples = getattr(audio, "samples", None)
         source = getattr(audio, "source", "") if samples is not None else str(audio)
         segments_iter, info = self.whisper.transcribe(
-            samples if samples is not None else str(audio), language=language or None,
-            task="translate" if translate else "transcribe", beam_size=beam_size, vad_filter=vad_filter,
-            word_timestamps=word_timestamps, initial_prompt=initial_prompt, temperature=temperature,
-            condition_on_previous_text=options.get("condition_on_previous_text", True))
+            samples if samples is not None else str(audio),
+            language=language or None,
+            task="translate" if translate else "transcribe",
+            beam_size=beam_size,
+            vad_filter=vad_filter,
+            word_timestamps=word_timestamps,
+            initial_prompt=initial_prompt,
+            temperature=temperature,
+            condition_on_previous_text=options.get("condition_on_previous_text", True),
+        )
         segments = []
         for seg in segments_iter:
             words = [Word(w.start, w.end, w.word, round(w.probability, 4)) for w in (seg.words or [])]
@@ -97,10 +124,14 @@ class FasterWhisperBackend(Backend):
                 progress(seg.end)
         if progress is not None:
             progress(info.duration)
-        return Transcript(text=" ".join(s.text for s in segments if s.text).strip(), segments=segments,
-                          language=info.language or (language or ""), duration=round(info.duration, 3),
-                          source=source, method=f"faster-whisper {self.model.ref} "
-                                                f"({'translate' if translate else 'transcribe'}, beam {beam_size})")
+        return Transcript(
+            text=" ".join(s.text for s in segments if s.text).strip(),
+            segments=segments,
+            language=info.language or (language or ""),
+            duration=round(info.duration, 3),
+            source=source,
+            method=f"faster-whisper {self.model.ref} ({'translate' if translate else 'transcribe'}, beam {beam_size})",
+        )
 
 
 @hookimpl

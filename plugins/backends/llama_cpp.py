@@ -3,6 +3,7 @@
 Chat with the model's own chat template, token streaming, JSON-schema constrained output,
 and next-token log-probabilities for label scoring (prompt prefixes reuse the KV cache).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -10,8 +11,18 @@ import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import (CHAT, CHAT_JSON, SCORE_LABELS, Backend, BackendParams, CapabilityError, Completion,
-                      InputError, hookimpl, param)
+from taskdeck import (
+    CHAT,
+    CHAT_JSON,
+    SCORE_LABELS,
+    Backend,
+    BackendParams,
+    CapabilityError,
+    Completion,
+    InputError,
+    hookimpl,
+    param,
+)
 from taskdeck.helpers.cpu import available_cpus
 from taskdeck.helpers.label_scoring import label_variants, score_token_sequences
 
@@ -44,9 +55,15 @@ class LlamaCppBackend(Backend):
         p = self.params
         threads = p.threads or available_cpus()
         n_gpu_layers = p.n_gpu_layers if p.device not in ("cpu",) else 0
-        self.llm = Llama(model_path=str(self.model.path()), n_ctx=p.n_ctx, n_batch=p.n_batch,
-                         n_threads=threads, n_threads_batch=threads, n_gpu_layers=n_gpu_layers,
-                         verbose=p.verbose)
+        self.llm = Llama(
+            model_path=str(self.model.path()),
+            n_ctx=p.n_ctx,
+            n_batch=p.n_batch,
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_gpu_layers=n_gpu_layers,
+            verbose=p.verbose,
+        )
         self.loaded = True
 
     def unload(self) -> None:
@@ -57,14 +74,21 @@ class LlamaCppBackend(Backend):
         self.loaded = False
 
     # ---- chat ----
-    def chat(self, messages, *, max_new_tokens=256, temperature=0.0, stream=None,
-             json_schema=None, **options: Any) -> Completion:
+    def chat(
+        self, messages, *, max_new_tokens=256, temperature=0.0, stream=None, json_schema=None, **options: Any
+    ) -> Completion:
         if (options.get("num_beams") or 1) > 1:
             raise CapabilityError("num_beams > 1 needs backend=transformers (llama.cpp decodes one sequence)")
-        kwargs: dict[str, Any] = dict(messages=list(messages), max_tokens=max_new_tokens,
-                                      temperature=temperature, stream=True)
-        mapping = {"top_p": "top_p", "top_k": "top_k", "repetition_penalty": "repeat_penalty",
-                   "seed": "seed", "stop": "stop"}
+        kwargs: dict[str, Any] = dict(
+            messages=list(messages), max_tokens=max_new_tokens, temperature=temperature, stream=True
+        )
+        mapping = {
+            "top_p": "top_p",
+            "top_k": "top_k",
+            "repetition_penalty": "repeat_penalty",
+            "seed": "seed",
+            "stop": "stop",
+        }
         for ours, theirs in mapping.items():
             if options.get(ours) is not None:
                 kwargs[theirs] = options[ours]
@@ -86,13 +110,20 @@ class LlamaCppBackend(Backend):
         except ValueError as exc:  # llama-cpp-python: "Requested tokens (N) exceed context window of M"
             if "context window" not in str(exc):
                 raise
-            raise InputError(f"the prompt does not fit the model's {self.context_window()}-token window "
-                             f"({str(exc).strip()}): raise backend.n_ctx (e.g. backend=llama_cpp "
-                             "backend.n_ctx=16384) or shorten the input") from None
+            raise InputError(
+                f"the prompt does not fit the model's {self.context_window()}-token window "
+                f"({str(exc).strip()}): raise backend.n_ctx (e.g. backend=llama_cpp "
+                "backend.n_ctx=16384) or shorten the input"
+            ) from None
         seconds = time.perf_counter() - start
         prompt_tokens = max(0, self.llm.n_tokens - n) if self.llm.n_tokens >= before else 0
-        return Completion(text="".join(pieces), prompt_tokens=prompt_tokens, completion_tokens=n,
-                          seconds=seconds, finish_reason=finish)
+        return Completion(
+            text="".join(pieces),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=n,
+            seconds=seconds,
+            finish_reason=finish,
+        )
 
     # ---- window and tokens ----
     def context_window(self) -> int:
@@ -109,11 +140,15 @@ class LlamaCppBackend(Backend):
 
             llm = self.llm
             template = llm.metadata.get("tokenizer.chat_template")
-            self._bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "ignore") \
-                if llm.token_bos() >= 0 else ""
+            self._bos = (
+                llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "ignore")
+                if llm.token_bos() >= 0
+                else ""
+            )
             eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "ignore")
-            self._chat_formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=self._bos) \
-                if template else None
+            self._chat_formatter = (
+                Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=self._bos) if template else None
+            )
         return self._chat_formatter
 
     def _prompt_tokens(self, messages) -> list[int]:
@@ -122,13 +157,14 @@ class LlamaCppBackend(Backend):
             prompt = formatter(messages=list(messages)).prompt
         else:  # a model without a chat template: plain turns
             prompt = "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant: "
-        add_bos = llm.metadata.get("tokenizer.ggml.add_bos_token", "false") == "true" \
-            and not (self._bos and prompt.startswith(self._bos))
+        add_bos = llm.metadata.get("tokenizer.ggml.add_bos_token", "false") == "true" and not (
+            self._bos and prompt.startswith(self._bos)
+        )
         return llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
 
     def _next_logprobs(self, tokens: list[int]):
-        import numpy as np
         import llama_cpp
+        import numpy as np
 
         llm = self.llm
         cached = llm.input_ids[: llm.n_tokens].tolist()
@@ -140,19 +176,24 @@ class LlamaCppBackend(Backend):
         common = min(common, len(tokens) - 1)  # evaluate at least one token to get logits
         llm.n_tokens = common
         llm.eval(tokens[common:])
-        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1),
-                                       shape=(llm.n_vocab(),)).astype(np.float64)
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),)).astype(
+            np.float64
+        )
         m = logits.max()
         return logits - (m + np.log(np.exp(logits - m).sum()))
 
     def score_labels(self, messages, labels) -> dict[str, float]:
         prompt = self._prompt_tokens(messages)
         if len(prompt) + 8 > self.context_window():
-            raise InputError(f"the prompt is {len(prompt)} tokens, more than the model's {self.context_window()}-token "
-                             "window: raise backend.n_ctx (e.g. backend=llama_cpp backend.n_ctx=16384) or shorten "
-                             "the input")
-        seqs = {label: [self.llm.tokenize(v.encode("utf-8"), add_bos=False, special=False)
-                        for v in label_variants(label)] for label in labels}
+            raise InputError(
+                f"the prompt is {len(prompt)} tokens, more than the model's {self.context_window()}-token "
+                "window: raise backend.n_ctx (e.g. backend=llama_cpp backend.n_ctx=16384) or shorten "
+                "the input"
+            )
+        seqs = {
+            label: [self.llm.tokenize(v.encode("utf-8"), add_bos=False, special=False) for v in label_variants(label)]
+            for label in labels
+        }
         return score_token_sequences(seqs, lambda prefix: self._next_logprobs(prompt + list(prefix)))
 
 

@@ -7,6 +7,7 @@ silence, and returns float32 samples at the voice's own rate. ``length_scale`` s
 ``noise_scale``/``noise_w_scale`` the variation, ``speaker`` picks a voice of a
 multi-speaker model by id or name.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -47,8 +48,9 @@ class PiperBackend(Backend):
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = self.params.threads
             options.inter_op_num_threads = 1
-            voice.session = onnxruntime.InferenceSession(str(path), sess_options=options,
-                                                         providers=voice.session.get_providers())
+            voice.session = onnxruntime.InferenceSession(
+                str(path), sess_options=options, providers=voice.session.get_providers()
+            )
         self.voice = voice
         self.loaded = True
 
@@ -72,8 +74,15 @@ class PiperBackend(Backend):
         choices = ", ".join(list(names)[:12]) or ("0" if config.num_speakers <= 1 else f"0..{config.num_speakers - 1}")
         raise ConfigError(f"voice '{self.model.ref}' has no speaker '{speaker}'; speakers: {choices}")
 
-    def speak(self, text: str, *, length_scale: float = 1.0, sentence_silence: float = 0.25,
-              speaker: Any = None, **_options: Any) -> Audio:
+    def speak(
+        self,
+        text: str,
+        *,
+        length_scale: float = 1.0,
+        sentence_silence: float = 0.25,
+        speaker: Any = None,
+        **_options: Any,
+    ) -> Audio:
         import numpy as np
         from piper import SynthesisConfig
 
@@ -82,8 +91,13 @@ class PiperBackend(Backend):
         if not length_scale or length_scale <= 0:
             raise ConfigError(f"length_scale={length_scale}: give a positive number (1 = normal pace)")
         p = self.params
-        config = SynthesisConfig(speaker_id=self.speaker_id(speaker), length_scale=length_scale,
-                                 noise_scale=p.noise_scale, noise_w_scale=p.noise_w_scale, volume=p.volume)
+        config = SynthesisConfig(
+            speaker_id=self.speaker_id(speaker),
+            length_scale=length_scale,
+            noise_scale=p.noise_scale,
+            noise_w_scale=p.noise_w_scale,
+            volume=p.volume,
+        )
         gap = np.zeros(int(max(0.0, sentence_silence) * self.sample_rate), dtype=np.float32)
         pieces: list[Any] = []
         for chunk in self.voice.synthesize(str(text), syn_config=config):
@@ -91,8 +105,12 @@ class PiperBackend(Backend):
                 pieces.append(gap)
             pieces.append(np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1))
         samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-        return Audio(samples=samples, sample_rate=self.sample_rate, text=str(text),
-                     method=f"piper {self.model.ref} (length_scale {length_scale})")
+        return Audio(
+            samples=samples,
+            sample_rate=self.sample_rate,
+            text=str(text),
+            method=f"piper {self.model.ref} (length_scale {length_scale})",
+        )
 
 
 @hookimpl

@@ -1,4 +1,5 @@
 """``output=html``: the Markdown report as a standalone HTML page (Python-Markdown)."""
+
 import html
 import importlib.util
 
@@ -6,9 +7,11 @@ from taskdeck import Formatter, MissingDependencyError, hookimpl
 from taskdeck.helpers.markdown import to_markdown
 from taskdeck.io import atomic_write_text
 
-_STYLE = ("body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;"
-          "line-height:1.5}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3rem .6rem;"
-          "text-align:left}")
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;"
+    "line-height:1.5}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3rem .6rem;"
+    "text-align:left}"
+)
 
 
 class HtmlFormatter(Formatter):
@@ -24,8 +27,10 @@ class HtmlFormatter(Formatter):
         text = to_markdown(result, stem)
         body = markdown.markdown(text, extensions=["tables", "md_in_html"])
         title = html.escape(getattr(result, "title", None) or stem)
-        page = (f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
-                f"<style>{_STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
+        page = (
+            f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{title}</title>'
+            f"<style>{_STYLE}</style></head>\n<body>\n{body}\n</body></html>\n"
+        )
         return atomic_write_text(run_dir / f"{stem}.{self.extension}", page)
 
 

@@ -1,4 +1,5 @@
 """``output=json``: the whole result as JSON in the run directory."""
+
 from taskdeck import Formatter, hookimpl
 from taskdeck.io import atomic_write_json
 

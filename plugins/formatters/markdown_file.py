@@ -1,4 +1,5 @@
 """``output=markdown``: a Markdown report (summary + table) in the run directory."""
+
 from taskdeck import Formatter, hookimpl
 from taskdeck.helpers.markdown import to_markdown
 from taskdeck.io import atomic_write_text

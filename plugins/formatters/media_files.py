@@ -1,4 +1,5 @@
 """``output=wav`` (audio results, at their own sample rate) and ``output=png`` (images)."""
+
 from taskdeck import Formatter, hookimpl
 from taskdeck.io import atomic_write_bytes
 

@@ -1,4 +1,5 @@
 """``output=srt`` and ``output=vtt``: a transcript's timed segments as subtitles."""
+
 from taskdeck import Formatter, hookimpl
 from taskdeck.io import atomic_write_text
 
@@ -24,8 +25,10 @@ class SrtFormatter(Formatter):
     kinds = ("transcript",)
 
     def write(self, result, run_dir, stem, stream):
-        blocks = [f"{n}\n{timestamp(a, True)} --> {timestamp(b, True)}\n{f'{who}: ' if who else ''}{text}\n"
-                  for n, (a, b, text, who) in enumerate(cues(result), 1)]
+        blocks = [
+            f"{n}\n{timestamp(a, True)} --> {timestamp(b, True)}\n{f'{who}: ' if who else ''}{text}\n"
+            for n, (a, b, text, who) in enumerate(cues(result), 1)
+        ]
         return atomic_write_text(run_dir / f"{stem}.srt", "\n".join(blocks))
 
 
@@ -36,8 +39,10 @@ class VttFormatter(Formatter):
     kinds = ("transcript",)
 
     def write(self, result, run_dir, stem, stream):
-        blocks = [f"{timestamp(a, False)} --> {timestamp(b, False)}\n{f'<v {who}>' if who else ''}{text}\n"
-                  for a, b, text, who in cues(result)]
+        blocks = [
+            f"{timestamp(a, False)} --> {timestamp(b, False)}\n{f'<v {who}>' if who else ''}{text}\n"
+            for a, b, text, who in cues(result)
+        ]
         return atomic_write_text(run_dir / f"{stem}.vtt", "WEBVTT\n\n" + "\n".join(blocks))
 
 

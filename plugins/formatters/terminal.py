@@ -1,4 +1,5 @@
 """``output=text``: the result's summary on the terminal."""
+
 from taskdeck import Formatter, hookimpl
 
 

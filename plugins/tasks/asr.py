@@ -10,6 +10,7 @@ terminal, ``asr.json`` with segments, ``asr.srt`` (and ``output=vtt``).
 
 :func:`taskdeck.helpers.transcripts.transcribe_audio` is shared with minutes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,8 +33,11 @@ class AsrTask(Task):
     @dataclass
     class Params:
         audio: str = required("the recording: wav/flac/ogg/mp3 (m4a/mp4/aac with ffmpeg installed)")
-        model: str = param(DEFAULT_MODEL, "whisper-tiny.en (English), whisper-base (multilingual), a local "
-                                          "folder or Hub id (backend=transformers), or an API model name")
+        model: str = param(
+            DEFAULT_MODEL,
+            "whisper-tiny.en (English), whisper-base (multilingual), a local "
+            "folder or Hub id (backend=transformers), or an API model name",
+        )
         language: Optional[str] = param(None, "language spoken (e.g. en, de); detected when not given")
         translate: bool = param(False, "translate the speech to English (multilingual models)")
         word_timestamps: bool = param(False, "time each word as well as each segment")
@@ -43,10 +47,18 @@ class AsrTask(Task):
         chunk_s: float = param(600.0, "longest piece of audio decoded at once, in seconds", ge=1)
 
     def run(self, params, ctx):
-        transcript = transcribe_audio(ctx, params.audio, model=params.model, language=params.language,
-                                      translate=params.translate, word_timestamps=params.word_timestamps,
-                                      beam_size=params.beam_size, vad_filter=params.vad_filter,
-                                      initial_prompt=params.initial_prompt, chunk_s=params.chunk_s)
+        transcript = transcribe_audio(
+            ctx,
+            params.audio,
+            model=params.model,
+            language=params.language,
+            translate=params.translate,
+            word_timestamps=params.word_timestamps,
+            beam_size=params.beam_size,
+            vad_filter=params.vad_filter,
+            initial_prompt=params.initial_prompt,
+            chunk_s=params.chunk_s,
+        )
         ctx.metrics.update(items=1, audio_s=round(transcript.duration, 2))
         seconds = ctx.watch.spans.get("asr", 0.0)
         if seconds and transcript.duration:

@@ -5,6 +5,7 @@ A system prompt, a single prompt, or a multi-turn conversation from a JSON/JSONL
 user turn). Tokens are streamed to the terminal as they are generated; tokens/s and time to
 first token go to ``result.json``.
 """
+
 import dataclasses
 import json
 import sys
@@ -57,20 +58,38 @@ class ChatTask(Task):
                 ctx.emit(piece)
 
         streaming = params.stream and not ctx.quiet
-        gen = backend.chat(messages, max_new_tokens=params.max_new_tokens, temperature=temperature,
-                           stream=on_token, top_p=params.top_p, top_k=params.top_k,
-                           repetition_penalty=params.repetition_penalty, num_beams=params.num_beams,
-                           seed=params.seed, stop=list(params.stop) or None)
+        gen = backend.chat(
+            messages,
+            max_new_tokens=params.max_new_tokens,
+            temperature=temperature,
+            stream=on_token,
+            top_p=params.top_p,
+            top_k=params.top_k,
+            repetition_penalty=params.repetition_penalty,
+            num_beams=params.num_beams,
+            seed=params.seed,
+            stop=list(params.stop) or None,
+        )
         if streaming:
             ctx.emit("\n")
             print(f"[{gen.completion_tokens} tokens, {gen.tokens_per_second:.1f} tokens/s]", file=sys.stderr)
-        ctx.metrics.update(items=1, prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens,
-                           tokens_per_s=round(gen.tokens_per_second, 2),
-                           time_to_first_token_s=round(first[0], 3) if first else None)
-        return Generated(text=gen.text, source=params.prompt, method=f"chat on {backend.name}",
-                         prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens,
-                         tokens_per_second=round(gen.tokens_per_second, 2), finish_reason=gen.finish_reason,
-                         streamed=streaming)
+        ctx.metrics.update(
+            items=1,
+            prompt_tokens=gen.prompt_tokens,
+            completion_tokens=gen.completion_tokens,
+            tokens_per_s=round(gen.tokens_per_second, 2),
+            time_to_first_token_s=round(first[0], 3) if first else None,
+        )
+        return Generated(
+            text=gen.text,
+            source=params.prompt,
+            method=f"chat on {backend.name}",
+            prompt_tokens=gen.prompt_tokens,
+            completion_tokens=gen.completion_tokens,
+            tokens_per_second=round(gen.tokens_per_second, 2),
+            finish_reason=gen.finish_reason,
+            streamed=streaming,
+        )
 
     def for_batch(self, params, ctx):
         """One prompt per row, not streamed (a progress bar shows instead)."""
@@ -87,7 +106,7 @@ def build_messages(params) -> list[dict]:
     if isinstance(params.prompt, str) and params.prompt.strip():
         messages.append({"role": "user", "content": params.prompt})
     if not any(m["role"] == "user" for m in messages):
-        raise InputError("chat needs something to answer: add prompt=\"...\" or conversation=<file.json>")
+        raise InputError('chat needs something to answer: add prompt="..." or conversation=<file.json>')
     return messages
 
 
@@ -96,8 +115,11 @@ def load_conversation(path: Path) -> list[dict]:
         raise InputError(f"conversation file '{path}' does not exist")
     text = path.read_text(encoding="utf-8")
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else \
-            [json.loads(ln) for ln in text.splitlines() if ln.strip()]
+        data = (
+            json.loads(text)
+            if path.suffix.lower() == ".json"
+            else [json.loads(ln) for ln in text.splitlines() if ln.strip()]
+        )
     except ValueError as exc:
         raise InputError(f"conversation file '{path.name}' is not valid JSON: {exc}") from None
     if isinstance(data, dict) and "messages" in data:
@@ -106,8 +128,9 @@ def load_conversation(path: Path) -> list[dict]:
         raise InputError(f"conversation file '{path.name}' must hold a list of {{role, content}} messages")
     for n, m in enumerate(data, 1):
         if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
-            raise InputError(f"conversation file '{path.name}', message {n}: needs role "
-                             f"({'/'.join(ROLES)}) and content (a string)")
+            raise InputError(
+                f"conversation file '{path.name}', message {n}: needs role ({'/'.join(ROLES)}) and content (a string)"
+            )
     return [{"role": m["role"], "content": m["content"]} for m in data]
 
 

@@ -7,6 +7,7 @@ classifier weights are packaged — a chat model scoring each label as its one-w
 ``multi_label=true`` scores labels independently: a sigmoid over the classifier's logits,
 or a yes/no judgement per label from the chat model.
 """
+
 from dataclasses import dataclass
 from typing import Optional
 
@@ -16,12 +17,11 @@ from taskdeck.helpers.label_scoring import normalise
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 SYSTEM = "You are a precise text classifier. Answer with exactly one of the given labels."
-PROMPT = ("Which label fits this text best? Choose one of: {labels}.\n\n"
-          "Text: {text}\n\nAnswer with the label only.")
-LABEL_PROMPT = ("Does the label '{label}' apply to this text?\n\nText: {text}\n\n"
-                "Answer yes or no.")
-SENTIMENT_PROMPT = ("What is the sentiment of this text? Choose one of: {labels}.\n\n"
-                    "Text: {text}\n\nAnswer with the label only.")
+PROMPT = "Which label fits this text best? Choose one of: {labels}.\n\nText: {text}\n\nAnswer with the label only."
+LABEL_PROMPT = "Does the label '{label}' apply to this text?\n\nText: {text}\n\nAnswer yes or no."
+SENTIMENT_PROMPT = (
+    "What is the sentiment of this text? Choose one of: {labels}.\n\nText: {text}\n\nAnswer with the label only."
+)
 
 
 class TextClassificationTask(Task):
@@ -53,8 +53,10 @@ class TextClassificationTask(Task):
         if params.multi_label:
             scored = [(label, _yes_probability(backend, params, text, label)) for label in labels]
             return self._result(text, scored, params, "chat-yes-no-per-label")
-        messages = [{"role": "system", "content": params.system},
-                    {"role": "user", "content": params.prompt.format(text=text, labels=", ".join(labels))}]
+        messages = [
+            {"role": "system", "content": params.system},
+            {"role": "user", "content": params.prompt.format(text=text, labels=", ".join(labels))},
+        ]
         probs = normalise(backend.score_labels(messages, labels))
         return self._result(text, list(probs.items()), params, "chat-label-scoring")
 
@@ -69,8 +71,10 @@ class TextClassificationTask(Task):
     def _labels(self, params) -> list[str]:
         labels = [str(lbl) for lbl in params.labels]
         if len(labels) < 2:
-            raise InputError(f"{self.name} with a chat model needs at least two labels=[a,b,...] "
-                             "(or name a classifier with model=<hub id or path>)")
+            raise InputError(
+                f"{self.name} with a chat model needs at least two labels=[a,b,...] "
+                "(or name a classifier with model=<hub id or path>)"
+            )
         return labels
 
     @staticmethod
@@ -78,8 +82,12 @@ class TextClassificationTask(Task):
         scored = sorted(scored, key=lambda kv: kv[1], reverse=True)
         if params.top_k:
             scored = scored[: params.top_k]
-        return Labels(text=text, labels=[LabelScore(lbl, round(float(s), 6)) for lbl, s in scored],
-                      method=method, multi_label=params.multi_label)
+        return Labels(
+            text=text,
+            labels=[LabelScore(lbl, round(float(s), 6)) for lbl, s in scored],
+            method=method,
+            multi_label=params.multi_label,
+        )
 
 
 class SentimentTask(TextClassificationTask):
@@ -88,21 +96,24 @@ class SentimentTask(TextClassificationTask):
 
     @dataclass
     class Params(TextClassificationTask.Params):
-        labels: list = param(["positive", "negative", "neutral"],
-                             "candidate labels for chat-model scoring (a classifier has its own)")
+        labels: list = param(
+            ["positive", "negative", "neutral"], "candidate labels for chat-model scoring (a classifier has its own)"
+        )
         prompt: str = param(SENTIMENT_PROMPT, "user prompt for chat-model scoring; {text} and {labels} are filled in")
 
 
 def _text(params) -> str:
     text = params.text.strip() if isinstance(params.text, str) else ""
     if not text:
-        raise InputError("text= is empty: give the text to classify, e.g. text=\"I love this\"")
+        raise InputError('text= is empty: give the text to classify, e.g. text="I love this"')
     return text
 
 
 def _yes_probability(backend, params, text: str, label: str) -> float:
-    messages = [{"role": "system", "content": "You answer yes or no."},
-                {"role": "user", "content": params.label_prompt.format(text=text, label=label)}]
+    messages = [
+        {"role": "system", "content": "You answer yes or no."},
+        {"role": "user", "content": params.label_prompt.format(text=text, label=label)},
+    ]
     return normalise(backend.score_labels(messages, ["yes", "no"]))["yes"]
 
 

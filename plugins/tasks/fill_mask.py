@@ -19,24 +19,40 @@ token in its place. Two paths, chosen by what the model is:
 Both paths return :class:`taskdeck.FillMask`, candidates best first, each with the text
 the candidate makes (``sequence``).
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from taskdeck import (CHAT, FILL_MASK, SCORE_LABELS, Candidate, CapabilityError, ConfigError, FillMask,
-                      InputError, Task, hookimpl, param, required)
+from taskdeck import (
+    CHAT,
+    FILL_MASK,
+    SCORE_LABELS,
+    Candidate,
+    CapabilityError,
+    FillMask,
+    InputError,
+    Task,
+    hookimpl,
+    param,
+    required,
+)
 from taskdeck.helpers.label_scoring import normalise
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 MASK_PATTERN = re.compile(r"\[mask\]|<mask>", flags=re.IGNORECASE)
-SHOWN_MASK = "[MASK]"   # how the chat model sees the mask
-MAX_WORD = 40           # maxLength of a proposed word (characters)
+SHOWN_MASK = "[MASK]"  # how the chat model sees the mask
+MAX_WORD = 40  # maxLength of a proposed word (characters)
 SYSTEM = "You fill in the missing word of a sentence."
-PROPOSE = ("In the sentence below, [MASK] stands for one missing word.\n\nSentence: {text}\n\n"
-           "List the {top_k} most likely words for [MASK], most likely first, each word different.")
-SCORE = ("In the sentence below, [MASK] stands for one missing word.\n\nSentence: {text}\n\n"
-         "Which word goes in place of [MASK]? Answer with the word only.")
+PROPOSE = (
+    "In the sentence below, [MASK] stands for one missing word.\n\nSentence: {text}\n\n"
+    "List the {top_k} most likely words for [MASK], most likely first, each word different."
+)
+SCORE = (
+    "In the sentence below, [MASK] stands for one missing word.\n\nSentence: {text}\n\n"
+    "Which word goes in place of [MASK]? Answer with the word only."
+)
 #: How to write it on a shell command line: Hydra needs values holding [ ] or < > quoted.
 EXAMPLE = "'text=\"Paris is the [MASK] of France.\"'"
 
@@ -80,8 +96,9 @@ def _inputs(params) -> tuple[str, list[str]]:
         raise InputError(f"text= is empty: give a text with one [MASK], e.g. {EXAMPLE}")
     masks = len(MASK_PATTERN.findall(text))
     if masks != 1:
-        raise InputError(f"text= needs exactly one [MASK] (or <mask>) where the missing word goes, found {masks}: "
-                         f"e.g. {EXAMPLE}")
+        raise InputError(
+            f"text= needs exactly one [MASK] (or <mask>) where the missing word goes, found {masks}: e.g. {EXAMPLE}"
+        )
     targets = list(dict.fromkeys(str(t).strip() for t in (params.targets or []) if str(t).strip()))
     return text, targets
 
@@ -93,10 +110,19 @@ def fill(text: str, word: str) -> str:
 
 def word_schema(top_k: int) -> dict:
     """The JSON schema the chat model proposes words in: a bounded list of short strings."""
-    return {"type": "object",
-            "properties": {"words": {"type": "array", "minItems": 1, "maxItems": top_k,
-                                     "items": {"type": "string", "minLength": 1, "maxLength": MAX_WORD}}},
-            "required": ["words"], "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": {
+            "words": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": top_k,
+                "items": {"type": "string", "minLength": 1, "maxLength": MAX_WORD},
+            }
+        },
+        "required": ["words"],
+        "additionalProperties": False,
+    }
 
 
 def chat_fill(backend, text: str, top_k: int, targets: list[str]) -> list[dict]:
@@ -107,12 +133,16 @@ def chat_fill(backend, text: str, top_k: int, targets: list[str]) -> list[dict]:
     can_score = SCORE_LABELS in backend.capabilities()
     if targets:
         if not can_score:
-            raise CapabilityError("targets= with a chat model needs a backend that scores labels "
-                                  "(backend=llama_cpp or backend=transformers)")
+            raise CapabilityError(
+                "targets= with a chat model needs a backend that scores labels "
+                "(backend=llama_cpp or backend=transformers)"
+            )
         words = targets
     else:
-        messages = [{"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": PROPOSE.format(text=shown, top_k=top_k)}]
+        messages = [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": PROPOSE.format(text=shown, top_k=top_k)},
+        ]
         data = chat_json(backend, messages, word_schema(top_k), max_new_tokens=24 * top_k + 32)
         words, seen = [], set()
         for raw in data.get("words", []):
@@ -123,8 +153,7 @@ def chat_fill(backend, text: str, top_k: int, targets: list[str]) -> list[dict]:
         if not words:
             return []
     if can_score:
-        messages = [{"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": SCORE.format(text=shown)}]
+        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": SCORE.format(text=shown)}]
         probs = normalise(backend.score_labels(messages, words))
         scored = sorted(((w, probs[w]) for w in words), key=lambda kv: -kv[1])
     else:
@@ -134,8 +163,13 @@ def chat_fill(backend, text: str, top_k: int, targets: list[str]) -> list[dict]:
 
 
 def _result(text: str, found: list[dict], method: str) -> FillMask:
-    return FillMask(text=text, candidates=[Candidate(token=d["token"], score=round(float(d["score"]), 6),
-                                                     sequence=d["sequence"]) for d in found], method=method)
+    return FillMask(
+        text=text,
+        candidates=[
+            Candidate(token=d["token"], score=round(float(d["score"]), 6), sequence=d["sequence"]) for d in found
+        ],
+        method=method,
+    )
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 Imports no heavy library: it reads what the plugins registered.
 """
+
 from dataclasses import dataclass
 
 from taskdeck import Report, Section, Task, hookimpl
@@ -28,37 +29,57 @@ class PluginsTask(Task):
             fields = describe_fields(cls.Params) if hasattr(cls.Params, "__dataclass_fields__") else []
             inputs = " ".join(f"{f['name']}={_fmt(f['default'])}" for f in fields if f["input"])
             options = " ".join(f"{f['name']}={_fmt(f['default'])}" for f in fields if not f["input"])
-            tasks.append({"task": name, "description": cls.description, "inputs": inputs,
-                          "options": options, "plugin": s.owners[f"task:{name}"]})
+            tasks.append(
+                {
+                    "task": name,
+                    "description": cls.description,
+                    "inputs": inputs,
+                    "options": options,
+                    "plugin": s.owners[f"task:{name}"],
+                }
+            )
         backends = []
         for name, cls in s.backends.items():
             missing = cls.missing_package()
-            backends.append({"backend": name, "description": cls.description,
-                             "capabilities": ", ".join(cls.all_capabilities),
-                             "formats": ", ".join(cls.formats),
-                             "status": f"missing {missing}: pip install 'taskdeck[{cls.extra}]'"
-                             if missing else "installed"})
-        formatters = [{"output": n, "description": f.description, "kinds": ", ".join(f.kinds)}
-                      for n, f in s.formatters.items()]
+            backends.append(
+                {
+                    "backend": name,
+                    "description": cls.description,
+                    "capabilities": ", ".join(cls.all_capabilities),
+                    "formats": ", ".join(cls.formats),
+                    "status": f"missing {missing}: pip install 'taskdeck[{cls.extra}]'" if missing else "installed",
+                }
+            )
+        formatters = [
+            {"output": n, "description": f.description, "kinds": ", ".join(f.kinds)} for n, f in s.formatters.items()
+        ]
         packs = []
         for alias, p in s.packs.items():
-            status = ("ready" if p.ready() else "installed (joined on first use)") if p.installed() \
+            status = (
+                ("ready" if p.ready() else "installed (joined on first use)")
+                if p.installed()
                 else f"not installed: {p.install_hint()}"
-            packs.append({"model": alias, "description": p.description, "size": p.size,
-                          "licence": p.licence, "status": status})
+            )
+            packs.append(
+                {"model": alias, "description": p.description, "size": p.size, "licence": p.licence, "status": status}
+            )
         sections = [
             Section("Tasks (task=NAME)", tasks),
             Section("Backends (backend=NAME; auto picks by model format)", backends),
             Section("Output formats (output=NAME or output=[a,b])", formatters),
             Section("Model packs (model=ALIAS)", packs),
         ]
-        presets = [{"preset": f"{group}={name}", "group": group}
-                   for group in ("task", "backend", "preset") for name in s.presets(group)]
+        presets = [
+            {"preset": f"{group}={name}", "group": group}
+            for group in ("task", "backend", "preset")
+            for name in s.presets(group)
+        ]
         if presets:
             sections.append(Section("Presets (YAML configs on the search path)", presets))
         if s.broken:
-            sections.append(Section("Plugins that failed to load",
-                                    [{"plugin": b.name, "reason": b.reason} for b in s.broken]))
+            sections.append(
+                Section("Plugins that failed to load", [{"plugin": b.name, "reason": b.reason} for b in s.broken])
+            )
         return Report(title="taskdeck plugins", sections=sections)
 
 

@@ -20,13 +20,13 @@ Two paths, chosen by what the model is:
 Both paths return :class:`taskdeck.Entities` whose ``word`` is the exact span
 ``text[start:end]``, in text order.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from taskdeck import (CHAT, SCORE_LABELS, TAG, ConfigError, Entities, Entity, InputError, Task, hookimpl,
-                      param, required)
+from taskdeck import CHAT, SCORE_LABELS, TAG, ConfigError, Entities, Entity, InputError, Task, hookimpl, param, required
 from taskdeck.evaluation import ENTITIES
 from taskdeck.helpers.label_scoring import normalise
 
@@ -35,23 +35,34 @@ AGGREGATION_STRATEGIES = ("none", "simple", "first", "average", "max")
 DEFAULT_TYPES = ["PER", "ORG", "LOC", "MISC"]
 #: What common type names mean, told to the chat model (other names are shown as given).
 TYPE_HINTS = {
-    "PER": "people", "PERSON": "people", "ORG": "organisations, companies, institutions",
-    "LOC": "locations: cities, countries, places", "GPE": "countries, cities, states",
+    "PER": "people",
+    "PERSON": "people",
+    "ORG": "organisations, companies, institutions",
+    "LOC": "locations: cities, countries, places",
+    "GPE": "countries, cities, states",
     "MISC": "other names: nationalities, events, products, works",
-    "DATE": "dates", "TIME": "times", "MONEY": "amounts of money", "PRODUCT": "products",
-    "EVENT": "named events", "NORP": "nationalities, religious or political groups",
+    "DATE": "dates",
+    "TIME": "times",
+    "MONEY": "amounts of money",
+    "PRODUCT": "products",
+    "EVENT": "named events",
+    "NORP": "nationalities, religious or political groups",
 }
-MAX_ENTITIES = 40   # maxItems of the chat model's list (small models loop without a bound)
+MAX_ENTITIES = 40  # maxItems of the chat model's list (small models loop without a bound)
 MAX_NEW_TOKENS = 768
-UNSCORED = 0.0      # score of chat entities when the backend cannot score labels
+UNSCORED = 0.0  # score of chat entities when the backend cannot score labels
 # The text comes first in both prompts, so type scoring reuses the prompt prefix (KV cache)
 # of the listing; the entity comes last in the type question, so each costs a few tokens.
 SYSTEM = "You are a named-entity recognizer. You answer in JSON."
-PROMPT = ("Text: {text}\n\nList the proper names in this text (names of specific people, organisations, "
-          "places, products, events), each once, copied exactly as written, with its type. Ordinary words "
-          "(objects, times, feelings) are not names. The list may be empty.\nTypes:\n{types}")
-TYPE_PROMPT = ("Text: {text}\n\nWhat type of entity is the name below, as used in this text? Types:\n{types}\n"
-               "Answer with the type only.\n\nName: {entity}")
+PROMPT = (
+    "Text: {text}\n\nList the proper names in this text (names of specific people, organisations, "
+    "places, products, events), each once, copied exactly as written, with its type. Ordinary words "
+    "(objects, times, feelings) are not names. The list may be empty.\nTypes:\n{types}"
+)
+TYPE_PROMPT = (
+    "Text: {text}\n\nWhat type of entity is the name below, as used in this text? Types:\n{types}\n"
+    "Answer with the type only.\n\nName: {entity}"
+)
 
 
 class NerTask(Task):
@@ -61,11 +72,17 @@ class NerTask(Task):
     @dataclass
     class Params:
         text: str = required("the text to tag")
-        aggregation_strategy: str = param("simple", "how a token classifier's tokens are grouped into "
-                                                    "entities: none, simple, first, average or max",
-                                          choices=AGGREGATION_STRATEGIES)
-        entity_types: list = param(list(DEFAULT_TYPES), "entity types for the chat model (a token classifier has its own)")
-        model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a token classifier for the dedicated path)")
+        aggregation_strategy: str = param(
+            "simple",
+            "how a token classifier's tokens are grouped into entities: none, simple, first, average or max",
+            choices=AGGREGATION_STRATEGIES,
+        )
+        entity_types: list = param(
+            list(DEFAULT_TYPES), "entity types for the chat model (a token classifier has its own)"
+        )
+        model: str = param(
+            DEFAULT_MODEL, "model pack alias, local path or Hub id (a token classifier for the dedicated path)"
+        )
 
     needs = (TAG, CHAT)
     batched = (TAG,)
@@ -92,7 +109,7 @@ class NerTask(Task):
 def _inputs(params) -> tuple[str, str]:
     text = params.text if isinstance(params.text, str) else ""
     if not text.strip():
-        raise InputError("text= is empty: give the text to tag, e.g. text=\"Maria Lopez flew to Paris\"")
+        raise InputError('text= is empty: give the text to tag, e.g. text="Maria Lopez flew to Paris"')
     return text, params.aggregation_strategy
 
 
@@ -109,13 +126,21 @@ def _type_lines(types: list[str]) -> str:
 
 def entity_schema(types: list[str]) -> dict:
     """The JSON schema the chat model answers in: a bounded list of {text, type}."""
-    item = {"type": "object",
-            "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 100},
-                           "type": {"type": "string", "enum": list(types)}},
-            "required": ["text", "type"], "additionalProperties": False}
-    return {"type": "object",
-            "properties": {"entities": {"type": "array", "items": item, "maxItems": MAX_ENTITIES}},
-            "required": ["entities"], "additionalProperties": False}
+    item = {
+        "type": "object",
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": 100},
+            "type": {"type": "string", "enum": list(types)},
+        },
+        "required": ["text", "type"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {"entities": {"type": "array", "items": item, "maxItems": MAX_ENTITIES}},
+        "required": ["entities"],
+        "additionalProperties": False,
+    }
 
 
 def chat_entities(backend, text: str, types: list[str]) -> list[dict]:
@@ -123,14 +148,19 @@ def chat_entities(backend, text: str, types: list[str]) -> list[dict]:
     from taskdeck.helpers.structured import StructuredOutputError, chat_json
 
     type_lines = _type_lines(types)
-    messages = [{"role": "system", "content": SYSTEM},
-                {"role": "user", "content": PROMPT.format(types=type_lines, text=text)}]
+    messages = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": PROMPT.format(types=type_lines, text=text)},
+    ]
     try:
         data = chat_json(backend, messages, entity_schema(types), max_new_tokens=MAX_NEW_TOKENS)
     except StructuredOutputError as exc:
-        raise StructuredOutputError(f"model '{backend.model.ref}' could not list the entities as JSON: {exc}; "
-                                    "use a larger chat model (e.g. model=qwen2.5-coder-1.5b) or a token "
-                                    "classifier (model=<hub id or path>)", exc.raw) from None
+        raise StructuredOutputError(
+            f"model '{backend.model.ref}' could not list the entities as JSON: {exc}; "
+            "use a larger chat model (e.g. model=qwen2.5-coder-1.5b) or a token "
+            "classifier (model=<hub id or path>)",
+            exc.raw,
+        ) from None
     listed = [(str(e["text"]).strip(), e["type"]) for e in data.get("entities", [])]
     spans = locate(text, [(name, etype) for name, etype in listed if name])
     scores: dict[tuple[str, str], float] = {}
@@ -138,8 +168,11 @@ def chat_entities(backend, text: str, types: list[str]) -> list[dict]:
     for span in spans:
         key = (span["word"], span["entity"])
         if key not in scores:
-            scores[key] = _type_probability(backend, text, span["word"], span["entity"], types, type_lines) \
-                if can_score else UNSCORED
+            scores[key] = (
+                _type_probability(backend, text, span["word"], span["entity"], types, type_lines)
+                if can_score
+                else UNSCORED
+            )
         span["score"] = scores[key]
     return spans
 
@@ -147,8 +180,10 @@ def chat_entities(backend, text: str, types: list[str]) -> list[dict]:
 def _type_probability(backend, text, entity, etype, types, type_lines) -> float:
     if len(types) == 1:
         return 1.0  # one type to choose from: the model had no choice to make
-    messages = [{"role": "system", "content": SYSTEM},
-                {"role": "user", "content": TYPE_PROMPT.format(text=text, entity=entity, types=type_lines)}]
+    messages = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": TYPE_PROMPT.format(text=text, entity=entity, types=type_lines)},
+    ]
     return normalise(backend.score_labels(messages, types))[etype]
 
 
@@ -166,9 +201,12 @@ def locate(text: str, listed: list[tuple[str, str]]) -> list[dict]:
     for name, etype in unique:
         pattern = re.escape(name)
         for whole, flags in ((True, 0), (True, re.IGNORECASE), (False, 0), (False, re.IGNORECASE)):
-            spans = [m.span() for m in re.finditer(pattern, text, flags)
-                     if (not whole or _whole_word(text, *m.span()))
-                     and not any(m.start() < e and s < m.end() for s, e in placed)]
+            spans = [
+                m.span()
+                for m in re.finditer(pattern, text, flags)
+                if (not whole or _whole_word(text, *m.span()))
+                and not any(m.start() < e and s < m.end() for s, e in placed)
+            ]
             if spans:
                 break
         for start, end in spans:
@@ -185,8 +223,16 @@ def _whole_word(text: str, start: int, end: int) -> bool:
 
 
 def _result(text: str, found: list[dict], method: str) -> Entities:
-    entities = [Entity(entity=d["entity"], score=round(float(d["score"]), 6), start=d["start"], end=d["end"],
-                       word=text[d["start"]:d["end"]]) for d in found]
+    entities = [
+        Entity(
+            entity=d["entity"],
+            score=round(float(d["score"]), 6),
+            start=d["start"],
+            end=d["end"],
+            word=text[d["start"] : d["end"]],
+        )
+        for d in found
+    ]
     return Entities(text=text, entities=entities, method=method)
 
 

@@ -28,30 +28,34 @@ Two paths, chosen by what the model is:
 Both paths return :class:`taskdeck.Answers` with ``context[start:end] == answer``; an empty
 list means the context holds no answer (the terminal shows "(no answer in the context)").
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from taskdeck import (CHAT, EXTRACT_ANSWER, SCORE_LABELS, Answer, Answers, InputError, Task, hookimpl, param,
-                      required)
+from taskdeck import CHAT, EXTRACT_ANSWER, SCORE_LABELS, Answer, Answers, InputError, Task, hookimpl, param, required
 from taskdeck.evaluation import ANSWERS
 from taskdeck.helpers.label_scoring import normalise
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
-UNSCORED = 0.0      # score of a chat answer when the backend cannot score labels
-MAX_QUOTE = 400     # maxLength of the chat model's quote (characters)
+UNSCORED = 0.0  # score of a chat answer when the backend cannot score labels
+MAX_QUOTE = 400  # maxLength of the chat model's quote (characters)
 MAX_NEW_TOKENS = 256
 SYSTEM = "You judge whether a context answers a question, and quote answers word for word from it."
 CONTEXT = "Context:\n{context}\n\nQuestion: {question}\n\n"
-PROMPT = CONTEXT + ("If the context answers the question, give as answer the shortest exact quote from the "
-                    "context that answers it, and set found to true. If it does not, give an empty answer "
-                    "and set found to false.")
-VERIFY = CONTEXT + "Is \"{answer}\" the answer to the question according to the context? Answer yes or no."
-SCHEMA = {"type": "object",
-          "properties": {"answer": {"type": "string", "maxLength": MAX_QUOTE},
-                         "found": {"type": "boolean"}},
-          "required": ["answer", "found"], "additionalProperties": False}
+PROMPT = CONTEXT + (
+    "If the context answers the question, give as answer the shortest exact quote from the "
+    "context that answers it, and set found to true. If it does not, give an empty answer "
+    "and set found to false."
+)
+VERIFY = CONTEXT + 'Is "{answer}" the answer to the question according to the context? Answer yes or no.'
+SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "string", "maxLength": MAX_QUOTE}, "found": {"type": "boolean"}},
+    "required": ["answer", "found"],
+    "additionalProperties": False,
+}
 
 
 class QATask(Task):
@@ -66,14 +70,18 @@ class QATask(Task):
         top_k: int = param(1, "how many answers to give, best first (extractive models)", ge=1)
         max_answer_len: int = param(30, "longest answer in tokens (extractive models)", ge=1)
         max_seq_len: int = param(384, "tokens per window of question + context (extractive models)", ge=8)
-        doc_stride: int = param(128, "tokens of overlap between windows of a long context (extractive models)",
-                                ge=0)
-        handle_impossible_answer: bool = param(False, "let 'no answer' win when the model rates it above "
-                                                      "every span (extractive models)")
+        doc_stride: int = param(128, "tokens of overlap between windows of a long context (extractive models)", ge=0)
+        handle_impossible_answer: bool = param(
+            False, "let 'no answer' win when the model rates it above every span (extractive models)"
+        )
         model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a QA model for the dedicated path)")
-        chat_min_score: float = param(0.5, "chat models: no answer when the model's yes/no check of its own quote "
-                                           "scores below this (0 keeps every quote found in the context)",
-                                      ge=0, le=1)
+        chat_min_score: float = param(
+            0.5,
+            "chat models: no answer when the model's yes/no check of its own quote "
+            "scores below this (0 keeps every quote found in the context)",
+            ge=0,
+            le=1,
+        )
 
     needs = (EXTRACT_ANSWER, CHAT)
     batched = (EXTRACT_ANSWER,)
@@ -86,8 +94,7 @@ class QATask(Task):
         ctx.metrics["items"] = 1
         if capability == EXTRACT_ANSWER:
             return self.forward_one(backend, params, ctx)
-        return _result(question, context, chat_answer(backend, question, context, params.chat_min_score),
-                       "chat-json")
+        return _result(question, context, chat_answer(backend, question, context, params.chat_min_score), "chat-json")
 
     def prepare(self, params) -> tuple[str, str]:
         return _inputs(params)
@@ -104,25 +111,33 @@ class QATask(Task):
 def _inputs(params) -> tuple[str, str]:
     question = params.question.strip() if isinstance(params.question, str) else ""
     if not question:
-        raise InputError("question= is empty: give the question, e.g. question=\"Where does Maria live?\"")
+        raise InputError('question= is empty: give the question, e.g. question="Where does Maria live?"')
     context = params.context if isinstance(params.context, str) else ""
     if not context.strip():
-        raise InputError("context= is empty: give the text that holds the answer, "
-                         "e.g. context=\"Maria lives in Lisbon.\"")
+        raise InputError(
+            'context= is empty: give the text that holds the answer, e.g. context="Maria lives in Lisbon."'
+        )
     return question, context
 
 
 def _options(params) -> dict:
-    return dict(top_k=params.top_k, max_answer_len=params.max_answer_len, max_seq_len=params.max_seq_len,
-                doc_stride=params.doc_stride, handle_impossible_answer=bool(params.handle_impossible_answer))
+    return dict(
+        top_k=params.top_k,
+        max_answer_len=params.max_answer_len,
+        max_seq_len=params.max_seq_len,
+        doc_stride=params.doc_stride,
+        handle_impossible_answer=bool(params.handle_impossible_answer),
+    )
 
 
 def chat_answer(backend, question: str, context: str, min_score: float = 0.5) -> list[dict]:
     """The chat model's quote, located in the context and scored; [] for no answer."""
     from taskdeck.helpers.structured import chat_json
 
-    messages = [{"role": "system", "content": SYSTEM},
-                {"role": "user", "content": PROMPT.format(context=context, question=question)}]
+    messages = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": PROMPT.format(context=context, question=question)},
+    ]
     try:
         data = chat_json(backend, messages, SCHEMA, max_new_tokens=MAX_NEW_TOKENS)
     except InputError as exc:  # the backend's one line for a prompt longer than its window
@@ -144,8 +159,10 @@ def chat_answer(backend, question: str, context: str, min_score: float = 0.5) ->
 
 
 def _yes_probability(backend, question: str, context: str, answer: str) -> float:
-    messages = [{"role": "system", "content": SYSTEM},
-                {"role": "user", "content": VERIFY.format(context=context, question=question, answer=answer)}]
+    messages = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": VERIFY.format(context=context, question=question, answer=answer)},
+    ]
     return normalise(backend.score_labels(messages, ["yes", "no"]))["yes"]
 
 
@@ -176,8 +193,15 @@ def locate(context: str, quote: str):
 
 
 def _result(question: str, context: str, found: list[dict], method: str) -> Answers:
-    answers = [Answer(answer=context[d["start"]:d["end"]], score=round(float(d["score"]), 6),
-                      start=int(d["start"]), end=int(d["end"])) for d in found]
+    answers = [
+        Answer(
+            answer=context[d["start"] : d["end"]],
+            score=round(float(d["score"]), 6),
+            start=int(d["start"]),
+            end=int(d["end"]),
+        )
+        for d in found
+    ]
     return Answers(question=question, answers=answers, context=context, method=method)
 
 

@@ -16,6 +16,7 @@ together (map-reduce); if the partial summaries still do not fit, they are chunk
 summarized again, level by level. ``result.json`` records ``chunks`` (first-level chunks)
 and ``levels`` (map steps before the final summary).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,8 +24,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import CHAT, SEQ2SEQ, ConfigError, Generated, Completion, InputError, Task, hookimpl, param, required
-
+from taskdeck import CHAT, SEQ2SEQ, Completion, ConfigError, Generated, InputError, Task, hookimpl, param, required
 from taskdeck.evaluation import SUMMARY
 from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
@@ -32,18 +32,20 @@ DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 #: Length phrases for the chat prompt. Small chat models asked for "three to five sentences"
 #: tend to copy the text sentence by sentence; "one sentence" and a word cap "in your own
 #: words" make them condense (tried on qwen2.5-coder-1.5b).
-LENGTHS = {"short": "in one sentence",
-           "medium": "in your own words, in one paragraph of at most 60 words",
-           "long": "in your own words, in one or two paragraphs of at most 150 words"}
-SYSTEM = ("You write concise, faithful summaries. Use only facts stated in the text; never add or "
-          "invent anything.")
+LENGTHS = {
+    "short": "in one sentence",
+    "medium": "in your own words, in one paragraph of at most 60 words",
+    "long": "in your own words, in one or two paragraphs of at most 150 words",
+}
+SYSTEM = "You write concise, faithful summaries. Use only facts stated in the text; never add or invent anything."
 PROMPT = "Summarize the text below {length}.\n\nText:\n{text}"
-PART_PROMPT = ("The text below is one part of a longer document. Summarize this part {length}.\n\n"
-               "Text:\n{text}")
-MERGE_PROMPT = ("Below are summaries of the consecutive parts of one document, in order. Write one summary of "
-                "the whole document {length}, covering every part. Use only facts stated in them.\n\n{text}")
+PART_PROMPT = "The text below is one part of a longer document. Summarize this part {length}.\n\nText:\n{text}"
+MERGE_PROMPT = (
+    "Below are summaries of the consecutive parts of one document, in order. Write one summary of "
+    "the whole document {length}, covering every part. Use only facts stated in them.\n\n{text}"
+)
 PART_LENGTH = LENGTHS["medium"]
-TEMPLATE_TOKENS = 32   # what a chat template adds around the messages (role markers), with margin
+TEMPLATE_TOKENS = 32  # what a chat template adds around the messages (role markers), with margin
 MIN_CHUNK_TOKENS = 64  # a chat window leaving less room than this per chunk cannot summarize
 MAX_LEVELS = 8
 
@@ -55,16 +57,23 @@ class SummarizationTask(Task):
     @dataclass
     class Params:
         text: str = required("the text to summarize")
-        model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a seq2seq summarizer "
-                                          "for the dedicated path)")
+        model: str = param(
+            DEFAULT_MODEL, "model pack alias, local path or Hub id (a seq2seq summarizer for the dedicated path)"
+        )
         max_new_tokens: int = param(256, "most tokens of the summary (and of each partial summary)", ge=1)
         min_new_tokens: Optional[int] = param(None, "fewest tokens of the summary (seq2seq models)", ge=0)
         num_beams: int = param(4, "beam search width for seq2seq models (chat models decode greedily)", ge=1)
-        length: str = param("medium", "chat models: short (one sentence), medium (a paragraph of <= 60 "
-                                      "words), long (<= 150 words) or a number of sentences; seq2seq "
-                                      "models use max/min_new_tokens")
-        prefix: str = param("", "text put before the input for seq2seq models (default: the model config's "
-                                "summarization prefix, e.g. T5's 'summarize: ')")
+        length: str = param(
+            "medium",
+            "chat models: short (one sentence), medium (a paragraph of <= 60 "
+            "words), long (<= 150 words) or a number of sentences; seq2seq "
+            "models use max/min_new_tokens",
+        )
+        prefix: str = param(
+            "",
+            "text put before the input for seq2seq models (default: the model config's "
+            "summarization prefix, e.g. T5's 'summarize: ')",
+        )
         stream: bool = param(True, "chat models: print the summary as it is generated")
 
     needs = (SEQ2SEQ, CHAT)
@@ -95,7 +104,7 @@ class SummarizationTask(Task):
 def _text(params) -> str:
     text = params.text.strip() if isinstance(params.text, str) else ""
     if not text:
-        raise InputError("text= is empty: give the text to summarize, e.g. text=\"$(cat article.txt)\"")
+        raise InputError('text= is empty: give the text to summarize, e.g. text="$(cat article.txt)"')
     return text
 
 
@@ -125,9 +134,13 @@ class Seq2SeqSummarizer:
 
     def generate(self, texts: list[str], desc: str) -> list[Completion]:
         p = self.params
-        return self.backend.seq2seq([self.prefix + t for t in texts], max_new_tokens=p.max_new_tokens,
-                                    min_new_tokens=p.min_new_tokens, num_beams=p.num_beams,
-                                    progress=lambda it: self.ctx.progress(it, total=len(it), desc=desc))
+        return self.backend.seq2seq(
+            [self.prefix + t for t in texts],
+            max_new_tokens=p.max_new_tokens,
+            min_new_tokens=p.min_new_tokens,
+            num_beams=p.num_beams,
+            progress=lambda it: self.ctx.progress(it, total=len(it), desc=desc),
+        )
 
     def summarize(self, texts: list[str]) -> list[Any]:
         """A Generated (or the InputError that stopped it) per text."""
@@ -144,11 +157,12 @@ class Seq2SeqSummarizer:
                 if sizes[i] <= self.window:
                     jobs.append((i, [current[i]]))  # fits: the final summary
                 elif levels[i] >= MAX_LEVELS:
-                    done[i] = InputError(f"the text did not fit the model's window after {MAX_LEVELS} levels of "
-                                         "summaries: lower max_new_tokens")
+                    done[i] = InputError(
+                        f"the text did not fit the model's window after {MAX_LEVELS} levels of "
+                        "summaries: lower max_new_tokens"
+                    )
                 else:
-                    parts = chunk_sentences(split_sentences(current[i]), lambda t: self.count([t])[0],
-                                            self.window)
+                    parts = chunk_sentences(split_sentences(current[i]), lambda t: self.count([t])[0], self.window)
                     if levels[i] == 0:
                         chunks[i] = len(parts)
                     jobs.append((i, parts))
@@ -167,7 +181,8 @@ class Seq2SeqSummarizer:
                     done[i] = InputError(
                         f"the partial summaries ({self.count([merged])[0]} tokens) are no shorter than the text "
                         f"({sizes[i]} tokens): lower max_new_tokens (now {self.params.max_new_tokens}) below "
-                        f"the model's {self.window}-token window")
+                        f"the model's {self.window}-token window"
+                    )
                     continue
                 current[i], levels[i] = merged, levels[i] + 1
                 pending.append(i)
@@ -187,8 +202,10 @@ def chat_summary(backend, text: str, params, length: str, ctx) -> Generated:
     overhead = count(SYSTEM) + max(count(p.format(text="", length=length)) for p in (PROMPT, PART_PROMPT, MERGE_PROMPT))
     budget = window - overhead - TEMPLATE_TOKENS - params.max_new_tokens
     if budget < MIN_CHUNK_TOKENS:
-        raise ConfigError(f"max_new_tokens={params.max_new_tokens} leaves too little of the model's {window}-token "
-                          "window for the text: lower max_new_tokens or raise backend.n_ctx")
+        raise ConfigError(
+            f"max_new_tokens={params.max_new_tokens} leaves too little of the model's {window}-token "
+            "window for the text: lower max_new_tokens or raise backend.n_ctx"
+        )
     streaming = params.stream and not ctx.quiet
     calls: list[Completion] = []
     current, level, chunks = text, 0, 1
@@ -196,16 +213,17 @@ def chat_summary(backend, text: str, params, length: str, ctx) -> Generated:
         size = count(current)
         if size <= budget:
             prompt = PROMPT if level == 0 else MERGE_PROMPT
-            final = _chat(backend, prompt.format(text=current, length=length), params,
-                          ctx.emit if streaming else None)
+            final = _chat(backend, prompt.format(text=current, length=length), params, ctx.emit if streaming else None)
             calls.append(final)
             if streaming:
                 ctx.emit("\n")
                 print(f"[{final.completion_tokens} tokens, {final.tokens_per_second:.1f} tokens/s]", file=sys.stderr)
             break
         if level >= MAX_LEVELS:
-            raise InputError(f"the text did not fit the model's window after {MAX_LEVELS} levels of summaries: "
-                             "lower max_new_tokens or raise backend.n_ctx")
+            raise InputError(
+                f"the text did not fit the model's window after {MAX_LEVELS} levels of summaries: "
+                "lower max_new_tokens or raise backend.n_ctx"
+            )
         parts = chunk_sentences(split_sentences(current), count, budget)
         if level == 0:
             chunks = len(parts)
@@ -216,8 +234,10 @@ def chat_summary(backend, text: str, params, length: str, ctx) -> Generated:
             partials.append(gen.text.strip())
         merged = "\n\n".join(f"Part {k}: {p}" for k, p in enumerate((p for p in partials if p), 1))
         if not merged or count(merged) >= size:
-            raise InputError(f"the partial summaries are no shorter than the text ({size} tokens): "
-                             f"lower max_new_tokens (now {params.max_new_tokens})")
+            raise InputError(
+                f"the partial summaries are no shorter than the text ({size} tokens): "
+                f"lower max_new_tokens (now {params.max_new_tokens})"
+            )
         current, level = merged, level + 1
     ctx.metrics.update(chunks=chunks, levels=level + 1)
     method = "chat" if chunks == 1 else f"chat map-reduce ({chunks} chunks, {level + 1} levels)"
@@ -238,11 +258,21 @@ def _generated(source: str, final: Completion, calls: list[Completion], method: 
     completion = sum(g.completion_tokens for g in calls)
     seconds = sum(g.seconds for g in calls)
     speed = round(completion / seconds, 2) if seconds > 0 else 0.0
-    ctx.metrics.update(prompt_tokens=ctx.metrics.get("prompt_tokens", 0) + prompt_tokens,
-                       completion_tokens=ctx.metrics.get("completion_tokens", 0) + completion,
-                       tokens_per_s=speed, generate_calls=ctx.metrics.get("generate_calls", 0) + len(calls))
-    return Generated(text=final.text, source=source, method=method, prompt_tokens=prompt_tokens,
-                     completion_tokens=completion, tokens_per_second=speed, finish_reason=final.finish_reason)
+    ctx.metrics.update(
+        prompt_tokens=ctx.metrics.get("prompt_tokens", 0) + prompt_tokens,
+        completion_tokens=ctx.metrics.get("completion_tokens", 0) + completion,
+        tokens_per_s=speed,
+        generate_calls=ctx.metrics.get("generate_calls", 0) + len(calls),
+    )
+    return Generated(
+        text=final.text,
+        source=source,
+        method=method,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion,
+        tokens_per_second=speed,
+        finish_reason=final.finish_reason,
+    )
 
 
 @hookimpl

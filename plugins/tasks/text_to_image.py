@@ -5,6 +5,7 @@ or local folder, or an API's ``/v1/images/generations`` with ``backend=openai``.
 model ships in a package, so ``model=`` must name one: offline without it, the task says
 what to pass in one line.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,12 +22,14 @@ class TextToImageTask(Task):
     @dataclass
     class Params:
         prompt: str = required("what to draw")
-        model: Optional[str] = param(None, "a diffusers pipeline: Hub id or local folder (e.g. "
-                                           "stabilityai/sd-turbo), or the API's model name")
+        model: Optional[str] = param(
+            None, "a diffusers pipeline: Hub id or local folder (e.g. stabilityai/sd-turbo), or the API's model name"
+        )
         negative_prompt: Optional[str] = param(None, "what to keep out of the image")
         steps: int = param(25, "denoising steps", ge=1)
-        guidance: Optional[float] = param(None, "classifier-free guidance scale (the pipeline's default "
-                                                "when not given; 0 for turbo models)")
+        guidance: Optional[float] = param(
+            None, "classifier-free guidance scale (the pipeline's default when not given; 0 for turbo models)"
+        )
         width: Optional[int] = param(None, "width in pixels (multiple of 8; the model's default)")
         height: Optional[int] = param(None, "height in pixels (multiple of 8; the model's default)")
         num_images: int = param(1, "images per prompt", ge=1)
@@ -36,9 +39,11 @@ class TextToImageTask(Task):
 
     def model(self, params, ctx):
         if not params.model:
-            raise ConfigError("text-to-image needs model=<diffusers pipeline: Hub id or local folder> (none "
-                              "is embedded), e.g. model=stabilityai/sd-turbo steps=1 guidance=0 with "
-                              "Hub access, or backend=openai model=dall-e-3")
+            raise ConfigError(
+                "text-to-image needs model=<diffusers pipeline: Hub id or local folder> (none "
+                "is embedded), e.g. model=stabilityai/sd-turbo steps=1 guidance=0 with "
+                "Hub access, or backend=openai model=dall-e-3"
+            )
         return super().model(params, ctx)
 
     def run(self, params, ctx):
@@ -48,9 +53,16 @@ class TextToImageTask(Task):
                 raise ConfigError(f"{side}={value}: give a positive multiple of 8, e.g. {side}=512")
         backend, _ = self.model(params, ctx)
         with ctx.watch.time("draw"):
-            images = backend.draw(params.prompt, negative_prompt=params.negative_prompt, steps=params.steps,
-                                  guidance=params.guidance, width=params.width, height=params.height,
-                                  num_images=params.num_images, seed=params.seed)
+            images = backend.draw(
+                params.prompt,
+                negative_prompt=params.negative_prompt,
+                steps=params.steps,
+                guidance=params.guidance,
+                width=params.width,
+                height=params.height,
+                num_images=params.num_images,
+                seed=params.seed,
+            )
         ctx.metrics.update(items=len(images.images))
         return images
 

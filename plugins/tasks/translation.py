@@ -26,6 +26,7 @@ A chat model gets the whole text in one call when it fits ``CHAT_CHUNK_TOKENS`` 
 helps, and it keeps the line breaks itself); a longer text is sent as whole lines packed up
 to that budget, a longer line cut by sentence. ``result.json`` records ``chunks``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,20 +36,22 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import CHAT, SEQ2SEQ, ConfigError, Generated, Completion, InputError, Task, hookimpl, param, required
-
+from taskdeck import CHAT, SEQ2SEQ, Completion, ConfigError, Generated, InputError, Task, hookimpl, param, required
 from taskdeck.evaluation import TRANSLATION
 from taskdeck.helpers import languages
 from taskdeck.helpers.text_chunks import chunk_sentences, split_paragraphs, split_sentences
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
-SYSTEM = ("You are a professional translator. You translate faithfully and completely, keeping the meaning, "
-          "tone and line breaks. You never add notes, explanations or the original text.")
+SYSTEM = (
+    "You are a professional translator. You translate faithfully and completely, keeping the meaning, "
+    "tone and line breaks. You never add notes, explanations or the original text."
+)
 PROMPT = "Translate the following text from {source} to {target}. Reply with the translation only.\n\n{text}"
 PROMPT_AUTO = "Translate the following text to {target}. Reply with the translation only.\n\n{text}"
 CHAT_CHUNK_TOKENS = 512  # a chat model translates at most this much text per call
 TEMPLATE_TOKENS = 32
 LANGUAGE_TOKENS = 2  # what a source-language token adds to a seq2seq input
+
 
 class TranslationTask(Task):
     name = "translation"
@@ -58,12 +61,17 @@ class TranslationTask(Task):
     class Params:
         text: str = required("the text to translate")
         target: str = required("target language: a name (French) or the model's code (fra_Latn, fr)")
-        source: str = param("", "source language, name or code (chat models detect it when empty; "
-                                "NLLB/M2M100 models need it)", input=True)
-        model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a seq2seq translation "
-                                          "model for the dedicated path)")
-        max_new_tokens: Optional[int] = param(None, "most tokens per translated chunk (None: twice the "
-                                                    "chunk's tokens + 16)", ge=1)
+        source: str = param(
+            "",
+            "source language, name or code (chat models detect it when empty; NLLB/M2M100 models need it)",
+            input=True,
+        )
+        model: str = param(
+            DEFAULT_MODEL, "model pack alias, local path or Hub id (a seq2seq translation model for the dedicated path)"
+        )
+        max_new_tokens: Optional[int] = param(
+            None, "most tokens per translated chunk (None: twice the chunk's tokens + 16)", ge=1
+        )
         num_beams: int = param(4, "beam search width for seq2seq models (chat models decode greedily)", ge=1)
         stream: bool = param(True, "chat models: print the translation as it is generated")
 
@@ -95,7 +103,7 @@ def _inputs(params) -> tuple[str, str, str]:
     """(text, target, source) checked; source may be empty."""
     text = params.text if isinstance(params.text, str) else ""
     if not text.strip():
-        raise InputError("text= is empty: give the text to translate, e.g. text=\"Good morning\" target=French")
+        raise InputError('text= is empty: give the text to translate, e.g. text="Good morning" target=French')
     return (text.strip(), *_languages(params))
 
 
@@ -135,8 +143,11 @@ def model_code(value: str, codes: list[str], role: str) -> str:
                 return code
     near = difflib.get_close_matches(value.lower(), list(lower), n=4, cutoff=0.5)
     near += [c for c in lower if c.startswith(value.lower()[:3]) and c not in near][: 4 - len(near)]
-    hint = f"near matches: {', '.join(lower[c] for c in near)}" if near else \
-        f"it knows {len(codes)} codes, e.g. {', '.join(codes[:5])}"
+    hint = (
+        f"near matches: {', '.join(lower[c] for c in near)}"
+        if near
+        else f"it knows {len(codes)} codes, e.g. {', '.join(codes[:5])}"
+    )
     raise InputError(f"unknown {role} language '{value}' for this model; {hint} (or a name such as French)")
 
 
@@ -155,8 +166,10 @@ class Seq2SeqTranslator:
             self.how = "target token"
         elif codes and info.languages_by == "src_lang":
             if not source:
-                raise InputError("source= is needed for this multilingual model: add source=English "
-                                 "(or the model's code, e.g. eng_Latn)")
+                raise InputError(
+                    "source= is needed for this multilingual model: add source=English "
+                    "(or the model's code, e.g. eng_Latn)"
+                )
             self.src_lang = model_code(source, codes, "source")
             self.tgt_lang = model_code(target, codes, "target")
             self.how = f"{self.src_lang} -> {self.tgt_lang}"
@@ -177,10 +190,12 @@ class Seq2SeqTranslator:
             if configured:
                 return configured
         if keys:
-            pairs = [k[len("translation_"):].split("_to_") for k in keys]
+            pairs = [k[len("translation_") :].split("_to_") for k in keys]
             named = ", ".join(" to ".join(language_name(code) for code in pair) for pair in pairs)
-            raise InputError(f"this model translates only {named}: choose one of those pairs with source= and "
-                             "target=, or a multilingual model such as NLLB")
+            raise InputError(
+                f"this model translates only {named}: choose one of those pairs with source= and "
+                "target=, or a multilingual model such as NLLB"
+            )
         return f"translate {src.name if src else source} to {tgt.name if tgt else target}: "
 
     def _check_fixed_pair(self, source: str, target: str) -> None:
@@ -191,8 +206,10 @@ class Seq2SeqTranslator:
         for given, code, role in ((target, m.group(2), "target"), (source, m.group(1), "source")):
             entry = languages.find(given) if given else None
             if given and entry and code not in (entry[1], entry[2].split("_")[0]):
-                raise InputError(f"model '{self.backend.model.ref}' translates {m.group(1)} to {m.group(2)} only, "
-                                 f"not {role} {given}: use an opus-mt model for that pair or an NLLB model")
+                raise InputError(
+                    f"model '{self.backend.model.ref}' translates {m.group(1)} to {m.group(2)} only, "
+                    f"not {role} {given}: use an opus-mt model for that pair or an NLLB model"
+                )
 
     def count(self, texts: list[str]) -> list[int]:
         return [self.backend.count_tokens(self.prefix + t) for t in texts]
@@ -207,17 +224,25 @@ class Seq2SeqTranslator:
                 if self.count([paragraph])[0] <= self.window:
                     parts = [paragraph]
                 else:
-                    parts = chunk_sentences(split_sentences(paragraph, source_language(self.params)),
-                                            lambda t: self.count([t])[0], self.window)
+                    parts = chunk_sentences(
+                        split_sentences(paragraph, source_language(self.params)),
+                        lambda t: self.count([t])[0],
+                        self.window,
+                    )
                 plan.append((list(range(len(pieces), len(pieces) + len(parts))), sep))
                 pieces += parts
             plans.append(plan)
         sizes = self.count(pieces)
         p = self.params
         limits = [p.max_new_tokens or 2 * n + 16 for n in sizes]
-        gens = self.backend.seq2seq([self.prefix + t for t in pieces], max_new_tokens=limits, num_beams=p.num_beams,
-                                    src_lang=self.src_lang, tgt_lang=self.tgt_lang,
-                                    progress=lambda it: self.ctx.progress(it, total=len(it), desc="translating"))
+        gens = self.backend.seq2seq(
+            [self.prefix + t for t in pieces],
+            max_new_tokens=limits,
+            num_beams=p.num_beams,
+            src_lang=self.src_lang,
+            tgt_lang=self.tgt_lang,
+            progress=lambda it: self.ctx.progress(it, total=len(it), desc="translating"),
+        )
         self.ctx.metrics["chunks"] = len(pieces)
         results = []
         for text, plan in zip(texts, plans):
@@ -248,12 +273,13 @@ def chat_translation(backend, text: str, source: str, target: str, params, ctx) 
     out: list[str] = []
     items = pieces if streaming or len(pieces) == 1 else ctx.progress(pieces, total=len(pieces), desc="translating")
     for part, sep in items:
-        messages = [{"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": prompt.format(text=part, **names)}]
+        messages = [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": prompt.format(text=part, **names)},
+        ]
         size = count(part)
         limit = min(params.max_new_tokens or 2 * size + 32, window - overhead - size)  # within the window
-        gen = backend.chat(messages, max_new_tokens=limit, temperature=0.0,
-                           stream=ctx.emit if streaming else None)
+        gen = backend.chat(messages, max_new_tokens=limit, temperature=0.0, stream=ctx.emit if streaming else None)
         calls.append(gen)
         out.append(gen.text.strip() + sep)
         if streaming:
@@ -276,8 +302,11 @@ def chat_pieces(text: str, count, budget: int, language: str = "") -> list[tuple
         return [(text, "")]
     units: list[tuple[str, str]] = []
     for paragraph, sep in split_paragraphs(text):
-        parts = [paragraph] if count(paragraph) <= budget else \
-            chunk_sentences(split_sentences(paragraph, language), count, budget)
+        parts = (
+            [paragraph]
+            if count(paragraph) <= budget
+            else chunk_sentences(split_sentences(paragraph, language), count, budget)
+        )
         units += [(part, " " if k < len(parts) - 1 else sep) for k, part in enumerate(parts)]
     pieces: list[tuple[str, str]] = []
     for unit, sep in units:
@@ -294,10 +323,20 @@ def _generated(source: str, text: str, calls: list[Completion], method: str, ctx
     seconds = sum(g.seconds for g in calls)
     speed = round(completion / seconds, 2) if seconds > 0 else 0.0
     finish = "length" if any(g.finish_reason == "length" for g in calls) else (calls[-1].finish_reason if calls else "")
-    ctx.metrics.update(prompt_tokens=ctx.metrics.get("prompt_tokens", 0) + prompt_tokens,
-                       completion_tokens=ctx.metrics.get("completion_tokens", 0) + completion, tokens_per_s=speed)
-    return Generated(text=text, source=source, method=method, prompt_tokens=prompt_tokens,
-                     completion_tokens=completion, tokens_per_second=speed, finish_reason=finish)
+    ctx.metrics.update(
+        prompt_tokens=ctx.metrics.get("prompt_tokens", 0) + prompt_tokens,
+        completion_tokens=ctx.metrics.get("completion_tokens", 0) + completion,
+        tokens_per_s=speed,
+    )
+    return Generated(
+        text=text,
+        source=source,
+        method=method,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion,
+        tokens_per_second=speed,
+        finish_reason=finish,
+    )
 
 
 @hookimpl

@@ -6,6 +6,7 @@ with a short pause between sentences. ``backend=transformers`` runs text-to-spee
 (VITS/MMS-TTS, Bark, SpeechT5 with ``speaker_embeddings=``), ``backend=openai`` an API's
 ``/v1/audio/speech``. ``result.json`` records the duration and sample rate.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,8 +25,11 @@ class TtsTask(Task):
     @dataclass
     class Params:
         text: str = required("the text to speak")
-        model: str = param(DEFAULT_MODEL, "piper-joe (embedded Piper voice), a Piper .onnx voice, a "
-                                          "transformers TTS model (backend=transformers) or an API model")
+        model: str = param(
+            DEFAULT_MODEL,
+            "piper-joe (embedded Piper voice), a Piper .onnx voice, a "
+            "transformers TTS model (backend=transformers) or an API model",
+        )
         length_scale: float = param(1.0, "pace: above 1 speaks slower, below 1 faster (Piper, VITS)", gt=0)
         sentence_silence: float = param(0.25, "seconds of silence between sentences", ge=0)
         speaker: Optional[str] = param(None, "speaker id or name (multi-speaker voices), or the API's voice")
@@ -39,9 +43,17 @@ class TtsTask(Task):
         if not text:
             raise InputError("text is empty: give the words to speak, e.g. text='Hello there'")
         backend, _ = self.model(params, ctx)
-        options = {k: v for k, v in dict(length_scale=params.length_scale, sentence_silence=params.sentence_silence,
-                                         speaker=params.speaker, speaker_embeddings=params.speaker_embeddings,
-                                         seed=params.seed).items() if v is not None}
+        options = {
+            k: v
+            for k, v in dict(
+                length_scale=params.length_scale,
+                sentence_silence=params.sentence_silence,
+                speaker=params.speaker,
+                speaker_embeddings=params.speaker_embeddings,
+                seed=params.seed,
+            ).items()
+            if v is not None
+        }
         if backend.remote:  # the API's names for voice and pace
             options.update(voice=params.speaker, speed=round(1.0 / params.length_scale, 3))
         with ctx.watch.time("speak"):

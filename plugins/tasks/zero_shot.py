@@ -13,6 +13,7 @@ Two paths, chosen by what the model is:
 With a single candidate label both paths judge it on its own (as transformers does), since a
 distribution over one label is always 1; the result is then marked ``multi_label``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,11 +25,12 @@ from taskdeck.helpers.label_scoring import normalise
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 TEMPLATE = "This example is {}."
 SYSTEM = "You are a precise text classifier. Answer with exactly one of the given labels."
-PROMPT = ("Which label fits this text best? Choose one of: {labels}.\n\n"
-          "Text: {text}\n\nAnswer with the label only.")
+PROMPT = "Which label fits this text best? Choose one of: {labels}.\n\nText: {text}\n\nAnswer with the label only."
 YES_NO_SYSTEM = "You are a careful annotator. Answer yes or no."
-YES_NO_PROMPT = ("Read the text and decide whether the statement is true.\n\n"
-                 "Text: {text}\nStatement: {hypothesis}\n\nIs the statement true? Answer yes or no.")
+YES_NO_PROMPT = (
+    "Read the text and decide whether the statement is true.\n\n"
+    "Text: {text}\nStatement: {hypothesis}\n\nIs the statement true? Answer yes or no."
+)
 
 
 class ZeroShotTask(Task):
@@ -41,7 +43,9 @@ class ZeroShotTask(Task):
         labels: list = param([], "candidate labels, e.g. labels=[sport,politics,science]", input=True)
         hypothesis_template: str = param(TEMPLATE, "hypothesis per label; {} is replaced by the label")
         multi_label: bool = param(False, "judge each label on its own (several may apply) instead of one distribution")
-        model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (an NLI model for the dedicated path)")
+        model: str = param(
+            DEFAULT_MODEL, "model pack alias, local path or Hub id (an NLI model for the dedicated path)"
+        )
 
     needs = (ZERO_SHOT, SCORE_LABELS)
     batched = (ZERO_SHOT,)
@@ -54,11 +58,14 @@ class ZeroShotTask(Task):
         if capability == ZERO_SHOT:
             return self.forward_one(backend, params, ctx)
         if _independent(params, labels):
-            scored = [(label, _yes_probability(backend, text, params.hypothesis_template.format(label)))
-                      for label in labels]
+            scored = [
+                (label, _yes_probability(backend, text, params.hypothesis_template.format(label))) for label in labels
+            ]
             return _result(text, scored, "chat-yes-no-per-label", True)
-        messages = [{"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": PROMPT.format(text=text, labels=", ".join(labels))}]
+        messages = [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": PROMPT.format(text=text, labels=", ".join(labels))},
+        ]
         probs = normalise(backend.score_labels(messages, labels))
         return _result(text, list(probs.items()), "chat-label-scoring", False)
 
@@ -68,22 +75,24 @@ class ZeroShotTask(Task):
     def forward(self, backend, items, params, ctx):
         """The NLI model over many texts at once (rows forwarded together share their labels)."""
         labels = _inputs(params)[1] if items else []
-        outputs = backend.zero_shot(items, labels, hypothesis_template=params.hypothesis_template,
-                                    multi_label=params.multi_label)
+        outputs = backend.zero_shot(
+            items, labels, hypothesis_template=params.hypothesis_template, multi_label=params.multi_label
+        )
         return [_result(text, scored, "nli", _independent(params, labels)) for text, scored in zip(items, outputs)]
 
 
 def _inputs(params) -> tuple[str, list[str]]:
     text = params.text.strip() if isinstance(params.text, str) else ""
     if not text:
-        raise InputError("text= is empty: give the text to classify, e.g. text=\"The striker scored twice\"")
+        raise InputError('text= is empty: give the text to classify, e.g. text="The striker scored twice"')
     labels = list(dict.fromkeys(str(lbl).strip() for lbl in (params.labels or []) if str(lbl).strip()))
     if not labels:
         raise InputError("zero-shot needs candidate labels: add labels=[a,b,...]")
     template = params.hypothesis_template
     if not isinstance(template, str) or "{}" not in template:
-        raise InputError("hypothesis_template needs {} where the label goes, "
-                         "e.g. hypothesis_template='This text is about {}.'")
+        raise InputError(
+            "hypothesis_template needs {} where the label goes, e.g. hypothesis_template='This text is about {}.'"
+        )
     try:
         template.format("x")
     except (IndexError, KeyError, ValueError):
@@ -96,15 +105,21 @@ def _independent(params, labels) -> bool:
 
 
 def _yes_probability(backend, text: str, hypothesis: str) -> float:
-    messages = [{"role": "system", "content": YES_NO_SYSTEM},
-                {"role": "user", "content": YES_NO_PROMPT.format(text=text, hypothesis=hypothesis)}]
+    messages = [
+        {"role": "system", "content": YES_NO_SYSTEM},
+        {"role": "user", "content": YES_NO_PROMPT.format(text=text, hypothesis=hypothesis)},
+    ]
     return normalise(backend.score_labels(messages, ["yes", "no"]))["yes"]
 
 
 def _result(text, scored, method, multi_label) -> Labels:
     scored = sorted(scored, key=lambda kv: kv[1], reverse=True)
-    return Labels(text=text, labels=[LabelScore(lbl, round(float(s), 6)) for lbl, s in scored],
-                  method=method, multi_label=multi_label)
+    return Labels(
+        text=text,
+        labels=[LabelScore(lbl, round(float(s), 6)) for lbl, s in scored],
+        method=method,
+        multi_label=multi_label,
+    )
 
 
 @hookimpl

@@ -1,4 +1,5 @@
 """taskdeck-wordfreq: an example third-party taskdeck plugin."""
+
 import re
 from collections import Counter
 from dataclasses import dataclass

@@ -9,6 +9,7 @@ text-to-speech models (VITS/MMS-TTS, Bark, SpeechT5). This package is the whole 
 the class here, what a model is in ``heads``, and one module per capability. ``HF_HUB_OFFLINE``
 makes every load local-files-only; ``trust_remote_code`` stays off unless asked for.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -18,8 +19,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from taskdeck import (CHAT, CLASSIFY, EMBED, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS, SEQ2SEQ, SPEAK, TAG,
-                      TRANSCRIBE, ZERO_SHOT, Backend, BackendParams, ModelNotFoundError, hookimpl, param)
+from taskdeck import (
+    CHAT,
+    CLASSIFY,
+    EMBED,
+    EXTRACT_ANSWER,
+    FILL_MASK,
+    SCORE_LABELS,
+    SEQ2SEQ,
+    SPEAK,
+    TAG,
+    TRANSCRIBE,
+    ZERO_SHOT,
+    Backend,
+    BackendParams,
+    ModelNotFoundError,
+    hookimpl,
+    param,
+)
 from taskdeck.backends import DEFAULT_CONTEXT_WINDOW
 from taskdeck.models import hub_offline
 from taskdeck.packs import cache_dir
@@ -34,8 +51,11 @@ _EMBEDDED_HINT = "or use an embedded model, e.g. model=qwen2.5-coder-1.5b (task=
 @dataclass
 class TransformersParams(BackendParams):
     name: str = "transformers"
-    dtype: str = param("auto", "auto (float32 on CPU, the checkpoint's on GPU) | float32 | bfloat16 | float16",
-                       choices=("auto", "float32", "bfloat16", "float16"))
+    dtype: str = param(
+        "auto",
+        "auto (float32 on CPU, the checkpoint's on GPU) | float32 | bfloat16 | float16",
+        choices=("auto", "float32", "bfloat16", "float16"),
+    )
     batch_size: int = param(8, "inputs per forward pass for batched tasks", ge=1)
     trust_remote_code: bool = param(False, "run code shipped with a Hub model: only when you trust it")
     revision: Optional[str] = param(None, "Hub branch, tag or commit")
@@ -46,8 +66,19 @@ class TransformersBackend(Backend):
     description = "transformers: any Hub id or local folder, and GGUF packs dequantized"
     Params = TransformersParams
     formats = ("hf", "gguf")
-    all_capabilities = (CLASSIFY, ZERO_SHOT, TAG, EXTRACT_ANSWER, FILL_MASK, SEQ2SEQ, CHAT, SCORE_LABELS, EMBED,
-                        TRANSCRIBE, SPEAK)
+    all_capabilities = (
+        CLASSIFY,
+        ZERO_SHOT,
+        TAG,
+        EXTRACT_ANSWER,
+        FILL_MASK,
+        SEQ2SEQ,
+        CHAT,
+        SCORE_LABELS,
+        EMBED,
+        TRANSCRIBE,
+        SPEAK,
+    )
     extra = "transformers"
     priority = 50
 
@@ -75,13 +106,19 @@ class TransformersBackend(Backend):
         from huggingface_hub import hf_hub_download
 
         try:
-            return hf_hub_download(self.model.ref, filename, revision=self.params.revision,
-                                   local_files_only=hub_offline())
+            return hf_hub_download(
+                self.model.ref, filename, revision=self.params.revision, local_files_only=hub_offline()
+            )
         except Exception as exc:  # offline, not cached, no network, no such repo
-            why = ("HF_HUB_OFFLINE is set and it is not in the local Hugging Face cache"
-                   if hub_offline() else f"it could not be fetched from the Hub ({type(exc).__name__})")
-            raise ModelNotFoundError(f"model '{self.model.ref}': {why}; download it where the Hub is "
-                                     f"reachable, pass a local folder, {_EMBEDDED_HINT}") from None
+            why = (
+                "HF_HUB_OFFLINE is set and it is not in the local Hugging Face cache"
+                if hub_offline()
+                else f"it could not be fetched from the Hub ({type(exc).__name__})"
+            )
+            raise ModelNotFoundError(
+                f"model '{self.model.ref}': {why}; download it where the Hub is "
+                f"reachable, pass a local folder, {_EMBEDDED_HINT}"
+            ) from None
 
     def head(self) -> str:
         """What the model is, from its config: a key of ``heads.AUTO_CLASSES`` or a speech head."""
@@ -107,8 +144,11 @@ class TransformersBackend(Backend):
         return device, dtype
 
     def _source(self) -> tuple[str, dict]:
-        common = {"trust_remote_code": self.params.trust_remote_code, "revision": self.params.revision,
-                  "local_files_only": hub_offline() or self.model.source != "hub"}
+        common = {
+            "trust_remote_code": self.params.trust_remote_code,
+            "revision": self.params.revision,
+            "local_files_only": hub_offline() or self.model.source != "hub",
+        }
         if self.model.format == "gguf":
             converted = self._converted_dir()
             if (converted / ".complete").is_file():
@@ -162,11 +202,14 @@ class TransformersBackend(Backend):
         self.device, self.dtype = self._device_and_dtype()
         head = self.head()
         if head not in AUTO_CLASSES and head not in SPEECH_HEADS:
-            raise ModelNotFoundError(f"model '{self.model.ref}' has an architecture taskdeck does not "
-                                     f"run yet ({', '.join(self._config().get('architectures') or ['none'])})")
+            raise ModelNotFoundError(
+                f"model '{self.model.ref}' has an architecture taskdeck does not "
+                f"run yet ({', '.join(self._config().get('architectures') or ['none'])})"
+            )
         source, kwargs = self._source()
         if head in SPEECH_HEADS:  # a pipeline loads the model with its processor
             from . import speech
+
             speech.load(self, head, source, kwargs)
             self._pipelines = {}
             self.loaded = True
@@ -177,8 +220,9 @@ class TransformersBackend(Backend):
             self.hf_model = auto.from_pretrained(source, dtype=self.dtype, **kwargs)
             self.hf_model.to(self.device).eval()
         except OSError as exc:
-            raise ModelNotFoundError(f"model '{self.model.ref}' could not be loaded: "
-                                     f"{str(exc).splitlines()[0]}; {_EMBEDDED_HINT}") from None
+            raise ModelNotFoundError(
+                f"model '{self.model.ref}' could not be loaded: {str(exc).splitlines()[0]}; {_EMBEDDED_HINT}"
+            ) from None
         except ImportError as exc:
             raise ModelNotFoundError(f"model '{self.model.ref}': {str(exc).splitlines()[0]}") from None
         if "gguf_file" in kwargs:
@@ -191,8 +235,9 @@ class TransformersBackend(Backend):
         if task not in self._pipelines:
             from transformers import pipeline
 
-            self._pipelines[task] = pipeline(task, model=self.hf_model, tokenizer=self.tokenizer,
-                                             device=self.hf_model.device, **kwargs)
+            self._pipelines[task] = pipeline(
+                task, model=self.hf_model, tokenizer=self.tokenizer, device=self.hf_model.device, **kwargs
+            )
         return self._pipelines[task]
 
     def unload(self) -> None:
@@ -222,6 +267,7 @@ class TransformersBackend(Backend):
     def check_language(self, language: Optional[str], translate: bool) -> None:
         if self.head() == "speech-recognition" and self.hf_model.config.model_type == "whisper":
             from . import speech
+
             speech.check_whisper_language(self, language, translate)
 
     # ---- capabilities: one module each ----
@@ -237,48 +283,61 @@ class TransformersBackend(Backend):
 
     def chat(self, messages, *, max_new_tokens=256, temperature=0.0, stream=None, json_schema=None, **options):
         from . import causal_lm
-        return causal_lm.chat(self, messages, max_new_tokens=max_new_tokens, temperature=temperature, stream=stream,
-                              **options)
+
+        return causal_lm.chat(
+            self, messages, max_new_tokens=max_new_tokens, temperature=temperature, stream=stream, **options
+        )
 
     def score_labels(self, messages, labels):
         from . import causal_lm
+
         return causal_lm.score_labels(self, messages, labels)
 
     def zero_shot(self, texts, labels, *, hypothesis_template="This example is {}.", multi_label=False):
         from . import zero_shot
-        return zero_shot.zero_shot(self, texts, labels, hypothesis_template=hypothesis_template,
-                                   multi_label=multi_label)
+
+        return zero_shot.zero_shot(
+            self, texts, labels, hypothesis_template=hypothesis_template, multi_label=multi_label
+        )
 
     def tag(self, texts, *, aggregation_strategy="simple"):
         from . import tagging
+
         return tagging.tag(self, texts, aggregation_strategy=aggregation_strategy)
 
     def extract_answer(self, questions, contexts, **options):
         from . import qa
+
         return qa.extract_answer(self, questions, contexts, **options)
 
     def fill_mask(self, texts, *, top_k=5, targets=None):
         from . import fill_mask
+
         return fill_mask.fill_mask(self, texts, top_k=top_k, targets=targets)
 
     def seq2seq(self, texts, **options):
         from . import seq2seq
+
         return seq2seq.generate(self, texts, **options)
 
     def seq2seq_info(self):
         from . import seq2seq
+
         return seq2seq.info(self)
 
     def transcribe(self, audio, **options):
         from . import speech
+
         return speech.transcribe(self, audio, **options)
 
     def speak(self, text, **options):
         from . import speech
+
         return speech.speak(self, text, **options)
 
     def embed(self, texts):
         from . import embed
+
         return embed.embed(self, texts)
 
 

@@ -7,17 +7,20 @@ or last-token pooling, ``modules.json`` says whether a ``Normalize`` step follow
 A bare encoder without those files gets mean pooling and L2 normalisation. Texts are
 batched sorted by length, so a batch carries little padding.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 _MODES = ("cls_token", "max_tokens", "mean_sqrt_len_tokens", "lasttoken", "mean_tokens")
 
 
-def embed(backend: Any, texts: Sequence[str], *, batch_size: Optional[int] = None,
-          normalize: Optional[bool] = None) -> list[list[float]]:
+def embed(
+    backend: Any, texts: Sequence[str], *, batch_size: Optional[int] = None, normalize: Optional[bool] = None
+) -> list[list[float]]:
     """One vector per text (``texts[i]`` → ``result[i]``); ``normalize`` overrides the model's."""
     import torch
 
@@ -30,9 +33,14 @@ def embed(backend: Any, texts: Sequence[str], *, batch_size: Optional[int] = Non
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     vectors: list[Any] = [None] * len(texts)
     for start in range(0, len(order), size):
-        chunk = order[start:start + size]
-        enc = backend.tokenizer([texts[i] for i in chunk], padding=True, truncation=True,
-                                max_length=settings["max_length"], return_tensors="pt").to(backend.device)
+        chunk = order[start : start + size]
+        enc = backend.tokenizer(
+            [texts[i] for i in chunk],
+            padding=True,
+            truncation=True,
+            max_length=settings["max_length"],
+            return_tensors="pt",
+        ).to(backend.device)
         with torch.inference_mode():
             hidden = backend.hf_model(**enc).last_hidden_state.float()
         pooled = pool(hidden, enc["attention_mask"], settings["mode"])
@@ -67,8 +75,7 @@ def pooling_settings(backend: Any) -> dict[str, Any]:
         modules = _model_json(backend, "modules.json")
         sbert = _model_json(backend, "sentence_bert_config.json") or {}
         mode = next((m for m in _MODES if pooling.get(f"pooling_mode_{m}")), "mean_tokens")
-        normalize = True if modules is None else \
-            any(str(m.get("type", "")).endswith("Normalize") for m in modules)
+        normalize = True if modules is None else any(str(m.get("type", "")).endswith("Normalize") for m in modules)
         limit = sbert.get("max_seq_length") or getattr(backend.tokenizer, "model_max_length", 512)
         backend._embed_settings = {"mode": mode, "normalize": normalize, "max_length": int(min(limit, 8192))}
     return backend._embed_settings

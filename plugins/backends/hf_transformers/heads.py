@@ -4,8 +4,19 @@ capabilities it offers."""
 
 from __future__ import annotations
 
-from taskdeck import (CHAT, CLASSIFY, EMBED, EXTRACT_ANSWER, FILL_MASK, SCORE_LABELS, SEQ2SEQ, SPEAK, TAG,
-                      TRANSCRIBE, ZERO_SHOT)
+from taskdeck import (
+    CHAT,
+    CLASSIFY,
+    EMBED,
+    EXTRACT_ANSWER,
+    FILL_MASK,
+    SCORE_LABELS,
+    SEQ2SEQ,
+    SPEAK,
+    TAG,
+    TRANSCRIBE,
+    ZERO_SHOT,
+)
 
 from .speech import speech_head
 
@@ -35,10 +46,12 @@ _CAPABILITIES = {
 def model_head(config: dict) -> str:
     """The head a config describes (``unknown`` when taskdeck has no use for it)."""
     archs = config.get("architectures") or []
-    suffixes = [("ForSequenceClassification", "sequence-classification"),
-                ("ForTokenClassification", "token-classification"),
-                ("ForQuestionAnswering", "question-answering"),
-                ("ForMaskedLM", "masked-lm")]
+    suffixes = [
+        ("ForSequenceClassification", "sequence-classification"),
+        ("ForTokenClassification", "token-classification"),
+        ("ForQuestionAnswering", "question-answering"),
+        ("ForMaskedLM", "masked-lm"),
+    ]
     for suffix, head in suffixes:
         if any(a.endswith(suffix) for a in archs):
             return head

@@ -17,17 +17,27 @@ around ``AutoModelForQuestionAnswering``:
   ``handle_impossible_answer`` only spans scoring above it are kept: when it beats the best
   span the answer list is empty.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 from taskdeck import CapabilityError, InputError
 
 
-def extract_answer(backend: Any, questions: Sequence[str], contexts: Sequence[str], *, top_k: int = 1,
-                   max_answer_len: int = 30, max_seq_len: int = 384, doc_stride: int = 128,
-                   handle_impossible_answer: bool = False,
-                   batch_size: Optional[int] = None) -> list[list[dict[str, Any]]]:
+def extract_answer(
+    backend: Any,
+    questions: Sequence[str],
+    contexts: Sequence[str],
+    *,
+    top_k: int = 1,
+    max_answer_len: int = 30,
+    max_seq_len: int = 384,
+    doc_stride: int = 128,
+    handle_impossible_answer: bool = False,
+    batch_size: Optional[int] = None,
+) -> list[list[dict[str, Any]]]:
     """Answer spans per (question, context) pair, best first: dicts with ``answer``,
     ``score``, ``start`` and ``end`` (character offsets into the context). An empty list
     means no answer (only with ``handle_impossible_answer``). Windows of all pairs share
@@ -39,8 +49,10 @@ def extract_answer(backend: Any, questions: Sequence[str], contexts: Sequence[st
         raise ValueError("extract_answer needs as many questions as contexts")
     tok = backend.tokenizer
     if not getattr(tok, "is_fast", False):
-        raise CapabilityError(f"extractive QA needs a fast tokenizer (character offsets); model "
-                              f"'{backend.model.ref}' has only a slow one ({type(tok).__name__})")
+        raise CapabilityError(
+            f"extractive QA needs a fast tokenizer (character offsets); model "
+            f"'{backend.model.ref}' has only a slow one ({type(tok).__name__})"
+        )
     features = []
     for pair, (question, context) in enumerate(zip(questions, contexts)):
         features += _windows(tok, pair, question, context, max_seq_len, doc_stride)
@@ -49,7 +61,7 @@ def extract_answer(backend: Any, questions: Sequence[str], contexts: Sequence[st
     names = [n for n in tok.model_input_names if n in features[0]["inputs"]] if features else []
     device = backend.hf_model.device
     for lo in range(0, len(features), batch_size):
-        chunk = features[lo:lo + batch_size]
+        chunk = features[lo : lo + batch_size]
         padded = tok.pad([{n: f["inputs"][n] for n in names} for f in chunk], return_tensors="pt")
         with torch.inference_mode():
             out = backend.hf_model(**{n: padded[n].to(device) for n in names})
@@ -76,13 +88,15 @@ def extract_answer(backend: Any, questions: Sequence[str], contexts: Sequence[st
         ranked = sorted(spans[pair].items(), key=lambda kv: (-kv[1], kv[0]))
         if handle_impossible_answer and null[pair] != float("inf"):
             ranked = [(span, score) for span, score in ranked if score > null[pair]]
-        results.append([{"answer": context[s:e], "score": score, "start": s, "end": e}
-                        for (s, e), score in ranked[:top_k]])
+        results.append(
+            [{"answer": context[s:e], "score": score, "start": s, "end": e} for (s, e), score in ranked[:top_k]]
+        )
     return results
 
 
-def _windows(tok: Any, pair: int, question: str, context: str, max_seq_len: int,
-             doc_stride: int) -> list[dict[str, Any]]:
+def _windows(
+    tok: Any, pair: int, question: str, context: str, max_seq_len: int, doc_stride: int
+) -> list[dict[str, Any]]:
     """The tokenized windows of one pair, with each token's character span in the context
     (None outside it) and the CLS position."""
     question_first = tok.padding_side != "left"
@@ -91,20 +105,30 @@ def _windows(tok: Any, pair: int, question: str, context: str, max_seq_len: int,
     n_question = len(tok(question, add_special_tokens=False)["input_ids"])
     room = max_len - n_question - tok.num_special_tokens_to_add(pair=True)
     if room < 1:
-        raise InputError(f"the question ({n_question} tokens) leaves no room for the context in "
-                         f"max_seq_len={max_len} tokens: shorten the question or raise max_seq_len")
+        raise InputError(
+            f"the question ({n_question} tokens) leaves no room for the context in "
+            f"max_seq_len={max_len} tokens: shorten the question or raise max_seq_len"
+        )
     stride = min(doc_stride, room // 2)  # the tokenizer needs stride < room; keep windows moving
     first, second = (question, context) if question_first else (context, question)
-    enc = tok(first, second, truncation="only_second" if question_first else "only_first",
-              max_length=max_len, stride=stride, return_overflowing_tokens=True,
-              return_offsets_mapping=True, padding=False)
+    enc = tok(
+        first,
+        second,
+        truncation="only_second" if question_first else "only_first",
+        max_length=max_len,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=False,
+    )
     context_id = 1 if question_first else 0
     windows = []
     for w in range(len(enc["input_ids"])):
         ids = enc["input_ids"][w]
         seq_ids = enc.sequence_ids(w)
-        offsets = [tuple(o) if s == context_id and o[1] > o[0] else None
-                   for s, o in zip(seq_ids, enc["offset_mapping"][w])]
+        offsets = [
+            tuple(o) if s == context_id and o[1] > o[0] else None for s, o in zip(seq_ids, enc["offset_mapping"][w])
+        ]
         cls = ids.index(tok.cls_token_id) if tok.cls_token_id is not None and tok.cls_token_id in ids else None
         inputs = {k: enc[k][w] for k in enc.keys() if k not in ("offset_mapping", "overflow_to_sample_mapping")}
         windows.append({"pair": pair, "inputs": inputs, "offsets": offsets, "cls": cls})

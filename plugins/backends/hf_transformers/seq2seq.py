@@ -13,29 +13,38 @@ Multilingual models: ``src_lang`` sets the tokenizer's source language (NLLB, M2
 mBART-50) and ``tgt_lang`` forces the target language's token as the first generated token
 (``forced_bos_token_id``); ``language_codes`` lists the codes a tokenizer knows.
 """
+
 from __future__ import annotations
 
 import re
 import time
-from typing import Any, Callable, Iterable, Optional, Sequence, Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Optional, Union
 
 from taskdeck import Completion, InputError, Seq2SeqInfo
 
 #: Special tokens that name a language, as each model family writes them.
 _CODE_PATTERNS = (
-    re.compile(r"^[a-z]{2,3}_[A-Z][a-z]{3}$"),   # NLLB: fra_Latn
-    re.compile(r"^[a-z]{2,3}_[A-Z]{2}$"),        # mBART-50: fr_XX
+    re.compile(r"^[a-z]{2,3}_[A-Z][a-z]{3}$"),  # NLLB: fra_Latn
+    re.compile(r"^[a-z]{2,3}_[A-Z]{2}$"),  # mBART-50: fr_XX
     re.compile(r"^__([a-z]{2,3}(?:_[a-zA-Z]+)?)__$"),  # M2M100: __fr__ (code "fr")
     re.compile(r"^>>([a-z]{2,3}(?:_[a-zA-Z]+)?)<<$"),  # Marian multi-target: >>fra<< (code "fra")
 )
 
 
-def generate(backend: Any, texts: Sequence[str], *, max_new_tokens: Union[int, Sequence[int]] = 128,
-             min_new_tokens: Optional[int] = None, num_beams: Optional[int] = None,
-             src_lang: Optional[str] = None, tgt_lang: Optional[str] = None,
-             batch_size: Optional[int] = None,
-             progress: Optional[Callable[[Iterable[Any]], Iterable[Any]]] = None,
-             **options: Any) -> list[Completion]:
+def generate(
+    backend: Any,
+    texts: Sequence[str],
+    *,
+    max_new_tokens: Union[int, Sequence[int]] = 128,
+    min_new_tokens: Optional[int] = None,
+    num_beams: Optional[int] = None,
+    src_lang: Optional[str] = None,
+    tgt_lang: Optional[str] = None,
+    batch_size: Optional[int] = None,
+    progress: Optional[Callable[[Iterable[Any]], Iterable[Any]]] = None,
+    **options: Any,
+) -> list[Completion]:
     """One generation per text (``texts[i]`` → ``result[i]``).
 
     ``max_new_tokens`` is one limit or one per text (a batch uses its largest); it is capped
@@ -71,17 +80,19 @@ def generate(backend: Any, texts: Sequence[str], *, max_new_tokens: Union[int, S
     window = backend.context_window()
     too_long = [n for n in lengths if n > window]
     if too_long:
-        raise InputError(f"an input of {too_long[0]} tokens exceeds the model's {window}-token window: "
-                         "split the text (the summarization and translation tasks chunk it)")
+        raise InputError(
+            f"an input of {too_long[0]} tokens exceeds the model's {window}-token window: "
+            "split the text (the summarization and translation tasks chunk it)"
+        )
     order = sorted(range(len(texts)), key=lambda i: lengths[i])
     size = max(1, int(batch_size or getattr(backend.params, "batch_size", 8) or 8))
-    batches = [order[s:s + size] for s in range(0, len(order), size)]
+    batches = [order[s : s + size] for s in range(0, len(order), size)]
     results: list[Optional[Completion]] = [None] * len(texts)
     if tokenizer.pad_token_id is None and len(texts) > 1:  # batches need padding
         tokenizer.pad_token = tokenizer.eos_token
     pad = tokenizer.pad_token_id
     eos = _eos_ids(model)
-    for batch in (progress(batches) if progress else batches):
+    for batch in progress(batches) if progress else batches:
         enc = tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True)
         inputs = {k: v.to(backend.device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
         n_new = max(limits[i] for i in batch)
@@ -105,8 +116,13 @@ def generate(backend: Any, texts: Sequence[str], *, max_new_tokens: Union[int, S
             if ended:
                 new = new[: next(k for k, t in enumerate(new) if t in eos) + 1]
             text = tokenizer.decode(new, skip_special_tokens=True).strip()
-            results[i] = Completion(text=text, prompt_tokens=lengths[i], completion_tokens=len(new),
-                                    seconds=seconds, finish_reason="stop" if ended else "length")
+            results[i] = Completion(
+                text=text,
+                prompt_tokens=lengths[i],
+                completion_tokens=len(new),
+                seconds=seconds,
+                finish_reason="stop" if ended else "length",
+            )
     return [r for r in results if r is not None]
 
 
@@ -192,5 +208,6 @@ def info(backend: Any) -> Seq2SeqInfo:
     params = getattr(backend.hf_model.config, "task_specific_params", None) or {}
     prefixes = {task: str(entry.get("prefix") or "") for task, entry in params.items() if isinstance(entry, dict)}
     how = "target_token" if uses_target_prefix(backend) else "src_lang" if uses_src_lang(backend) else ""
-    return Seq2SeqInfo(model_type=model_type(backend), task_prefixes=prefixes, language_codes=language_codes(backend),
-                       languages_by=how)
+    return Seq2SeqInfo(
+        model_type=model_type(backend), task_prefixes=prefixes, language_codes=language_codes(backend), languages_by=how
+    )

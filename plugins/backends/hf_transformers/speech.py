@@ -5,6 +5,7 @@ automatic-speech-recognition pipeline, chunked long-form decoding with timestamp
 Audio reaches the pipeline as 16 kHz samples decoded by :mod:`taskdeck.helpers.audio`, so no
 ffmpeg is needed for wav/flac/ogg/mp3.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,16 @@ from typing import Any, Optional
 
 from taskdeck import Audio, ConfigError, InputError, ModelNotFoundError, Segment, Transcript, Word
 
-ASR_TYPES = ("whisper", "speech_to_text", "wav2vec2", "wav2vec2-conformer", "hubert", "wavlm", "data2vec-audio",
-             "moonshine")
+ASR_TYPES = (
+    "whisper",
+    "speech_to_text",
+    "wav2vec2",
+    "wav2vec2-conformer",
+    "hubert",
+    "wavlm",
+    "data2vec-audio",
+    "moonshine",
+)
 TTS_TYPES = ("vits", "bark", "musicgen", "fastspeech2_conformer", "seamless_m4t")
 
 
@@ -40,11 +49,19 @@ def load(backend: Any, head: str, source: str, kwargs: dict) -> None:
     # No local_files_only: the pipeline would pass it on to generate. A local folder needs no
     # Hub, and HF_HUB_OFFLINE (what makes a Hub id local-only) is read by huggingface_hub itself.
     try:
-        pipe = pipeline(task, model=source, device=backend.device, dtype=backend.dtype,
-                        revision=kwargs.get("revision"), trust_remote_code=kwargs.get("trust_remote_code"))
+        pipe = pipeline(
+            task,
+            model=source,
+            device=backend.device,
+            dtype=backend.dtype,
+            revision=kwargs.get("revision"),
+            trust_remote_code=kwargs.get("trust_remote_code"),
+        )
     except (OSError, ValueError, KeyError) as exc:
-        raise ModelNotFoundError(f"model '{backend.model.ref}' could not be loaded as a {head} pipeline: "
-                                 f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from None
+        raise ModelNotFoundError(
+            f"model '{backend.model.ref}' could not be loaded as a {head} pipeline: "
+            f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}"
+        ) from None
     backend.hf_model, backend.tokenizer, backend.speech_pipeline = pipe.model, pipe.tokenizer, pipe
     _quiet_whisper_notice()
 
@@ -70,16 +87,28 @@ def _quiet_whisper_notice() -> None:
             log.addFilter(_DropNotice())
 
 
-def transcribe(backend: Any, audio: Any, *, language: Optional[str] = None, translate: bool = False,
-               word_timestamps: bool = False, progress=None, beam_size: int = 1, chunk_length_s: float = 30.0,
-               **_options: Any) -> Transcript:
+def transcribe(
+    backend: Any,
+    audio: Any,
+    *,
+    language: Optional[str] = None,
+    translate: bool = False,
+    word_timestamps: bool = False,
+    progress=None,
+    beam_size: int = 1,
+    chunk_length_s: float = 30.0,
+    **_options: Any,
+) -> Transcript:
     from taskdeck.helpers.audio import load_audio
 
     wave = audio if hasattr(audio, "samples") else load_audio(audio)
     pipe = backend.speech_pipeline
     whisper = backend.hf_model.config.model_type == "whisper"
-    kwargs: dict[str, Any] = {"chunk_length_s": chunk_length_s, "batch_size": backend.params.batch_size,
-                              "return_timestamps": "word" if word_timestamps else (True if whisper else "word")}
+    kwargs: dict[str, Any] = {
+        "chunk_length_s": chunk_length_s,
+        "batch_size": backend.params.batch_size,
+        "return_timestamps": "word" if word_timestamps else (True if whisper else "word"),
+    }
     generate: dict[str, Any] = {}
     if whisper:
         check_whisper_language(backend, language, translate)
@@ -115,9 +144,14 @@ def transcribe(backend: Any, audio: Any, *, language: Optional[str] = None, tran
     if progress is not None:
         progress(wave.duration)
     text = " ".join(s.text for s in segments) if segments else str(out.get("text", "")).strip()
-    return Transcript(text=text.strip(), segments=segments, language=language or "",
-                      duration=round(wave.duration, 3), source=getattr(wave, "source", ""),
-                      method=f"transformers ASR pipeline {backend.model.ref} (chunks of {chunk_length_s:g} s)")
+    return Transcript(
+        text=text.strip(),
+        segments=segments,
+        language=language or "",
+        duration=round(wave.duration, 3),
+        source=getattr(wave, "source", ""),
+        method=f"transformers ASR pipeline {backend.model.ref} (chunks of {chunk_length_s:g} s)",
+    )
 
 
 def check_whisper_language(backend: Any, language: Optional[str], translate: bool) -> None:
@@ -125,18 +159,23 @@ def check_whisper_language(backend: Any, language: Optional[str], translate: boo
     config = backend.hf_model.generation_config
     if not getattr(config, "is_multilingual", False):
         if translate:
-            raise ConfigError(f"model '{backend.model.ref}' is English-only and cannot translate; use a "
-                              f"multilingual Whisper model")
+            raise ConfigError(
+                f"model '{backend.model.ref}' is English-only and cannot translate; use a multilingual Whisper model"
+            )
         if language and _language_code(language) != "en":
-            raise ConfigError(f"model '{backend.model.ref}' is English-only: drop language={language} or use a "
-                              f"multilingual Whisper model")
+            raise ConfigError(
+                f"model '{backend.model.ref}' is English-only: drop language={language} or use a "
+                f"multilingual Whisper model"
+            )
         return
     known = getattr(config, "lang_to_id", None) or {}
     if language and known:
         if f"<|{_language_code(language)}|>" not in known:
             codes = sorted(t[2:-2] for t in known)
-            raise ConfigError(f"model '{backend.model.ref}' does not know language '{language}'; give one of: "
-                              f"{', '.join(codes[:30])}{', ...' if len(codes) > 30 else ''}")
+            raise ConfigError(
+                f"model '{backend.model.ref}' does not know language '{language}'; give one of: "
+                f"{', '.join(codes[:30])}{', ...' if len(codes) > 30 else ''}"
+            )
 
 
 def _language_code(language: str) -> str:
@@ -181,8 +220,13 @@ def _segments(out: dict, duration: float, words: bool, whisper: bool) -> list[Se
     spans: list[tuple[Optional[float], Optional[float], str]] = []
     for c in chunks:
         start, end = (tuple(c.get("timestamp") or ()) + (None, None))[:2]
-        spans.append((None if start is None else float(start), None if end is None else float(end),
-                      str(c.get("text", "")).strip()))
+        spans.append(
+            (
+                None if start is None else float(start),
+                None if end is None else float(end),
+                str(c.get("text", "")).strip(),
+            )
+        )
     if not spans:
         text = str(out.get("text", "")).strip()
         return [Segment(0.0, round(duration, 3), text)] if text else []
@@ -190,7 +234,7 @@ def _segments(out: dict, duration: float, words: bool, whisper: bool) -> list[Se
     for i, (start, end, text) in enumerate(spans):
         start = previous_end if start is None else start
         if end is None:
-            following = next((s for s, _, _ in spans[i + 1:] if s is not None), None)
+            following = next((s for s, _, _ in spans[i + 1 :] if s is not None), None)
             end = following if following is not None and following >= start else duration
         start = min(max(0.0, start), duration)
         end = min(max(start, end), duration)
@@ -207,16 +251,28 @@ def _group_words(words: list[Word], pause_s: float = 1.0, longest_s: float = 10.
     groups: list[list[Word]] = []
     for w in words:
         last = groups[-1][-1] if groups else None
-        if (last is None or last.word.endswith((".", "?", "!")) or w.start - last.end >= pause_s
-                or w.end - groups[-1][0].start > longest_s):
+        if (
+            last is None
+            or last.word.endswith((".", "?", "!"))
+            or w.start - last.end >= pause_s
+            or w.end - groups[-1][0].start > longest_s
+        ):
             groups.append([w])
         else:
             groups[-1].append(w)
     return [Segment(g[0].start, g[-1].end, " ".join(w.word for w in g), words=g) for g in groups]
 
 
-def speak(backend: Any, text: str, *, length_scale: float = 1.0, sentence_silence: float = 0.25,
-          speaker_embeddings: Optional[str] = None, seed: Optional[int] = 0, **_options: Any) -> Audio:
+def speak(
+    backend: Any,
+    text: str,
+    *,
+    length_scale: float = 1.0,
+    sentence_silence: float = 0.25,
+    speaker_embeddings: Optional[str] = None,
+    seed: Optional[int] = 0,
+    **_options: Any,
+) -> Audio:
     import numpy as np
     import torch
 
@@ -242,8 +298,12 @@ def speak(backend: Any, text: str, *, length_scale: float = 1.0, sentence_silenc
             pieces.append(np.zeros(int(sentence_silence * rate), dtype=np.float32))
         pieces.append(samples.reshape(-1))
     samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-    return Audio(samples=samples, sample_rate=rate, text=str(text),
-                 method=f"transformers text-to-audio pipeline {backend.model.ref}")
+    return Audio(
+        samples=samples,
+        sample_rate=rate,
+        text=str(text),
+        method=f"transformers text-to-audio pipeline {backend.model.ref}",
+    )
 
 
 def _sentences(text: str) -> list[str]:

@@ -5,23 +5,27 @@ Their ``word`` is the exact source span ``text[start:end]`` (the pipeline's own 
 detokenized, e.g. lower-cased or with ``##`` pieces). Texts longer than the model's window
 are read in overlapping windows (the pipeline's ``stride``) instead of being cut off.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 from taskdeck import InputError
 
 AGGREGATION_STRATEGIES = ("none", "simple", "first", "average", "max")
 
 
-def tag(backend: Any, texts: Sequence[str], *, aggregation_strategy: str = "simple",
-        batch_size: Optional[int] = None) -> list[list[dict[str, Any]]]:
+def tag(
+    backend: Any, texts: Sequence[str], *, aggregation_strategy: str = "simple", batch_size: Optional[int] = None
+) -> list[list[dict[str, Any]]]:
     """Entities per text, in text order: dicts with ``entity`` (the entity group, or the
     token's label such as ``B-PER`` with ``aggregation_strategy="none"``), ``score``,
     ``start``, ``end`` (character offsets) and ``word == text[start:end]``."""
     if aggregation_strategy not in AGGREGATION_STRATEGIES:
-        raise InputError(f"unknown aggregation_strategy '{aggregation_strategy}'; "
-                         f"choices: {', '.join(AGGREGATION_STRATEGIES)}")
+        raise InputError(
+            f"unknown aggregation_strategy '{aggregation_strategy}'; choices: {', '.join(AGGREGATION_STRATEGIES)}"
+        )
     pipe = backend.pipeline("token-classification")
     texts = list(texts)
     kwargs = dict(aggregation_strategy=aggregation_strategy, batch_size=batch_size or backend.params.batch_size)
@@ -33,9 +37,11 @@ def tag(backend: Any, texts: Sequence[str], *, aggregation_strategy: str = "simp
             results[i] = out
     if long:
         if aggregation_strategy == "none" or not pipe.tokenizer.is_fast:
-            raise InputError(f"a text is longer than the model's {pipe.tokenizer.model_max_length} tokens: "
-                             "use aggregation_strategy=simple (long texts are read in overlapping windows) "
-                             "or split the text")
+            raise InputError(
+                f"a text is longer than the model's {pipe.tokenizer.model_max_length} tokens: "
+                "use aggregation_strategy=simple (long texts are read in overlapping windows) "
+                "or split the text"
+            )
         stride = max(1, pipe.tokenizer.model_max_length // 4)
         for i in sorted(long):
             results[i] = pipe(texts[i], stride=stride, **kwargs)
@@ -65,6 +71,13 @@ def _entities(text: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
             end = start + len(word)
         start, end = int(start), int(end)
         cursor = end
-        entities.append({"entity": str(d.get("entity_group", d.get("entity"))), "score": float(d["score"]),
-                         "start": start, "end": end, "word": text[start:end]})
+        entities.append(
+            {
+                "entity": str(d.get("entity_group", d.get("entity"))),
+                "score": float(d["score"]),
+                "start": start,
+                "end": end,
+                "word": text[start:end],
+            }
+        )
     return entities

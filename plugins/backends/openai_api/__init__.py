@@ -8,6 +8,7 @@ Speech to text, text to speech and images use ``/audio/transcriptions``, ``/audi
 and ``/images/generations`` (see :mod:`.media`). The API key comes from the environment
 variable named by ``api_key_env`` and is never stored in the config, logs or results.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -19,8 +20,21 @@ from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from taskdeck import (CHAT, CHAT_JSON, DRAW, SCORE_LABELS, SPEAK, TRANSCRIBE, Backend, BackendParams,
-                      CapabilityError, ConfigError, Completion, hookimpl, param)
+from taskdeck import (
+    CHAT,
+    CHAT_JSON,
+    DRAW,
+    SCORE_LABELS,
+    SPEAK,
+    TRANSCRIBE,
+    Backend,
+    BackendParams,
+    CapabilityError,
+    Completion,
+    ConfigError,
+    hookimpl,
+    param,
+)
 
 from .faults import ServiceError, api_errors
 
@@ -71,8 +85,8 @@ class OpenAIBackend(Backend):
         super().__init__(model, params)
         self.base_url = (params.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip("/")
         self.secret = ""
-        self.schema_accepted = True     # until the server rejects response_format
-        self.verbose_rejected = False   # the speech model has no verbose_json (segments)
+        self.schema_accepted = True  # until the server rejects response_format
+        self.verbose_rejected = False  # the speech model has no verbose_json (segments)
         self._usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "latency_s": 0.0}
         self._first_token: list[float] = []
 
@@ -95,10 +109,17 @@ class OpenAIBackend(Backend):
         p = self.params
         self.secret = os.environ.get(p.api_key_env, "").strip()
         if not self.secret and not is_loopback(self.base_url):
-            raise ConfigError(f"backend 'openai' needs an API key for {self.base_url}: set {p.api_key_env} in "
-                              "the environment (or backend.api_key_env=<VARIABLE> to read another one)")
-        self.client = openai.OpenAI(api_key=self.secret or "no-key", base_url=self.base_url,
-                                    organization=p.organization, timeout=p.timeout, max_retries=p.max_retries)
+            raise ConfigError(
+                f"backend 'openai' needs an API key for {self.base_url}: set {p.api_key_env} in "
+                "the environment (or backend.api_key_env=<VARIABLE> to read another one)"
+            )
+        self.client = openai.OpenAI(
+            api_key=self.secret or "no-key",
+            base_url=self.base_url,
+            organization=p.organization,
+            timeout=p.timeout,
+            max_retries=p.max_retries,
+        )
         self.loaded = True
 
     def unload(self) -> None:
@@ -108,8 +129,9 @@ class OpenAIBackend(Backend):
             self.client = None
         self.loaded = False
 
-    def count(self, seconds: float, prompt_tokens: int = 0, completion_tokens: int = 0,
-              first_token: Optional[float] = None) -> None:
+    def count(
+        self, seconds: float, prompt_tokens: int = 0, completion_tokens: int = 0, first_token: Optional[float] = None
+    ) -> None:
         """Add one request to what :meth:`usage` reports."""
         u = self._usage
         u["requests"] += 1
@@ -125,20 +147,29 @@ class OpenAIBackend(Backend):
     def usage(self) -> dict[str, Any]:
         if not self._usage["requests"]:
             return {}
-        out: dict[str, Any] = {**self._usage, "latency_s": round(self._usage["latency_s"], 3),
-                               "base_url": self.base_url}
+        out: dict[str, Any] = {
+            **self._usage,
+            "latency_s": round(self._usage["latency_s"], 3),
+            "base_url": self.base_url,
+        }
         if self._first_token:
             out["time_to_first_token_s"] = round(sum(self._first_token) / len(self._first_token), 3)
         return out
 
     # ---- chat ----
-    def chat(self, messages, *, max_new_tokens=256, temperature=0.0, stream=None,
-             json_schema=None, **options: Any) -> Completion:
+    def chat(
+        self, messages, *, max_new_tokens=256, temperature=0.0, stream=None, json_schema=None, **options: Any
+    ) -> Completion:
         if (options.get("num_beams") or 1) > 1:
             raise CapabilityError("num_beams > 1 needs backend=transformers (an API decodes one sequence)")
-        request: dict[str, Any] = dict(model=self.model.ref, messages=list(messages), max_tokens=max_new_tokens,
-                                       temperature=temperature, stream=True,
-                                       stream_options={"include_usage": True})
+        request: dict[str, Any] = dict(
+            model=self.model.ref,
+            messages=list(messages),
+            max_tokens=max_new_tokens,
+            temperature=temperature,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
         for key in ("top_p", "seed", "stop"):
             if options.get(key) is not None:
                 request[key] = options[key]
@@ -147,8 +178,10 @@ class OpenAIBackend(Backend):
         if extra:
             request["extra_body"] = extra
         if json_schema is not None and self.schema_accepted:
-            request["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": "answer", "schema": json_schema, "strict": self.params.strict_schema}}
+            request["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": json_schema, "strict": self.params.strict_schema},
+            }
         start = time.perf_counter()
         chunks = self._open_stream(request)
         pieces: list[str] = []
@@ -177,8 +210,13 @@ class OpenAIBackend(Backend):
         prompt_tokens = usage.prompt_tokens if usage else 0
         completion_tokens = usage.completion_tokens if usage else len(pieces)
         self.count(seconds, prompt_tokens, completion_tokens, first)
-        return Completion(text="".join(pieces), prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                          seconds=seconds, finish_reason=finish)
+        return Completion(
+            text="".join(pieces),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            seconds=seconds,
+            finish_reason=finish,
+        )
 
     def _open_stream(self, request: dict):
         """Start a streamed chat completion; without ``response_format`` if the server rejects it."""
@@ -192,36 +230,46 @@ class OpenAIBackend(Backend):
                     raise
         # The server refuses JSON schemas: from now on ask plainly, then parse and validate.
         self.schema_accepted = False
-        print(f"note: the server at {self.base_url} rejects response_format; answers are parsed and "
-              "validated instead", file=sys.stderr)
+        print(
+            f"note: the server at {self.base_url} rejects response_format; answers are parsed and validated instead",
+            file=sys.stderr,
+        )
         with api_errors(self, "/chat/completions"):
-            return self.client.chat.completions.create(
-                **{k: v for k, v in request.items() if k != "response_format"})
+            return self.client.chat.completions.create(**{k: v for k, v in request.items() if k != "response_format"})
 
     def _cut_off(self, pieces: list[str], why: str) -> str:
         """A stream that stopped early: keep what arrived, marked ``incomplete``."""
         if not pieces:
-            raise ServiceError(f"the answer from {self.base_url} broke off before any text arrived ({why}): "
-                               "run again, or check the server")
-        print(f"\nwarning: the answer from {self.base_url} was cut off after {len(pieces)} pieces ({why}); "
-              "the partial text is kept, marked finish_reason=incomplete", file=sys.stderr)
+            raise ServiceError(
+                f"the answer from {self.base_url} broke off before any text arrived ({why}): "
+                "run again, or check the server"
+            )
+        print(
+            f"\nwarning: the answer from {self.base_url} was cut off after {len(pieces)} pieces ({why}); "
+            "the partial text is kept, marked finish_reason=incomplete",
+            file=sys.stderr,
+        )
         return "incomplete"
 
     def score_labels(self, messages, labels) -> dict[str, float]:
         from .labels import score_labels
+
         return score_labels(self, messages, labels)
 
     # ---- speech and images: see .media ----
     def transcribe(self, audio, **options: Any):
         from . import media
+
         return media.transcribe(self, audio, **options)
 
     def speak(self, text, **options: Any):
         from . import media
+
         return media.speak(self, text, **options)
 
     def draw(self, prompt, **options: Any):
         from . import media
+
         return media.draw(self, prompt, **options)
 
 

@@ -7,11 +7,13 @@ a label no listed token begins gets less than the least likely listed token. Thi
 for labels whose first tokens differ (positive / negative / neutral, yes / no) and an
 approximation otherwise: the API gives no distribution after a chosen prefix.
 """
+
 from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from taskdeck import CapabilityError
 
@@ -23,21 +25,29 @@ if TYPE_CHECKING:
 TOP_LOGPROBS = 20  # the most the API returns
 
 
-def score_labels(backend: "OpenAIBackend", messages: Sequence[dict], labels: Sequence[str]) -> dict[str, float]:
+def score_labels(backend: OpenAIBackend, messages: Sequence[dict], labels: Sequence[str]) -> dict[str, float]:
     start = time.perf_counter()
     with api_errors(backend, "/chat/completions"):
         answer = backend.client.chat.completions.create(
-            model=backend.model.ref, messages=list(messages), max_tokens=1, temperature=0.0, logprobs=True,
-            top_logprobs=TOP_LOGPROBS)
+            model=backend.model.ref,
+            messages=list(messages),
+            max_tokens=1,
+            temperature=0.0,
+            logprobs=True,
+            top_logprobs=TOP_LOGPROBS,
+        )
     usage = answer.usage
-    backend.count(time.perf_counter() - start, usage.prompt_tokens if usage else 0,
-                  usage.completion_tokens if usage else 0)
+    backend.count(
+        time.perf_counter() - start, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0
+    )
     choice = answer.choices[0] if answer.choices else None
     content = choice.logprobs.content if choice is not None and choice.logprobs else None
     if not content or not content[0].top_logprobs:
-        raise CapabilityError(f"the server at {backend.base_url} returned no logprobs for '{backend.model.ref}', "
-                              "which label scoring needs: use a server that returns them, or "
-                              "backend.logprobs=false (then tasks that need label scoring name other backends)")
+        raise CapabilityError(
+            f"the server at {backend.base_url} returned no logprobs for '{backend.model.ref}', "
+            "which label scoring needs: use a server that returns them, or "
+            "backend.logprobs=false (then tasks that need label scoring name other backends)"
+        )
     return first_token_scores([(t.token, t.logprob) for t in content[0].top_logprobs], labels)
 
 

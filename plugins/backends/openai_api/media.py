@@ -7,6 +7,7 @@
 - ``/audio/speech``: asks for WAV and returns float32 samples.
 - ``/images/generations``: asks for base64 PNGs.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,7 +15,8 @@ import io
 import struct
 import sys
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Optional
 
 from taskdeck import Audio, Images, InputError, Segment, Transcript, Word
 
@@ -23,15 +25,23 @@ from .faults import api_errors
 if TYPE_CHECKING:
     from . import OpenAIBackend
 
-UPLOAD_LIMIT = 25 * 1024 * 1024   # bytes the API accepts per audio file
-PIECE_SECONDS = 600.0             # 16 kHz 16-bit mono WAV: ~19 MB per piece
+UPLOAD_LIMIT = 25 * 1024 * 1024  # bytes the API accepts per audio file
+PIECE_SECONDS = 600.0  # 16 kHz 16-bit mono WAV: ~19 MB per piece
 RATE = 16000
 
 
 # ---- speech to text ----
-def transcribe(backend: "OpenAIBackend", audio: Any, *, language: Optional[str] = None, translate: bool = False,
-               word_timestamps: bool = False, progress: Optional[Callable[[float], None]] = None,
-               prompt: Optional[str] = None, **_options: Any) -> Transcript:
+def transcribe(
+    backend: OpenAIBackend,
+    audio: Any,
+    *,
+    language: Optional[str] = None,
+    translate: bool = False,
+    word_timestamps: bool = False,
+    progress: Optional[Callable[[float], None]] = None,
+    prompt: Optional[str] = None,
+    **_options: Any,
+) -> Transcript:
     """``audio`` is a file path or a waveform (``.samples``/``.sample_rate``, or 16 kHz samples)."""
     import time
 
@@ -47,15 +57,20 @@ def transcribe(backend: "OpenAIBackend", audio: Any, *, language: Optional[str] 
         detected = detected or getattr(answer, "language", "") or ""
         piece_segments = _segments(answer, offset, word_timestamps)
         segments += piece_segments
-        end = offset + float(getattr(answer, "duration", 0.0) or (piece_segments[-1].end - offset
-                                                                  if piece_segments else 0.0))
+        end = offset + float(
+            getattr(answer, "duration", 0.0) or (piece_segments[-1].end - offset if piece_segments else 0.0)
+        )
         duration = max(duration, end)
         if progress is not None:
             progress(duration)
-    return Transcript(text=" ".join(t for t in texts if t), segments=segments, language=detected,
-                      duration=round(duration, 3), source=source,
-                      method=f"{'translation' if translate else 'transcription'} by {backend.model.ref} "
-                             f"at {backend.base_url}")
+    return Transcript(
+        text=" ".join(t for t in texts if t),
+        segments=segments,
+        language=detected,
+        duration=round(duration, 3),
+        source=source,
+        method=f"{'translation' if translate else 'transcription'} by {backend.model.ref} at {backend.base_url}",
+    )
 
 
 def _transcribe_piece(backend, name, payload, language, translate, word_timestamps, prompt):
@@ -81,8 +96,10 @@ def _transcribe_piece(backend, name, payload, language, translate, word_timestam
             if "response_format" not in str(exc) and "timestamp" not in str(exc):
                 raise
         backend.verbose_rejected = True
-        print(f"note: {backend.model.ref} gives no segments (no verbose_json); the transcript has no "
-              "timestamps", file=sys.stderr)
+        print(
+            f"note: {backend.model.ref} gives no segments (no verbose_json); the transcript has no timestamps",
+            file=sys.stderr,
+        )
         return api.create(file=(name, payload), **_plain(request))
 
 
@@ -92,10 +109,18 @@ def _plain(request: dict) -> dict:
 
 def _segments(answer: Any, offset: float, word_timestamps: bool) -> list[Segment]:
     """Timed segments of one verbose answer (words placed in their segment), shifted by ``offset``."""
-    words = [Word(start=offset + float(w.start), end=offset + float(w.end), word=w.word)
-             for w in (getattr(answer, "words", None) or [])] if word_timestamps else []
-    segments = [Segment(start=offset + float(s.start), end=offset + float(s.end), text=s.text)
-                for s in (getattr(answer, "segments", None) or [])]
+    words = (
+        [
+            Word(start=offset + float(w.start), end=offset + float(w.end), word=w.word)
+            for w in (getattr(answer, "words", None) or [])
+        ]
+        if word_timestamps
+        else []
+    )
+    segments = [
+        Segment(start=offset + float(s.start), end=offset + float(s.end), text=s.text)
+        for s in (getattr(answer, "segments", None) or [])
+    ]
     for seg in segments:
         seg.words = [w for w in words if seg.start <= (w.start + w.end) / 2 <= seg.end]
     if words and not segments:  # words only: one segment holding them
@@ -131,7 +156,7 @@ def split_points(samples, most: int) -> list[tuple[int, int]]:
 
     spans, start, total = [], 0, len(samples)
     while total - start > most:
-        cut = start + quiet_cut(samples[start:start + most], most, RATE)
+        cut = start + quiet_cut(samples[start : start + most], most, RATE)
         spans.append((start, cut))
         start = cut
     spans.append((start, total))
@@ -155,6 +180,7 @@ def waveform_samples(audio: Any) -> Any:
         samples = samples.mean(axis=-1 if samples.shape[-1] <= 8 else 0)
     if rate != RATE:
         import soxr
+
         samples = soxr.resample(samples, rate, RATE).astype(np.float32)
     return samples
 
@@ -188,28 +214,44 @@ def wav_samples(data: bytes) -> tuple[Any, int]:
     except (wave.Error, EOFError):
         try:
             import soundfile
+
             samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
         except Exception as exc:  # not audio soundfile knows either
-            raise InputError(f"the server's speech is not audio taskdeck can read ({type(exc).__name__}); "
-                             "use a server that answers response_format=wav") from None
+            raise InputError(
+                f"the server's speech is not audio taskdeck can read ({type(exc).__name__}); "
+                "use a server that answers response_format=wav"
+            ) from None
         return samples.mean(axis=1).astype(np.float32), int(rate)
     if width not in (1, 2, 4):
         raise InputError(f"the server's WAV has {8 * width}-bit samples, which taskdeck does not read")
     dtype, scale, zero = {1: ("u1", 128.0, 128.0), 2: ("<i2", 32768.0, 0.0), 4: ("<i4", 2147483648.0, 0.0)}[width]
-    samples = (np.frombuffer(frames[: len(frames) // (width * channels) * width * channels], dtype=dtype)
-               .astype(np.float32) - zero) / scale
+    samples = (
+        np.frombuffer(frames[: len(frames) // (width * channels) * width * channels], dtype=dtype).astype(np.float32)
+        - zero
+    ) / scale
     return samples.reshape(-1, channels).mean(axis=1).astype(np.float32), rate
 
 
 # ---- text to speech ----
-def speak(backend: "OpenAIBackend", text: str, *, voice: Optional[str] = None, speed: Optional[float] = None,
-          instructions: Optional[str] = None, **_options: Any) -> Audio:
+def speak(
+    backend: OpenAIBackend,
+    text: str,
+    *,
+    voice: Optional[str] = None,
+    speed: Optional[float] = None,
+    instructions: Optional[str] = None,
+    **_options: Any,
+) -> Audio:
     import time
 
     if not text.strip():
         raise InputError("nothing to say: the text is empty")
-    request: dict[str, Any] = {"model": backend.model.ref, "voice": voice or backend.params.voice, "input": text,
-                               "response_format": "wav"}
+    request: dict[str, Any] = {
+        "model": backend.model.ref,
+        "voice": voice or backend.params.voice,
+        "input": text,
+        "response_format": "wav",
+    }
     if speed is not None:
         request["speed"] = speed
     if instructions:
@@ -219,13 +261,24 @@ def speak(backend: "OpenAIBackend", text: str, *, voice: Optional[str] = None, s
         data = backend.client.audio.speech.create(**request).content
     backend.count(time.perf_counter() - start)
     samples, rate = wav_samples(data)
-    return Audio(samples=samples, sample_rate=rate, text=text,
-                 method=f"speech by {backend.model.ref} ({request['voice']}) at {backend.base_url}")
+    return Audio(
+        samples=samples,
+        sample_rate=rate,
+        text=text,
+        method=f"speech by {backend.model.ref} ({request['voice']}) at {backend.base_url}",
+    )
 
 
 # ---- text to image ----
-def draw(backend: "OpenAIBackend", prompt: str, *, num_images: int = 1, width: Optional[int] = None,
-         height: Optional[int] = None, **_options: Any) -> Images:
+def draw(
+    backend: OpenAIBackend,
+    prompt: str,
+    *,
+    num_images: int = 1,
+    width: Optional[int] = None,
+    height: Optional[int] = None,
+    **_options: Any,
+) -> Images:
     """PNG images for ``prompt``; options the API has no use for (steps, guidance) are ignored."""
     import time
 
@@ -241,8 +294,9 @@ def draw(backend: "OpenAIBackend", prompt: str, *, num_images: int = 1, width: O
     if not images:
         raise InputError(f"the server at {backend.base_url} returned no image for the prompt")
     w, h = png_size(images[0])
-    return Images(prompt=prompt, images=images, width=w, height=h,
-                  method=f"image by {backend.model.ref} at {backend.base_url}")
+    return Images(
+        prompt=prompt, images=images, width=w, height=h, method=f"image by {backend.model.ref} at {backend.base_url}"
+    )
 
 
 def _image_bytes(item: Any, timeout: float) -> bytes:
@@ -250,6 +304,7 @@ def _image_bytes(item: Any, timeout: float) -> bytes:
         return base64.b64decode(item.b64_json)
     if getattr(item, "url", None):  # a server that ignored response_format
         import urllib.request
+
         with urllib.request.urlopen(item.url, timeout=timeout) as resp:
             return resp.read()
     raise InputError("the server's image answer holds neither b64_json nor url")

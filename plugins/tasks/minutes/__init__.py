@@ -10,23 +10,22 @@ decisions are removed) → rendered as Markdown. The run directory holds ``minut
 ``minutes.md`` and the transcript (``transcript.txt``, ``transcript.json``); when the model's
 answer never matches the schema, its raw answer is saved as ``minutes.raw.txt``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from taskdeck import CHAT, DIARIZE, InputError, Task, TaskdeckError, Transcript, hookimpl, param
 from taskdeck.helpers import languages
 from taskdeck.io import atomic_write_json, atomic_write_text
 
 from . import prompts
-from .extract import (check_against, chunk_budget, chunk_lines, extract_part, merge_parts, stated,
-                      transcript_lines)
+from .extract import check_against, chunk_budget, chunk_lines, extract_part, merge_parts, stated, transcript_lines
 from .result import ActionItem, Attendee, Minutes
 from .schema import NOT_STATED
 from .speakers import assign_speakers
-
 
 
 @dataclass
@@ -58,15 +57,15 @@ class MinutesTask(Task):
 
     @dataclass
     class Params:
-        audio: Optional[str] = param(None, "the meeting recording (wav/flac/ogg/mp3; m4a/mp4 with ffmpeg)",
-                                     input=True)
-        transcript: Optional[str] = param(None, "a transcript instead of audio: .txt, .json, .srt or .vtt",
-                                          input=True)
+        audio: Optional[str] = param(None, "the meeting recording (wav/flac/ogg/mp3; m4a/mp4 with ffmpeg)", input=True)
+        transcript: Optional[str] = param(None, "a transcript instead of audio: .txt, .json, .srt or .vtt", input=True)
         language: Optional[str] = param(None, "language of the meeting (passed to ASR) and of the minutes")
-        asr: AsrChoice = field(default_factory=AsrChoice, metadata={"help": "speech-to-text: asr.model, "
-                                                                            "asr.backend, asr.beam_size"})
-        llm: LlmChoice = field(default_factory=LlmChoice, metadata={"help": "minutes writer: llm.model, "
-                                                                            "llm.backend, llm.max_new_tokens"})
+        asr: AsrChoice = field(
+            default_factory=AsrChoice, metadata={"help": "speech-to-text: asr.model, asr.backend, asr.beam_size"}
+        )
+        llm: LlmChoice = field(
+            default_factory=LlmChoice, metadata={"help": "minutes writer: llm.model, llm.backend, llm.max_new_tokens"}
+        )
         diarization: Optional[str] = param(None, "a model offering 'diarize' to label speakers (plugin hook)")
         check: bool = param(True, "check owners, attendees and decisions against the transcript")
         seed: Optional[int] = param(0, "random seed for the chat model")
@@ -80,33 +79,52 @@ class MinutesTask(Task):
         transcript = self._transcript(params, ctx)
         lines = transcript_lines(transcript)
         if not lines:
-            what = f"audio '{params.audio}' holds no speech" if params.audio else \
-                f"transcript '{params.transcript}' is empty"
+            what = (
+                f"audio '{params.audio}' holds no speech"
+                if params.audio
+                else f"transcript '{params.transcript}' is empty"
+            )
             raise InputError(f"{what}: nothing to write minutes about")
-        backend, _ = ctx.model(params.llm.model, needs=[CHAT], backend=params.llm.backend,
-                               options={"n_ctx": params.llm.n_ctx})
-        language_line = params.language_prompt.format(language=language_name(params.language)) \
-            if params.language else ""
+        backend, _ = ctx.model(
+            params.llm.model, needs=[CHAT], backend=params.llm.backend, options={"n_ctx": params.llm.n_ctx}
+        )
+        language_line = (
+            params.language_prompt.format(language=language_name(params.language)) if params.language else ""
+        )
         data, chunks = self._extract(backend, lines, params, language_line, ctx)
         checks = check_against(data, transcript.text + "\n" + "\n".join(lines)) if params.check else []
         ctx.metrics.update(items=1, chunks=len(chunks), audio_s=round(transcript.duration, 2))
-        return _minutes(data, checks, transcript, len(chunks),
-                        {"speech-to-text": params.asr.model, "minutes": params.llm.model}
-                        if params.audio else {"minutes": params.llm.model})
+        return _minutes(
+            data,
+            checks,
+            transcript,
+            len(chunks),
+            {"speech-to-text": params.asr.model, "minutes": params.llm.model}
+            if params.audio
+            else {"minutes": params.llm.model},
+        )
 
     # ---- stages ----
     def _transcript(self, params, ctx) -> Transcript:
         from taskdeck.helpers.transcripts import read_transcript, transcribe_audio
 
         if bool(params.audio) == bool(params.transcript):
-            raise InputError("task 'minutes' needs audio=<recording> or transcript=<file> (one of them): "
-                             "add audio=meeting.mp3 to the command")
+            raise InputError(
+                "task 'minutes' needs audio=<recording> or transcript=<file> (one of them): "
+                "add audio=meeting.mp3 to the command"
+            )
         if params.transcript:
             transcript = read_transcript(params.transcript)
         else:
-            transcript = transcribe_audio(ctx, params.audio, model=params.asr.model,  # timed as "asr"
-                                          backend=params.asr.backend, language=params.language,
-                                          beam_size=params.asr.beam_size, vad_filter=params.asr.vad_filter)
+            transcript = transcribe_audio(
+                ctx,
+                params.audio,
+                model=params.asr.model,  # timed as "asr"
+                backend=params.asr.backend,
+                language=params.language,
+                beam_size=params.asr.beam_size,
+                vad_filter=params.asr.vad_filter,
+            )
             if params.diarization:
                 diarizer, _ = ctx.model(params.diarization, needs=[DIARIZE])
                 assign_speakers(transcript.segments, diarizer.diarize(params.audio))
@@ -117,16 +135,18 @@ class MinutesTask(Task):
 
     def _extract(self, backend, lines, params, language_line, ctx) -> tuple[dict, list[str]]:
         count = backend.count_tokens
-        budget = chunk_budget(backend.context_window(), count, params.system_prompt, params.extract_prompt,
-                              params.llm.max_new_tokens)
+        budget = chunk_budget(
+            backend.context_window(), count, params.system_prompt, params.extract_prompt, params.llm.max_new_tokens
+        )
         chunks = chunk_lines(lines, count, budget)
         parts = []
         with ctx.watch.time("llm"):
             for i, chunk in ctx.progress(list(enumerate(chunks, 1)), total=len(chunks), desc="minutes"):
                 parts.append(self._part(backend, chunk, i, len(chunks), params, language_line, ctx))
             data = merge_parts(parts)  # for one part: its lists deduplicated
-            data["summary"] = parts[0]["summary"] if len(parts) == 1 else \
-                _merged_summary(backend, parts, params, language_line)
+            data["summary"] = (
+                parts[0]["summary"] if len(parts) == 1 else _merged_summary(backend, parts, params, language_line)
+            )
         ctx.metrics["llm_s"] = round(ctx.watch.spans.get("llm", 0.0), 3)
         return data, chunks
 
@@ -140,9 +160,11 @@ class MinutesTask(Task):
             if ctx.run_dir is not None:
                 raw = atomic_write_text(Path(ctx.run_dir) / "minutes.raw.txt", exc.raw)
                 where = f"; its raw answer is in {raw}"
-            raise TaskdeckError(f"the model '{params.llm.model}' did not produce valid minutes "
-                                f"({exc}){where}; try more retries (llm.retries=), a larger model (llm.model=), "
-                                f"or a server that honours response_format") from None
+            raise TaskdeckError(
+                f"the model '{params.llm.model}' did not produce valid minutes "
+                f"({exc}){where}; try more retries (llm.retries=), a larger model (llm.model=), "
+                f"or a server that honours response_format"
+            ) from None
 
 
 def language_name(code: Optional[str]) -> str:
@@ -153,9 +175,12 @@ def language_name(code: Optional[str]) -> str:
 def _merged_summary(backend, parts: list[dict], params, language_line: str) -> str:
     summaries = "\n\n".join(f"Part {i}: {p.get('summary', '').strip()}" for i, p in enumerate(parts, 1))
     prompt = params.merge_prompt.format(summaries=summaries, language=" " + language_line if language_line else "")
-    gen = backend.chat([{"role": "system", "content": params.system_prompt}, {"role": "user", "content": prompt}],
-                       max_new_tokens=min(params.llm.max_new_tokens, 400), temperature=params.llm.temperature,
-                       seed=params.seed)
+    gen = backend.chat(
+        [{"role": "system", "content": params.system_prompt}, {"role": "user", "content": prompt}],
+        max_new_tokens=min(params.llm.max_new_tokens, 400),
+        temperature=params.llm.temperature,
+        seed=params.seed,
+    )
     return gen.text.strip()
 
 
@@ -171,18 +196,32 @@ def _minutes(data: dict, checks: list[str], transcript: Transcript, chunks: int,
 
     return Minutes(
         title=text("title") if stated(data.get("title")) else "Meeting minutes",
-        date=text("date"), location=text("location"),
-        attendees=[Attendee(a["name"].strip(), a["role"].strip() if stated(a.get("role")) else NOT_STATED)
-                   for a in data.get("attendees", [])],
+        date=text("date"),
+        location=text("location"),
+        attendees=[
+            Attendee(a["name"].strip(), a["role"].strip() if stated(a.get("role")) else NOT_STATED)
+            for a in data.get("attendees", [])
+        ],
         executive_summary=str(data.get("summary", "")).strip(),
         discussion_points=[str(x).strip() for x in data.get("discussion_points", []) if str(x).strip()],
         decisions=[str(x).strip() for x in data.get("decisions", []) if str(x).strip()],
-        action_items=[ActionItem(a["owner"].strip() if stated(a.get("owner")) else NOT_STATED, a["task"].strip(),
-                                 a["due"].strip() if stated(a.get("due")) else NOT_STATED)
-                      for a in data.get("action_items", []) if str(a.get("task", "")).strip()],
+        action_items=[
+            ActionItem(
+                a["owner"].strip() if stated(a.get("owner")) else NOT_STATED,
+                a["task"].strip(),
+                a["due"].strip() if stated(a.get("due")) else NOT_STATED,
+            )
+            for a in data.get("action_items", [])
+            if str(a.get("task", "")).strip()
+        ],
         next_steps=[str(x).strip() for x in data.get("next_steps", []) if str(x).strip()],
-        checks=checks, source=transcript.source, duration=transcript.duration, language=transcript.language,
-        chunks=chunks, models=models)
+        checks=checks,
+        source=transcript.source,
+        duration=transcript.duration,
+        language=transcript.language,
+        chunks=chunks,
+        models=models,
+    )
 
 
 @hookimpl

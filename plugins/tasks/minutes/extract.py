@@ -6,10 +6,12 @@ and the partial minutes are merged: attendees unioned, lists deduplicated, actio
 deduplicated by owner and task, the partial summaries summarised once more. Nothing in the
 middle is dropped: every segment lands in exactly one chunk.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from taskdeck import ConfigError, Transcript
 from taskdeck.helpers.structured import chat_json
@@ -17,8 +19,8 @@ from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
 from .schema import MINUTES_SCHEMA, NOT_STATED
 
-TEMPLATE_TOKENS = 64     # chat-template markers around the messages, with margin
-MIN_CHUNK_TOKENS = 256   # less room than this per chunk cannot make minutes
+TEMPLATE_TOKENS = 64  # chat-template markers around the messages, with margin
+MIN_CHUNK_TOKENS = 256  # less room than this per chunk cannot make minutes
 LIST_FIELDS = ("discussion_points", "decisions", "next_steps")
 
 
@@ -66,8 +68,10 @@ def chunk_budget(window: int, count: Callable[[str], int], system: str, prompt: 
     fixed = count(system) + count(prompt.format(part="", language="", transcript="")) + TEMPLATE_TOKENS
     budget = window - fixed - max_new_tokens
     if budget < MIN_CHUNK_TOKENS:
-        raise ConfigError(f"the chat model's window ({window} tokens) leaves {max(budget, 0)} tokens for the "
-                          f"transcript: raise backend.n_ctx (llama.cpp) or lower llm.max_new_tokens")
+        raise ConfigError(
+            f"the chat model's window ({window} tokens) leaves {max(budget, 0)} tokens for the "
+            f"transcript: raise backend.n_ctx (llama.cpp) or lower llm.max_new_tokens"
+        )
     return budget
 
 
@@ -79,13 +83,20 @@ RETRY_REPETITION_PENALTY = 1.15
 def extract_part(backend: Any, chunk: str, index: int, total: int, params: Any, language_line: str) -> dict:
     """Partial (or, for one chunk, whole) minutes of one chunk, validated against the schema."""
     part = params.part_prompt.format(index=index, total=total) if total > 1 else ""
-    messages = [{"role": "system", "content": params.system_prompt},
-                {"role": "user", "content": params.extract_prompt.format(
-                    part=part, language=language_line, transcript=chunk)}]
-    return chat_json(backend, messages, MINUTES_SCHEMA, retries=params.llm.retries,
-                     max_new_tokens=params.llm.max_new_tokens, temperature=params.llm.temperature,
-                     seed=params.seed, retry_options=None if backend.remote
-                     else {"repetition_penalty": RETRY_REPETITION_PENALTY})  # APIs may reject the key
+    messages = [
+        {"role": "system", "content": params.system_prompt},
+        {"role": "user", "content": params.extract_prompt.format(part=part, language=language_line, transcript=chunk)},
+    ]
+    return chat_json(
+        backend,
+        messages,
+        MINUTES_SCHEMA,
+        retries=params.llm.retries,
+        max_new_tokens=params.llm.max_new_tokens,
+        temperature=params.llm.temperature,
+        seed=params.seed,
+        retry_options=None if backend.remote else {"repetition_penalty": RETRY_REPETITION_PENALTY},
+    )  # APIs may reject the key
 
 
 def merge_parts(parts: list[dict]) -> dict:
@@ -146,8 +157,9 @@ def check_against(data: dict, transcript_text: str) -> list[str]:
     for item in data.get("action_items", []):
         wrong = _unsaid_months(item.get("due", ""), said)
         if wrong and stated(item.get("due")):
-            notes.append(f"due date '{item['due']}' of '{item['task']}': {', '.join(wrong)} is not in the "
-                         f"transcript: not stated")
+            notes.append(
+                f"due date '{item['due']}' of '{item['task']}': {', '.join(wrong)} is not in the transcript: not stated"
+            )
             item["due"] = NOT_STATED
     wrong = _unsaid_months(data.get("date", ""), said)
     if wrong and stated(data.get("date")):
@@ -176,16 +188,29 @@ def _stamp(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
 
 
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 
 
 def _unsaid_months(value: Any, said: set[str]) -> list[str]:
     """Month names in ``value`` (full or three-letter) that the transcript never says."""
     found = []
     for word in re.findall(r"[a-z]+", str(value or "").lower()):
-        month = next((m for m in MONTHS if word == m or (len(word) == 3 and m.startswith(word) and word != "may")),
-                     None)
+        month = next(
+            (m for m in MONTHS if word == m or (len(word) == 3 and m.startswith(word) and word != "may")), None
+        )
         if month and month not in said and month[:3] not in said and month not in found:
             found.append(month)
     return found
@@ -207,7 +232,7 @@ def _same_person(a: str, b: str) -> bool:
 
 
 def _add_attendee(people: dict[str, dict], person: dict) -> None:
-    for key, known in people.items():
+    for known in people.values():
         if _same_person(person["name"], known["name"]):
             if len(person["name"]) > len(known["name"]):
                 known["name"] = person["name"]

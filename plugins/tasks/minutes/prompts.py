@@ -4,9 +4,11 @@ Lessons from the embedded models (see MODELS.md): no example values in the promp
 models copy them verbatim), a fixed outline of fields, and JSON constrained by the schema.
 """
 
-SYSTEM = ("You write accurate meeting minutes from transcripts. Use only what the transcript says. "
-          "Never invent names, dates, places, decisions or tasks. When the transcript does not state "
-          "something, write \"not stated\".")
+SYSTEM = (
+    "You write accurate meeting minutes from transcripts. Use only what the transcript says. "
+    "Never invent names, dates, places, decisions or tasks. When the transcript does not state "
+    'something, write "not stated".'
+)
 
 EXTRACT = """Read this meeting transcript{part} and write the minutes as JSON with these fields:
 - title: a short title naming the meeting's main topic.
@@ -27,4 +29,4 @@ MERGE_SUMMARY = """Below are summaries of the consecutive parts of one meeting, 
 
 {summaries}"""
 
-LANGUAGE = "Write every text value in {language}, but keep \"not stated\" as it is."
+LANGUAGE = 'Write every text value in {language}, but keep "not stated" as it is.'

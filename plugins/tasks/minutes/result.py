@@ -1,4 +1,5 @@
 """The ``Minutes`` result: structured minutes, rendered as Markdown."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -54,8 +55,10 @@ class Minutes(Result):
         out = [f"# {self.title}", ""]
         out.append(f"**Date:** {self.date}  ")
         out.append(f"**Location:** {self.location}  ")
-        people = ", ".join(a.name if a.role in ("", NOT_STATED) else f"{a.name} ({a.role})"
-                           for a in self.attendees) or NOT_STATED
+        people = (
+            ", ".join(a.name if a.role in ("", NOT_STATED) else f"{a.name} ({a.role})" for a in self.attendees)
+            or NOT_STATED
+        )
         out += [f"**Attendees:** {people}", ""]
         out += ["## Summary", "", self.executive_summary.strip() or NOT_STATED, ""]
         out += _bullets("Key discussion points", self.discussion_points)
@@ -77,7 +80,7 @@ class Minutes(Result):
             made += f" ({_clock(self.duration)})"
         if self.models:
             made += ", by " + " and ".join(f"{m} ({role})" for role, m in self.models.items())
-        out.append(made + ". Facts the transcript does not state are marked \"not stated\"._")
+        out.append(made + '. Facts the transcript does not state are marked "not stated"._')
         return "\n".join(out) + "\n"
 
 

@@ -4,6 +4,7 @@
 limit (measured with the embedded 0.5B model). What the transcript does not state is
 written as ``not stated``; the schema admits no extra keys.
 """
+
 from __future__ import annotations
 
 NOT_STATED = "not stated"

@@ -4,9 +4,10 @@ No diarization model is packaged, so by default segments carry no speaker and ow
 from what is said ("Tom, can you ..."). A plugin backend offering ``diarize(audio)`` →
 ``[(start_s, end_s, speaker), ...]`` (e.g. pyannote) plugs in with ``diarization=<model>``.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from taskdeck import Segment
 

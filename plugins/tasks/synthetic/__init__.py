@@ -8,6 +8,7 @@ with a sidecar that lets a rerun with the same ``out=`` continue to ``count``. T
 report (``quality.py``) goes to ``result.json`` and the terminal. Presets for common kinds
 live in ``conf/preset/`` (``preset=reviews``).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Optional
 
-from taskdeck import CHAT, CHAT_JSON, EMBED, ConfigError, InputError, Result, Task, TaskdeckError, hookimpl
-from taskdeck import param, required
+from taskdeck import (
+    CHAT,
+    CHAT_JSON,
+    EMBED,
+    ConfigError,
+    InputError,
+    Result,
+    Task,
+    TaskdeckError,
+    hookimpl,
+    param,
+    required,
+)
 from taskdeck.helpers.structured import StructuredOutputError, validate
 
 from . import quality
@@ -46,9 +58,17 @@ class SyntheticData(Result):
     method: str = ""
 
     def to_dict(self) -> dict[str, Any]:  # the records live in their file; a sample is enough here
-        return {"kind": self.kind, "description": self.description, "path": self.path, "format": self.format,
-                "count": len(self.records), "schema": self.schema, "quality": self.quality,
-                "sample": self.records[:3], "method": self.method}
+        return {
+            "kind": self.kind,
+            "description": self.description,
+            "path": self.path,
+            "format": self.format,
+            "count": len(self.records),
+            "schema": self.schema,
+            "quality": self.quality,
+            "sample": self.records[:3],
+            "method": self.method,
+        }
 
     def rows(self) -> list[dict[str, Any]]:
         return list(self.records)
@@ -68,28 +88,42 @@ class SyntheticTask(Task):
         kind: str = required("what the records are, e.g. 'customer reviews for a coffee shop'")
         count: int = param(20, "how many records to write", ge=1)
         format: Optional[str] = param(None, "jsonl | json | csv (default: out's extension, else jsonl)")
-        out: Optional[str] = param(None, "the output file; an existing one is continued up to count "
-                                         "(default: records.<format> in the run directory)", input=True)
-        fields: list = param([], "record shape as name:type pairs, e.g. [name:str,rating:int:1..5,"
-                                 "mood:calm|tense]", input=True)
+        out: Optional[str] = param(
+            None,
+            "the output file; an existing one is continued up to count "
+            "(default: records.<format> in the run directory)",
+            input=True,
+        )
+        fields: list = param(
+            [], "record shape as name:type pairs, e.g. [name:str,rating:int:1..5,mood:calm|tense]", input=True
+        )
         schema: Optional[str] = param(None, "record shape as a JSON Schema file", input=True)
-        examples: Optional[str] = param(None, "example records (.json list or .jsonl): the shape, if no "
-                                              "other is given, and rotated few-shot examples", input=True)
-        hints: dict = param({}, "per-record variation: attribute -> values, one picked per record by seed, "
-                                "e.g. 'hints={persona:[student,retiree]}' (none given: a writing style)")
-        steer: str = param("first", "fields drawn per record by seed (enums, booleans, small int ranges): "
-                                    "first | all | none | names, comma-separated")
+        examples: Optional[str] = param(
+            None,
+            "example records (.json list or .jsonl): the shape, if no other is given, and rotated few-shot examples",
+            input=True,
+        )
+        hints: dict = param(
+            {},
+            "per-record variation: attribute -> values, one picked per record by seed, "
+            "e.g. 'hints={persona:[student,retiree]}' (none given: a writing style)",
+        )
+        steer: str = param(
+            "first",
+            "fields drawn per record by seed (enums, booleans, small int ranges): "
+            "first | all | none | names, comma-separated",
+        )
         model: str = param(DEFAULT_MODEL, "the chat model that writes the records")
         batch_size: int = param(5, "records asked for per request", ge=1)
         temperatures: list = param([0.7, 0.9, 1.1], "temperature schedule, cycled over batches")
         seed: int = param(0, "seed of the hints, examples and sampling: same seed, same records")
         retries: int = param(2, "repair attempts for a record that does not validate (0: drop it)", ge=0)
-        max_batches: Optional[int] = param(None, "give up after this many batches (default: 3x what "
-                                                  "count needs); the shortfall is reported", ge=1)
+        max_batches: Optional[int] = param(
+            None, "give up after this many batches (default: 3x what count needs); the shortfall is reported", ge=1
+        )
         tokens_per_record: int = param(160, "generation budget per record", ge=1)
         dedup: bool = param(True, "remove near duplicates by embedding similarity (exact ones always)")
-        similarity: float = param(0.92, "cosine similarity at or above which a record is a near duplicate",
-                                  gt=0, le=1)
+        similarity: float = param(0.92, "cosine similarity at or above which a record is a near duplicate", gt=0, le=1)
         dedup_on: list = param([], "fields compared for near duplicates (default: the long free-text ones)")
         embedder: str = param("all-minilm-l6-v2", "sentence-embedding model for dedup and the report")
         embedder_backend: str = param("auto", "backend of the embedding model")
@@ -111,8 +145,7 @@ class SyntheticTask(Task):
     def run(self, params, ctx):
         check_params(params)
         fmt = choose_format(params.format, params.out)
-        path = Path(params.out).expanduser() if params.out else \
-            Path(ctx.run_dir or ".") / f"records.{fmt}"
+        path = Path(params.out).expanduser() if params.out else Path(ctx.run_dir or ".") / f"records.{fmt}"
         examples = load_examples(params.examples) if params.examples else []
         meta = read_meta(path) if path.exists() else None
         schema = given_schema(params, examples)
@@ -123,8 +156,10 @@ class SyntheticTask(Task):
             steered_fields(params.steer, schema)
             compared_fields(params.dedup_on, schema)
         if meta is not None and schema != meta["schema"]:
-            raise ConfigError(f"out='{path}' holds records of another shape: use a new out=, or the same "
-                              f"fields=/schema= as before (the shape is in {path.name}.meta.json)")
+            raise ConfigError(
+                f"out='{path}' holds records of another shape: use a new out=, or the same "
+                f"fields=/schema= as before (the shape is in {path.name}.meta.json)"
+            )
         existing = read_existing(path, fmt, schema, meta) if path.exists() else []
         if schema is None and existing:
             schema = infer_schema(existing)
@@ -147,8 +182,16 @@ class SyntheticTask(Task):
         batches_before = (meta or {}).get("batches", 0)
         before = dict((meta or {}).get("counts") or {})  # what earlier runs on this file did
         limit = params.max_batches or 3 * math.ceil(max(params.count - len(existing), 1) / params.batch_size)
-        counts = dict(asked=params.count, existing=len(existing), generated=0, invalid=0, repaired=0,
-                      unparsed_batches=0, exact_duplicates=0, near_duplicates=0)
+        counts = dict(
+            asked=params.count,
+            existing=len(existing),
+            generated=0,
+            invalid=0,
+            repaired=0,
+            unparsed_batches=0,
+            exact_duplicates=0,
+            near_duplicates=0,
+        )
         bar = ctx.progress([], total=params.count, desc="synthetic")
         bar.update(min(len(records), params.count))
         batches = 0
@@ -160,43 +203,92 @@ class SyntheticTask(Task):
         with ctx.watch.time("generate"):
             while len(records) < params.count and batches < limit:
                 n = min(params.batch_size, params.count - len(records))
-                plan = plan_batch(batches_before + batches, n, seed=params.seed, temperatures=params.temperatures,
-                                  schema=schema, hints=hints, examples=examples,
-                                  examples_per_batch=params.examples_per_batch, steer=steered)
-                outcome = generate_batch(backend, plan, params.kind, schema, constrained=constrained,
-                                         tokens_per_record=params.tokens_per_record, retries=params.retries)
+                plan = plan_batch(
+                    batches_before + batches,
+                    n,
+                    seed=params.seed,
+                    temperatures=params.temperatures,
+                    schema=schema,
+                    hints=hints,
+                    examples=examples,
+                    examples_per_batch=params.examples_per_batch,
+                    steer=steered,
+                )
+                outcome = generate_batch(
+                    backend,
+                    plan,
+                    params.kind,
+                    schema,
+                    constrained=constrained,
+                    tokens_per_record=params.tokens_per_record,
+                    retries=params.retries,
+                )
                 batches += 1
                 kept, exact, near = dedup.filter(outcome.records)
                 kept = kept[: params.count - len(records)]
                 records += kept
-                for key, value in (("generated", outcome.generated), ("invalid", outcome.invalid),
-                                   ("repaired", outcome.repaired), ("unparsed_batches", int(outcome.unparsed)),
-                                   ("exact_duplicates", exact), ("near_duplicates", near)):
+                for key, value in (
+                    ("generated", outcome.generated),
+                    ("invalid", outcome.invalid),
+                    ("repaired", outcome.repaired),
+                    ("unparsed_batches", int(outcome.unparsed)),
+                    ("exact_duplicates", exact),
+                    ("near_duplicates", near),
+                ):
                     counts[key] += value
                 write_records(path, records, fmt, schema)
-                write_meta(path, {"description": params.kind, "schema": schema,
-                                  "batches": batches_before + batches, "seed": params.seed,
-                                  "counts": added(before, {**counts, "batches": batches,
-                                                           "written": len(records) - len(existing),
-                                                           "generate_s": time.perf_counter() - t0})})
+                write_meta(
+                    path,
+                    {
+                        "description": params.kind,
+                        "schema": schema,
+                        "batches": batches_before + batches,
+                        "seed": params.seed,
+                        "counts": added(
+                            before,
+                            {
+                                **counts,
+                                "batches": batches,
+                                "written": len(records) - len(existing),
+                                "generate_s": time.perf_counter() - t0,
+                            },
+                        ),
+                    },
+                )
                 bar.update(len(kept))
         bar.close()
         if not records:
             write_records(path, records, fmt, schema)
-        counts.update(batches=batches, duplicates_removed=counts["exact_duplicates"] + counts["near_duplicates"],
-                      written=len(records) - len(existing), total=len(records),
-                      shortfall=max(0, params.count - len(records)))
+        counts.update(
+            batches=batches,
+            duplicates_removed=counts["exact_duplicates"] + counts["near_duplicates"],
+            written=len(records) - len(existing),
+            total=len(records),
+            shortfall=max(0, params.count - len(records)),
+        )
         vectors = dedup.vectors[: len(records)] if embed is not None else None
         report = quality.report(counts, records, schema, dedup.fields or text_fields(schema), vectors)
         if existing:  # a continued file: what every run on it did, together
-            report["all_runs"] = {**added(before, {**counts, "generate_s": time.perf_counter() - t0}),
-                                  "total": len(records), "shortfall": counts["shortfall"]}
-        ctx.metrics.update(items=counts["written"], batches=batches,
-                           generate_s=round(ctx.watch.spans.get("generate", 0.0), 3))
-        return SyntheticData(records=records, schema=schema, quality=report, path=str(path), format=fmt,
-                             description=params.kind, method="already complete" if backend is None else
-                             f"{params.model} on {backend.name}"
-                             + (", schema-constrained" if constrained else ", validated and repaired"))
+            report["all_runs"] = {
+                **added(before, {**counts, "generate_s": time.perf_counter() - t0}),
+                "total": len(records),
+                "shortfall": counts["shortfall"],
+            }
+        ctx.metrics.update(
+            items=counts["written"], batches=batches, generate_s=round(ctx.watch.spans.get("generate", 0.0), 3)
+        )
+        return SyntheticData(
+            records=records,
+            schema=schema,
+            quality=report,
+            path=str(path),
+            format=fmt,
+            description=params.kind,
+            method="already complete"
+            if backend is None
+            else f"{params.model} on {backend.name}"
+            + (", schema-constrained" if constrained else ", validated and repaired"),
+        )
 
 
 _SUMMED = ("generated", "invalid", "repaired", "unparsed_batches", "exact_duplicates", "near_duplicates")
@@ -246,8 +338,10 @@ def steered_fields(steer: str, schema: dict) -> list[str]:
     names = [n.strip() for n in str(steer).split(",") if n.strip()]
     bad = [n for n in names if n not in able]
     if bad:
-        raise ConfigError(f"steer={bad[0]}: not a field that can be steered; choices: first, all, none, "
-                          f"{', '.join(able) or '(no enum, boolean or small int range fields)'}")
+        raise ConfigError(
+            f"steer={bad[0]}: not a field that can be steered; choices: first, all, none, "
+            f"{', '.join(able) or '(no enum, boolean or small int range fields)'}"
+        )
     return names
 
 
@@ -276,8 +370,10 @@ def read_existing(path: Path, fmt: str, schema: Optional[dict], meta: Optional[d
         for i, r in enumerate(records, 1):
             problem = validate(r, schema)
             if problem:
-                raise InputError(f"out='{path}' record {i} does not fit the shape ({problem}): "
-                                 "use a new out= or the shape it was written with")
+                raise InputError(
+                    f"out='{path}' record {i} does not fit the shape ({problem}): "
+                    "use a new out= or the shape it was written with"
+                )
     return records
 
 
@@ -285,8 +381,10 @@ def proposed(backend, params) -> dict:
     try:
         return propose_schema(backend, params.kind, retries=params.retries, seed=params.seed)
     except StructuredOutputError as exc:
-        raise TaskdeckError(f"the model '{params.model}' could not propose fields for '{params.kind}' ({exc}); "
-                            "give them, e.g. fields=[name:str,rating:int:1..5]") from None
+        raise TaskdeckError(
+            f"the model '{params.model}' could not propose fields for '{params.kind}' ({exc}); "
+            "give them, e.g. fields=[name:str,rating:int:1..5]"
+        ) from None
 
 
 @hookimpl

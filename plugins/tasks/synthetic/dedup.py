@@ -6,11 +6,13 @@ whitespace are normalised, and a near duplicate when the embedding of its long t
 cosine-similar to a kept record's. Kept records' vectors are reused by
 the quality report.
 """
+
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
 
 from .shape import PATTERNS
 
@@ -19,6 +21,7 @@ Embedder = Callable[[Sequence[str]], list]
 
 def record_key(record: dict[str, Any]) -> str:
     """The record with case and whitespace normalised, as a canonical JSON string."""
+
     def norm(value: Any) -> Any:
         if isinstance(value, str):
             return re.sub(r"\s+", " ", value).strip().lower()
@@ -27,13 +30,17 @@ def record_key(record: dict[str, Any]) -> str:
         if isinstance(value, list):
             return [norm(v) for v in value]
         return value
+
     return json.dumps(norm(record), sort_keys=True, ensure_ascii=False)
 
 
 def free_text(schema: dict[str, Any]) -> list[str]:
     """The free-text fields: strings that are not enums, dates or emails."""
-    return [n for n, node in schema.get("properties", {}).items() if node.get("type") == "string"
-            and "enum" not in node and node.get("pattern") not in PATTERNS.values()]
+    return [
+        n
+        for n, node in schema.get("properties", {}).items()
+        if node.get("type") == "string" and "enum" not in node and node.get("pattern") not in PATTERNS.values()
+    ]
 
 
 def has_free_text(schema: dict[str, Any]) -> bool:
@@ -49,9 +56,11 @@ def long_text_fields(schema: dict[str, Any], records: Sequence[dict[str, Any]], 
     """The free-text fields whose values average ``min_chars`` or more in ``records`` (the review,
     not the reviewer's name): what tells two records apart. All free-text fields if none is long."""
     free = text_fields(schema)
+
     def mean_len(f: str) -> float:
         values = [len(str(r[f])) for r in records if f in r]
         return sum(values) / len(values) if values else 0.0
+
     return [f for f in free if mean_len(f) >= min_chars] or free
 
 
@@ -67,12 +76,17 @@ def _flat(value: Any) -> str:
 class Deduplicator:
     """Keeps records that are neither exact nor near duplicates of those kept before."""
 
-    def __init__(self, schema: dict[str, Any], embed: Optional[Embedder] = None, threshold: float = 0.92,
-                 fields: Optional[Sequence[str]] = None):
+    def __init__(
+        self,
+        schema: dict[str, Any],
+        embed: Optional[Embedder] = None,
+        threshold: float = 0.92,
+        fields: Optional[Sequence[str]] = None,
+    ):
         self.schema, self.embed, self.threshold = schema, embed, threshold
         self.fields: list[str] = list(fields or [])  # compared fields; chosen from the first records if empty
         self.keys: set[str] = set()
-        self.vectors: list[list[float]] = []   # one per kept record, when embedding
+        self.vectors: list[list[float]] = []  # one per kept record, when embedding
 
     def _choose_fields(self, records: Sequence[dict[str, Any]]) -> None:
         if not self.fields and records:

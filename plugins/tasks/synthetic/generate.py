@@ -9,27 +9,47 @@ follows the schedule, and the few-shot examples rotate. Each record is validated
 invalid one is sent back to the model with the error a bounded number of times, and dropped
 if it never validates.
 """
+
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 from taskdeck.helpers.structured import StructuredOutputError, chat_json, parse_json, validate
 
 from .shape import describe
 
-SYSTEM = ("You write realistic synthetic data for testing and training. Every record is plausible, specific "
-          "and different from the others: vary names, places, wording, length and details. "
-          "You answer with JSON only.")
-BATCH_PROMPT = ("Write {n} records of: {kind}.\n\nEach record is a JSON object with these fields:\n{fields}\n"
-                "{examples}{hints}\nReply with JSON only: {{\"records\": [ ...{n} objects... ]}}")
-REPAIR_PROMPT = ("This record of {kind} does not fit its schema ({problem}):\n{record}\n\nThe fields:\n{fields}\n"
-                 "Reply with only the corrected JSON object.")
+SYSTEM = (
+    "You write realistic synthetic data for testing and training. Every record is plausible, specific "
+    "and different from the others: vary names, places, wording, length and details. "
+    "You answer with JSON only."
+)
+BATCH_PROMPT = (
+    "Write {n} records of: {kind}.\n\nEach record is a JSON object with these fields:\n{fields}\n"
+    '{examples}{hints}\nReply with JSON only: {{"records": [ ...{n} objects... ]}}'
+)
+REPAIR_PROMPT = (
+    "This record of {kind} does not fit its schema ({problem}):\n{record}\n\nThe fields:\n{fields}\n"
+    "Reply with only the corrected JSON object."
+)
 #: Hints used when none are given and the records hold free text: a writing style per record.
-DEFAULT_HINTS = {"style": ["casual", "formal", "detailed", "brief", "humorous", "matter-of-fact", "vivid",
-                           "plain-spoken", "technical", "warm"]}
+DEFAULT_HINTS = {
+    "style": [
+        "casual",
+        "formal",
+        "detailed",
+        "brief",
+        "humorous",
+        "matter-of-fact",
+        "vivid",
+        "plain-spoken",
+        "technical",
+        "warm",
+    ]
+}
 _MAX_STEERED_RANGE = 10  # integer fields with at most this many values get a target value per record
 
 
@@ -56,9 +76,18 @@ class BatchOutcome:
     unparsed: bool = False
 
 
-def plan_batch(index: int, n: int, *, seed: int, temperatures: Sequence[float], schema: dict[str, Any],
-               hints: dict[str, Sequence[Any]], examples: Sequence[dict[str, Any]],
-               examples_per_batch: int = 2, steer: Sequence[str] = ()) -> BatchPlan:
+def plan_batch(
+    index: int,
+    n: int,
+    *,
+    seed: int,
+    temperatures: Sequence[float],
+    schema: dict[str, Any],
+    hints: dict[str, Sequence[Any]],
+    examples: Sequence[dict[str, Any]],
+    examples_per_batch: int = 2,
+    steer: Sequence[str] = (),
+) -> BatchPlan:
     """The plan of batch ``index`` (0-based): the same seed and index give the same plan.
     ``steer`` names the fields that get a seeded target value per record (see :func:`steerable`)."""
     rng = random.Random(f"{seed}:{index}")
@@ -75,17 +104,30 @@ def plan_batch(index: int, n: int, *, seed: int, temperatures: Sequence[float], 
         start = (index * examples_per_batch) % len(examples)
         shown = [examples[(start + i) % len(examples)] for i in range(min(examples_per_batch, len(examples)))]
     temps = list(temperatures) or [0.8]
-    return BatchPlan(index=index, n=n, seed=seed * 100_003 + index, temperature=float(temps[index % len(temps)]),
-                     hints=per_record, examples=shown)
+    return BatchPlan(
+        index=index,
+        n=n,
+        seed=seed * 100_003 + index,
+        temperature=float(temps[index % len(temps)]),
+        hints=per_record,
+        examples=shown,
+    )
 
 
 def steerable(schema: dict[str, Any]) -> list[str]:
     """Fields a target value can be drawn for: enums, booleans and small integer ranges."""
     out = []
     for name, node in schema.get("properties", {}).items():
-        if "enum" in node or node.get("type") == "boolean" or (
-                node.get("type") == "integer" and "minimum" in node and "maximum" in node
-                and node["maximum"] - node["minimum"] < _MAX_STEERED_RANGE):
+        if (
+            "enum" in node
+            or node.get("type") == "boolean"
+            or (
+                node.get("type") == "integer"
+                and "minimum" in node
+                and "maximum" in node
+                and node["maximum"] - node["minimum"] < _MAX_STEERED_RANGE
+            )
+        ):
             out.append(name)
     return out
 
@@ -101,13 +143,20 @@ def _target(node: dict[str, Any], rng: random.Random) -> Any:
 def batch_messages(plan: BatchPlan, kind: str, schema: dict[str, Any]) -> list[dict[str, str]]:
     examples = ""
     if plan.examples:
-        examples = "\nExamples of the style (do not copy them):\n" + \
-            "\n".join(json.dumps(e, ensure_ascii=False) for e in plan.examples) + "\n"
+        examples = (
+            "\nExamples of the style (do not copy them):\n"
+            + "\n".join(json.dumps(e, ensure_ascii=False) for e in plan.examples)
+            + "\n"
+        )
     hints = ""
     if any(plan.hints):
-        hints = "\nGuidance per record (it shapes the content; never copy these words into the values):\n" + \
-            "\n".join(f"Record {i}: " + "; ".join(f"{k}: {v}" for k, v in h.items())
-                      for i, h in enumerate(plan.hints, 1)) + "\n"
+        hints = (
+            "\nGuidance per record (it shapes the content; never copy these words into the values):\n"
+            + "\n".join(
+                f"Record {i}: " + "; ".join(f"{k}: {v}" for k, v in h.items()) for i, h in enumerate(plan.hints, 1)
+            )
+            + "\n"
+        )
     prompt = BATCH_PROMPT.format(n=plan.n, kind=kind, fields=describe(schema), examples=examples, hints=hints)
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
 
@@ -124,20 +173,38 @@ def batch_schema(schema: dict[str, Any], plan: BatchPlan) -> dict[str, Any]:
             items.append(schema)
             continue
         order = [*pinned, *(k for k in props if k not in pinned)]
-        items.append({**schema, "properties": {k: pinned.get(k, props[k]) for k in order},
-                      **({"required": [k for k in order if k in schema["required"]]}
-                         if "required" in schema else {})})
-    return {"type": "object", "properties": {"records": {"type": "array", "prefixItems": items,
-                                                         "minItems": plan.n, "maxItems": plan.n}},
-            "required": ["records"]}
+        items.append(
+            {
+                **schema,
+                "properties": {k: pinned.get(k, props[k]) for k in order},
+                **({"required": [k for k in order if k in schema["required"]]} if "required" in schema else {}),
+            }
+        )
+    return {
+        "type": "object",
+        "properties": {"records": {"type": "array", "prefixItems": items, "minItems": plan.n, "maxItems": plan.n}},
+        "required": ["records"],
+    }
 
 
-def generate_batch(backend: Any, plan: BatchPlan, kind: str, schema: dict[str, Any], *, constrained: bool,
-                   tokens_per_record: int, retries: int) -> BatchOutcome:
+def generate_batch(
+    backend: Any,
+    plan: BatchPlan,
+    kind: str,
+    schema: dict[str, Any],
+    *,
+    constrained: bool,
+    tokens_per_record: int,
+    retries: int,
+) -> BatchOutcome:
     """Run one batch: ask, parse, validate each record, repair the invalid ones (bounded)."""
-    gen = backend.chat(batch_messages(plan, kind, schema), max_new_tokens=tokens_per_record * plan.n + 32,
-                       temperature=plan.temperature, seed=plan.seed,
-                       json_schema=batch_schema(schema, plan) if constrained else None)
+    gen = backend.chat(
+        batch_messages(plan, kind, schema),
+        max_new_tokens=tokens_per_record * plan.n + 32,
+        temperature=plan.temperature,
+        seed=plan.seed,
+        json_schema=batch_schema(schema, plan) if constrained else None,
+    )
     try:
         items = candidates(parse_json(gen.text))
     except ValueError:
@@ -173,15 +240,24 @@ def candidates(data: Any) -> list[Any]:
     return list(data) if isinstance(data, list) else [data]
 
 
-def repair(backend: Any, record: Any, problem: str, kind: str, schema: dict[str, Any], *, retries: int,
-           seed: Optional[int]) -> Optional[dict[str, Any]]:
+def repair(
+    backend: Any, record: Any, problem: str, kind: str, schema: dict[str, Any], *, retries: int, seed: Optional[int]
+) -> Optional[dict[str, Any]]:
     """The record fixed by the model (at most ``retries`` asks), or None."""
     if retries <= 0:
         return None
-    prompt = REPAIR_PROMPT.format(kind=kind, problem=problem, record=json.dumps(record, ensure_ascii=False),
-                                  fields=describe(schema))
+    prompt = REPAIR_PROMPT.format(
+        kind=kind, problem=problem, record=json.dumps(record, ensure_ascii=False), fields=describe(schema)
+    )
     try:
-        return chat_json(backend, [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}],
-                         schema, retries=retries - 1, max_new_tokens=400, temperature=0.0, seed=seed)
+        return chat_json(
+            backend,
+            [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}],
+            schema,
+            retries=retries - 1,
+            max_new_tokens=400,
+            temperature=0.0,
+            seed=seed,
+        )
     except StructuredOutputError:
         return None

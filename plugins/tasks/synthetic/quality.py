@@ -1,9 +1,11 @@
 """The quality report of a synthetic dataset: counts, lexical and semantic diversity, enum spread."""
+
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 from .dedup import record_text
 from .shape import enum_fields
@@ -16,7 +18,7 @@ def distinct_ngrams(texts: Sequence[str], n: int) -> float:
     grams: list[tuple[str, ...]] = []
     for text in texts:
         words = _WORD.findall(text.lower())
-        grams += [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+        grams += [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
     return len(set(grams)) / len(grams) if grams else 0.0
 
 
@@ -38,15 +40,23 @@ def enum_distribution(records: Sequence[dict[str, Any]], schema: dict[str, Any])
     """Counts of each value of each enum (and boolean) field, in the schema's value order."""
     out = {}
     for name, values in enum_fields(schema).items():
-        seen = Counter(str(r.get(name)).lower() if isinstance(r.get(name), bool) else str(r.get(name))
-                       for r in records if name in r)
+        seen = Counter(
+            str(r.get(name)).lower() if isinstance(r.get(name), bool) else str(r.get(name))
+            for r in records
+            if name in r
+        )
         keys = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
         out[name] = {k: seen.get(k, 0) for k in keys}
     return out
 
 
-def report(counts: dict[str, int], records: Sequence[dict[str, Any]], schema: dict[str, Any],
-           text_fields: Sequence[str], vectors: Optional[Sequence[Sequence[float]]]) -> dict[str, Any]:
+def report(
+    counts: dict[str, int],
+    records: Sequence[dict[str, Any]],
+    schema: dict[str, Any],
+    text_fields: Sequence[str],
+    vectors: Optional[Sequence[Sequence[float]]],
+) -> dict[str, Any]:
     """The whole report: this run's counts, then diversity measured over every written record."""
     texts = [record_text(r, text_fields) for r in records]
     distance = mean_pairwise_distance(vectors) if vectors is not None else None
@@ -61,21 +71,29 @@ def report(counts: dict[str, int], records: Sequence[dict[str, Any]], schema: di
 
 def render(q: dict[str, Any]) -> str:
     """The report as a few terminal lines."""
-    lines = [f"asked {q['asked']} · generated {q['generated']} · invalid {q['invalid']} "
-             f"(repaired {q['repaired']}) · duplicates removed {q['duplicates_removed']} "
-             f"(exact {q['exact_duplicates']}, near {q['near_duplicates']}) · written {q['written']}"
-             + (f" (continuing {q['existing']} already there)" if q.get("existing") else "")]
+    lines = [
+        f"asked {q['asked']} · generated {q['generated']} · invalid {q['invalid']} "
+        f"(repaired {q['repaired']}) · duplicates removed {q['duplicates_removed']} "
+        f"(exact {q['exact_duplicates']}, near {q['near_duplicates']}) · written {q['written']}"
+        + (f" (continuing {q['existing']} already there)" if q.get("existing") else "")
+    ]
     every = q.get("all_runs")
     if every:
-        lines.append(f"all runs on this file: generated {every['generated']} · invalid {every['invalid']} · "
-                     f"duplicates removed {every['duplicates_removed']} · {every['total']} records in "
-                     f"{every['batches']} batches")
+        lines.append(
+            f"all runs on this file: generated {every['generated']} · invalid {every['invalid']} · "
+            f"duplicates removed {every['duplicates_removed']} · {every['total']} records in "
+            f"{every['batches']} batches"
+        )
     if q.get("shortfall"):
-        lines.append(f"shortfall: {q['shortfall']} records short of {q['asked']} after {q['batches']} batches; "
-                     f"rerun with the same out= to continue, or raise max_batches=")
+        lines.append(
+            f"shortfall: {q['shortfall']} records short of {q['asked']} after {q['batches']} batches; "
+            f"rerun with the same out= to continue, or raise max_batches="
+        )
     distance = q.get("mean_pairwise_embedding_distance")
-    lines.append(f"distinct-1 {q['distinct_1']:.3f} · distinct-2 {q['distinct_2']:.3f} · mean pairwise "
-                 f"embedding distance {'n/a' if distance is None else f'{distance:.3f}'}")
+    lines.append(
+        f"distinct-1 {q['distinct_1']:.3f} · distinct-2 {q['distinct_2']:.3f} · mean pairwise "
+        f"embedding distance {'n/a' if distance is None else f'{distance:.3f}'}"
+    )
     for name, dist in q.get("enum_distribution", {}).items():
         lines.append(f"{name}: " + ", ".join(f"{k} {v}" for k, v in dist.items()))
     return "\n".join(lines)

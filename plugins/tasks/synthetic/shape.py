@@ -9,6 +9,7 @@ It comes from ``fields=`` (``name:type`` pairs, or dicts in YAML presets), a JSO
     mood:calm|tense|angry     an enum (or enum:calm|tense|angry)
     text:str:the review text  a trailing part is the field's description
 """
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,21 @@ from typing import Any, Optional
 from taskdeck import InputError
 
 TYPES = {
-    "str": "string", "string": "string", "text": "string",
-    "int": "integer", "integer": "integer",
-    "float": "number", "number": "number", "decimal": "number",
-    "bool": "boolean", "boolean": "boolean",
-    "date": "date", "datetime": "datetime", "email": "email",
-    "list": "list", "enum": "enum",
+    "str": "string",
+    "string": "string",
+    "text": "string",
+    "int": "integer",
+    "integer": "integer",
+    "float": "number",
+    "number": "number",
+    "decimal": "number",
+    "bool": "boolean",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "datetime",
+    "email": "email",
+    "list": "list",
+    "enum": "enum",
 }
 #: Formats checked by pattern (jsonschema does not check ``format`` unless asked; grammars follow patterns).
 PATTERNS = {
@@ -42,9 +52,9 @@ class FieldSpec:
     """One field of a record."""
 
     name: str
-    type: str = "string"        # a value of TYPES
+    type: str = "string"  # a value of TYPES
     description: str = ""
-    values: list[str] = field(default_factory=list)   # enum choices
+    values: list[str] = field(default_factory=list)  # enum choices
     minimum: Optional[float] = None
     maximum: Optional[float] = None
 
@@ -96,17 +106,24 @@ def parse_field(spec: Any) -> FieldSpec:
 def _from_dict(spec: dict) -> FieldSpec:
     values = spec.get("values") or spec.get("enum") or []
     type_ = "enum" if values and not spec.get("type") else str(spec.get("type") or "string")
-    f = FieldSpec(name=str(spec.get("name", "")).strip(), type=_type(type_, json.dumps(spec)),
-                  description=str(spec.get("description") or ""), values=[str(v) for v in values],
-                  minimum=spec.get("min", spec.get("minimum")), maximum=spec.get("max", spec.get("maximum")))
+    f = FieldSpec(
+        name=str(spec.get("name", "")).strip(),
+        type=_type(type_, json.dumps(spec)),
+        description=str(spec.get("description") or ""),
+        values=[str(v) for v in values],
+        minimum=spec.get("min", spec.get("minimum")),
+        maximum=spec.get("max", spec.get("maximum")),
+    )
     return _checked(f, json.dumps(spec))
 
 
 def _type(name: str, where: str) -> str:
     t = TYPES.get(name.strip().lower())
     if t is None:
-        raise InputError(f"unknown field type '{name}' in '{where}'; types: "
-                         f"{', '.join(sorted(set(TYPES) - {'text', 'decimal'}))}, or values a|b|c")
+        raise InputError(
+            f"unknown field type '{name}' in '{where}'; types: "
+            f"{', '.join(sorted(set(TYPES) - {'text', 'decimal'}))}, or values a|b|c"
+        )
     return t
 
 
@@ -126,8 +143,12 @@ def schema_from_fields(fields: list[FieldSpec]) -> dict[str, Any]:
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(f"field '{dup}' is given twice in fields=")
-    return {"type": "object", "properties": {f.name: f.schema() for f in fields},
-            "required": names, "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": {f.name: f.schema() for f in fields},
+        "required": names,
+        "additionalProperties": False,
+    }
 
 
 def load_schema(path: str) -> dict[str, Any]:
@@ -139,11 +160,13 @@ def load_schema(path: str) -> dict[str, Any]:
         jsonschema.Draft202012Validator.check_schema(data)
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.path) or "(root)"
-        raise InputError(f"schema file '{path}' is not a valid JSON Schema at {where}: "
-                         f"{exc.message.splitlines()[0]}") from None
+        raise InputError(
+            f"schema file '{path}' is not a valid JSON Schema at {where}: {exc.message.splitlines()[0]}"
+        ) from None
     if not isinstance(data, dict) or data.get("type") != "object" or not data.get("properties"):
-        raise InputError(f"schema file '{path}' must describe one record: "
-                         '{"type": "object", "properties": {...}}')
+        raise InputError(
+            f'schema file \'{path}\' must describe one record: {{"type": "object", "properties": {{...}}}}'
+        )
     return data
 
 
@@ -246,16 +269,24 @@ def enum_fields(schema: dict[str, Any]) -> dict[str, list[Any]]:
 # ---- a shape proposed by the model ----
 PROPOSAL_SCHEMA = {
     "type": "object",
-    "properties": {"fields": {"type": "array", "minItems": 3, "maxItems": 8, "items": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,30}$"},
-            "type": {"type": "string", "enum": ["string", "integer", "number", "boolean", "enum", "date"]},
-            "description": {"type": "string"},
-            "values": {"type": "array", "items": {"type": "string"}, "maxItems": 8},
-            "range": {"type": "array", "items": {"type": "number"}, "maxItems": 2},
-        },
-        "required": ["name", "type", "description", "values", "range"]}}},
+    "properties": {
+        "fields": {
+            "type": "array",
+            "minItems": 3,
+            "maxItems": 8,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,30}$"},
+                    "type": {"type": "string", "enum": ["string", "integer", "number", "boolean", "enum", "date"]},
+                    "description": {"type": "string"},
+                    "values": {"type": "array", "items": {"type": "string"}, "maxItems": 8},
+                    "range": {"type": "array", "items": {"type": "number"}, "maxItems": 2},
+                },
+                "required": ["name", "type", "description", "values", "range"],
+            },
+        }
+    },
     "required": ["fields"],
 }
 
@@ -264,26 +295,35 @@ PROPOSAL_PROMPT = (
     "Give 3 to 8 fields. Field names are snake_case. Types: string (free text), integer, number, "
     "boolean, enum (a fixed set of values: list them in values) or date. values is empty unless the type "
     "is enum; range is [lowest, highest] for an integer or number with bounds (like a 1 to 5 rating), "
-    "else empty. Include at least one enum field (a category, status or sentiment). Reply with JSON only.")
+    "else empty. Include at least one enum field (a category, status or sentiment). Reply with JSON only."
+)
 
 
 def propose_schema(backend: Any, kind: str, *, retries: int = 2, seed: Optional[int] = 0) -> dict[str, Any]:
     """Ask the chat model for the fields of ``kind``; the resulting schema is held fixed for the run."""
-    from taskdeck.helpers.structured import chat_json
+    from taskdeck.helpers.structured import StructuredOutputError, chat_json
 
-    from taskdeck.helpers.structured import StructuredOutputError
-
-    messages = [{"role": "system", "content": "You design datasets. You answer with JSON only."},
-                {"role": "user", "content": PROPOSAL_PROMPT.format(kind=kind)}]
+    messages = [
+        {"role": "system", "content": "You design datasets. You answer with JSON only."},
+        {"role": "user", "content": PROPOSAL_PROMPT.format(kind=kind)},
+    ]
     fields: list[FieldSpec] = []
     for attempt in range(retries + 1):  # greedy first, then sampled: a proposal must name 3 distinct fields
-        data = chat_json(backend, messages, PROPOSAL_SCHEMA, retries=retries, max_new_tokens=700,
-                         temperature=0.0 if attempt == 0 else 0.8, seed=(seed or 0) + attempt)
+        data = chat_json(
+            backend,
+            messages,
+            PROPOSAL_SCHEMA,
+            retries=retries,
+            max_new_tokens=700,
+            temperature=0.0 if attempt == 0 else 0.8,
+            seed=(seed or 0) + attempt,
+        )
         fields = _proposed_fields(data)
         if len(fields) >= 3:
             return schema_from_fields(fields)
-    raise StructuredOutputError(f"the proposals named {len(fields)} distinct field(s), 3 or more are needed",
-                                json.dumps(data))
+    raise StructuredOutputError(
+        f"the proposals named {len(fields)} distinct field(s), 3 or more are needed", json.dumps(data)
+    )
 
 
 def _proposed_fields(data: dict[str, Any]) -> list[FieldSpec]:
@@ -296,8 +336,14 @@ def _proposed_fields(data: dict[str, Any]) -> list[FieldSpec]:
         type_ = item["type"] if item["type"] != "enum" or len(values) >= 2 else "string"
         seen.add(name)
         bounds = sorted(item.get("range") or []) if type_ in ("integer", "number") else []
-        fields.append(FieldSpec(name=name, type=type_, description=item.get("description", "").strip(),
-                                values=values if type_ == "enum" else [],
-                                minimum=bounds[0] if len(bounds) == 2 else None,
-                                maximum=bounds[1] if len(bounds) == 2 else None))
+        fields.append(
+            FieldSpec(
+                name=name,
+                type=type_,
+                description=item.get("description", "").strip(),
+                values=values if type_ == "enum" else [],
+                minimum=bounds[0] if len(bounds) == 2 else None,
+                maximum=bounds[1] if len(bounds) == 2 else None,
+            )
+        )
     return fields

@@ -6,6 +6,7 @@ refused with one line before anything is generated. Reading a CSV back gives eac
 its schema type, so records round-trip. A sidecar ``<file>.meta.json`` keeps the schema and
 the batches done, so rerunning with the same ``out=`` continues where the last run stopped.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,8 +39,10 @@ def check_writable(fmt: str, schema: dict[str, Any]) -> None:
     for name, node in schema.get("properties", {}).items():
         kind = node.get("type")
         if kind in ("object", "array") or "properties" in node or "items" in node:
-            raise ConfigError(f"format=csv cannot hold field '{name}' ({'a list' if kind == 'array' else 'an object'}"
-                              f"); use format=jsonl or format=json, or a flat shape")
+            raise ConfigError(
+                f"format=csv cannot hold field '{name}' ({'a list' if kind == 'array' else 'an object'}"
+                f"); use format=jsonl or format=json, or a flat shape"
+            )
 
 
 def write_records(path: Path, records: list[dict[str, Any]], fmt: str, schema: dict[str, Any]) -> Path:
@@ -67,8 +70,10 @@ def read_records(path: Path, fmt: str, schema: Optional[dict[str, Any]] = None) 
             data = [json.loads(ln) for ln in text.splitlines() if ln.strip()]
         else:
             props = (schema or {}).get("properties", {})
-            data = [{k: _typed(v, props.get(k, {})) for k, v in row.items() if v != "" or k not in props}
-                    for row in csv.DictReader(io.StringIO(text))]
+            data = [
+                {k: _typed(v, props.get(k, {})) for k, v in row.items() if v != "" or k not in props}
+                for row in csv.DictReader(io.StringIO(text))
+            ]
     except ValueError as exc:
         raise InputError(f"out='{path}' exists but is not valid {fmt}: {exc}; use a new out=") from None
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):

@@ -152,7 +152,7 @@ def swept_keys(sweep_dir: Path) -> set[str]:
 
 
 def comparison_rows(
-    jobs: list[dict[str, Any]], sweep_axes: set[str] = frozenset()
+    jobs: list[dict[str, Any]], sweep_axes: frozenset[str] | set[str] = frozenset()
 ) -> tuple[list[str], list[dict[str, Any]], dict[str, str]]:
     """Columns, one row per job, and the overrides every job shares. A column per key the
     command line swept (``sweep_axes``) or whose value differs between jobs."""

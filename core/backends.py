@@ -9,7 +9,7 @@ implements those it lists, and the others say which capability is missing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Optional, TypedDict
 
@@ -57,11 +57,8 @@ METHODS = {c: ("chat" if c == CHAT_JSON else c) for c in CAPABILITIES}
 DEFAULT_CONTEXT_WINDOW = 4096
 
 
-class Message(TypedDict):
-    """One chat turn."""
-
-    role: str  # "system" | "user" | "assistant"
-    content: str
+#: One chat turn: ``{"role": "system" | "user" | "assistant", "content": str}``.
+Message = Mapping[str, Any]
 
 
 @dataclass

@@ -141,7 +141,7 @@ def flatten(result: Result, inputs: dict[str, Any]) -> dict[str, Any]:
 class BatchResult(Result):
     """What a batch run produced: counts and where the rows are."""
 
-    kind = "batch"  # type: ignore[assignment]
+    kind = "batch"
     task: str
     total: int
     ok: int

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from .plugin_manager import Session
+    from .tasks import Task
 
 DEFAULT_OUTPUTS = ["text", "json", "markdown"]
 
@@ -35,7 +36,7 @@ class RunConfig:
     shard: Optional[str] = None  # batch: k/n runs the k-th of n contiguous parts (sweep shard=1/4,...,4/4)
 
 
-def task_node(task_cls: type) -> type:
+def task_node(task_cls: type[Task]) -> type:
     """The dataclass stored for ``task=<name>``: Params + run-wide keys + ``task``."""
     params = task_cls.Params
     if not dataclasses.is_dataclass(params):
@@ -102,27 +103,27 @@ def preset_names(session: Session, group: str) -> list[str]:
     return sorted({p.stem for d in config_dirs(session) for p in (d / group).glob("*.yaml")})
 
 
-def task_params(task_cls: type, cfg: Any) -> Any:
+def task_params(task_cls: type[Task], cfg: Any) -> Any:
     """Build the task's Params instance from the composed config (missing values stay ``???``;
     a nested dataclass field, e.g. minutes' ``llm``, is its dataclass again)."""
     from omegaconf import OmegaConf
 
-    params = task_cls.Params
+    params: Any = task_cls.Params
     if not dataclasses.is_dataclass(params):
         return params()
     hints = typing.get_type_hints(params)
-    values = {}
+    values: dict[str, Any] = {}
     for f in dataclasses.fields(params):
         if OmegaConf.is_missing(cfg, f.name):
             values[f.name] = "???"
             continue
         v = cfg[f.name]
         v = OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
-        nested = hints.get(f.name)
-        if isinstance(v, dict) and dataclasses.is_dataclass(nested) and isinstance(nested, type):
-            v = nested(**v)
+        nested: Any = hints.get(f.name)
+        if isinstance(v, dict) and isinstance(nested, type) and dataclasses.is_dataclass(nested):
+            v = typing.cast(Any, nested)(**v)
         values[f.name] = v
-    return params(**values)
+    return task_cls.Params(**values)
 
 
 def backend_params(session: Session, cfg: Any) -> Any:
@@ -134,5 +135,5 @@ def backend_params(session: Session, cfg: Any) -> Any:
     node = cfg.get("backend")
     if node is None:
         return BackendParams()
-    obj = OmegaConf.to_object(node)
+    obj: Any = OmegaConf.to_object(node)
     return obj if dataclasses.is_dataclass(obj) else BackendParams(**obj)

@@ -31,17 +31,17 @@ class MissingInputError(ConfigError):
 class UnknownNameError(TaskdeckError, KeyError):
     """A name that is not registered; the message lists the choices and the nearest match."""
 
-    def __init__(self, kind: str, name: str, choices: Iterable[str], hint: str = ""):
+    def __init__(self, what: str, name: str, choices: Iterable[str], hint: str = ""):
         choices = sorted(choices)
         near = difflib.get_close_matches(name, choices, n=1)
-        msg = f"unknown {kind} '{name}'"
+        msg = f"unknown {what} '{name}'"
         if near:
             msg += f" (did you mean '{near[0]}'?)"
         msg += f"; choices: {', '.join(choices) if choices else 'none registered'}"
         if hint:
             msg += f". {hint}"
         super().__init__(msg)
-        self.kind, self.name, self.choices = kind, name, choices
+        self.what, self.name, self.choices = what, name, choices
 
     def __str__(self) -> str:  # KeyError would quote the message
         return self.args[0]

@@ -93,7 +93,7 @@ def _collect(session: Session, plugin: Any, name: str) -> None:
         for impl in getattr(session.pm.hook, hook_name).get_hookimpls():
             if impl.plugin is plugin:
                 impl.function(**({"register": register} if "register" in impl.argnames else {}))
-    trial = {id(reg): Registry(reg.kind) for reg, _, _ in staged}
+    trial: dict[int, Registry[Any]] = {id(reg): Registry(reg.what) for reg, _, _ in staged}
     for reg, item_name, _ in staged:  # raises on a clash before anything is added
         if item_name in reg:
             reg.add(item_name, None, name)

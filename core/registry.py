@@ -17,17 +17,17 @@ class Registry(Generic[T]):
     ``get`` raises :class:`UnknownNameError` listing the choices and the nearest match.
     """
 
-    def __init__(self, kind: str):
-        self.kind = kind
+    def __init__(self, what: str):
+        self.what = what  # what it holds, for messages: "task", "backend", ...
         self._items: dict[str, T] = {}
         self._owners: dict[str, str] = {}
 
     def add(self, name: str, item: T, owner: str = "?") -> None:
         if not name or not isinstance(name, str):
-            raise DuplicateNameError(f"{self.kind} from plugin '{owner}' has no name")
+            raise DuplicateNameError(f"{self.what} from plugin '{owner}' has no name")
         if name in self._items:
             raise DuplicateNameError(
-                f"{self.kind} '{name}' is registered twice: by plugin '{self._owners[name]}' "
+                f"{self.what} '{name}' is registered twice: by plugin '{self._owners[name]}' "
                 f"and by plugin '{owner}'; rename one or disable a plugin with TASKDECK_PLUGINS"
             )
         self._items[name] = item
@@ -37,7 +37,7 @@ class Registry(Generic[T]):
         try:
             return self._items[name]
         except KeyError:
-            raise UnknownNameError(self.kind, name, self._items, hint) from None
+            raise UnknownNameError(self.what, name, self._items, hint) from None
 
     def owner(self, name: str) -> str:
         return self._owners[name]

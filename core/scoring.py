@@ -14,9 +14,12 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import ConfigError, InputError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from .tasks import Task
 
 
 class Metric:
@@ -66,7 +69,7 @@ class EvalPlan:
         return {"file": str(self.path.resolve()), "metric": self.metric.name, "column": self.column}
 
 
-def plan(task_cls: type, path: str, gold: Optional[str]) -> EvalPlan:
+def plan(task_cls: type[Task], path: str, gold: Optional[str]) -> EvalPlan:
     """Check ``eval=`` before anything loads: the task's metric, the file, its gold column, the
     metric's library."""
     from .batch import RowSource

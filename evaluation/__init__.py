@@ -162,7 +162,7 @@ def translation(gold: list, records: list[dict]) -> dict[str, float]:
 def summary(gold: list, records: list[dict]) -> dict[str, float]:
     rouge = SUMMARY.check()
     scorer = rouge.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
-    totals = Counter()
+    totals: Counter[str] = Counter()
     for g, r in zip(gold, records):
         for name, score in scorer.score(str(g), _main_text(r)).items():
             totals[name] += score.fmeasure

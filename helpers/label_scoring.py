@@ -41,11 +41,12 @@ def score_token_sequences(sequences: dict[str, list[list[int]]], next_logprobs: 
     scores: dict[str, float] = {}
     for key, seqs in sequences.items():
         totals = []
-        for seq in dict.fromkeys(tuple(s) for s in seqs if s):
+        unique: dict[tuple[int, ...], None] = dict.fromkeys(tuple(s) for s in seqs if s)
+        for tokens in unique:
             total = 0.0
-            for i, tok in enumerate(seq):
-                total += lp(seq[:i], tok)
-                if owners[seq[: i + 1]] == {key}:
+            for i, tok in enumerate(tokens):
+                total += lp(tokens[:i], tok)
+                if owners[tokens[: i + 1]] == {key}:
                     break
             totals.append(total)
         scores[key] = _logsumexp(totals) if totals else -math.inf

@@ -93,10 +93,7 @@ class TransformersBackend(Backend):
     def _config(self) -> dict:
         if self.model.format == "gguf":
             return {"architectures": ["GGUFForCausalLM"]}
-        if self.model.source == "hub":
-            path = self._hub_file("config.json")
-        else:
-            path = Path(self.model.path()) / "config.json"
+        path = Path(self._hub_file("config.json")) if self.model.source == "hub" else self.model.path() / "config.json"
         try:
             return json.loads(Path(path).read_text())
         except (OSError, ValueError) as exc:
@@ -211,7 +208,7 @@ class TransformersBackend(Backend):
             from . import speech
 
             speech.load(self, head, source, kwargs)
-            self._pipelines = {}
+            self._pipelines: dict[str, Any] = {}
             self.loaded = True
             return
         try:
@@ -227,7 +224,7 @@ class TransformersBackend(Backend):
             raise ModelNotFoundError(f"model '{self.model.ref}': {str(exc).splitlines()[0]}") from None
         if "gguf_file" in kwargs:
             self._save_converted()
-        self._pipelines: dict[str, Any] = {}
+        self._pipelines = {}
         self.loaded = True
 
     def pipeline(self, task: str, **kwargs: Any):

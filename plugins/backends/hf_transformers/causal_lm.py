@@ -50,11 +50,12 @@ def chat(
     streamer = None
     beams = (options.get("num_beams") or 1) > 1  # beam search cannot stream: emit at the end
     if stream is not None and not beams:
+        emit = stream
 
         class _Callback(TextStreamer):
             def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
                 if text:
-                    stream(text)
+                    emit(text)
 
         streamer = _Callback(backend.tokenizer, skip_prompt=True, skip_special_tokens=True)
     start = time.perf_counter()

@@ -76,8 +76,8 @@ def pooling_settings(backend: Any) -> dict[str, Any]:
         sbert = _model_json(backend, "sentence_bert_config.json") or {}
         mode = next((m for m in _MODES if pooling.get(f"pooling_mode_{m}")), "mean_tokens")
         normalize = True if modules is None else any(str(m.get("type", "")).endswith("Normalize") for m in modules)
-        limit = sbert.get("max_seq_length") or getattr(backend.tokenizer, "model_max_length", 512)
-        backend._embed_settings = {"mode": mode, "normalize": normalize, "max_length": int(min(limit, 8192))}
+        limit = int(sbert.get("max_seq_length") or getattr(backend.tokenizer, "model_max_length", None) or 512)
+        backend._embed_settings = {"mode": mode, "normalize": normalize, "max_length": min(limit, 8192)}
     return backend._embed_settings
 
 

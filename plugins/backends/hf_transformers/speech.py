@@ -288,7 +288,8 @@ def speak(
         model.speaking_rate = 1.0 / float(length_scale)
     if seed is not None:
         torch.manual_seed(int(seed))
-    pieces, rate = [], 16000
+    pieces: list[Any] = []
+    rate = 16000
     for sentence in _sentences(str(text)):
         out = pipe(sentence, forward_params=forward) if forward else pipe(sentence)
         rate = int(out["sampling_rate"])

@@ -27,7 +27,7 @@ def server_message(exc: Exception, secret: str = "", limit: int = 200) -> str:
     text = ""
     if isinstance(body, dict):
         inner = body.get("error", body)
-        text = inner.get("message") if isinstance(inner, dict) else str(inner)
+        text = str(inner.get("message") or "") if isinstance(inner, dict) else str(inner)
         text = text or str(body.get("detail") or "")
     text = " ".join(str(text or getattr(exc, "message", "") or exc).split())
     if secret:

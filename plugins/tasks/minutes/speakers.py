@@ -21,4 +21,4 @@ def assign_speakers(segments: Sequence[Segment], turns: Sequence[tuple[float, fl
             if shared > 0:
                 overlap[speaker] = overlap.get(speaker, 0.0) + shared
         if overlap:
-            seg.speaker = max(overlap, key=overlap.get)
+            seg.speaker = max(overlap, key=lambda who: overlap[who])

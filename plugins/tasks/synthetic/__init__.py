@@ -297,7 +297,7 @@ _SUMMED = ("generated", "invalid", "repaired", "unparsed_batches", "exact_duplic
 def added(before: dict, counts: dict) -> dict:
     """The counts of earlier runs on a file plus this run's (batches, records written, and the
     generated/invalid/duplicate counts), for the file's sidecar and the report of a continued run."""
-    out = {k: int(before.get(k, 0)) + int(counts.get(k, 0)) for k in (*_SUMMED, "batches")}
+    out: dict[str, Any] = {k: int(before.get(k, 0)) + int(counts.get(k, 0)) for k in (*_SUMMED, "batches")}
     out["written"] = int(before.get("written", 0)) + int(counts.get("written", 0))
     out["generate_s"] = round(float(before.get("generate_s", 0.0)) + float(counts.get("generate_s", 0.0)), 1)
     out["duplicates_removed"] = out["exact_duplicates"] + out["near_duplicates"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -83,7 +83,7 @@ def plan_batch(
     seed: int,
     temperatures: Sequence[float],
     schema: dict[str, Any],
-    hints: dict[str, Sequence[Any]],
+    hints: Mapping[str, Sequence[Any]],
     examples: Sequence[dict[str, Any]],
     examples_per_batch: int = 2,
     steer: Sequence[str] = (),

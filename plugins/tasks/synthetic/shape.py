@@ -327,7 +327,8 @@ def propose_schema(backend: Any, kind: str, *, retries: int = 2, seed: Optional[
 
 
 def _proposed_fields(data: dict[str, Any]) -> list[FieldSpec]:
-    fields, seen = [], set()
+    fields: list[FieldSpec] = []
+    seen: set[str] = set()
     for item in data["fields"]:
         name = re.sub(r"[^a-z0-9_]", "_", item["name"].lower()).strip("_") or f"field{len(fields) + 1}"
         if name in seen:

@@ -11,7 +11,12 @@ seconds and the ratio taskdeck/bare (target: <= 1.5x). One extra in-process run 
 listing then shows whether torch, transformers or openai (and numpy, llama_cpp) got
 imported — the listing must not import them.
 
-Run from the repository root:  python benchmarks/startup.py [--runs 7]
+Run from the repository root:  python benchmarks/startup.py [--runs 7] [--no-bytecode]
+
+By default both sides run as installed for users, with bytecode cached (.pyc files written on
+the warm-up run and read after). ``--no-bytecode`` compiles every module on every run
+(PYTHONDONTWRITEBYTECODE=1 and an empty PYTHONPYCACHEPREFIX), as on a machine that sets
+PYTHONDONTWRITEBYTECODE; the output says which way it ran.
 """
 
 import argparse
@@ -52,10 +57,10 @@ PROBE = (
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def wall(cmd, cwd):
+def wall(cmd, cwd, env=ENV):
     """Seconds one whole-process run takes; fails loudly if the command fails."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
+    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     seconds = time.perf_counter() - start
     if proc.returncode:
         sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stderr}")
@@ -65,10 +70,15 @@ def wall(cmd, cwd):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7, help="timed runs of each command (default 7)")
+    ap.add_argument("--no-bytecode", action="store_true", help="compile every module on every run")
     args = ap.parse_args()
+    env = dict(ENV)
 
     with tempfile.TemporaryDirectory(prefix="taskdeck-startup-") as tmp:
         tmp = Path(tmp)
+        if args.no_bytecode:
+            (tmp / "no-pycache").mkdir()
+            env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=str(tmp / "no-pycache"))
         app = tmp / "app.py"
         app.write_text(BARE_APP)
         commands = {
@@ -80,16 +90,17 @@ def main():
         }
         times = {name: [] for name in commands}
         for cmd, cwd in commands.values():  # warm-up: file cache, .pyc files
-            wall(cmd, cwd)
+            wall(cmd, cwd, env)
         for _ in range(args.runs):
             for name, (cmd, cwd) in commands.items():
-                times[name].append(wall(cmd, cwd))
+                times[name].append(wall(cmd, cwd, env))
 
         probe = subprocess.run(
             [sys.executable, "-c", PROBE.format(run_dir=tmp / "probe")], cwd=ROOT, capture_output=True, text=True
         )
 
-    print(f"whole-process wall seconds, {args.runs} runs each (python {sys.version.split()[0]})")
+    way = "no bytecode cache: every module compiled each run" if args.no_bytecode else "bytecode cached"
+    print(f"whole-process wall seconds, {args.runs} runs each (python {sys.version.split()[0]}, {way})")
     print(f"{'':10} {'median':>8} {'min':>8} {'max':>8}")
     for name, ts in times.items():
         print(f"{name:10} {statistics.median(ts):8.3f} {min(ts):8.3f} {max(ts):8.3f}")

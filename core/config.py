@@ -50,19 +50,48 @@ def task_node(task_cls: type[Task]) -> type:
 
 
 def register_configs(session: Session) -> None:
-    """Store every registered task and backend, and plugin-supplied nodes, in ConfigStore."""
+    """Store every registered task and backend, and plugin-supplied nodes, in ConfigStore.
+
+    Task and backend nodes are stored lazily: Hydra lists them at once, and makes a node's
+    structured config (the costly part of start-up) only when a command composes it."""
     from hydra.core.config_store import ConfigStore
+
+    from .backends import BackendParams
 
     cs = ConfigStore.instance()
     for name, task_cls in session.tasks.items():
-        cs.store(group="task", name=name, node=task_node(task_cls), package="_global_")
+        _store_lazily(cs, "task", name, lambda cls=task_cls: task_node(cls), package="_global_")
     for name, backend_cls in session.backends.items():
-        cs.store(group="backend", name=name, node=backend_cls.Params(name=name))
-    from .backends import BackendParams
-
-    cs.store(group="backend", name="auto", node=BackendParams(name="auto"))
+        _store_lazily(cs, "backend", name, lambda cls=backend_cls, n=name: cls.Params(name=n))
+    _store_lazily(cs, "backend", "auto", lambda: BackendParams(name="auto"))
     for node in session.structured_configs:
         cs.store(**node)
+
+
+def _store_lazily(cs: Any, group: str, name: str, make: Any, package: Optional[str] = None) -> None:
+    """``cs.store(group=..., name=..., node=make())`` with ``make`` called on first load."""
+    from hydra.core.config_store import ConfigNode
+    from omegaconf import OmegaConf
+
+    class LazyNode(ConfigNode):
+        """A ConfigStore entry whose node is made when Hydra first loads it; the copies Hydra
+        takes on each load share what was made (``cell``)."""
+
+        def __init__(self) -> None:  # no dataclass __init__: it would set .node
+            self.name, self.group, self.package, self.provider = f"{name}.yaml", group, package, "taskdeck"
+            self.cell: list[Any] = []
+
+        @property
+        def node(self) -> Any:
+            if not self.cell:
+                self.cell.append(OmegaConf.structured(make()))
+            return self.cell[0]
+
+        @node.setter
+        def node(self, value: Any) -> None:
+            self.cell = [value]
+
+    cs.repo.setdefault(group, {})[f"{name}.yaml"] = LazyNode()
 
 
 def with_search_path(session: Session, overrides: list[str]) -> list[str]:

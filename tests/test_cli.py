@@ -78,3 +78,32 @@ def test_bad_input_is_one_line_and_writes_nothing_half_done(tmp_path, args, mess
 def test_traceback_on_request(tmp_path):
     proc = cli("task=sentiment", tmp_path=tmp_path, env={"TASKDECK_TRACEBACK": "1"})
     assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["task=chat", "prompt=hi", "max_new_tokens=-5"], "max_new_tokens=-5 is out of range: give an integer >= 1"),
+        (["task=chat", "prompt=hi", "temperature=-1"], "temperature=-1 is out of range: give a number >= 0"),
+        (["task=chat", "prompt=hi", "top_p=1.5"], "top_p=1.5 is out of range: give a number > 0 and <= 1"),
+        (
+            ["task=minutes", "transcript=x.txt", "llm.max_new_tokens=0"],
+            "llm.max_new_tokens=0 is out of range: give an integer >= 1",
+        ),
+        (
+            ["task=sentiment", "text=hi", "backend=llama_cpp", "backend.n_ctx=0"],
+            "backend.n_ctx=0 is out of range: give an integer >= 16",
+        ),
+        (
+            ["task=ner", "text=hi", "aggregation_strategy=mean"],
+            "aggregation_strategy=mean is not allowed: use one of none, simple, first, average, max",
+        ),
+    ],
+)
+def test_values_out_of_range_fail_before_anything_loads(tmp_path, args, line):
+    """These ran and exited 0 (max_new_tokens=-5, temperature=-1): now one line naming the key and
+    the range, exit 2, and no model is loaded (the run records none)."""
+    proc = cli(*args, tmp_path=tmp_path)
+    assert proc.returncode == 2 and proc.stderr == f"error: {line}\n"
+    record = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert record["status"] == "error" and "models" not in record

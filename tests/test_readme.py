@@ -13,9 +13,13 @@ def _bash_blocks():
 
 
 def test_readme_test_command_is_what_ci_runs():
-    ci = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
-    assert any(ci == block.strip() for block in _bash_blocks())
-    assert ci.endswith("pytest")
+    """CI runs the README's test command: its install line, lint and types, then pytest."""
+    lines = [
+        ln for ln in (REPO / ".ci" / "run").read_text().splitlines() if ln and not ln.startswith(("#", "set ", "cd "))
+    ]
+    install, checks, tests = lines
+    assert any(block.strip() == f"{install} && pytest" for block in _bash_blocks())
+    assert checks == "ruff check . && ruff format --check . && python tools/typecheck.py" and tests == "pytest"
 
 
 def test_readme_main_command_runs_a_builtin_task_on_defaults():

@@ -17,6 +17,7 @@ import dataclasses
 import heapq
 import itertools
 import json
+import pickle
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -283,6 +284,12 @@ def finished(out: Path, source: RowSource, mapping: dict[str, str], selected: ra
 
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
     """The records of a JSONL results file, skipping a line cut off by an interruption."""
+    for _, rec in _lines(path):
+        yield rec
+
+
+def _lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(line, record)`` of each whole record of a results file (a line ends with a newline)."""
     with open(path, encoding="utf-8") as f:
         for line in f:
             try:
@@ -290,40 +297,48 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
             except ValueError:
                 continue
             if isinstance(rec, dict) and "index" in rec:
-                yield rec
+                yield (line if line.endswith("\n") else line + "\n"), rec
+
+
+def _unpickled(f: Any) -> Iterator[tuple[int, int, bool, str]]:
+    while True:
+        try:
+            yield pickle.load(f)
+        except EOFError:
+            return
 
 
 def put_in_order(out: Path, sources: Iterable[Path] = ()) -> Path:
     """Rewrite ``out`` (and any ``sources`` appended to it) as one record per row in input
     order, the last good record of a row winning over errors and earlier tries; write a CSV
-    beside it. Memory holds one sorted run (``SORT_RUN`` records) at a time."""
+    beside it. Memory holds one sorted run (``SORT_RUN`` records) at a time; runs are kept on
+    disk as ``(index, try, failed, line)`` with each record's JSON line as it was written."""
     columns: dict[str, None] = {}
     with tempfile.TemporaryDirectory(prefix=".sorting-", dir=out.parent) as tmp, ExitStack() as stack:
         runs: list[Path] = []
         paths = [p for p in [out, *sources] if p.exists()]
-        records = itertools.chain.from_iterable(read_records(p) for p in paths)
-        sequence = itertools.count()
-        while True:
-            batch = list(itertools.islice(((int(r["index"]), next(sequence), r) for r in records), SORT_RUN))
-            if not batch:
-                break
+        tries = itertools.count()
+        entries = (
+            (int(rec["index"]), next(tries), bool(rec.get("error")), line, rec)
+            for p in paths
+            for line, rec in _lines(p)
+        )
+        while batch := list(itertools.islice(entries, SORT_RUN)):
             batch.sort(key=lambda t: (t[0], t[1]))
-            run = Path(tmp) / f"run{len(runs)}.jsonl"
-            with open(run, "w", encoding="utf-8") as f:
-                for index, seq, rec in batch:
+            run = Path(tmp) / f"run{len(runs)}.pickle"
+            with open(run, "wb") as f:
+                for index, n, failed, line, rec in batch:
                     columns.update(dict.fromkeys(k for k in rec if k != "error"))
-                    f.write(json.dumps([index, seq, rec], ensure_ascii=False) + "\n")
+                    pickle.dump((index, n, failed, line), f)
             runs.append(run)
-        streams = [(json.loads(line) for line in stack.enter_context(open(r, encoding="utf-8"))) for r in runs]
-        merged = heapq.merge(*streams, key=lambda t: (t[0], t[1]))
-        fieldnames = [*columns, "error"]
+        merged = heapq.merge(*(_unpickled(stack.enter_context(open(r, "rb"))) for r in runs))
         jsonl = stack.enter_context(atomic_writer(out))
         table = stack.enter_context(atomic_writer(out.with_suffix(".csv")))
-        writer = csv.DictWriter(table, fieldnames=fieldnames, extrasaction="ignore")
+        writer = csv.DictWriter(table, fieldnames=[*columns, "error"], extrasaction="ignore")
         writer.writeheader()
         for _, group in itertools.groupby(merged, key=lambda t: t[0]):
-            tries = [rec for _, _, rec in group]
-            best = next((r for r in reversed(tries) if not r.get("error")), tries[-1])
-            jsonl.write(json.dumps(best, ensure_ascii=False) + "\n")
-            writer.writerow(best)
+            found = list(group)
+            best = next((t for t in reversed(found) if not t[2]), found[-1])[3]
+            jsonl.write(best)
+            writer.writerow(json.loads(best))
     return out.with_suffix(".csv")

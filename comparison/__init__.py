@@ -239,17 +239,13 @@ def merge_results(paths: list[Path], out: Path) -> dict[str, int]:
 
 def _rescore(task: str, plan: dict[str, Any], results: Path) -> dict[str, Any]:
     """The merged results scored as ``eval=`` scored each shard: the task's metric on its file."""
-    from taskdeck.batch import RowSource
     from taskdeck.evaluation import METRICS
     from taskdeck.plugin_manager import get_session
     from taskdeck.scoring import EvalPlan
 
     tasks = get_session().tasks
-    metric = tasks.get(task).eval_metric if task in tasks else None
-    metric = metric or METRICS[plan.get("metric", "")]
-    source = RowSource(Path(plan["file"]))
-    gold = [row.get(plan["column"]) for _, row in source.rows()]
-    return EvalPlan(source.path, metric, plan["column"], gold).score(results)
+    metric = (tasks.get(task).eval_metric if task in tasks else None) or METRICS[plan.get("metric", "")]
+    return EvalPlan.of_file(Path(plan["file"]), metric, plan["column"]).score(results)
 
 
 # ---- writing ----

@@ -9,6 +9,7 @@ with Hydra's own check. Backend Params are stored as ``backend/<name>``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
@@ -70,28 +71,34 @@ def register_configs(session: Session) -> None:
 
 def _store_lazily(cs: Any, group: str, name: str, make: Any, package: Optional[str] = None) -> None:
     """``cs.store(group=..., name=..., node=make())`` with ``make`` called on first load."""
+    cs.repo.setdefault(group, {})[f"{name}.yaml"] = _lazy_node_class()(f"{name}.yaml", group, package, make)
+
+
+@functools.cache
+def _lazy_node_class() -> type:
+    """A ConfigStore entry whose node is made when Hydra first loads it; the copies Hydra takes
+    on each load share what was made (``cell``). Made once, when the ConfigStore is first filled."""
     from hydra.core.config_store import ConfigNode
     from omegaconf import OmegaConf
 
     class LazyNode(ConfigNode):
-        """A ConfigStore entry whose node is made when Hydra first loads it; the copies Hydra
-        takes on each load share what was made (``cell``)."""
-
-        def __init__(self) -> None:  # no dataclass __init__: it would set .node
-            self.name, self.group, self.package, self.provider = f"{name}.yaml", group, package, "taskdeck"
+        def __init__(self, name: str, group: str, package: Optional[str], make: Any) -> None:
+            # not the dataclass __init__: it would set .node
+            self.name, self.group, self.package, self.provider = name, group, package, "taskdeck"
+            self.make = make
             self.cell: list[Any] = []
 
         @property
         def node(self) -> Any:
             if not self.cell:
-                self.cell.append(OmegaConf.structured(make()))
+                self.cell.append(OmegaConf.structured(self.make()))
             return self.cell[0]
 
         @node.setter
         def node(self, value: Any) -> None:
             self.cell = [value]
 
-    cs.repo.setdefault(group, {})[f"{name}.yaml"] = LazyNode()
+    return LazyNode
 
 
 def with_search_path(session: Session, overrides: list[str]) -> list[str]:

@@ -10,8 +10,7 @@ metric library) before any model loads.
 from __future__ import annotations
 
 import importlib
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from .errors import ConfigError, InputError, MissingDependencyError
 
 if TYPE_CHECKING:
+    from .batch import RowSource
     from .tasks import Task
 
 
@@ -45,6 +45,14 @@ class Metric:
         """Metrics of the predictions ``records`` (flat result rows) against ``gold``, row by row."""
         raise NotImplementedError
 
+    def report(self, gold: Sequence[Any], records: Sequence[Optional[dict[str, Any]]]) -> dict[str, Any]:
+        """``score`` rounded, with the counts ``eval=`` reports (``None``: a row with no result)."""
+        if len(gold) != len(records):
+            raise ValueError("gold and predictions differ in length")
+        scores = self.score(list(gold), [r or {} for r in records])
+        failed = sum(1 for r in records if not r or r.get("error"))
+        return {**{k: round(float(v), 4) for k, v in scores.items()}, "eval_rows": len(gold), "eval_failed": failed}
+
 
 @dataclass
 class EvalPlan:
@@ -55,15 +63,21 @@ class EvalPlan:
     column: str
     gold: list[Any]
 
+    @classmethod
+    def of_file(cls, file: Path | RowSource, metric: Metric, column: str) -> EvalPlan:
+        """The plan for a file's gold ``column`` (kept as one value per row)."""
+        from .batch import RowSource
+
+        source = file if isinstance(file, RowSource) else RowSource(file)
+        return cls(source.path, metric, column, [row.get(column) for _, row in source.rows()])
+
     def score(self, results: Path) -> dict[str, Any]:
         """Metrics of the predictions in a results file (JSONL rows with the file's ``index``)."""
-        by_index = {int(r["index"]): r for r in _records(results)}
+        from .batch import read_records
+
+        by_index = {int(r["index"]): r for r in read_records(results)}
         indices = sorted(by_index)
-        gold = [self.gold[i] for i in indices]
-        records = [by_index[i] for i in indices]
-        metrics = self.metric.score(gold, records)
-        failed = sum(1 for r in records if r.get("error"))
-        return {**{k: round(float(v), 4) for k, v in metrics.items()}, "eval_rows": len(gold), "eval_failed": failed}
+        return self.metric.report([self.gold[i] for i in indices], [by_index[i] for i in indices])
 
     def describe(self) -> dict[str, str]:
         return {"file": str(self.path.resolve()), "metric": self.metric.name, "column": self.column}
@@ -83,7 +97,7 @@ def plan(task_cls: type[Task], path: str, gold: Optional[str]) -> EvalPlan:
     source = RowSource(Path(path).expanduser())
     column = gold_column(metric, source.columns, gold, getattr(task_cls, "batch_fields", ()), source.path)
     metric.check()
-    return EvalPlan(source.path, metric, column, [row.get(column) for _, row in source.rows()])
+    return EvalPlan.of_file(source, metric, column)
 
 
 def gold_column(metric: Metric, columns: Sequence[str], given: Optional[str], inputs: Sequence[str], path: Path) -> str:
@@ -99,10 +113,3 @@ def gold_column(metric: Metric, columns: Sequence[str], given: Optional[str], in
         f"eval file '{path.name}' has no gold column (looked for {', '.join(metric.gold_columns)}; "
         f"columns: {', '.join(columns)}): add gold=<column>"
     )
-
-
-def _records(path: Path) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)

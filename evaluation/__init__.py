@@ -227,9 +227,4 @@ METRICS: dict[str, Metric] = {m.name: m for m in (CLASSIFICATION, ENTITIES, ANSW
 def evaluate(metric: str | Metric, gold: Sequence[Any], records: Sequence[Optional[dict[str, Any]]]) -> dict[str, Any]:
     """Metrics for predictions ``records`` (flat result rows, ``None`` where a row is missing)
     against ``gold`` values, row by row, with the counts ``eval=`` reports."""
-    if len(gold) != len(records):
-        raise ValueError("gold and predictions differ in length")
-    found = METRICS[metric] if isinstance(metric, str) else metric
-    scores = found.score(list(gold), [r or {} for r in records])
-    failed = sum(1 for r in records if not r or r.get("error"))
-    return {**{k: round(float(v), 4) for k, v in scores.items()}, "eval_rows": len(gold), "eval_failed": failed}
+    return (METRICS[metric] if isinstance(metric, str) else metric).report(gold, records)

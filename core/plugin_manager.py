@@ -44,6 +44,7 @@ BUILTIN_PLUGINS = (
     "taskdeck.plugins.backends.faster_whisper",
     "taskdeck.plugins.backends.piper_tts",
     "taskdeck.plugins.backends.diffusers_images",
+    "taskdeck.plugins.backends.diarizer",
     "taskdeck.plugins.formatters.terminal",
     "taskdeck.plugins.formatters.json_file",
     "taskdeck.plugins.formatters.markdown_file",

@@ -1,6 +1,7 @@
-"""Speech models shipped in PyPI packages: faster-whisper (CTranslate2) and a Piper voice."""
+"""Speech models shipped in PyPI packages: faster-whisper (CTranslate2), a Piper voice,
+and the GE2E voice encoder for speaker diarization."""
 
-from taskdeck import SPEAK, TRANSCRIBE, ModelPack, Piece, hookimpl
+from taskdeck import DIARIZE, SPEAK, TRANSCRIBE, ModelPack, Piece, hookimpl
 
 WHISPER_TINY_EN = ModelPack(
     alias="whisper-tiny.en",
@@ -52,7 +53,20 @@ PIPER_JOE = ModelPack(
 )
 
 
+VOICE_GE2E = ModelPack(
+    alias="voice-ge2e",
+    description="GE2E speaker encoder (256-d voice embeddings) from Resemblyzer's wheel, for diarization",
+    format="ge2e",
+    files={"pretrained.pt": [Piece("resemblyzer", "pretrained.pt")]},
+    entry="pretrained.pt",
+    licence="Apache-2.0",
+    extra="voice-ge2e",
+    size="17 MB",
+    capabilities=(DIARIZE,),
+)
+
+
 @hookimpl
 def register_model_packs(register):
-    for pack in (WHISPER_TINY_EN, WHISPER_BASE, PIPER_JOE):
+    for pack in (WHISPER_TINY_EN, WHISPER_BASE, PIPER_JOE, VOICE_GE2E):
         register(pack)

@@ -199,12 +199,27 @@ class RunContext:
         )
 
     # ---- user-facing progress and streaming ----
-    def progress(self, items: Optional[Iterable[Any]], total: Optional[float] = None, desc: str = "") -> Any:
-        """A tqdm progress bar on stderr (hidden when quiet or not a terminal)."""
+    def progress(
+        self,
+        items: Optional[Iterable[Any]],
+        total: Optional[float] = None,
+        desc: str = "",
+        unit: str = "it",
+        leave: bool = False,
+    ) -> Any:
+        """A tqdm progress bar on stderr (hidden when quiet or not a terminal); ``unit`` names
+        what it counts ("s" of audio, "tok" written); ``leave`` keeps the finished bar as a line."""
         from tqdm.auto import tqdm
 
         return tqdm(
-            items, total=total, desc=desc, disable=self.quiet or None, file=sys.stderr, dynamic_ncols=True, leave=False
+            items,
+            total=total,
+            desc=desc,
+            unit=unit,
+            disable=self.quiet or None,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            leave=leave,
         )
 
     def emit(self, text: str) -> None:

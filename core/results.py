@@ -259,10 +259,29 @@ class Transcript(Result):
     method: str = ""
 
     def rows(self) -> list[dict[str, Any]]:
-        return [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()} for s in self.segments]
+        return [
+            {"start": round(s.start, 2), "end": round(s.end, 2), **({"speaker": s.speaker} if s.speaker else {}),
+             "text": s.text.strip()}
+            for s in self.segments
+        ]  # fmt: skip
+
+    def turns(self) -> list[tuple[str, str]]:
+        """(speaker, text) per run of one speaker's segments; one ("", text) when unlabelled."""
+        out: list[tuple[str, str]] = []
+        for s in self.segments:
+            text = s.text.strip()
+            if not text:
+                continue
+            if out and out[-1][0] == s.speaker:
+                out[-1] = (s.speaker, f"{out[-1][1]} {text}")
+            else:
+                out.append((s.speaker, text))
+        return out
 
     def summary(self) -> str:
-        return self.text.strip()
+        if not any(s.speaker for s in self.segments):
+            return self.text.strip()
+        return "\n".join(f"{who or '?'}: {text}" for who, text in self.turns())
 
 
 @dataclass

@@ -41,7 +41,7 @@ def transcribe_audio(
     engine.check_language(language, translate)
     kwargs = dict(language=language, translate=translate, word_timestamps=word_timestamps, **options)
     total = audio_duration(path)
-    bar = ctx.progress(None, total=round(total, 1) if total else None, desc="speech-to-text")
+    bar = ctx.progress(None, total=round(total, 1) if total else None, desc="speech-to-text", unit="s", leave=True)
     with ctx.watch.time("asr"):
         if engine.remote:
             check_sound(path, _peak_until_sound(itertools.chain([first], pieces)))
@@ -109,7 +109,7 @@ _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
 def read_transcript(path: str) -> Transcript:
     """A transcript file as a :class:`Transcript`: ``.json`` (taskdeck's, or any
     ``{"text", "segments": [{start, end, text}]}``), ``.srt``, ``.vtt``, or plain text
-    (one segment per non-empty line)."""
+    (one segment per non-empty line; ``Name: words`` lines give the speaker)."""
     file = Path(str(path)).expanduser()
     if not file.is_file():
         raise InputError(f"transcript file '{path}' does not exist")
@@ -123,7 +123,7 @@ def read_transcript(path: str) -> Transcript:
     elif suffix in (".srt", ".vtt"):
         segments, text, language = _cue_segments(raw), "", ""
     else:
-        segments = [Segment(0.0, 0.0, ln.strip()) for ln in raw.splitlines() if ln.strip()]
+        segments = _text_segments(raw)
         text, language = "", ""
     text = text or " ".join(s.text for s in segments)
     if not text.strip():
@@ -137,6 +137,21 @@ def read_transcript(path: str) -> Transcript:
         source=str(path),
         method=f"read from {file.name}",
     )
+
+
+_NAMED_LINE = re.compile(r"^([A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3}):\s+(\S.*)$")
+
+
+def _text_segments(raw: str) -> list[Segment]:
+    """One segment per non-empty line; ``Name: words`` lines (most of them) name their speaker."""
+    lines = [ln.strip() for ln in raw.splitlines() if ln.strip()]
+    named = [_NAMED_LINE.match(ln) for ln in lines]
+    if lines and sum(m is not None for m in named) >= 0.6 * len(lines):
+        return [
+            Segment(0.0, 0.0, m.group(2).strip(), speaker=m.group(1)) if m else Segment(0.0, 0.0, ln)
+            for ln, m in zip(lines, named)
+        ]
+    return [Segment(0.0, 0.0, ln) for ln in lines]
 
 
 def _json_segments(raw: str, path: str) -> tuple[list[Segment], str, str]:

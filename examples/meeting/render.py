@@ -53,10 +53,10 @@ class Voice:
 VOICES = (
     Voice("piper", shift=1.25, pace=1.0),
     Voice("piper", shift=0.86, pace=1.05),
-    Voice("espeak", "en-us+f2", pace=145, pitch=55),
-    Voice("espeak", "en-gb-x-rp+klatt3", pace=145, pitch=45),
+    Voice("espeak", "en-us+f2", pace=130, pitch=55),
+    Voice("espeak", "en-gb-x-rp+klatt3", pace=125, pitch=45),
     Voice("piper", shift=1.0, pace=0.92),
-    Voice("espeak", "en-us+m1", pace=160, pitch=35),
+    Voice("espeak", "en-us+f3", pace=135, pitch=60),
 )
 
 
@@ -118,7 +118,7 @@ def espeak(words: str, voice: Voice):
 
 
 #: Voices picked per script (its file stem) and speaker, by their place in ``VOICES`` (1 = first).
-CASTS = {"clinic_meeting": {"Priya": 1, "Grace": 3, "Daniel": 2, "Omar": 6, "Elena": 5}}
+CASTS = {"clinic_meeting": {"Priya": 1, "Grace": 3, "Daniel": 2, "Omar": 4, "Elena": 6}}
 
 
 def chosen_voices(script: Path) -> dict[str, Voice]:

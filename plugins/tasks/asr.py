@@ -5,8 +5,11 @@ is multilingual (language detection, ``translate=true`` to English). Any Whisper
 runs on ``backend=transformers``, and ``backend=openai`` sends the file to an API's
 ``/v1/audio/transcriptions``. Local backends read the recording in pieces of at most
 ``chunk_s`` seconds cut at quiet moments (bounded memory for hour-long files, nothing
-dropped between pieces), with a progress bar in seconds of audio. Outputs: the text on the
-terminal, ``asr.json`` with segments, ``asr.srt`` (and ``output=vtt``).
+dropped between pieces), with a progress bar in seconds of audio. ``diarize=true`` labels the
+segments with their speakers (``S1``, ``S2``, ...; the embedded ``voice-ge2e`` diarizer,
+``speakers=N`` when the number is known), splitting segments where the speaker changes.
+Outputs: the text on the terminal (a line per speaker turn when diarized), ``asr.json`` with
+segments, ``asr.srt`` (and ``output=vtt``).
 
 :func:`taskdeck.helpers.transcripts.transcribe_audio` is shared with minutes.
 """
@@ -18,6 +21,7 @@ from typing import Optional
 
 from taskdeck import InputError, Task, hookimpl, param, required
 from taskdeck.evaluation import TRANSCRIPT
+from taskdeck.helpers.speakers import DEFAULT_DIARIZER, diarize_transcript
 from taskdeck.helpers.transcripts import DEFAULT_ASR_MODEL, transcribe_audio
 
 DEFAULT_MODEL = DEFAULT_ASR_MODEL
@@ -45,6 +49,9 @@ class AsrTask(Task):
         vad_filter: bool = param(True, "skip silence with a voice activity detector (faster-whisper)")
         initial_prompt: Optional[str] = param(None, "text that sets spelling and style (names, jargon)")
         chunk_s: float = param(600.0, "longest piece of audio decoded at once, in seconds", ge=1)
+        diarize: bool = param(False, "label each segment with its speaker (S1, S2, ...)")
+        speakers: Optional[int] = param(None, "the number of speakers, when known (diarize=true)", ge=1)
+        diarizer: str = param(DEFAULT_DIARIZER, "the model offering 'diarize' (diarize=true)")
 
     def run(self, params, ctx):
         transcript = transcribe_audio(
@@ -53,12 +60,18 @@ class AsrTask(Task):
             model=params.model,
             language=params.language,
             translate=params.translate,
-            word_timestamps=params.word_timestamps,
+            word_timestamps=params.word_timestamps or params.diarize,  # speakers change between words
             beam_size=params.beam_size,
             vad_filter=params.vad_filter,
             initial_prompt=params.initial_prompt,
             chunk_s=params.chunk_s,
         )
+        if params.diarize and transcript.segments:
+            turns = diarize_transcript(ctx, transcript, params.audio, model=params.diarizer, speakers=params.speakers)
+            ctx.metrics.update(speakers=len({t.speaker for t in turns}), diarize_s=round(ctx.watch.spans["diarize"], 3))
+            if not params.word_timestamps:
+                for seg in transcript.segments:
+                    seg.words = []
         ctx.metrics.update(items=1, audio_s=round(transcript.duration, 2))
         seconds = ctx.watch.spans.get("asr", 0.0)
         if seconds and transcript.duration:

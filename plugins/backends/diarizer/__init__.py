@@ -41,7 +41,7 @@ class DiarizerParams(BackendParams):
     name: str = "resemblyzer"
     step_s: float = param(0.4, "seconds between the starts of two 1.6 s voice windows", gt=0, le=WINDOW_S)
     threshold: float = param(
-        0.3, "cosine distance under which groups of windows are one speaker (higher: fewer speakers)", gt=0, lt=2
+        0.35, "cosine distance under which groups of windows are one speaker (higher: fewer speakers)", gt=0, lt=2
     )
     max_speakers: int = param(20, "most speakers an estimate may find", ge=1)
     min_turn_s: float = param(0.5, "shortest turn; shorter runs go to a neighbouring speaker", ge=0)

@@ -24,7 +24,7 @@ def cluster(
     embeddings: Any,
     *,
     speakers: int | None = None,
-    threshold: float = 0.3,
+    threshold: float = 0.35,
     min_share: float = 0.04,
     max_speakers: int = 20,
 ) -> Any:

@@ -1,14 +1,15 @@
 """``task=minutes``: meeting audio (or a transcript) → structured minutes in JSON and Markdown.
 
-Stages, each with a progress bar: speech-to-text (``asr.model`` on ``asr.backend``, the
-embedded faster-whisper tiny.en by default) → transcript split on segment boundaries to fit
-the chat model's window → structured JSON minutes per chunk (``llm.model`` on
-``llm.backend``, the embedded Qwen 1.5B on llama.cpp by default; the schema constrains
-decoding where the backend can, else the answer is validated and retried) → merged →
-checked against the transcript (owners and attendees must be named in it, unsupported
-decisions are removed) → rendered as Markdown. The run directory holds ``minutes.json``,
-``minutes.md`` and the transcript (``transcript.txt``, ``transcript.json``); when the model's
-answer never matches the schema, its raw answer is saved as ``minutes.raw.txt``.
+Stages, each with its progress line: speech-to-text (``asr.model`` on ``asr.backend``, the
+embedded faster-whisper tiny.en by default) → speaker turns (``diarize``: the embedded
+``voice-ge2e`` diarizer whenever it is installed) → numbered transcript lines → focused passes
+of the chat model (``llm.model`` on ``llm.backend``, the embedded Qwen 1.5B on llama.cpp by
+default; ``passes.py``): facts and a name per voice, action items, decisions, each item citing
+its line → checks by code against those lines (``checks.py``: owners, due dates as said,
+unsupported items dropped) → the summary from the checked lists, its unsupported sentences
+dropped → Markdown. The run directory holds ``minutes.json``, ``minutes.md`` and the
+transcript (``transcript.txt``, ``transcript.json``, speaker-labelled when diarized); when an
+answer never matches its schema, the raw answer is saved as ``minutes.raw.txt``.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from taskdeck import CHAT, DIARIZE, InputError, Task, TaskdeckError, Transcript, hookimpl, param
+from taskdeck import CHAT, InputError, Task, TaskdeckError, Transcript, hookimpl, param
 from taskdeck.helpers import languages
 from taskdeck.io import atomic_write_json, atomic_write_text
 
 from . import prompts
-from .extract import check_against, chunk_budget, chunk_lines, extract_part, merge_parts, stated, transcript_lines
-from .result import ActionItem, Attendee, Minutes
+from .checks import check_action_items, check_decisions, check_people_and_dates, check_summary, stated
+from .evidence import Line, numbered_lines
+from .passes import Writer
+from .result import ActionItem, Attendee, Decision, Minutes
 from .schema import NOT_STATED
-from .speakers import assign_speakers
 
 
 @dataclass
@@ -44,7 +46,7 @@ class LlmChoice:
 
     model: str = param("qwen2.5-coder-1.5b", "the chat model that writes the minutes")
     backend: str = param("auto", "auto | llama_cpp | transformers | openai | ...")
-    max_new_tokens: int = param(1024, "most tokens per chunk of the transcript", ge=1)
+    max_new_tokens: int = param(1024, "most tokens per answer (each pass has its own, smaller cap)", ge=1)
     temperature: float = param(0.0, "sampling temperature; 0 = greedy", ge=0)
     retries: int = param(2, "new tries when an answer does not match the schema", ge=0)
     n_ctx: int = param(8192, "context window, where the backend has one to set (llama.cpp)", ge=256)
@@ -52,13 +54,18 @@ class LlmChoice:
 
 class MinutesTask(Task):
     name = "minutes"
-    description = "meeting minutes from audio or a transcript: summary, attendees, decisions, action items"
+    description = (
+        "meeting minutes from audio or a transcript: who said they would do what, by when, and what was decided"
+    )
     batch_fields = ("audio",)
 
     @dataclass
     class Params:
         audio: Optional[str] = param(None, "the meeting recording (wav/flac/ogg/mp3; m4a/mp4 with ffmpeg)", input=True)
-        transcript: Optional[str] = param(None, "a transcript instead of audio: .txt, .json, .srt or .vtt", input=True)
+        transcript: Optional[str] = param(
+            None, "a transcript instead of audio: .txt ('Name: words' lines name speakers), .json, .srt or .vtt",
+            input=True,
+        )  # fmt: skip
         language: Optional[str] = param(None, "language of the meeting (passed to ASR) and of the minutes")
         asr: AsrChoice = field(
             default_factory=AsrChoice, metadata={"help": "speech-to-text: asr.model, asr.backend, asr.beam_size"}
@@ -66,18 +73,23 @@ class MinutesTask(Task):
         llm: LlmChoice = field(
             default_factory=LlmChoice, metadata={"help": "minutes writer: llm.model, llm.backend, llm.max_new_tokens"}
         )
-        diarization: Optional[str] = param(None, "a model offering 'diarize' to label speakers (plugin hook)")
-        check: bool = param(True, "check owners, attendees and decisions against the transcript")
+        diarize: Optional[bool] = param(
+            None, "label speakers: true, false, or null (when a diarization pack is installed)"
+        )
+        speakers: Optional[int] = param(None, "the number of speakers, when known (diarization)", ge=1)
+        diarizer: str = param("voice-ge2e", "the model offering 'diarize'")
+        check: bool = param(True, "hold owners, due dates, decisions and the summary to the transcript")
         seed: Optional[int] = param(0, "random seed for the chat model")
         system_prompt: str = param(prompts.SYSTEM, "system prompt of the minutes writer")
-        extract_prompt: str = param(prompts.EXTRACT, "prompt per chunk; {part}, {language}, {transcript}")
-        part_prompt: str = param(prompts.PART, "said of a chunk of a long meeting; {index}, {total}")
-        merge_prompt: str = param(prompts.MERGE_SUMMARY, "merges chunk summaries; {summaries}, {language}")
+        facts_prompt: str = param(prompts.FACTS, "pass 1: date, place, attendees, next meeting; {speakers}, {language}")
+        actions_prompt: str = param(prompts.ACTIONS, "pass 2: action items with their lines; {roster}, {language}")
+        decisions_prompt: str = param(prompts.DECISIONS, "pass 3: discussion and decisions; {roster}, {language}")
+        summary_prompt: str = param(prompts.SUMMARY, "pass 4: the summary; {roster}, {facts}, {language}")
         language_prompt: str = param(prompts.LANGUAGE, "asks for minutes in language=; {language}")
 
     def run(self, params, ctx):
-        transcript = self._transcript(params, ctx)
-        lines = transcript_lines(transcript)
+        transcript, diarized_by = self._transcript(params, ctx)
+        lines = numbered_lines(transcript, params.language or transcript.language or "en")
         if not lines:
             what = (
                 f"audio '{params.audio}' holds no speech"
@@ -91,21 +103,38 @@ class MinutesTask(Task):
         language_line = (
             params.language_prompt.format(language=language_name(params.language)) if params.language else ""
         )
-        data, chunks = self._extract(backend, lines, params, language_line, ctx)
-        checks = check_against(data, transcript.text + "\n" + "\n".join(lines)) if params.check else []
-        ctx.metrics.update(items=1, chunks=len(chunks), audio_s=round(transcript.duration, 2))
-        return _minutes(
-            data,
-            checks,
-            transcript,
-            len(chunks),
-            {"speech-to-text": params.asr.model, "minutes": params.llm.model}
-            if params.audio
-            else {"minutes": params.llm.model},
-        )
+        writer = Writer(backend, params, ctx, language_line)
+        with ctx.watch.time("llm"):
+            data = self._passes(writer, lines, params)
+            checks = list(writer.notes)
+            if params.check:
+                checks += check_people_and_dates(data, lines)
+                checks += check_action_items(data, lines)
+                checks += check_decisions(data, lines)
+            else:
+                _as_checked(data)
+            summary = writer.summary(data, _facts_text(data))
+            if params.check:
+                summary, notes = check_summary(summary, data, lines)
+                checks += notes
+        ctx.metrics["llm_s"] = round(ctx.watch.spans.get("llm", 0.0), 3)
+        if ctx.run_dir is not None:
+            atomic_write_json(Path(ctx.run_dir) / "minutes.passes.json", writer.answers + [{"pass": "summary",
+                              "answer": writer.summary_text}])  # fmt: skip
+        ctx.metrics.update(items=1, chunks=data["chunks"], audio_s=round(transcript.duration, 2))
+        ctx.metrics["diarization"] = diarized_by or "none"
+        if ctx.run_dir is not None and params.audio:
+            _save_transcript(transcript, lines, data["speakers"], Path(ctx.run_dir))
+        models = {"speech-to-text": params.asr.model} if params.audio else {}
+        if diarized_by:
+            models["speakers"] = diarized_by
+        models["minutes"] = params.llm.model
+        return _minutes(data, summary, checks, transcript, models)
 
     # ---- stages ----
-    def _transcript(self, params, ctx) -> Transcript:
+    def _transcript(self, params, ctx) -> tuple[Transcript, str]:
+        """The transcript and the diarizer that labelled its speakers ("" when none did)."""
+        from taskdeck.helpers.speakers import diarize_transcript
         from taskdeck.helpers.transcripts import read_transcript, transcribe_audio
 
         if bool(params.audio) == bool(params.transcript):
@@ -114,51 +143,52 @@ class MinutesTask(Task):
                 "add audio=meeting.mp3 to the command"
             )
         if params.transcript:
-            transcript = read_transcript(params.transcript)
-        else:
-            transcript = transcribe_audio(
-                ctx,
-                params.audio,
-                model=params.asr.model,  # timed as "asr"
-                backend=params.asr.backend,
-                language=params.language,
-                beam_size=params.asr.beam_size,
-                vad_filter=params.asr.vad_filter,
-            )
-            if params.diarization:
-                diarizer, _ = ctx.model(params.diarization, needs=[DIARIZE])
-                assign_speakers(transcript.segments, diarizer.diarize(params.audio))
-            ctx.metrics["asr_s"] = round(ctx.watch.spans.get("asr", 0.0), 3)
-            if ctx.run_dir is not None:
-                _save_transcript(transcript, Path(ctx.run_dir))
-        return transcript
-
-    def _extract(self, backend, lines, params, language_line, ctx) -> tuple[dict, list[str]]:
-        count = backend.count_tokens
-        budget = chunk_budget(
-            backend.context_window(), count, params.system_prompt, params.extract_prompt, params.llm.max_new_tokens
+            if params.diarize:
+                raise InputError("diarize=true needs audio=<recording>: a transcript file has no voices to tell apart")
+            return read_transcript(params.transcript), ""
+        diarizer = self._diarizer(params, ctx)
+        transcript = transcribe_audio(
+            ctx,
+            params.audio,
+            model=params.asr.model,  # timed as "asr"
+            backend=params.asr.backend,
+            language=params.language,
+            beam_size=params.asr.beam_size,
+            vad_filter=params.asr.vad_filter,
+            word_timestamps=bool(diarizer),  # speakers change between words
         )
-        chunks = chunk_lines(lines, count, budget)
-        parts = []
-        with ctx.watch.time("llm"):
-            for i, chunk in ctx.progress(list(enumerate(chunks, 1)), total=len(chunks), desc="minutes"):
-                parts.append(self._part(backend, chunk, i, len(chunks), params, language_line, ctx))
-            data = merge_parts(parts)  # for one part: its lists deduplicated
-            data["summary"] = (
-                parts[0]["summary"] if len(parts) == 1 else _merged_summary(backend, parts, params, language_line)
-            )
-        ctx.metrics["llm_s"] = round(ctx.watch.spans.get("llm", 0.0), 3)
-        return data, chunks
+        ctx.metrics["asr_s"] = round(ctx.watch.spans.get("asr", 0.0), 3)
+        if diarizer and transcript.segments:
+            diarize_transcript(ctx, transcript, params.audio, model=diarizer, speakers=params.speakers)
+            ctx.metrics["diarize_s"] = round(ctx.watch.spans.get("diarize", 0.0), 3)
+            for seg in transcript.segments:
+                seg.words = []
+        return transcript, diarizer
 
-    def _part(self, backend, chunk, index, total, params, language_line, ctx) -> dict:
+    def _diarizer(self, params, ctx) -> str:
+        """The diarization model to use: the one named when ``diarize=true``; with
+        ``diarize=null``, the pack when it and its backend are installed."""
+        if params.diarize is False:
+            return ""
+        if params.diarize:
+            return params.diarizer
+        pack = ctx.catalog.packs.get(params.diarizer)
+        if pack is None:
+            return params.diarizer  # a path or Hub id: asked for by name
+        backends = [b for b in ctx.catalog.backends.values() if pack.format in b.formats]
+        if pack.installed() and any(b.missing_package() is None for b in backends):
+            return params.diarizer
+        return ""
+
+    def _passes(self, writer: Writer, lines: list[Line], params) -> dict:
         from taskdeck.helpers.structured import StructuredOutputError
 
         try:
-            return extract_part(backend, chunk, index, total, params, language_line)
+            return writer.write(lines)
         except StructuredOutputError as exc:
             where = ""
-            if ctx.run_dir is not None:
-                raw = atomic_write_text(Path(ctx.run_dir) / "minutes.raw.txt", exc.raw)
+            if writer.ctx.run_dir is not None:
+                raw = atomic_write_text(Path(writer.ctx.run_dir) / "minutes.raw.txt", exc.raw)
                 where = f"; its raw answer is in {raw}"
             raise TaskdeckError(
                 f"the model '{params.llm.model}' did not produce valid minutes "
@@ -172,24 +202,52 @@ def language_name(code: Optional[str]) -> str:
     return languages.name_of(code)
 
 
-def _merged_summary(backend, parts: list[dict], params, language_line: str) -> str:
-    summaries = "\n\n".join(f"Part {i}: {p.get('summary', '').strip()}" for i, p in enumerate(parts, 1))
-    prompt = params.merge_prompt.format(summaries=summaries, language=" " + language_line if language_line else "")
-    gen = backend.chat(
-        [{"role": "system", "content": params.system_prompt}, {"role": "user", "content": prompt}],
-        max_new_tokens=min(params.llm.max_new_tokens, 400),
-        temperature=params.llm.temperature,
-        seed=params.seed,
-    )
-    return gen.text.strip()
+def _as_checked(data: dict) -> None:
+    """check=false: the model's items as given, in the shape the checks produce."""
+    data["action_items"] = [
+        {"owner": a["owner"], "task": a["task"], "due": a["due"], "evidence": ""} for a in data["action_items"]
+    ]
+    data["decisions"] = [{"text": d["decision"], "evidence": ""} for d in data["decisions"]]
 
 
-def _save_transcript(transcript: Transcript, run_dir: Path) -> None:
-    atomic_write_text(run_dir / "transcript.txt", "\n".join(transcript_lines(transcript)) + "\n")
+def _facts_text(data: dict) -> str:
+    """The checked lists, as the summary pass reads them."""
+    out = ["Checked facts of this meeting:"]
+    if data["decisions"]:
+        out.append("Decisions:\n" + "\n".join(f"- {d['text']}" for d in data["decisions"]))
+    if data["action_items"]:
+        items = [
+            f"- {a['owner'] if stated(a['owner']) else 'Someone'} will {a['task'][:1].lower()}{a['task'][1:]}"
+            + (f" (due {a['due']})" if stated(a["due"]) else "")
+            for a in data["action_items"]
+        ]
+        out.append("Action items (to do):\n" + "\n".join(items))
+    if stated(data.get("next_meeting")):
+        out.append(f"Next meeting: {data['next_meeting']}")
+    return "\n".join(out) + "\n\n" if len(out) > 1 else ""
+
+
+def _save_transcript(transcript: Transcript, lines: list[Line], speakers: dict[str, str], run_dir: Path) -> None:
+    """``transcript.txt`` (a line per turn, ``[mm:ss] Name: words`` when speakers are known) and
+    ``transcript.json`` (segments, with the names found for the voices)."""
+    for seg in transcript.segments:
+        if seg.speaker in speakers:
+            seg.speaker = f"{speakers[seg.speaker]} ({seg.speaker})"
+    text = []
+    for seg in transcript.segments:
+        who = f"{seg.speaker}: " if seg.speaker else ""
+        if seg.text.strip():
+            text.append(f"[{_stamp(seg.start)}] {who}{' '.join(seg.text.split())}")
+    atomic_write_text(run_dir / "transcript.txt", "\n".join(text) + "\n")
     atomic_write_json(run_dir / "transcript.json", transcript.to_dict())
 
 
-def _minutes(data: dict, checks: list[str], transcript: Transcript, chunks: int, models: dict) -> Minutes:
+def _stamp(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
+
+
+def _minutes(data: dict, summary: str, checks: list[str], transcript: Transcript, models: dict) -> Minutes:
     def text(key: str) -> str:
         value = str(data.get(key) or "").strip()
         return value if stated(value) else NOT_STATED
@@ -200,26 +258,27 @@ def _minutes(data: dict, checks: list[str], transcript: Transcript, chunks: int,
         location=text("location"),
         attendees=[
             Attendee(a["name"].strip(), a["role"].strip() if stated(a.get("role")) else NOT_STATED)
-            for a in data.get("attendees", [])
+            for a in data["attendees"]
         ],
-        executive_summary=str(data.get("summary", "")).strip(),
-        discussion_points=[str(x).strip() for x in data.get("discussion_points", []) if str(x).strip()],
-        decisions=[str(x).strip() for x in data.get("decisions", []) if str(x).strip()],
+        executive_summary=summary.strip(),
+        discussion_points=[str(x).strip() for x in data["discussion_points"] if str(x).strip()],
+        decisions=[Decision(d["text"], d.get("evidence", "")) for d in data["decisions"]],
         action_items=[
             ActionItem(
-                a["owner"].strip() if stated(a.get("owner")) else NOT_STATED,
-                a["task"].strip(),
-                a["due"].strip() if stated(a.get("due")) else NOT_STATED,
+                a["owner"] if stated(a["owner"]) else NOT_STATED,
+                a["task"],
+                a["due"] if stated(a["due"]) else NOT_STATED,
+                a.get("evidence", ""),
             )
-            for a in data.get("action_items", [])
-            if str(a.get("task", "")).strip()
-        ],
-        next_steps=[str(x).strip() for x in data.get("next_steps", []) if str(x).strip()],
+            for a in data["action_items"]
+        ],  # fmt: skip
+        next_meeting=text("next_meeting"),
+        speakers=dict(data["speakers"]),
         checks=checks,
         source=transcript.source,
         duration=transcript.duration,
         language=transcript.language,
-        chunks=chunks,
+        chunks=data["chunks"],
         models=models,
     )
 

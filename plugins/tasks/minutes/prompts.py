@@ -1,7 +1,10 @@
 """Default prompts of ``task=minutes``; each is a task parameter, so config can override it.
 
-Lessons from the embedded models (see MODELS.md): no example values in the prompt (small
-models copy them verbatim), a fixed outline of fields, and JSON constrained by the schema.
+Lessons from the embedded models (see MODELS.md and docs/architecture.md): no example values in
+the prompt (small models copy them verbatim), one focused question per pass, JSON constrained
+by a schema, and line numbers as evidence (a number costs the model two tokens; a quote
+costs dozens). Every pass starts with the same system prompt and transcript, so on llama.cpp
+the transcript is read once and each later pass pays only for its question and answer.
 """
 
 SYSTEM = (
@@ -10,23 +13,28 @@ SYSTEM = (
     'something, write "not stated".'
 )
 
-EXTRACT = """Read this meeting transcript{part} and write the minutes as JSON with these fields:
+TRANSCRIPT = """Meeting transcript{part}, one numbered line per turn{speakers_note}:
+{transcript}
+
+"""
+
+SPEAKERS_NOTE = " (S1, S2, ... are the voices of different speakers)"
+
+FACTS = """Answer as JSON about the meeting:
 - title: a short title naming the meeting's main topic.
 - date, location: as said in the meeting, else "not stated".
-- attendees: every person who speaks or is addressed by name, with their role if it is said, else "not stated".
-- summary: an executive summary in two to four sentences.
-- discussion_points: the main topics discussed, one short sentence each.
-- decisions: what the meeting agreed or decided, one sentence each.
-- action_items: one item for every task that a named person agreed or was asked to do, the chair's own tasks included: owner (the name of the person who will do it), task, due (the deadline as said, else "not stated").
-- next_steps: what happens next, such as the next meeting.
-{language}
-Transcript:
-{transcript}"""
+- next_meeting: the day, time and place at which the group will meet again, in the words said (where someone says "we meet again" or "next meeting"), else "not stated".
+- attendees: every person who speaks or is addressed by name, with their role if it is said, else "not stated".{speakers}{language}"""
 
-PART = " (part {index} of {total} of a longer meeting; fill in only what this part says)"
+SPEAKERS = """
+- speakers: for each voice label, the name of the person speaking with that voice. A person who says "I'm <name>" is that name; a line starting "<name>, can you ..." is answered by <name> on the next line; "Thanks, <name>" thanks the speaker of the line before. Write "not stated" when the transcript does not show it."""
 
-MERGE_SUMMARY = """Below are summaries of the consecutive parts of one meeting, in order. Write one executive summary of the whole meeting in two to four sentences, using only these facts.{language}
+ACTIONS = """{roster}List the action items as JSON: each time a person says "I'll" or "I will" do something, or agrees when asked, that is an action item. For each: owner (the name of that person), task (what they will do), due (the deadline in the words said, else "not stated"), line (the line number).{language}"""
 
-{summaries}"""
+DECISIONS = """{roster}What did the meeting decide? Answer as JSON: decisions (each with the decision in one sentence and the line number where it was decided), then discussion_points (the topics, one short sentence each).{language}"""
 
-LANGUAGE = 'Write every text value in {language}, but keep "not stated" as it is.'
+SUMMARY = """{roster}{facts}Now write an executive summary of the meeting in two to four sentences of plain prose (no lists, no quotes of the transcript). Say what was decided, and the action items as work that people will do; do not describe them as done. Use only facts from the transcript.{language}"""
+
+LANGUAGE = ' Write every text value in {language}, but keep "not stated" as it is.'
+
+PART = " (part {index} of {total} of a longer meeting)"

@@ -21,11 +21,19 @@ class ActionItem:
     owner: str
     task: str
     due: str = NOT_STATED
+    #: The transcript line the item comes from (and the owner's answer to a request).
+    evidence: str = ""
+
+
+@dataclass
+class Decision:
+    text: str
+    evidence: str = ""
 
 
 @dataclass
 class Minutes(Result):
-    """Meeting minutes; the JSON holds exactly what the Markdown shows, plus provenance."""
+    """Meeting minutes; the JSON holds exactly what the Markdown shows, plus evidence and provenance."""
 
     kind: ClassVar[str] = "minutes"
     title: str
@@ -34,9 +42,11 @@ class Minutes(Result):
     attendees: list[Attendee] = field(default_factory=list)
     executive_summary: str = ""
     discussion_points: list[str] = field(default_factory=list)
-    decisions: list[str] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
     action_items: list[ActionItem] = field(default_factory=list)
-    next_steps: list[str] = field(default_factory=list)
+    next_meeting: str = NOT_STATED
+    #: Voice labels of the diarized transcript and the names found for them.
+    speakers: dict[str, str] = field(default_factory=dict)
     #: What the checks removed or changed, e.g. an owner the transcript never names.
     checks: list[str] = field(default_factory=list)
     source: str = ""
@@ -62,15 +72,14 @@ class Minutes(Result):
         out += [f"**Attendees:** {people}", ""]
         out += ["## Summary", "", self.executive_summary.strip() or NOT_STATED, ""]
         out += _bullets("Key discussion points", self.discussion_points)
-        out += _bullets("Decisions", self.decisions)
+        out += _bullets("Decisions", [d.text for d in self.decisions])
         out += ["## Action items", ""]
         if self.action_items:
             out += ["| Owner | Action | Due |", "|---|---|---|"]
             out += [f"| {_cell(a.owner)} | {_cell(a.task)} | {_cell(a.due)} |" for a in self.action_items]
         else:
             out.append("_None recorded._")
-        out.append("")
-        out += _bullets("Next steps", self.next_steps)
+        out += ["", "## Next meeting", "", self.next_meeting or NOT_STATED, ""]
         if self.checks:
             out += ["<details><summary>Checks against the transcript</summary>", ""]
             out += [f"- {c}" for c in self.checks]

@@ -1,15 +1,20 @@
-"""The structured minutes: the JSON schema the model fills.
+"""The JSON schemas of the minutes' passes (facts, action items, decisions).
 
 ``maxItems`` on every list stops small models from looping inside a list until the token
-limit (measured with the embedded 0.5B model). What the transcript does not state is
-written as ``not stated``; the schema admits no extra keys.
+limit (measured with the embedded 0.5B model). Keys are few and short: each is decoded as
+tokens of every item. ``line`` is the evidence: the number of the transcript line an item
+comes from, checked by code. What the transcript does not state is written as ``not stated``;
+no schema admits extra keys.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 NOT_STATED = "not stated"
 
 _STR = {"type": "string"}
+_LINE = {"type": "integer", "minimum": 1}
 
 
 def _list(item: dict, most: int) -> dict:
@@ -20,14 +25,24 @@ def _object(**props: dict) -> dict:
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 
-MINUTES_SCHEMA: dict = _object(
-    title=_STR,
-    date=_STR,
-    location=_STR,
-    attendees=_list(_object(name=_STR, role=_STR), 20),
-    summary=_STR,
-    discussion_points=_list(_STR, 8),
-    decisions=_list(_STR, 10),
-    action_items=_list(_object(owner=_STR, task=_STR, due=_STR), 15),
-    next_steps=_list(_STR, 6),
+def facts_schema(labels: Sequence[str] = ()) -> dict:
+    """Title, date, place, next meeting, attendees; and a name per voice label when the
+    transcript has anonymous labels (``S1``, ``S2``, ...)."""
+    fields = dict(
+        title=_STR,
+        date=_STR,
+        location=_STR,
+        next_meeting=_STR,
+        attendees=_list(_object(name=_STR, role=_STR), 20),
+    )
+    if labels:
+        fields["speakers"] = _list(_object(label={"type": "string", "enum": list(labels)}, name=_STR), len(labels))
+    return _object(**fields)
+
+
+ACTIONS_SCHEMA: dict = _object(action_items=_list(_object(owner=_STR, task=_STR, due=_STR, line=_LINE), 12))
+
+DECISIONS_SCHEMA: dict = _object(
+    decisions=_list(_object(decision=_STR, line=_LINE), 8),
+    discussion_points=_list(_STR, 6),
 )

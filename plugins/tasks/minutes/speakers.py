@@ -1,24 +1,93 @@
-"""Speaker labels from a diarization backend (the ``diarize`` capability), put on segments.
+"""Names for anonymous voices (``S1``, ``S2``, ... from diarization), checked against the transcript.
 
-No diarization model is packaged, so by default segments carry no speaker and owners come
-from what is said ("Tom, can you ..."). A plugin backend offering ``diarize(audio)`` →
-``[(start_s, end_s, speaker), ...]`` (e.g. pyannote) plugs in with ``diarization=<model>``.
+The chat model proposes a name per voice (the facts pass). Code then reads the cues people
+give when they talk: a self-introduction ("I'm Maria Lopez") names the speaker; "Thanks,
+Maria" names the speaker of the line before; "Tom, can you ..." names the speaker of the
+next line when another voice answers. A proposal is kept when the name is said in the
+meeting and no cue contradicts it; where the cues agree on another name, theirs wins; a
+voice nobody names keeps its label.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from taskdeck import Segment
+from .evidence import Line, addressed, same_person
+from .schema import NOT_STATED
+
+INTRODUCTION = re.compile(r"\b(?:I'm|I am|my name is|this is)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
+THANKS = re.compile(r"^\W*(?:thanks|thank you)\s*,?\s+([A-Z][a-z]+)\b", re.I)
+ANONYMOUS = re.compile(r"^(?:S|SPEAKER_?)\d+$")
 
 
-def assign_speakers(segments: Sequence[Segment], turns: Sequence[tuple[float, float, str]]) -> None:
-    """Give each segment the speaker whose turns overlap it most (in place)."""
-    for seg in segments:
-        overlap: dict[str, float] = {}
-        for start, end, speaker in turns:
-            shared = min(seg.end, end) - max(seg.start, start)
-            if shared > 0:
-                overlap[speaker] = overlap.get(speaker, 0.0) + shared
-        if overlap:
-            seg.speaker = max(overlap, key=lambda who: overlap[who])
+def anonymous_labels(lines: Sequence[Line]) -> list[str]:
+    """The diarizer's labels in order of first appearance (empty when speakers have names)."""
+    seen: list[str] = []
+    for line in lines:
+        if line.speaker and ANONYMOUS.match(line.speaker) and line.speaker not in seen:
+            seen.append(line.speaker)
+    return seen
+
+
+def cues(lines: Sequence[Line], first_names: Sequence[str]) -> tuple[dict[str, Counter], dict[str, set[str]]]:
+    """Votes label → name from introductions, thanks and names spoken to (of ``first_names``,
+    the attendees), and the names each label cannot be (a voice does not speak to itself)."""
+    votes: dict[str, Counter] = defaultdict(Counter)
+    never: dict[str, set[str]] = defaultdict(set)
+    known = {n.lower() for n in first_names}
+    for i, line in enumerate(lines):
+        if not line.speaker:
+            continue
+        for name in INTRODUCTION.findall(line.text):
+            if not known or name.split()[0].lower() in known:
+                votes[line.speaker][name.split()[0]] += 3
+        m = THANKS.match(line.text)
+        previous = lines[i - 1].speaker if i > 0 else ""
+        if m and m.group(1).lower() in known and previous and previous != line.speaker:
+            votes[previous][m.group(1)] += 2
+        for name in addressed(line.text, first_names):
+            never[line.speaker].add(name)
+            if i + 1 < len(lines) and lines[i + 1].speaker and lines[i + 1].speaker != line.speaker:
+                votes[lines[i + 1].speaker][name] += 2
+    for label, names in never.items():
+        for name in names:
+            votes[label].pop(name, None)
+    return votes, never
+
+
+def name_speakers(proposed: Sequence[dict], lines: Sequence[Line], known_names: Sequence[str]) -> tuple[dict, list]:
+    """label → name, and notes on what the checks changed. ``proposed`` is the model's
+    ``[{label, name}]``; ``known_names`` are the attendees' full names (a first name found by a
+    cue becomes the full name)."""
+    said = " ".join(line.text for line in lines).lower()
+    votes, never = cues(lines, [n.split()[0] for n in known_names if n.split()])
+    names: dict[str, str] = {}
+    notes: list[str] = []
+    for entry in proposed:
+        label, name = str(entry.get("label", "")), str(entry.get("name", "")).strip()
+        if not name or name.lower() in (NOT_STATED, "unknown") or label in names:
+            continue
+        first = name.split()[0]
+        if first.lower() not in said:
+            notes.append(f"speaker {label}: '{name}' is not named in the transcript")
+            continue
+        if any(same_person(name, n) for n in never.get(label, ())):
+            notes.append(f"speaker {label}: not '{name}' (that voice addresses {first})")
+            continue
+        best = votes[label].most_common(1)
+        if best and not same_person(name, best[0][0]):
+            notes.append(f"speaker {label}: '{best[0][0]}' by what was said, not '{name}'")
+            continue
+        names[label] = name
+    for label, counter in votes.items():
+        if label not in names and counter:
+            names[label] = counter.most_common(1)[0][0]
+    return {label: _full(name, known_names) for label, name in names.items()}, notes
+
+
+def _full(name: str, known: Sequence[str]) -> str:
+    if len(name.split()) > 1:
+        return name
+    return next((k for k in known if k.split() and k.split()[0].lower() == name.lower()), name)

@@ -1,0 +1,91 @@
+"""Speaker turns (from a ``diarize`` backend) put on a transcript's words and segments.
+
+Each word takes the speaker whose turn overlaps it most (or the nearest turn within
+``NEAREST_S`` when it falls in a gap), and a segment is split wherever its words change
+speaker: Whisper's segments often hold a reply and its question ("Agreed." "Agreed."). A
+segment without word times takes the speaker it overlaps most.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from typing import Any, Optional
+
+from taskdeck import DIARIZE, Segment, Transcript, Turn
+
+NEAREST_S = 1.0
+DEFAULT_DIARIZER = "voice-ge2e"
+
+
+def diarize_transcript(
+    ctx: Any,
+    transcript: Transcript,
+    audio: str,
+    *,
+    model: str = DEFAULT_DIARIZER,
+    backend: Any = None,
+    speakers: Optional[int] = None,
+) -> list[Turn]:
+    """Diarize ``audio`` with ``model`` and label ``transcript``'s segments in place; returns
+    the turns. The progress bar runs in seconds of audio."""
+    diarizer, _ = ctx.model(model, needs=[DIARIZE], backend=backend)
+    bar = ctx.progress(None, total=round(transcript.duration, 1) or None, desc="diarization", unit="s", leave=True)
+
+    def advance(seconds: float) -> None:
+        if seconds > bar.n:
+            bar.update(round(seconds - bar.n, 1))
+
+    with ctx.watch.time("diarize"):
+        turns = diarizer.diarize(audio, speakers=speakers, progress=advance)
+    bar.close()
+    transcript.segments = label_segments(transcript.segments, turns)
+    return turns
+
+
+def label_segments(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[Segment]:
+    """The segments with speakers, split where the speaker changes between words."""
+    turns = sorted(turns, key=lambda t: t.start)
+    starts = [t.start for t in turns]
+    out: list[Segment] = []
+    for seg in segments:
+        if not turns:
+            out.append(seg)
+            continue
+        if not seg.words:
+            seg.speaker = speaker_at(turns, starts, seg.start, seg.end) or seg.speaker
+            out.append(seg)
+            continue
+        groups: list[tuple[str, list]] = []
+        for word in seg.words:
+            who = speaker_at(turns, starts, word.start, word.end) or (groups[-1][0] if groups else "")
+            if groups and groups[-1][0] == who:
+                groups[-1][1].append(word)
+            else:
+                groups.append((who, [word]))
+        if len(groups) == 1:
+            seg.speaker = groups[0][0]
+            out.append(seg)
+            continue
+        for who, words in groups:
+            text = "".join(w.word for w in words).strip()
+            out.append(Segment(words[0].start, words[-1].end, text, words=list(words), speaker=who))
+    return out
+
+
+def speaker_at(turns: Sequence[Turn], starts: list[float], start: float, end: float) -> str:
+    """The speaker whose turns overlap ``[start, end]`` most, else the nearest within
+    :data:`NEAREST_S`, else ``""``."""
+    i = bisect.bisect_right(starts, end)
+    overlap: dict[str, float] = {}
+    for t in turns[max(0, i - 8) : i]:
+        shared = min(end, t.end) - max(start, t.start)
+        if shared > 0:
+            overlap[t.speaker] = overlap.get(t.speaker, 0.0) + shared
+    if overlap:
+        return max(overlap, key=lambda who: overlap[who])
+    near = [t for t in turns[max(0, i - 2) : i + 2]]
+    if not near:
+        return ""
+    gap, who = min((max(t.start - end, start - t.end, 0.0), t.speaker) for t in near)
+    return who if gap <= NEAREST_S else ""

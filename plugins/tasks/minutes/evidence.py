@@ -1,0 +1,327 @@
+"""Evidence: numbered transcript lines, and the checks that hold the minutes to them.
+
+Every action item and decision names the line it comes from. Code then checks what a small
+model gets wrong and a reader would notice:
+
+- the line must support the item (its content words are there, give or take a line);
+  an item no line supports is dropped;
+- the owner of a task is the speaker who says "I'll ..." on that line, or the person
+  addressed by "<name>, can you ...": the model's owner is corrected when it is neither;
+- the due date is taken as said from the owner's line or the request, so "by the end of
+  this week" stays words and "the twentieth of March" never becomes February;
+- a summary sentence must be supported: its numbers and dates must stand on one line with
+  its subject, and an open task must not be reported as done.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Optional
+
+from taskdeck import Transcript
+
+LINE_WORDS = 60  # a speaker's consecutive segments are joined into lines of at most this many words
+
+STOP = set(
+    """a about after again all also am an and any are as at be been before being both but by can could did do does
+    done for from had has have he her here him his how i if in into is it its just let me more most my no not now of
+    off on once only or other our out over own same she should so some such than that the their them then there these
+    they this those through to too under until up very was we were what when where which while who whom why will with
+    would you your yes okay sure thanks thank good great right well going get got make made need needs want one two
+    three every each next last first meeting team today everyone please""".split()
+)
+MONTHS = "january february march april may june july august september october november december".split()
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+ORDINAL_WORDS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+    "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth"
+).split()
+NUMBER_WORDS = (
+    {
+        w: i + 1
+        for i, w in enumerate(
+            "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+            "seventeen eighteen nineteen twenty".split()
+        )
+        if w != "one"  # "one concern", "one more thing"
+    }
+    | {w: i + 1 for i, w in enumerate(ORDINAL_WORDS[:20])}
+    | {"thirty": 30, "thirtieth": 30}
+)
+
+_MONTH = "(?:" + "|".join(MONTHS) + ")"
+_DAY = "(?:" + "|".join(WEEKDAYS) + ")"
+_ORD = (
+    r"(?:\d{1,2}(?:st|nd|rd|th)?|(?:twenty|thirty)[- ](?:"
+    + "|".join(ORDINAL_WORDS[:9])
+    + ")|"
+    + "|".join(ORDINAL_WORDS)
+    + ")"
+)
+_WHEN = (
+    rf"(?:{_DAY},?\s+)?(?:the\s+)?{_ORD}\s+(?:of\s+)?{_MONTH}"
+    rf"|{_MONTH}\s+(?:the\s+)?{_ORD}"
+    rf"|(?:next|this|coming)\s+(?:{_DAY}|week|month)"
+    r"|(?:the\s+)?end\s+of\s+(?:this|the|next)\s+(?:week|month|quarter|year|day)"
+    r"|(?:a|one|two|three|four|five|six|\d+)\s+(?:days?|weeks?|months?)"
+    rf"|tomorrow(?:\s+(?:morning|afternoon|evening))?|tonight|today|{_DAY}(?:\s+(?:morning|afternoon|evening))?"
+)
+DUE = re.compile(rf"\b(?P<prep>by|before|until|till|on|within|in|no later than)\s+(?P<when>{_WHEN})\b", re.I)
+KEEP_PREP = {"before", "until", "till", "within", "no later than"}
+#: A deadline said without "by": "today", "next Friday", "the end of the month".
+SOON = re.compile(
+    rf"\b(today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening))?|(?:next|this coming)\s+(?:{_DAY}|week|month)"
+    r"|(?:the\s+)?end\s+of\s+(?:this|the|next)\s+(?:week|month|quarter|year))\b",
+    re.I,
+)
+
+FIRST_PERSON = re.compile(r"\b(i'll|i will|i can|i'm going to|i am going to|i shall|let me|i'd|i would)\b", re.I)
+_OPENING = r"(?:^|[.?!]\s+)(?:(?i:and|so|now|okay|ok|then|also|good|great|right)\s*,?\s+)?"
+#: "Tom, can you ...": a request to the person named.
+REQUEST = re.compile(_OPENING + r"([A-Z][a-z]+),\s+(?:(?:can|could|would|will)\s+you|please)\b")
+#: "James, where did we land?": a sentence spoken to the person named.
+VOCATIVE = re.compile(_OPENING + r"([A-Z][a-z]+),\s+[a-z]")
+DONE = re.compile(
+    r"\b(was|were|has been|have been|had been|is now|are now|has|have)\s+(already\s+)?"
+    r"(\w+ed|done|sent|made|written|set|bought|given|got|brought)\b"
+    r"|\b(prepared|updated|booked|finished|completed|signed off|delivered|trained|connected|sent|wrote|made)\b",
+    re.I,
+)
+FUTURE = re.compile(
+    r"\b(will|'ll|shall|going to|to be|agreed to|asked to|is to|are to|needs? to|plans? to|by|before)\b", re.I
+)
+
+
+@dataclass
+class Line:
+    """One numbered line of the transcript the model reads: a speaker's turn (or a part)."""
+
+    number: int
+    speaker: str
+    text: str
+
+    def render(self) -> str:
+        return f"{self.number}. {self.speaker}: {self.text}" if self.speaker else f"{self.number}. {self.text}"
+
+
+def numbered_lines(transcript: Transcript, language: str = "en") -> list[Line]:
+    """The transcript as numbered lines: one per segment, a speaker's consecutive segments joined
+    up to :data:`LINE_WORDS` words, a longer segment cut between sentences. Nothing is dropped."""
+    from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
+
+    pieces: list[tuple[str, str]] = []
+    for seg in transcript.segments:
+        text = " ".join(seg.text.split())
+        if not text:
+            continue
+        if len(text.split()) > LINE_WORDS:
+            words = lambda s: len(s.split())  # noqa: E731
+            pieces += [(seg.speaker, c) for c in chunk_sentences(split_sentences(text, language), words, LINE_WORDS)]
+        else:
+            pieces.append((seg.speaker, text))
+    if not pieces and transcript.text.strip():
+        pieces = [("", ln.strip()) for ln in transcript.text.splitlines() if ln.strip()]
+    lines: list[Line] = []
+    for speaker, text in pieces:
+        last = lines[-1] if lines else None
+        if last and speaker and last.speaker == speaker and len((last.text + " " + text).split()) <= LINE_WORDS:
+            last.text += " " + text
+        else:
+            lines.append(Line(len(lines) + 1, speaker, text))
+    return lines
+
+
+# ---- words ----
+def stem(word: str) -> str:
+    """A crude English stem: enough to match "shipped" with "ship" and "booking" with "book"."""
+    w = word.lower().strip("'")
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(w) > len(suffix) + 2 and w.endswith(suffix):
+            w = w[: -len(suffix)]
+            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouls":
+                w = w[:-1]
+            break
+    return w[:-1] if len(w) > 4 and w.endswith("e") else w
+
+
+def content_words(text: str) -> set[str]:
+    words = re.findall(r"[a-z][a-z'-]+", str(text).lower())
+    return {stem(w) for w in words if len(w) > 3 and w not in STOP and w not in MONTHS and w not in WEEKDAYS}
+
+
+def when_tokens(text: str) -> set[str]:
+    """Numbers (as digits), months and weekdays a text names."""
+    lower = re.sub(r"(\d),(\d{3})\b", r"\1\2", str(text).lower())
+    found = {str(int(n)) for n in re.findall(r"\b(\d+)(?:st|nd|rd|th)?\b", lower)}
+    for word in re.findall(r"[a-z]+", lower):
+        if word in NUMBER_WORDS:
+            found.add(str(NUMBER_WORDS[word]))
+        elif word in MONTHS or word in WEEKDAYS:
+            found.add(word)
+        elif word.rstrip("s") in WEEKDAYS:
+            found.add(word.rstrip("s"))
+    return found
+
+
+def support(claim: str, text: str) -> float:
+    """Share of ``claim``'s content words found in ``text`` (1.0 when it has none)."""
+    words = content_words(claim)
+    return len(words & content_words(text)) / len(words) if words else 1.0
+
+
+def window(lines: Sequence[Line], line: Line) -> str:
+    """A line with its neighbours."""
+    return " ".join(x.text for x in lines[max(0, line.number - 2) : line.number + 1])
+
+
+def best_line(claim: str, lines: Sequence[Line], near: Optional[int] = None) -> tuple[Optional[Line], float]:
+    """The line that supports ``claim`` best (its own words first, then with its neighbours;
+    the line nearest the cited ``near`` wins ties), and the support of its neighbourhood."""
+    best, key = None, (-1.0, -1.0, 0.0)
+    for line in lines:
+        rank = (support(claim, line.text), support(claim, window(lines, line)), -abs((near or 0) - line.number))
+        if rank > key:
+            best, key = line, rank
+    return best, (support(claim, window(lines, best)) if best else 0.0)
+
+
+COMMITMENT = re.compile(
+    r"\b(i'll|i will|i can|i'm going to|i am going to|i shall|let me|we'll|we will|let's|please|"
+    r"we need to|you need to|make sure|could you|can you|would you|will you)\b",
+    re.I,
+)
+PAST_DONE = re.compile(r"\bI(?:'ve| have)?\s+(?:already\s+)?(\w+ed|did|sent|made|wrote|got|built|done)\b")
+
+
+def commits(text: str) -> bool:
+    """Someone takes on or is asked to do something in ``text``."""
+    return bool(COMMITMENT.search(text) or requested(text))
+
+
+def reports_done(sentence: str) -> bool:
+    """The speaker reports work as finished ("I finished the export yesterday")."""
+    return bool(PAST_DONE.search(sentence)) and not FUTURE.search(sentence)
+
+
+# ---- owners and due dates ----
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.?!])\s+", text) if s.strip()]
+
+
+def requested(text: str) -> list[str]:
+    """Names a text asks to do something: "Tom, can you ...", "And Sarah, please ..."."""
+    return [m.group(1) for m in REQUEST.finditer(text)]
+
+
+def addressed(text: str, names: Iterable[str]) -> list[str]:
+    """The ``names`` (first names) a text speaks to at the start of a sentence."""
+    known = {n.lower() for n in names}
+    return [m.group(1) for m in VOCATIVE.finditer(text) if m.group(1).lower() in known]
+
+
+def owner_from(line: Line, task: str, lines: Sequence[Line], names: dict[str, str]) -> Optional[str]:
+    """Who takes on ``task`` on ``line``: the speaker when the sentence is in the first person,
+    else the person the sentence asks. ``names`` maps speaker labels to names."""
+    best = max(sentences(line.text), key=lambda s: support(task, s), default=line.text)
+    who = requested(best)
+    if who:
+        return who[0]
+    if FIRST_PERSON.search(best) and line.speaker:
+        return names.get(line.speaker, line.speaker)
+    return None
+
+
+def due_as_said(texts: Iterable[str]) -> Optional[str]:
+    """The first deadline said in ``texts``, in its own words ("Friday, the 13th of March",
+    "within two weeks", "the end of this week")."""
+    for text in texts:
+        m = DUE.search(text)
+        if m:
+            prep = m.group("prep").lower()
+            when = m.group("when").strip(" ,")
+            return f"{prep} {when}" if prep in KEEP_PREP else when
+        soon = SOON.search(text)
+        if soon:
+            return soon.group(1)
+    return None
+
+
+def same_person(a: str, b: str) -> bool:
+    wa = {w for w in re.findall(r"[a-z']+", a.lower()) if len(w) > 1}
+    wb = {w for w in re.findall(r"[a-z']+", b.lower()) if len(w) > 1}
+    return bool(wa & wb)
+
+
+# ---- summaries ----
+def unsupported_sentence(sentence: str, lines: Sequence[Line], facts: Sequence[str], tasks: Sequence[str]) -> str:
+    """Why ``sentence`` is not supported by the transcript or the extracted facts; ``""`` when it is.
+
+    Most of its content words must be said; each number, month or weekday must be said on one
+    line (or fact) together with a content word standing next to it in the sentence; an open
+    action item must not be reported as done."""
+    sources = [ln.text for ln in lines] + list(facts)
+    if support(sentence, " ".join(sources)) < 0.6:
+        return "most of its words are not in the transcript"
+    words = re.findall(r"[\w',-]+", sentence)
+    for i, word in enumerate(words):
+        for token in when_tokens(word):
+            near = content_words(" ".join(words[max(0, i - 4) : i + 5]))
+            holders = [s for s in sources if token in when_tokens(s)]
+            if not any(not near or near & content_words(h) for h in holders):
+                return f"'{word}' is not said together with what the sentence says of it"
+    lower = sentence.lower()
+    if DONE.search(lower) and not FUTURE.search(lower) and any(support(t, sentence) >= 0.5 for t in tasks):
+        return "it reports an open action item as done"
+    return ""
+
+
+# ---- commitments found by code ----
+TAKE_ON = re.compile(r"\b(?:I'll|I will|I can|I'm going to|I am going to|I shall|[Ll]et me)\s+(?P<rest>[^.?!]+)")
+ASK = re.compile(_OPENING + r"(?P<name>[A-Z][a-z]+),\s+(?:(?:can|could|would|will)\s+you|please)\s+(?P<rest>[^.?!]+)")
+PRONOUN_TASK = {"do", "that", "it", "this", "so", "sure", "fine", "yes", "to", "the", "have", "get", "make", "be"}
+
+
+def task_phrase(clause: str) -> str:
+    """A clause after "I'll" or "can you" as a task: its deadline cut, first letter upper."""
+    text = DUE.sub("", clause)
+    text = SOON.sub("", text)
+    text = re.sub(r"\s+", " ", text).strip(" ,;:-")
+    text = re.sub(r"\b(?:and|then)$", "", text).strip(" ,")
+    return text[:1].upper() + text[1:]
+
+
+def commitments(lines: Sequence[Line], names: dict[str, str]) -> list[dict]:
+    """Tasks people take on in so many words: "<name>, can you ..." and the answer, or "I'll
+    ..." (owner: the speaker). ``names`` maps voice labels to names."""
+    found: list[dict] = []
+    answered: set[int] = set()
+    for line in lines:
+        if line.number in answered:
+            continue
+        following = lines[line.number] if line.number < len(lines) else None
+        for sentence in sentences(line.text):
+            ask = ASK.search(sentence)
+            if ask:
+                task = task_phrase(ask.group("rest"))
+                texts = [sentence]
+                answer = following if following and following.speaker != line.speaker else None
+                if (
+                    answer
+                    and FIRST_PERSON.search(answer.text)
+                    or (answer and re.search(r"\b(yes|sure|okay)\b", answer.text, re.I))
+                ):
+                    answered.add(answer.number)
+                    texts.insert(0, answer.text)
+                if len(content_words(task)) >= 1:
+                    found.append({"owner": ask.group("name"), "task": task, "due": due_as_said(texts) or "",
+                                  "line": line.number})  # fmt: skip
+                continue
+            take = TAKE_ON.search(sentence)
+            if take and line.speaker:
+                task = task_phrase(take.group("rest"))
+                if len(content_words(task)) >= 1 and len(task.split()) >= 2:
+                    found.append({"owner": names.get(line.speaker, line.speaker), "task": task,
+                                  "due": due_as_said([sentence]) or "", "line": line.number})  # fmt: skip
+    return found

@@ -1,0 +1,176 @@
+"""The minutes writer: focused passes over one transcript, each a small question.
+
+One schema for everything at once is too much for a 1.5B model (it dropped action items and
+copied discussion into decisions). So the model answers four short questions about the same
+numbered transcript: the facts (date, place, attendees, next meeting, and a name per voice),
+the action items, the decisions, then the summary from what those found. Every request starts
+with the same system prompt and transcript; llama.cpp keeps the evaluated prefix, so the
+transcript is read once and each later pass costs only its question and answer. A transcript
+longer than the window is cut between lines into chunks, each asked the same questions,
+and the answers are merged; the summary then comes from the merged lists alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from taskdeck import ConfigError
+from taskdeck.helpers.structured import chat_json
+
+from . import prompts
+from .evidence import Line
+from .schema import ACTIONS_SCHEMA, DECISIONS_SCHEMA, NOT_STATED, facts_schema
+from .speakers import anonymous_labels, name_speakers
+
+TEMPLATE_TOKENS = 64  # chat-template markers around the messages, with margin
+QUESTION_TOKENS = 160  # the roster and facts a question carries, with margin
+MIN_CHUNK_TOKENS = 256  # less room than this per chunk cannot make minutes
+#: Small models decoding greedily can repeat one sentence inside a string until the answer is
+#: cut off (seen with the 0.5B model); the tries after a failed one penalise repetition.
+RETRY_REPETITION_PENALTY = 1.15
+PASS_TOKENS = {"facts": 400, "action items": 1024, "decisions": 500, "summary": 300}
+
+
+class Writer:
+    """Asks ``backend`` the minutes' questions about numbered transcript lines."""
+
+    def __init__(self, backend: Any, params: Any, ctx: Any, language_line: str):
+        self.backend, self.params, self.ctx, self.language = backend, params, ctx, language_line
+        self.notes: list[str] = []
+        #: Each pass's answer as the model gave it, before the checks (``minutes.passes.json``).
+        self.answers: list[dict] = []
+        self.summary_text = ""
+
+    # ---- chunks ----
+    def chunks(self, lines: Sequence[Line]) -> list[list[Line]]:
+        """Lines packed into chunks that fit the window with the longest question."""
+        count = self.backend.count_tokens
+        p = self.params
+        questions = (p.facts_prompt, p.actions_prompt, p.decisions_prompt, p.summary_prompt)
+        fixed = (
+            count(p.system_prompt)
+            + max(count(q) for q in questions)
+            + count(prompts.TRANSCRIPT + prompts.SPEAKERS + prompts.SPEAKERS_NOTE)
+            + QUESTION_TOKENS
+            + TEMPLATE_TOKENS
+        )
+        budget = self.backend.context_window() - fixed - min(p.llm.max_new_tokens, max(PASS_TOKENS.values()))
+        if budget < MIN_CHUNK_TOKENS:
+            raise ConfigError(
+                f"the chat model's window ({self.backend.context_window()} tokens) leaves {max(budget, 0)} tokens "
+                "for the transcript: raise llm.n_ctx or lower llm.max_new_tokens"
+            )
+        chunks: list[list[Line]] = []
+        size = 0
+        for line in lines:
+            n = count(line.render()) + 1
+            if chunks and size + n <= budget:
+                chunks[-1].append(line)
+                size += n
+            else:
+                chunks.append([line])
+                size = n
+        return chunks
+
+    # ---- passes ----
+    def write(self, lines: Sequence[Line]) -> dict:
+        """Facts, speakers, action items, discussion, decisions and summary of the meeting."""
+        chunks = self.chunks(lines)
+        data: dict[str, Any] = {
+            "title": NOT_STATED, "date": NOT_STATED, "location": NOT_STATED, "next_meeting": NOT_STATED,
+            "attendees": [], "speakers": {}, "action_items": [], "discussion_points": [], "decisions": [],
+        }  # fmt: skip
+        for index, chunk in enumerate(chunks, 1):
+            part = prompts.PART.format(index=index, total=len(chunks)) if len(chunks) > 1 else ""
+            prefix = self._prefix(chunk, part)
+            labels = [label for label in anonymous_labels(chunk) if label not in data["speakers"]]
+            facts = self._ask(prefix, self._question(self.params.facts_prompt, labels), facts_schema(labels), "facts")
+            _merge_facts(data, facts)
+            if labels:
+                names, notes = name_speakers(facts.get("speakers", []), chunk, [a["name"] for a in data["attendees"]])
+                data["speakers"].update({k: v for k, v in names.items() if k not in data["speakers"]})
+                self.notes += notes
+            roster = _roster(data["speakers"])
+            actions = self._ask(prefix, self._question(self.params.actions_prompt, roster=roster), ACTIONS_SCHEMA,
+                                "action items")  # fmt: skip
+            data["action_items"] += actions["action_items"]
+            found = self._ask(prefix, self._question(self.params.decisions_prompt, roster=roster), DECISIONS_SCHEMA,
+                              "decisions")  # fmt: skip
+            data["discussion_points"] += found["discussion_points"]
+            data["decisions"] += found["decisions"]
+        data["chunks"] = len(chunks)
+        data["summary_prefix"] = self._prefix(chunks[0], "") if len(chunks) == 1 else []
+        return data
+
+    def summary(self, data: dict, facts: str) -> str:
+        """The executive summary, from the transcript (one chunk) and the checked lists."""
+        question = self._question(self.params.summary_prompt, roster=_roster(data["speakers"]), facts=facts)
+        transcript = data["summary_prefix"][1]["content"] if data.get("summary_prefix") else ""
+        messages = [
+            {"role": "system", "content": self.params.system_prompt},
+            {"role": "user", "content": transcript + question},
+        ]
+        bar = self.ctx.progress(None, desc="minutes: summary", unit="tok", leave=True)
+        gen = self.backend.chat(
+            messages,
+            max_new_tokens=min(self.params.llm.max_new_tokens, PASS_TOKENS["summary"]),
+            temperature=self.params.llm.temperature,
+            seed=self.params.seed,
+            stream=lambda piece: bar.update(1),
+        )
+        bar.close()
+        self.summary_text = gen.text.strip()
+        return self.summary_text
+
+    # ---- requests ----
+    def _prefix(self, chunk: Sequence[Line], part: str) -> list[dict]:
+        note = prompts.SPEAKERS_NOTE if anonymous_labels(chunk) else ""
+        text = prompts.TRANSCRIPT.format(
+            part=part, speakers_note=note, transcript="\n".join(line.render() for line in chunk)
+        )
+        return [{"role": "system", "content": self.params.system_prompt}, {"role": "user", "content": text}]
+
+    def _question(self, template: str, labels: Sequence[str] = (), roster: str = "", facts: str = "") -> str:
+        return template.format(
+            speakers=prompts.SPEAKERS if labels else "", roster=roster, facts=facts, language=self.language
+        )
+
+    def _ask(self, prefix: list[dict], question: str, schema: dict, name: str) -> dict:
+        p = self.params
+        messages = [prefix[0], {"role": "user", "content": prefix[1]["content"] + question}]
+        bar = self.ctx.progress(None, desc=f"minutes: {name}", unit="tok", leave=True)
+        try:
+            answer = chat_json(
+                self.backend,
+                messages,
+                schema,
+                retries=p.llm.retries,
+                max_new_tokens=min(p.llm.max_new_tokens, PASS_TOKENS[name]),
+                temperature=p.llm.temperature,
+                seed=p.seed,
+                stream=lambda piece: bar.update(1),
+                retry_options=None if self.backend.remote else {"repetition_penalty": RETRY_REPETITION_PENALTY},
+            )  # APIs may reject the key
+        finally:
+            bar.close()
+        self.answers.append({"pass": name, "answer": answer})
+        return answer
+
+
+def _roster(speakers: dict[str, str]) -> str:
+    if not speakers:
+        return ""
+    return "Voices: " + "; ".join(f"{label} is {name}" for label, name in speakers.items()) + ".\n"
+
+
+def _merge_facts(data: dict, facts: dict) -> None:
+    from .checks import add_attendee, stated
+
+    for key in ("title", "date", "location", "next_meeting"):
+        if not stated(data.get(key)) and stated(facts.get(key)):
+            data[key] = str(facts[key]).strip()
+        elif key == "next_meeting" and stated(facts.get(key)):
+            data[key] = str(facts[key]).strip()  # a later part of the meeting says it last
+    for person in facts.get("attendees", []):
+        add_attendee(data["attendees"], person)

@@ -166,9 +166,7 @@ def score(minutes: dict, facts: dict) -> dict:
     for d in decisions:
         hit = next((g for g in facts["decisions"] if has_all(d, g["all"]) and _date_ok(d, g)), None)
         (found_decisions.append(hit["name"]) if hit else non_decisions.append(d))
-    next_text = " ".join(
-        [str(minutes.get("next_meeting", ""))] + [str(s) for s in minutes.get("next_steps", [])]
-    )
+    next_text = " ".join([str(minutes.get("next_meeting", ""))] + [str(s) for s in minutes.get("next_steps", [])])
     next_ok = matches(next_text, facts["next_meeting"])
     sentences = _sentences(str(minutes.get("executive_summary", minutes.get("summary", ""))))
     unsupported = [(s, why) for s in sentences + decisions if (why := unsupported_because(s, facts))]
@@ -224,8 +222,9 @@ def report(name: str, result: dict, facts: dict) -> dict:
     for d in result["non_decisions"]:
         print(f"  not a decision: {d}")
     print(f"  next meeting: {'yes' if result['next_meeting'] else 'NO'}")
-    print(f"  attendees {len(result['attendees'])}/{len(facts['attendees'])}, date {'yes' if result['date'] else 'NO'}, "
-          f"location {'yes' if result['location'] else 'NO'}")  # fmt: skip
+    yes = lambda ok: "yes" if ok else "NO"  # noqa: E731
+    print(f"  attendees {len(result['attendees'])}/{len(facts['attendees'])}, date {yes(result['date'])}, "
+          f"location {yes(result['location'])}")  # fmt: skip
     for s, why in result["unsupported"]:
         print(f"  unsupported: {s!r} ({why})")
     n = len(rows)

@@ -78,7 +78,7 @@ def test_each_layer_imports_only_the_layers_below_it(folder):
 
 
 def _plugin_of(name: str):
-    """``taskdeck.plugins.tasks.minutes.extract`` -> ``taskdeck.plugins.tasks.minutes`` (the plugin)."""
+    """``taskdeck.plugins.tasks.minutes.checks`` -> ``taskdeck.plugins.tasks.minutes`` (the plugin)."""
     parts = name.split(".")
     return ".".join(parts[:4]) if len(parts) >= 4 else None
 
@@ -97,6 +97,6 @@ def test_no_plugin_imports_another_plugins_internals():
 def test_the_import_checker_sees_relative_and_absolute_imports(tmp_path):
     """The checks above would pass vacuously if imports were not found: they are."""
     assert "taskdeck.helpers.transcripts" in _imports(REPO / "plugins" / "tasks" / "minutes" / "__init__.py")
-    assert "taskdeck.plugins.tasks.minutes.extract" in _imports(REPO / "plugins" / "tasks" / "minutes" / "__init__.py")
+    assert "taskdeck.plugins.tasks.minutes.checks" in _imports(REPO / "plugins" / "tasks" / "minutes" / "__init__.py")
     assert "taskdeck.scoring" in _imports(REPO / "core" / "runner.py")
     assert _layer_of("taskdeck.helpers.audio") == "taskdeck.helpers" and _layer_of("taskdeck.batch") == "taskdeck"

@@ -1,124 +1,178 @@
-"""The parts of task=minutes that need no model: chunking, merging, checks, speakers, rendering."""
+"""The parts of task=minutes that need no model: numbered lines, voices named from what is
+said, commitments and due dates as said, the checks against the transcript, speakers put on
+words, rendering."""
 
-import random
-
-from taskdeck import Segment, Transcript
+from taskdeck import Segment, Transcript, Turn, Word
+from taskdeck.helpers.speakers import label_segments
 from taskdeck.helpers.structured import validate
+from taskdeck.helpers.transcripts import read_transcript
 from taskdeck.plugins.tasks.minutes import language_name
-from taskdeck.plugins.tasks.minutes.extract import check_against, chunk_lines, merge_parts, stated, transcript_lines
-from taskdeck.plugins.tasks.minutes.result import ActionItem, Attendee, Minutes
-from taskdeck.plugins.tasks.minutes.schema import MINUTES_SCHEMA, NOT_STATED
-from taskdeck.plugins.tasks.minutes.speakers import assign_speakers
+from taskdeck.plugins.tasks.minutes.checks import (
+    check_action_items,
+    check_decisions,
+    check_people_and_dates,
+    check_summary,
+    stated,
+)
+from taskdeck.plugins.tasks.minutes.evidence import Line, commitments, due_as_said, numbered_lines
+from taskdeck.plugins.tasks.minutes.result import ActionItem, Attendee, Decision, Minutes
+from taskdeck.plugins.tasks.minutes.schema import ACTIONS_SCHEMA, NOT_STATED, facts_schema
+from taskdeck.plugins.tasks.minutes.speakers import anonymous_labels, name_speakers
+
+MEETING = [
+    ("S1", "Good morning. I'm Maria Lopez and I'll chair today."),
+    ("S2", "Thanks, Maria. The firmware still needs a week of testing."),
+    ("S1", "Then the launch moves to the fifteenth of April. Tom, can you finish the firmware tests?"),
+    ("S2", "Yes, I'll have them signed off by Friday, the 13th of March."),
+    ("S3", "I finished the price survey yesterday."),
+    ("S1", "Sarah, could you send the press kit? And I will book the venue by the end of this week."),
+    ("S3", "Sure, I'll send the draft press kit my 20th of March."),
+    ("S1", "We meet again next Tuesday at ten."),
+]
 
 
-def words(text: str) -> int:
-    return len(text.split())
+def lines(meeting=MEETING):
+    return [Line(i, who, text) for i, (who, text) in enumerate(meeting, 1)]
 
 
-def test_chunks_cut_between_segments_and_drop_nothing():
-    rng = random.Random(0)
-    lines = [" ".join(f"w{i}_{j}" for j in range(rng.randint(1, 40))) for i in range(300)]
-    chunks = chunk_lines(lines, words, budget=120)
-    assert len(chunks) > 5
-    assert all(words(c) <= 120 for c in chunks)
-    assert "\n".join(chunks).split() == "\n".join(lines).split()  # every word once, in order
-    boundaries = {ln for c in chunks for ln in c.split("\n")}
-    assert boundaries == set(lines)  # no line was cut: all fit the budget
-
-
-def test_a_line_longer_than_the_budget_is_cut_between_sentences_not_dropped():
-    long_line = " ".join(f"Sentence number {i} is here." for i in range(60))
-    chunks = chunk_lines(["short one", long_line, "short two"], words, budget=50)
-    assert " ".join(chunks).split() == ("short one " + long_line + " short two").split()
-    assert all(words(c) <= 50 for c in chunks)
-
-
-def test_transcript_lines_keep_timestamps_and_speakers():
-    t = Transcript(text="", segments=[Segment(5.2, 9.0, " Hello  all "), Segment(3725.0, 3730.0, "Late", speaker="S2")])
-    assert transcript_lines(t) == ["[00:05] Hello all", "[1:02:05] S2: Late"]
-    untimed = Transcript(text="line one\n\nline two\n")
-    assert transcript_lines(untimed) == ["line one", "line two"]
-
-
-def _part(**over):
+def data(**over):
     base = {
-        "title": NOT_STATED,
-        "date": NOT_STATED,
-        "location": NOT_STATED,
-        "attendees": [],
-        "summary": "",
-        "discussion_points": [],
-        "decisions": [],
-        "action_items": [],
-        "next_steps": [],
-    }
+        "title": "Launch", "date": NOT_STATED, "location": NOT_STATED, "next_meeting": NOT_STATED,
+        "attendees": [{"name": "Maria Lopez", "role": "chair"}, {"name": "Tom", "role": NOT_STATED},
+                      {"name": "Sarah", "role": NOT_STATED}],
+        "speakers": {"S1": "Maria Lopez", "S2": "Tom", "S3": "Sarah"},
+        "action_items": [], "discussion_points": [], "decisions": [], "chunks": 1,
+    }  # fmt: skip
     base.update(over)
-    assert validate(base, MINUTES_SCHEMA) is None
     return base
 
 
-def test_merge_unions_attendees_and_dedupes_items():
-    a = _part(
-        title="Launch planning",
-        attendees=[{"name": "Maria", "role": NOT_STATED}],
-        decisions=["The launch moves to the fifteenth of April."],
-        action_items=[{"owner": "Tom", "task": "Finish the firmware tests", "due": "13 March"}],
-    )
-    b = _part(
-        date="3 March",
-        attendees=[{"name": "Maria Lopez", "role": "product manager"}, {"name": "James Wilson", "role": "finance"}],
-        decisions=["The launch moves to the fifteenth of April.", "The price is 2400 euros."],
-        action_items=[
-            {"owner": "Tom Baker", "task": "Finish the firmware tests", "due": "13 March"},
-            {"owner": "James", "task": "Send the revised budget", "due": "9 March"},
-        ],
-    )
-    merged = merge_parts([a, b])
-    assert merged["title"] == "Launch planning" and merged["date"] == "3 March"
-    assert merged["attendees"] == [
-        {"name": "Maria Lopez", "role": "product manager"},
-        {"name": "James Wilson", "role": "finance"},
+def test_numbered_lines_join_a_speakers_segments_and_cut_nothing():
+    segs = [Segment(0, 2, " Hello  all "), Segment(2, 4, "again", speaker="S1"), Segment(4, 5, "more", speaker="S1")]
+    segs.append(Segment(5, 9, " ".join(f"Sentence {i} is long enough here." for i in range(20)), speaker="S2"))
+    got = numbered_lines(Transcript(text="", segments=segs))
+    assert [(ln.number, ln.speaker) for ln in got[:2]] == [(1, ""), (2, "S1")] and got[1].text == "again more"
+    assert all(len(ln.text.split()) <= 60 for ln in got) and len(got) > 3
+    assert " ".join(ln.text for ln in got).split() == " ".join(s.text for s in segs).split()
+    assert got[1].render() == "2. S1: again more" and got[0].render() == "1. Hello all"
+
+
+def test_named_transcript_lines_give_speakers(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("Anna: Ben, can you ship the fix by Wednesday?\nBen: Yes, Wednesday works.\n")
+    t = read_transcript(str(path))
+    assert [(s.speaker, s.text) for s in t.segments] == [
+        ("Anna", "Ben, can you ship the fix by Wednesday?"),
+        ("Ben", "Yes, Wednesday works."),
     ]
-    assert len(merged["decisions"]) == 2
-    assert [i["owner"] for i in merged["action_items"]] == ["Tom", "James"]
-    assert validate(merged | {"summary": "x"}, MINUTES_SCHEMA) is None
+    plain = tmp_path / "p.txt"
+    plain.write_text("Note: this is prose.\nIt has lines.\nAnd no speakers.\n")
+    assert {s.speaker for s in read_transcript(str(plain)).segments} == {""}
 
 
-def test_checks_remove_what_the_transcript_does_not_support():
-    transcript = "Maria: Tom, can you fix the firmware by Friday? Tom: Yes. We agreed to launch in April."
-    data = _part(
-        attendees=[{"name": "Maria", "role": NOT_STATED}, {"name": "Olivia", "role": "CEO"}],
-        decisions=["Launch in April.", "The board approved the hiring plan for Berlin."],
+def test_voices_get_names_from_introductions_thanks_and_answers():
+    found = lines()
+    assert anonymous_labels(found) == ["S1", "S2", "S3"]
+    proposed = [{"label": "S1", "name": "Tom"}, {"label": "S2", "name": "Peter Pan"}, {"label": "S3", "name": "Sarah"}]
+    names, notes = name_speakers(proposed, found, ["Maria Lopez", "Tom", "Sarah"])
+    assert names == {"S1": "Maria Lopez", "S2": "Tom", "S3": "Sarah"}
+    assert any("S1" in n and "addresses Tom" in n for n in notes) and any("Peter Pan" in n for n in notes)
+
+
+def test_commitments_are_found_with_their_owner_and_due_date_as_said():
+    found = commitments(lines(), {"S1": "Maria Lopez", "S2": "Tom", "S3": "Sarah"})
+    assert [(c["owner"], c["task"], c["due"]) for c in found] == [
+        ("Tom", "Finish the firmware tests", "Friday, the 13th of March"),  # the answer's date
+        ("Sarah", "Send the press kit", "20th of March"),  # "my" misheard for "by"
+        ("Maria Lopez", "Book the venue", "the end of this week"),
+    ]  # "I'll chair today" is no task; the finished survey is none either
+
+
+def test_due_dates_are_kept_as_said():
+    assert due_as_said(["I'll get three quotes within two weeks."]) == "within two weeks"
+    assert due_as_said(["I'll train them before the end of the month."]) == "before the end of the month"
+    assert due_as_said(["I'll write it by tomorrow."]) == "tomorrow"
+    assert due_as_said(["I'll send it on Monday."]) == "Monday"
+    assert due_as_said(["Done by the twentieth of March, promise."]) == "the twentieth of March"
+    assert due_as_said(["I'll have it working next Friday."]) == "next Friday"
+    assert due_as_said(["No date here."]) is None
+
+
+def test_action_items_are_held_to_their_lines():
+    d = data(
         action_items=[
-            {"owner": "Tom", "task": "fix the firmware", "due": "Friday"},
-            {"owner": "Peter", "task": "order parts", "due": NOT_STATED},
+            {"owner": "Maria Lopez", "task": "Finish the firmware tests", "due": "30 March", "line": 3},  # Tom's
+            {"owner": "Sarah", "task": "Finish the price survey", "due": NOT_STATED, "line": 5},  # done already
+            {"owner": "Tom", "task": "Order a new factory in Berlin", "due": NOT_STATED, "line": 2},  # never said
+            {"owner": "Maria Lopez", "task": "Meet again next Tuesday", "due": NOT_STATED, "line": 8},
         ],
-        date="unknown",
+        next_meeting="next Tuesday at ten",
+    )
+    notes = check_action_items(d, lines())
+    got = [(a["owner"], a["task"], a["due"], a["line"]) for a in d["action_items"]]
+    assert got == [
+        ("Tom", "Finish the firmware tests", "Friday, the 13th of March", 3),
+        ("Sarah", "Send the press kit", "20th of March", 6),
+        ("Maria Lopez", "Book the venue", "the end of this week", 6),
+    ]
+    assert (
+        d["action_items"][0]["evidence"].startswith("Maria Lopez: Then the launch")
+        and "/ Tom: Yes" in (d["action_items"][0]["evidence"])
+    )
+    assert any("reports it done" in n for n in notes) and any("no line" in n for n in notes)
+    assert len(notes) == 3 and "Meet again" in notes[2]
+
+
+def test_decisions_need_their_line_and_their_numbers():
+    d = data(
+        decisions=[
+            {"decision": "The launch moves to the fifteenth of April", "line": 3},
+            {"decision": "The launch moves to the 16th of April", "line": 3},  # a date nobody said
+            {"decision": "The board approved the hiring plan for Berlin", "line": 2},
+            {"decision": "Tom will finish the firmware tests", "line": 3},  # a question, and an action item
+        ],
+        action_items=[{"owner": "Tom", "task": "Finish the firmware tests", "due": NOT_STATED, "line": 3}],
+    )
+    notes = check_decisions(d, lines())
+    assert [x["text"] for x in d["decisions"]] == ["The launch moves to the fifteenth of April"]
+    assert d["decisions"][0]["evidence"].startswith("Maria Lopez: Then the launch")
+    assert len(notes) == 3
+
+
+def test_summary_sentences_the_transcript_does_not_support_are_dropped():
+    d = data(action_items=[{"owner": "Sarah", "task": "Send the press kit", "due": "the 20th of March", "line": 6}])
+    summary = (
+        "The launch moves to the fifteenth of April. "
+        "The press kit was sent to everyone. "  # an open task reported done
+        "The venue was booked for the 13th of March. "  # the 13th is the firmware's date
+        "Sarah will send the press kit by the 20th of March."
+    )
+    kept, notes = check_summary(summary, d, lines())
+    assert kept == "The launch moves to the fifteenth of April. Sarah will send the press kit by the 20th of March."
+    assert len(notes) == 2
+
+
+def test_attendees_dates_and_years_nobody_said():
+    d = data(
+        attendees=[{"name": "Maria Lopez", "role": "chair"}, {"name": "Olivia", "role": "CEO"}],
+        speakers={"S1": "Maria Lopez"},
+        date="February 3, 2024",
         location="Lisbon, 2024",
     )
-    notes = check_against(data, transcript + " We meet in Lisbon.")
-    assert [a["name"] for a in data["attendees"]] == ["Maria"]
-    assert data["decisions"] == ["Launch in April."]
-    assert [i["owner"] for i in data["action_items"]] == ["Tom", NOT_STATED]
-    assert data["date"] == NOT_STATED and data["location"] == "Lisbon"
-    assert len(notes) == 4 and any("Olivia" in n for n in notes) and any("hiring plan" in n for n in notes)
+    found = lines() + [Line(9, "S1", "We are in Lisbon on the 3rd of March.")]
+    notes = check_people_and_dates(d, found)
+    assert [a["name"] for a in d["attendees"]] == ["Maria Lopez"]  # Olivia is never named
+    assert d["date"] == NOT_STATED and d["location"] == "Lisbon"
+    assert len(notes) == 3
 
 
-def test_months_nobody_said_make_dates_not_stated():
-    transcript = "Sarah, send the press kit by the twentieth of March. We met on Tuesday, the 3rd of March."
-    data = _part(
-        action_items=[
-            {"owner": "Sarah", "task": "send the press kit", "due": "February 20th"},
-            {"owner": "Sarah", "task": "send the press kit again", "due": "20 Mar"},
-        ],
-        date="Tuesday, 3 March",
-    )
-    notes = check_against(data, transcript)
-    assert [i["due"] for i in data["action_items"]] == [NOT_STATED, "20 Mar"]
-    assert data["date"] == "Tuesday, 3 March"
-    assert len(notes) == 1 and "february" in notes[0]
-    data = _part(date="May 3")  # "may" the verb is no month
-    assert not check_against(data, "We may meet on the 3rd.") and data["date"] == "May 3"
+def test_schemas_accept_what_the_passes_ask_for():
+    facts = {"title": "t", "date": "d", "location": "l", "next_meeting": "n", "attendees": []}
+    assert validate({**facts, "speakers": [{"label": "S1", "name": "Maria"}]}, facts_schema(["S1", "S2"])) is None
+    assert validate({**facts, "speakers": [{"label": "S9", "name": "Maria"}]}, facts_schema(["S1"])) is not None
+    assert validate(facts, facts_schema()) is None
+    item = {"owner": "Tom", "task": "x", "due": NOT_STATED, "line": 0}
+    assert validate({"action_items": [item]}, ACTIONS_SCHEMA) is not None  # lines count from 1
 
 
 def test_stated():
@@ -126,10 +180,19 @@ def test_stated():
     assert stated("3 March 2026")
 
 
-def test_speakers_go_to_the_segments_they_overlap_most():
-    segs = [Segment(0, 4, "a"), Segment(4, 9, "b"), Segment(20, 22, "c")]
-    assign_speakers(segs, [(0, 5, "SPEAKER_1"), (5, 10, "SPEAKER_2")])
-    assert [s.speaker for s in segs] == ["SPEAKER_1", "SPEAKER_2", ""]
+def test_speakers_go_on_words_and_split_segments():
+    words = [Word(0.0, 0.4, " Agreed."), Word(1.0, 1.4, " Agreed."), Word(2.0, 2.5, " Fine"), Word(2.5, 2.9, " then.")]
+    segs = [Segment(0.0, 2.9, "Agreed. Agreed. Fine then.", words=words), Segment(20, 22, "c")]
+    turns = [Turn(0.0, 0.6, "S1"), Turn(0.9, 1.5, "S2"), Turn(1.9, 3.0, "S1")]
+    got = label_segments(segs, turns)
+    assert [(s.speaker, s.text, s.start, s.end) for s in got] == [
+        ("S1", "Agreed.", 0.0, 0.4),
+        ("S2", "Agreed.", 1.0, 1.4),
+        ("S1", "Fine then.", 2.0, 2.9),
+        ("", "c", 20, 22),  # no turn within a second
+    ]
+    plain = [Segment(0, 4, "a"), Segment(4, 9, "b")]
+    assert [s.speaker for s in label_segments(plain, [Turn(0, 5, "S1"), Turn(5, 10, "S2")])] == ["S1", "S2"]
 
 
 def test_markdown_shows_every_part_and_marks_what_is_not_stated():
@@ -137,9 +200,13 @@ def test_markdown_shows_every_part_and_marks_what_is_not_stated():
         title="Trail e-bike launch",
         attendees=[Attendee("Maria Lopez", "product manager"), Attendee("Tom")],
         executive_summary="The launch moved.",
-        decisions=["Launch on 15 April."],
-        action_items=[ActionItem("Tom", "Test | sign off firmware", "13 March"), ActionItem(NOT_STATED, "Book")],
-        next_steps=["Meet on 10 March."],
+        decisions=[Decision("Launch on 15 April.", "Maria Lopez: Then the launch moves to the 15th of April.")],
+        action_items=[
+            ActionItem("Tom", "Test | sign off firmware", "13 March", "Tom: I'll test it."),
+            ActionItem(NOT_STATED, "Book"),
+        ],  # fmt: skip
+        next_meeting="Tuesday 10 March, 10:00",
+        speakers={"S1": "Maria Lopez"},
         checks=["removed attendee 'Olivia': not named in the transcript"],
         source="meeting.mp3",
         duration=201.0,
@@ -151,16 +218,20 @@ def test_markdown_shows_every_part_and_marks_what_is_not_stated():
         "**Date:** not stated",
         "Maria Lopez (product manager), Tom",
         "## Summary",
-        "## Decisions",
+        "## Decisions\n\n- Launch on 15 April.",
         "| Tom | Test \\| sign off firmware | 13 March |",
         "| not stated | Book | not stated |",
-        "## Next steps",
+        "## Next meeting\n\nTuesday 10 March, 10:00",
         "_None recorded._",
         "Olivia",
         "meeting.mp3 (3:21)",
     ):
         assert part in md, part
-    assert m.to_dict()["action_items"][0] == {"owner": "Tom", "task": "Test | sign off firmware", "due": "13 March"}
+    record = m.to_dict()
+    assert record["action_items"][0] == {
+        "owner": "Tom", "task": "Test | sign off firmware", "due": "13 March", "evidence": "Tom: I'll test it."
+    }  # fmt: skip
+    assert record["decisions"][0]["evidence"].startswith("Maria Lopez:") and record["speakers"] == {"S1": "Maria Lopez"}
 
 
 def test_language_codes_become_names():

@@ -118,6 +118,7 @@ class MinutesTask(Task):
                 summary, notes = check_summary(summary, data, lines)
                 checks += notes
         ctx.metrics["llm_s"] = round(ctx.watch.spans.get("llm", 0.0), 3)
+        ctx.metrics["passes"] = writer.timings
         if ctx.run_dir is not None:
             atomic_write_json(Path(ctx.run_dir) / "minutes.passes.json", writer.answers + [{"pass": "summary",
                               "answer": writer.summary_text}])  # fmt: skip

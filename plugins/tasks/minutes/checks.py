@@ -160,13 +160,16 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
 
 
 def _anchor(claim: str, cited: Any, lines: Sequence[Line]) -> tuple[Line | None, float]:
-    """The cited line when its neighbourhood supports ``claim``, else the best-supporting line."""
+    """The cited line when its neighbourhood supports ``claim`` (and says its numbers and
+    dates), else the best-supporting line among those that say them."""
+    when = when_tokens(claim)
     if isinstance(cited, int) and 1 <= cited <= len(lines):
         line = lines[cited - 1]
         score = support(claim, window(lines, line))
-        if score >= MIN_SUPPORT and support(claim, line.text) >= 0.5:
+        if score >= MIN_SUPPORT and support(claim, line.text) >= 0.5 and when <= when_tokens(window(lines, line)):
             return line, score
-    return best_line(claim, lines, cited if isinstance(cited, int) else None)
+    candidates = [ln for ln in lines if when <= when_tokens(window(lines, ln))] or list(lines)
+    return best_line(claim, candidates, cited if isinstance(cited, int) else None)
 
 
 def _owner(line: Line, task: str, lines: Sequence[Line], names: dict[str, str]) -> str | None:
@@ -274,6 +277,7 @@ def check_summary(summary: str, data: dict, lines: Sequence[Line]) -> tuple[str,
     facts = [d["text"] for d in data["decisions"]] + [
         f"{a['owner']} {a['task']} {a['due']}" for a in data["action_items"]
     ]
+    facts += [f"{key} {data[key]}" for key in ("date", "location", "next_meeting") if stated(data.get(key))]
     tasks = [a["task"] for a in data["action_items"]]
     kept, notes = [], []
     for sentence in sentences(summary):

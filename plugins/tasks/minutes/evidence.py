@@ -73,6 +73,7 @@ KEEP_PREP = {"before", "until", "till", "within", "no later than"}
 #: A deadline said without "by": "today", "next Friday", "the end of the month".
 SOON = re.compile(
     rf"\b(today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening))?|(?:next|this coming)\s+(?:{_DAY}|week|month)"
+    rf"|(?:{_DAY},?\s+)?(?:the\s+)?{_ORD}\s+of\s+{_MONTH}"
     r"|(?:the\s+)?end\s+of\s+(?:this|the|next)\s+(?:week|month|quarter|year))\b",
     re.I,
 )
@@ -89,9 +90,7 @@ DONE = re.compile(
     r"|\b(prepared|updated|booked|finished|completed|signed off|delivered|trained|connected|sent|wrote|made)\b",
     re.I,
 )
-FUTURE = re.compile(
-    r"\b(will|'ll|shall|going to|to be|agreed to|asked to|is to|are to|needs? to|plans? to|by|before)\b", re.I
-)
+FUTURE = re.compile(r"\b(will|'ll|shall|going to|to be|agreed to|asked to|is to|are to|needs? to|plans? to)\b", re.I)
 
 
 @dataclass
@@ -262,8 +261,10 @@ def unsupported_sentence(sentence: str, lines: Sequence[Line], facts: Sequence[s
     line (or fact) together with a content word standing next to it in the sentence; an open
     action item must not be reported as done."""
     sources = [ln.text for ln in lines] + list(facts)
-    if support(sentence, " ".join(sources)) < 0.6:
-        return "most of its words are not in the transcript"
+    words_said = content_words(" ".join(sources))
+    missing = content_words(sentence) - words_said
+    if len(missing) >= 2 and support(sentence, " ".join(sources)) < 0.6:
+        return f"most of its words are not in the transcript ({', '.join(sorted(missing))})"
     words = re.findall(r"[\w',-]+", sentence)
     for i, word in enumerate(words):
         for token in when_tokens(word):

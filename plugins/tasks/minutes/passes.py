@@ -12,6 +12,7 @@ and the answers are merged; the summary then comes from the merged lists alone.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,7 +30,7 @@ MIN_CHUNK_TOKENS = 256  # less room than this per chunk cannot make minutes
 #: Small models decoding greedily can repeat one sentence inside a string until the answer is
 #: cut off (seen with the 0.5B model); the tries after a failed one penalise repetition.
 RETRY_REPETITION_PENALTY = 1.15
-PASS_TOKENS = {"facts": 400, "action items": 1024, "decisions": 500, "summary": 300}
+PASS_TOKENS = {"facts": 400, "action items": 1024, "decisions": 500, "summary": 200}
 
 
 class Writer:
@@ -41,6 +42,8 @@ class Writer:
         #: Each pass's answer as the model gave it, before the checks (``minutes.passes.json``).
         self.answers: list[dict] = []
         self.summary_text = ""
+        #: Seconds and tokens written per pass, summed over chunks (``result.json``).
+        self.timings: dict[str, dict[str, float]] = {}
 
     # ---- chunks ----
     def chunks(self, lines: Sequence[Line]) -> list[list[Line]]:
@@ -112,6 +115,7 @@ class Writer:
             {"role": "user", "content": transcript + question},
         ]
         bar = self.ctx.progress(None, desc="minutes: summary", unit="tok", leave=True)
+        start = time.perf_counter()
         gen = self.backend.chat(
             messages,
             max_new_tokens=min(self.params.llm.max_new_tokens, PASS_TOKENS["summary"]),
@@ -120,6 +124,7 @@ class Writer:
             stream=lambda piece: bar.update(1),
         )
         bar.close()
+        self._timed("summary", start, gen.completion_tokens)
         self.summary_text = gen.text.strip()
         return self.summary_text
 
@@ -140,6 +145,13 @@ class Writer:
         p = self.params
         messages = [prefix[0], {"role": "user", "content": prefix[1]["content"] + question}]
         bar = self.ctx.progress(None, desc=f"minutes: {name}", unit="tok", leave=True)
+        start = time.perf_counter()
+        written = [0]
+
+        def stream(piece: str) -> None:
+            written[0] += 1
+            bar.update(1)
+
         try:
             answer = chat_json(
                 self.backend,
@@ -149,13 +161,19 @@ class Writer:
                 max_new_tokens=min(p.llm.max_new_tokens, PASS_TOKENS[name]),
                 temperature=p.llm.temperature,
                 seed=p.seed,
-                stream=lambda piece: bar.update(1),
+                stream=stream,
                 retry_options=None if self.backend.remote else {"repetition_penalty": RETRY_REPETITION_PENALTY},
             )  # APIs may reject the key
         finally:
             bar.close()
+            self._timed(name, start, written[0])
         self.answers.append({"pass": name, "answer": answer})
         return answer
+
+    def _timed(self, name: str, start: float, tokens: float) -> None:
+        entry = self.timings.setdefault(name, {"s": 0.0, "tokens": 0})
+        entry["s"] = round(entry["s"] + time.perf_counter() - start, 2)
+        entry["tokens"] += int(tokens)
 
 
 def _roster(speakers: dict[str, str]) -> str:

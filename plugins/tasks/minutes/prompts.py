@@ -33,7 +33,7 @@ ACTIONS = """{roster}List the action items as JSON: each time a person says "I'l
 
 DECISIONS = """{roster}What did the meeting decide? Answer as JSON: decisions (each with the decision in one sentence and the line number where it was decided), then discussion_points (the topics, one short sentence each).{language}"""
 
-SUMMARY = """{roster}{facts}Now write an executive summary of the meeting in two to four sentences of plain prose (no lists, no quotes of the transcript). Say what was decided, and the action items as work that people will do; do not describe them as done. Use only facts from the transcript.{language}"""
+SUMMARY = """{roster}{facts}Now write an executive summary of the meeting in three sentences of plain prose (no lists, no quotes of the transcript). Say what was decided, and the action items as work that people will do; do not describe them as done. Use only facts from the transcript.{language}"""
 
 LANGUAGE = ' Write every text value in {language}, but keep "not stated" as it is.'
 

@@ -103,7 +103,7 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
     """The action items, held to the transcript: first the commitments said in so many words
     ("Tom, can you ...?" answered, "I'll ..."), found by code; then the model's other items,
     each anchored to a line that supports it (else dropped), its owner the one who takes it on
-    there, its due date as said there. Duplicates are merged."""
+    there, its due date as said there. Duplicates are merged; every owner is an attendee."""
     names: dict[str, str] = data["speakers"]
     people = [a["name"] for a in data["attendees"]] + speaker_names(data, lines)
     said_words = _words(" ".join(ln.text for ln in lines))
@@ -156,6 +156,9 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
         kept.append(record)
         notes += changes
     data["action_items"] = sorted(kept, key=lambda r: r["line"])
+    for record in kept:  # whoever takes on a task was there
+        if stated(record["owner"]):
+            add_attendee(data["attendees"], {"name": record["owner"], "role": NOT_STATED})
     return notes
 
 

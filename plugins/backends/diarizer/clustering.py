@@ -81,17 +81,17 @@ def frame_labels(
         i, j = int(a / FRAME_S), min(n_frames, int(np.ceil(b / FRAME_S)))
         score[i:j] += row
         count[i:j] += 1
-    starts = np.array([s for s, _ in spans])
-    ends = np.array([e for _, e in spans])
+    best = np.argmax(score, axis=1)  # the speaker the covering windows favour, per frame
+    starts = np.array([a for a, _ in spans])
+    ends = np.array([b for _, b in spans])
     for a, b in regions:
         i, j = int(a / FRAME_S), min(n_frames, int(np.ceil(b / FRAME_S)))
-        for f in range(i, j):
-            if count[f]:
-                labels[f] = int(np.argmax(score[f]))
-            else:  # a frame no window covers: the nearest window's speaker
-                t = f * FRAME_S
-                w = int(np.argmin(np.minimum(np.abs(starts - t), np.abs(ends - t))))
-                labels[f] = int(np.argmax(sims[w]))
+        labels[i:j] = best[i:j]
+        bare = np.flatnonzero(count[i:j] == 0) + i  # frames no window covers: the nearest window's speaker
+        if len(bare):
+            t = bare[:, None] * FRAME_S
+            nearest = np.minimum(np.abs(starts[None, :] - t), np.abs(ends[None, :] - t)).argmin(axis=1)
+            labels[bare] = np.argmax(sims[nearest], axis=1)
         _absorb_short_runs(labels, i, j, int(min_turn_s / FRAME_S))
     return labels
 

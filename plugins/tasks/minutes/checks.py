@@ -12,12 +12,16 @@ from typing import Any
 
 from .evidence import (
     FIRST_PERSON,
+    MONTHS,
     Line,
     best_line,
+    best_sentence,
     commitments,
     commits,
     content_words,
     due_as_said,
+    full_name,
+    next_line,
     owner_from,
     reports_done,
     requested,
@@ -32,7 +36,6 @@ from .schema import NOT_STATED
 
 MIN_SUPPORT = 0.34  # share of an item's content words its lines must hold
 DECISION_SUPPORT = 0.5
-MONTHS = "january february march april may june july august september october november december".split()
 
 
 def stated(value: Any) -> bool:
@@ -111,7 +114,7 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
     kept: list[dict] = []
     for found in commitments(lines, names):
         line = lines[found["line"] - 1]
-        owner = _full_name(found["owner"], people)
+        owner = full_name(found["owner"], people)
         record = {"owner": owner, "task": found["task"], "due": found["due"] or NOT_STATED, "line": line.number,
                   "evidence": _evidence(line, owner, lines, names)}  # fmt: skip
         if not any(_duplicate(record, k) for k in kept):
@@ -124,8 +127,8 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
         if line is None or score < MIN_SUPPORT:
             notes.append(f"removed action item '{task}': no line of the transcript says it")
             continue
-        said = max(sentences(line.text), key=lambda x: support(task, x), default=line.text)
-        following = lines[line.number] if line.number < len(lines) else None
+        said = best_sentence(task, line.text)
+        following = next_line(lines, line)
         if reports_done(said):
             notes.append(f"removed action item '{task}': line {line.number} reports it done")
             continue
@@ -139,7 +142,7 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
         found_owner = _owner(line, task, lines, names)
         changes: list[str] = []
         if found_owner:
-            found_owner = _full_name(found_owner, people)
+            found_owner = full_name(found_owner, people)
             if not same_person(found_owner, owner):
                 if stated(owner):
                     changes.append(
@@ -181,7 +184,7 @@ def _owner(line: Line, task: str, lines: Sequence[Line], names: dict[str, str]) 
     found = owner_from(line, task, lines, names)
     if found:
         return found
-    following = lines[line.number] if line.number < len(lines) else None
+    following = next_line(lines, line)
     if following and following.speaker and following.speaker != line.speaker and FIRST_PERSON.search(following.text):
         if support(task, following.text) > 0:
             return names.get(following.speaker, following.speaker)
@@ -191,8 +194,8 @@ def _owner(line: Line, task: str, lines: Sequence[Line], names: dict[str, str]) 
 def _due(item: dict, line: Line, task: str, owner: str, lines: Sequence[Line], names: dict, notes: list) -> str:
     """The deadline as said: in the sentence that gives the task, the owner's answer, or the
     request the line answers; else the model's, when the lines around say it."""
-    texts = [max(sentences(line.text), key=lambda s: support(task, s), default=line.text)]
-    following = lines[line.number] if line.number < len(lines) else None
+    texts = [best_sentence(task, line.text)]
+    following = next_line(lines, line)
     if following and following.speaker and following.speaker != line.speaker:
         texts.append(following.text)
     previous = lines[line.number - 2] if line.number > 1 else None
@@ -215,7 +218,7 @@ def _due(item: dict, line: Line, task: str, owner: str, lines: Sequence[Line], n
 def _evidence(line: Line, owner: str, lines: Sequence[Line], names: dict[str, str]) -> str:
     """The line quoted, with the owner's answer when the line is a request to them."""
     quote = f"{names.get(line.speaker, line.speaker)}: {line.text}" if line.speaker else line.text
-    following = lines[line.number] if line.number < len(lines) else None
+    following = next_line(lines, line)
     if (
         following
         and following.speaker
@@ -235,10 +238,6 @@ def _duplicate(a: dict, b: dict) -> bool:
     return abs(a["line"] - b["line"]) <= 1 and shared >= 0.3 or shared >= 0.6
 
 
-def _full_name(name: str, people: Sequence[str]) -> str:
-    return next((p for p in people if same_person(name, p) and len(p) >= len(name)), name)
-
-
 # ---- decisions and summary ----
 def check_decisions(data: dict, lines: Sequence[Line]) -> list[str]:
     """Each decision anchored to a line that supports it, its numbers and dates said there,
@@ -254,7 +253,7 @@ def check_decisions(data: dict, lines: Sequence[Line]) -> list[str]:
         if line is None or score < DECISION_SUPPORT:
             notes.append(f"removed decision '{text}': the transcript does not support it")
             continue
-        said = max(sentences(line.text), key=lambda x: support(text, x), default=line.text)
+        said = best_sentence(text, line.text)
         if said.rstrip().endswith("?") or requested(said):
             notes.append(f"removed decision '{text}': line {line.number} asks a question or a favour")
             continue

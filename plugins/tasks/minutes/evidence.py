@@ -110,13 +110,15 @@ def numbered_lines(transcript: Transcript, language: str = "en") -> list[Line]:
     up to :data:`LINE_WORDS` words, a longer segment cut between sentences. Nothing is dropped."""
     from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
+    def words(text: str) -> int:
+        return len(text.split())
+
     pieces: list[tuple[str, str]] = []
     for seg in transcript.segments:
         text = " ".join(seg.text.split())
         if not text:
             continue
-        if len(text.split()) > LINE_WORDS:
-            words = lambda s: len(s.split())  # noqa: E731
+        if words(text) > LINE_WORDS:
             pieces += [(seg.speaker, c) for c in chunk_sentences(split_sentences(text, language), words, LINE_WORDS)]
         else:
             pieces.append((seg.speaker, text))
@@ -125,7 +127,7 @@ def numbered_lines(transcript: Transcript, language: str = "en") -> list[Line]:
     lines: list[Line] = []
     for speaker, text in pieces:
         last = lines[-1] if lines else None
-        if last and speaker and last.speaker == speaker and len((last.text + " " + text).split()) <= LINE_WORDS:
+        if last and speaker and last.speaker == speaker and words(last.text) + words(text) <= LINE_WORDS:
             last.text += " " + text
         else:
             lines.append(Line(len(lines) + 1, speaker, text))
@@ -173,6 +175,23 @@ def support(claim: str, text: str) -> float:
 def window(lines: Sequence[Line], line: Line) -> str:
     """A line with its neighbours."""
     return " ".join(x.text for x in lines[max(0, line.number - 2) : line.number + 1])
+
+
+def next_line(lines: Sequence[Line], line: Line) -> Optional[Line]:
+    """The line after ``line``, if any."""
+    return lines[line.number] if line.number < len(lines) else None
+
+
+def best_sentence(claim: str, text: str) -> str:
+    """The sentence of ``text`` that holds most of ``claim``'s words."""
+    return max(sentences(text), key=lambda s: support(claim, s), default=text)
+
+
+def full_name(name: str, people: Iterable[str]) -> str:
+    """``name`` as the longest of ``people`` with its first name ("Tom" → "Tom Baker")."""
+    first = name.split()[0].lower() if name.split() else ""
+    same = [p for p in people if p.split() and p.split()[0].lower() == first]
+    return max([name, *same], key=len) if first else name
 
 
 def best_line(claim: str, lines: Sequence[Line], near: Optional[int] = None) -> tuple[Optional[Line], float]:
@@ -223,7 +242,7 @@ def addressed(text: str, names: Iterable[str]) -> list[str]:
 def owner_from(line: Line, task: str, lines: Sequence[Line], names: dict[str, str]) -> Optional[str]:
     """Who takes on ``task`` on ``line``: the speaker when the sentence is in the first person,
     else the person the sentence asks. ``names`` maps speaker labels to names."""
-    best = max(sentences(line.text), key=lambda s: support(task, s), default=line.text)
+    best = best_sentence(task, line.text)
     who = requested(best)
     if who:
         return who[0]
@@ -301,7 +320,7 @@ def commitments(lines: Sequence[Line], names: dict[str, str]) -> list[dict]:
     for line in lines:
         if line.number in answered:
             continue
-        following = lines[line.number] if line.number < len(lines) else None
+        following = next_line(lines, line)
         for sentence in sentences(line.text):
             ask = ASK.search(sentence)
             if ask:

@@ -20,6 +20,7 @@ from taskdeck import ConfigError
 from taskdeck.helpers.structured import chat_json
 
 from . import prompts
+from .checks import add_attendee, stated
 from .evidence import Line
 from .schema import ACTIONS_SCHEMA, DECISIONS_SCHEMA, NOT_STATED, facts_schema
 from .speakers import anonymous_labels, name_speakers
@@ -44,6 +45,7 @@ class Writer:
         self.summary_text = ""
         #: Seconds and tokens written per pass, summed over chunks (``result.json``).
         self.timings: dict[str, dict[str, float]] = {}
+        self._transcript = ""  # the one chunk's transcript, which the summary reuses from the cache
 
     # ---- chunks ----
     def chunks(self, lines: Sequence[Line]) -> list[list[Line]]:
@@ -103,16 +105,15 @@ class Writer:
             data["discussion_points"] += found["discussion_points"]
             data["decisions"] += found["decisions"]
         data["chunks"] = len(chunks)
-        data["summary_prefix"] = self._prefix(chunks[0], "") if len(chunks) == 1 else []
+        self._transcript = self._prefix(chunks[0], "")[1]["content"] if len(chunks) == 1 else ""
         return data
 
     def summary(self, data: dict, facts: str) -> str:
         """The executive summary, from the transcript (one chunk) and the checked lists."""
         question = self._question(self.params.summary_prompt, roster=_roster(data["speakers"]), facts=facts)
-        transcript = data["summary_prefix"][1]["content"] if data.get("summary_prefix") else ""
         messages = [
             {"role": "system", "content": self.params.system_prompt},
-            {"role": "user", "content": transcript + question},
+            {"role": "user", "content": self._transcript + question},
         ]
         bar = self.ctx.progress(None, desc="minutes: summary", unit="tok", leave=True)
         start = time.perf_counter()
@@ -183,8 +184,6 @@ def _roster(speakers: dict[str, str]) -> str:
 
 
 def _merge_facts(data: dict, facts: dict) -> None:
-    from .checks import add_attendee, stated
-
     for key in ("title", "date", "location", "next_meeting"):
         if not stated(data.get(key)) and stated(facts.get(key)):
             data[key] = str(facts[key]).strip()

@@ -14,7 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from .evidence import Line, addressed, same_person
+from .evidence import Line, addressed, full_name, same_person
 from .schema import NOT_STATED
 
 INTRODUCTION = re.compile(r"\b(?:I'm|I am|my name is|this is)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
@@ -84,10 +84,4 @@ def name_speakers(proposed: Sequence[dict], lines: Sequence[Line], known_names: 
     for label, counter in votes.items():
         if label not in names and counter:
             names[label] = counter.most_common(1)[0][0]
-    return {label: _full(name, known_names) for label, name in names.items()}, notes
-
-
-def _full(name: str, known: Sequence[str]) -> str:
-    if len(name.split()) > 1:
-        return name
-    return next((k for k in known if k.split() and k.split()[0].lower() == name.lower()), name)
+    return {label: full_name(name, known_names) for label, name in names.items()}, notes

@@ -139,6 +139,15 @@ def test_decisions_need_their_line_and_their_numbers():
     assert len(notes) == 3
 
 
+def test_a_decision_cited_on_the_wrong_line_is_found_on_its_own():
+    """Late in a meeting (line 13, past the few lines that say its date), a decision cited at
+    the wrong line is anchored at its own."""
+    found = lines([("S1", f"Small talk, part {i}.") for i in range(10)] + MEETING)
+    d = data(decisions=[{"decision": "The launch moves to the fifteenth of April", "line": 18}])
+    assert check_decisions(d, found) == []
+    assert [(x["line"], x["evidence"][:30]) for x in d["decisions"]] == [(13, "Maria Lopez: Then the launch m")]
+
+
 def test_summary_sentences_the_transcript_does_not_support_are_dropped():
     d = data(action_items=[{"owner": "Sarah", "task": "Send the press kit", "due": "the 20th of March", "line": 6}])
     summary = (

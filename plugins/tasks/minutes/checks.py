@@ -175,7 +175,7 @@ def _anchor(claim: str, cited: Any, lines: Sequence[Line]) -> tuple[Line | None,
         if score >= MIN_SUPPORT and support(claim, line.text) >= 0.5 and when <= when_tokens(window(lines, line)):
             return line, score
     candidates = [ln for ln in lines if when <= when_tokens(window(lines, ln))] or list(lines)
-    return best_line(claim, candidates, cited if isinstance(cited, int) else None)
+    return best_line(claim, lines, cited if isinstance(cited, int) else None, among=candidates)
 
 
 def _owner(line: Line, task: str, lines: Sequence[Line], names: dict[str, str]) -> str | None:

@@ -194,11 +194,14 @@ def full_name(name: str, people: Iterable[str]) -> str:
     return max([name, *same], key=len) if first else name
 
 
-def best_line(claim: str, lines: Sequence[Line], near: Optional[int] = None) -> tuple[Optional[Line], float]:
-    """The line that supports ``claim`` best (its own words first, then with its neighbours;
-    the line nearest the cited ``near`` wins ties), and the support of its neighbourhood."""
+def best_line(
+    claim: str, lines: Sequence[Line], near: Optional[int] = None, among: Optional[Sequence[Line]] = None
+) -> tuple[Optional[Line], float]:
+    """The line (of ``among``, else of all ``lines``) that supports ``claim`` best: its own words
+    first, then with its neighbours; the line nearest the cited ``near`` wins ties. Returns it
+    with the support of its neighbourhood."""
     best, key = None, (-1.0, -1.0, 0.0)
-    for line in lines:
+    for line in among if among is not None else lines:
         rank = (support(claim, line.text), support(claim, window(lines, line)), -abs((near or 0) - line.number))
         if rank > key:
             best, key = line, rank

@@ -50,6 +50,30 @@ def test_llama_cpp_greedy_is_deterministic_and_stops(llama):
     assert len(stopped) < len(a)
 
 
+@pytest.mark.parametrize(
+    "schema",
+    [
+        None,
+        {"type": "object", "properties": {"colours": {"type": "array", "items": {"type": "string"}}}},
+        {"type": "object", "properties": {"pick": {"enum": ["teal", "ochre", "mauve"]}, "why": {"type": "string"}}},
+    ],
+    ids=["text", "json", "enum"],
+)
+def test_llama_cpp_greedy_path_equals_llama_cpp_python(llama, schema):
+    """The greedy path (grammar checked on the chosen token only) writes what llama-cpp-python's
+    own sampler chain (grammar over the whole vocabulary) writes, token for token."""
+    response_format = {"type": "json_object", "schema": schema} if schema else None
+    raw = llama.llm.create_chat_completion(
+        messages=MESSAGES, max_tokens=48, temperature=0.0, response_format=response_format
+    )
+    ours = llama.chat(MESSAGES, max_new_tokens=48, json_schema=schema)
+    assert ours.text == raw["choices"][0]["message"]["content"]
+    assert ours.completion_tokens == raw["usage"]["completion_tokens"]
+    assert ours.finish_reason == raw["choices"][0]["finish_reason"]
+    if schema:  # the model's own first choice is prose, so the grammar overruled it
+        assert ours.text.startswith("{") and not llama.chat(MESSAGES, max_new_tokens=4).text.startswith("{")
+
+
 def test_label_scores_are_log_probabilities(llama):
     scores = llama.score_labels(MESSAGES, ["red", "blue", "green"])
     assert set(scores) == {"red", "blue", "green"}

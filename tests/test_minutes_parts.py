@@ -2,6 +2,8 @@
 said, commitments and due dates as said, the checks against the transcript, speakers put on
 words, rendering."""
 
+import datetime as dt
+
 from taskdeck import Segment, Transcript, Turn, Word
 from taskdeck.helpers.speakers import label_segments
 from taskdeck.helpers.structured import validate
@@ -9,11 +11,13 @@ from taskdeck.helpers.transcripts import read_transcript
 from taskdeck.plugins.tasks.minutes import language_name
 from taskdeck.plugins.tasks.minutes.checks import (
     check_action_items,
+    check_dates,
     check_decisions,
     check_people_and_dates,
     check_summary,
     stated,
 )
+from taskdeck.plugins.tasks.minutes.dates import day_number, said_dates
 from taskdeck.plugins.tasks.minutes.evidence import Line, commitments, due_as_said, numbered_lines
 from taskdeck.plugins.tasks.minutes.result import ActionItem, Attendee, Decision, Minutes
 from taskdeck.plugins.tasks.minutes.schema import ACTIONS_SCHEMA, NOT_STATED, facts_schema
@@ -173,6 +177,42 @@ def test_attendees_dates_and_years_nobody_said():
     assert [a["name"] for a in d["attendees"]] == ["Maria Lopez"]  # Olivia is never named
     assert d["date"] == NOT_STATED and d["location"] == "Lisbon"
     assert len(notes) == 3
+
+
+def test_dates_are_read_in_the_forms_people_say_them():
+    assert [day_number(d) for d in ("13th", "thirteenth", "twenty-first", "30", "thirtieth", "first")] == [
+        13, 13, 21, 30, 30, 1,
+    ]  # fmt: skip
+    found = said_dates("by Friday, the thirtieth of March, or March 3rd; Tuesday April the 21st")
+    assert [(d.weekday, d.day, d.month) for d in found] == [(4, 30, 3), (None, 3, 3), (1, 21, 4)]
+
+
+def test_a_date_whose_weekday_is_wrong_is_read_as_the_number_it_sounds_like():
+    """Whisper hears "Friday, the thirteenth of March" as "the 30th"; 30 March 2026 is a Monday."""
+    lines = [
+        Line(1, "S1", "It's Tuesday, the third of March."),
+        Line(2, "S1", "Tom, can you finish the tests by Friday, the 30th of March?"),
+        Line(3, "S2", "Yes, signed off by the 30th of March."),
+        Line(4, "S1", "And the party is on Saturday, the 14th of March."),  # 14 March 2026 is a Saturday
+        Line(5, "S1", "The review is on Friday, the 16th of April."),  # a Thursday in 2026, no sound-alike
+        Line(6, "S1", "We meet again Monday, the 30th of March."),  # right as said: not changed elsewhere
+    ]
+    data = {
+        "date": "Tuesday, the third of March",
+        "next_meeting": "Monday, the 30th of March",
+        "action_items": [{"owner": "Tom", "task": "Finish the tests", "due": "the 30th of March"}],
+        "decisions": [{"text": "The review moves to the seventeenth of April", "evidence": ""}],
+    }
+    notes = check_dates(data, lines, today=dt.date(2026, 12, 2))
+    assert data["action_items"][0]["due"] == "the 13th of March"
+    assert len(notes) == 2 and "line 2 says Friday, the 30th of March" in notes[0] and "13th" in notes[0]
+    assert data["next_meeting"] == "Monday, the 30th of March"  # said with its right weekday
+    assert "line 5 says Friday, the 16th of April" in notes[1] and "a Thursday" in notes[1]
+    assert data["decisions"][0]["text"] == "The review moves to the seventeenth of April"
+    # the meeting's own date fixes the year: without a weekday there is nothing to check against
+    undated = {**data, "date": "the third of March", "action_items": [{"task": "x", "due": "the 30th of March"}]}
+    assert check_dates(undated, lines, today=dt.date(2026, 12, 2)) == []
+    assert undated["action_items"][0]["due"] == "the 30th of March"
 
 
 def test_schemas_accept_what_the_passes_ask_for():

@@ -6,10 +6,11 @@ embedded faster-whisper tiny.en by default) → speaker turns (``diarize``: the 
 of the chat model (``llm.model`` on ``llm.backend``, the embedded Qwen 1.5B on llama.cpp by
 default; ``passes.py``): facts and a name per voice, action items, decisions, each item citing
 its line → checks by code against those lines (``checks.py``: owners, due dates as said,
-unsupported items dropped) → the summary from the checked lists, its unsupported sentences
-dropped → Markdown. The run directory holds ``minutes.json``, ``minutes.md`` and the
-transcript (``transcript.txt``, ``transcript.json``, speaker-labelled when diarized); when an
-answer never matches its schema, the raw answer is saved as ``minutes.raw.txt``.
+unsupported items dropped; ``dates.py``: a date whose weekday is wrong corrected or reported)
+→ the summary from the checked lists, its unsupported sentences dropped → Markdown. The
+run directory holds ``minutes.json``, ``minutes.md`` and the transcript (``transcript.txt``,
+``transcript.json``, speaker-labelled when diarized); when an answer never matches its schema,
+the raw answer is saved as ``minutes.raw.txt``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from taskdeck.helpers import languages
 from taskdeck.io import atomic_write_json, atomic_write_text
 
 from . import prompts
-from .checks import check_action_items, check_decisions, check_people_and_dates, check_summary, stated
+from .checks import (
+    check_action_items,
+    check_dates,
+    check_decisions,
+    check_people_and_dates,
+    check_summary,
+    stated,
+)
 from .evidence import Line, numbered_lines
 from .passes import Writer
 from .result import ActionItem, Attendee, Decision, Minutes
@@ -111,6 +119,7 @@ class MinutesTask(Task):
                 checks += check_people_and_dates(data, lines)
                 checks += check_action_items(data, lines)
                 checks += check_decisions(data, lines)
+                checks += check_dates(data, lines)
             else:
                 _as_checked(data)
             summary = writer.summary(data, _facts_text(data))

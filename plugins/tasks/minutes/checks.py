@@ -6,13 +6,16 @@ silently. What the model writes is kept where the transcript supports it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Optional
 
+from .dates import describe, fits, meeting_year, ordinal, said_dates, with_day, wrong_weekdays
 from .evidence import (
     FIRST_PERSON,
     MONTHS,
+    WEEKDAYS,
     Line,
     best_line,
     best_sentence,
@@ -98,6 +101,49 @@ def check_people_and_dates(data: dict, lines: Sequence[Line]) -> list[str]:
             notes.append(f"{key} '{value}': the year {', '.join(unsaid)} is not in the transcript, removed")
         if not stated(data.get(key)):
             data[key] = NOT_STATED
+    return notes
+
+
+# ---- dates ----
+def check_dates(data: dict, lines: Sequence[Line], today: Optional[dt.date] = None) -> list[str]:
+    """Dates said with a weekday, held to the calendar of the meeting's own date: a date
+    misheard as the number it sounds like ("30th" for "13th") is corrected where the minutes
+    name it; any other wrong weekday is reported (``dates.py``)."""
+    meeting = next((d for d in said_dates(str(data.get("date", ""))) if d.weekday is not None), None)
+    year = meeting_year(meeting, today or dt.date.today()) if meeting else None
+    if meeting is None or year is None:
+        return []
+    notes: list[str] = []
+    fixes: dict[tuple[int, int], int] = {}
+    for line in lines:
+        for (day, month), (alike, date) in wrong_weekdays(meeting, year, said_dates(line.text)).items():
+            if (day, month) in fixes:
+                continue
+            weekday = WEEKDAYS[date.weekday or 0].capitalize()
+            said = f"line {line.number} says {weekday}, the {ordinal(day)} of {MONTHS[month - 1].capitalize()}"
+            calendar = (
+                f"{describe(date, year)} in {year} (the year in which {describe(meeting, year)}, the meeting's date)"
+            )
+            if alike is None:
+                notes.append(f"{said}, but {calendar}")
+                continue
+            fixes[(day, month)] = alike
+            notes.append(f"{said}, but {calendar}: read as the {ordinal(alike)}, a {weekday}, which sounds alike")
+    if not fixes:
+        return notes
+
+    def fixed(text: str) -> str:
+        for date in reversed(said_dates(text)):
+            if (date.day, date.month) in fixes and not fits(date, meeting, year):
+                text = with_day(text, date, fixes[(date.day, date.month)])
+        return text
+
+    for item in data["action_items"]:
+        item["due"] = fixed(str(item["due"]))
+        item["task"] = fixed(str(item["task"]))
+    for decision in data["decisions"]:
+        decision["text"] = fixed(str(decision["text"]))
+    data["next_meeting"] = fixed(str(data.get("next_meeting", NOT_STATED)))
     return notes
 
 

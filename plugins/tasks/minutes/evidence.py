@@ -51,9 +51,9 @@ NUMBER_WORDS = (
     | {"thirty": 30, "thirtieth": 30}
 )
 
-_MONTH = "(?:" + "|".join(MONTHS) + ")"
-_DAY = "(?:" + "|".join(WEEKDAYS) + ")"
-_ORD = (
+MONTH_PATTERN = "(?:" + "|".join(MONTHS) + ")"
+WEEKDAY_PATTERN = "(?:" + "|".join(WEEKDAYS) + ")"
+ORDINAL_PATTERN = (
     r"(?:\d{1,2}(?:st|nd|rd|th)?|(?:twenty|thirty)[- ](?:"
     + "|".join(ORDINAL_WORDS[:9])
     + ")|"
@@ -61,19 +61,20 @@ _ORD = (
     + ")"
 )
 _WHEN = (
-    rf"(?:{_DAY},?\s+)?(?:the\s+)?{_ORD}\s+(?:of\s+)?{_MONTH}"
-    rf"|{_MONTH}\s+(?:the\s+)?{_ORD}"
-    rf"|(?:next|this|coming)\s+(?:{_DAY}|week|month)"
+    rf"(?:{WEEKDAY_PATTERN},?\s+)?(?:the\s+)?{ORDINAL_PATTERN}\s+(?:of\s+)?{MONTH_PATTERN}"
+    rf"|{MONTH_PATTERN}\s+(?:the\s+)?{ORDINAL_PATTERN}"
+    rf"|(?:next|this|coming)\s+(?:{WEEKDAY_PATTERN}|week|month)"
     r"|(?:the\s+)?end\s+of\s+(?:this|the|next)\s+(?:week|month|quarter|year|day)"
     r"|(?:a|one|two|three|four|five|six|\d+)\s+(?:days?|weeks?|months?)"
-    rf"|tomorrow(?:\s+(?:morning|afternoon|evening))?|tonight|today|{_DAY}(?:\s+(?:morning|afternoon|evening))?"
+    rf"|tomorrow(?:\s+(?:morning|afternoon|evening))?|tonight|today|{WEEKDAY_PATTERN}(?:\s+(?:morning|afternoon|evening))?"
 )
 DUE = re.compile(rf"\b(?P<prep>by|before|until|till|on|within|in|no later than)\s+(?P<when>{_WHEN})\b", re.I)
 KEEP_PREP = {"before", "until", "till", "within", "no later than"}
 #: A deadline said without "by": "today", "next Friday", "the end of the month".
 SOON = re.compile(
-    rf"\b(today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening))?|(?:next|this coming)\s+(?:{_DAY}|week|month)"
-    rf"|(?:{_DAY},?\s+)?(?:the\s+)?{_ORD}\s+of\s+{_MONTH}"
+    r"\b(today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening))?"
+    rf"|(?:next|this coming)\s+(?:{WEEKDAY_PATTERN}|week|month)"
+    rf"|(?:{WEEKDAY_PATTERN},?\s+)?(?:the\s+)?{ORDINAL_PATTERN}\s+of\s+{MONTH_PATTERN}"
     r"|(?:the\s+)?end\s+of\s+(?:this|the|next)\s+(?:week|month|quarter|year))\b",
     re.I,
 )

@@ -2,6 +2,9 @@
 
 Chat with the model's own chat template, token streaming, JSON-schema constrained output,
 and next-token log-probabilities for label scoring (prompt prefixes reuse the KV cache).
+Greedy answers (``temperature=0``, no other sampling option) decode in ``greedy.py`` with the
+schema's grammar checked lazily, about 1.4x faster for JSON; everything else goes through
+llama-cpp-python's ``create_chat_completion``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from taskdeck import (
 )
 from taskdeck.helpers.cpu import available_cpus
 from taskdeck.helpers.label_scoring import label_variants, score_token_sequences
+
+#: Options that need llama-cpp-python's sampler chain (the greedy path takes none of them).
+SAMPLING_OPTIONS = ("top_p", "top_k", "repetition_penalty", "stop")
 
 
 @dataclass
@@ -79,6 +85,12 @@ class LlamaCppBackend(Backend):
     ) -> Completion:
         if (options.get("num_beams") or 1) > 1:
             raise CapabilityError("num_beams > 1 needs backend=transformers (llama.cpp decodes one sequence)")
+        if (
+            temperature == 0
+            and self._formatter() is not None
+            and not any(options.get(k) is not None for k in SAMPLING_OPTIONS)
+        ):
+            return self._chat_greedy(messages, max_new_tokens, stream, json_schema)
         kwargs: dict[str, Any] = dict(
             messages=list(messages), max_tokens=max_new_tokens, temperature=temperature, stream=True
         )
@@ -125,6 +137,30 @@ class LlamaCppBackend(Backend):
             finish_reason=finish,
         )
 
+    def _chat_greedy(self, messages, max_new_tokens, stream, json_schema) -> Completion:
+        from .greedy import generate_greedy
+
+        llm = self.llm
+        rendered = self._formatter()(messages=list(messages))
+        prompt = llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+        if len(prompt) >= self.context_window():
+            raise InputError(
+                f"the prompt does not fit the model's {self.context_window()}-token window "
+                f"({len(prompt)} tokens): raise backend.n_ctx (e.g. backend=llama_cpp backend.n_ctx=16384) "
+                "or shorten the input"
+            )
+        start = time.perf_counter()
+        text, written, finish = generate_greedy(
+            llm, prompt, max_tokens=max_new_tokens, schema=json_schema, on_piece=stream
+        )
+        return Completion(
+            text=text,
+            prompt_tokens=len(prompt),
+            completion_tokens=written,
+            seconds=time.perf_counter() - start,
+            finish_reason=finish,
+        )
+
     # ---- window and tokens ----
     def context_window(self) -> int:
         return int(self.llm.n_ctx())
@@ -163,22 +199,12 @@ class LlamaCppBackend(Backend):
         return llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
 
     def _next_logprobs(self, tokens: list[int]):
-        import llama_cpp
         import numpy as np
 
-        llm = self.llm
-        cached = llm.input_ids[: llm.n_tokens].tolist()
-        common = 0
-        for a, b in zip(cached, tokens):
-            if a != b:
-                break
-            common += 1
-        common = min(common, len(tokens) - 1)  # evaluate at least one token to get logits
-        llm.n_tokens = common
-        llm.eval(tokens[common:])
-        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),)).astype(
-            np.float64
-        )
+        from .greedy import evaluate_prompt, last_logits
+
+        evaluate_prompt(self.llm, tokens)
+        logits = last_logits(self.llm).astype(np.float64)
         m = logits.max()
         return logits - (m + np.log(np.exp(logits - m).sum()))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -81,17 +82,24 @@ def main(argv: Optional[list[str]] = None) -> None:
             print(f"warning: plugin '{broken.name}' failed to load ({broken.reason}); the others work", file=sys.stderr)
         _check_group_choices(session, sys.argv[1:])
         register_configs(session)
+        scratch = _listing_dir(sys.argv[1:])
+        if scratch is not None:  # the listing prints; it leaves no run directory behind
+            sys.argv += [f"hydra.run.dir={scratch}", "hydra.output_subdir=null"]
         sys.argv = [sys.argv[0], *with_search_path(session, sys.argv[1:])]
         app = hydra.main(version_base="1.3", config_path=CONFIG_PACKAGE, config_name="config")(command.job)
-        with tracking(command.sweeps):
-            try:
-                app()
-            except BaseException as exc:  # the sweeper re-raised: the table still gets written
-                command.finish_sweeps(
-                    "interrupted by the user" if isinstance(exc, KeyboardInterrupt) else _one_line(exc)
-                )
-                raise
-            command.finish_sweeps()
+        try:
+            with tracking(command.sweeps):
+                try:
+                    app()
+                except BaseException as exc:  # the sweeper re-raised: the table still gets written
+                    command.finish_sweeps(
+                        "interrupted by the user" if isinstance(exc, KeyboardInterrupt) else _one_line(exc)
+                    )
+                    raise
+                command.finish_sweeps()
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
         if command.failure is not None:
             raise command.failure
     except KeyboardInterrupt:
@@ -106,13 +114,24 @@ def main(argv: Optional[list[str]] = None) -> None:
         sys.exit(2 if _user_error(exc) else 1)
 
 
+def _listing_dir(args: list[str]) -> Optional[str]:
+    """A scratch run directory when the command only lists the plugins (``task=plugins``, or
+    no task at all) and names no run directory of its own; else None."""
+    import tempfile
+
+    tasks = [a.split("=", 1)[1] for a in args if re.match(r"^\+?(task|preset)=", a)]
+    if tasks not in ([], ["plugins"]) or any(a in ("-m", "--multirun") or a.startswith("hydra.run.dir=") for a in args):
+        return None
+    return tempfile.mkdtemp(prefix="taskdeck-plugins-")
+
+
 def _check_group_choices(session: Any, args: list[str]) -> None:
     """Answer ``task=<unknown>`` / ``backend=<unknown>`` / ``preset=<unknown>`` with the choices
     and the nearest match, before Hydra does (sweeps like ``task=a,b`` are checked name by name)."""
     from taskdeck.config import preset_names
 
     groups = {
-        "task": session.tasks.names() + preset_names(session, "task"),
+        "task": session.tasks.names() + session.tasks.aliases() + preset_names(session, "task"),
         "backend": ["auto", *session.backends.names(), *preset_names(session, "backend")],
         "preset": preset_names(session, "preset"),
     }
@@ -161,6 +180,9 @@ def _one_line(exc: BaseException) -> str:
             )
         ]
         key = re.search(r"Key '([^']+)' not in '([^']+)'", text + "\n" + str(cause or ""))
+        override = re.search(r"Could not override '(backend\.[^']+)'", text)
+        if key and override:
+            return _backend_option(override.group(1).split(".", 1)[1])
         if key:
             return (
                 f"unknown parameter '{key.group(1)}'{_nearest_param(key.group(1))}; "
@@ -168,8 +190,9 @@ def _one_line(exc: BaseException) -> str:
             )
         if re.search(r"mismatched input|no viable alternative|LexerNoViableAltException|extraneous input", text):
             return (
-                f"{keep[0] if keep else 'cannot parse an override'}: quote a value that holds [ ] < > {{ }} "
-                "for Hydra as well as for the shell, e.g. 'text=\"Paris is the [MASK] of France.\"'"
+                f"{keep[0] if keep else 'cannot parse an override'}: quote a value that holds punctuation "
+                "([ ] { } < > ! = ' ...) for Hydra as well as for the shell, "
+                "e.g. 'text=\"Paris is the [MASK] of France.\"'"
             )
         merge = re.match(r"Error merging override (\S+)", keep[0]) if keep else None
         if merge and len(keep) > 1:
@@ -177,6 +200,28 @@ def _one_line(exc: BaseException) -> str:
         return "; ".join(dict.fromkeys(keep)) or type(exc).__name__
     first = text.splitlines()[0] if text else ""
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _backend_option(name: str) -> str:
+    """``backend.<name>`` that the chosen backend lacks: the backends that have it."""
+    import dataclasses
+    import difflib
+
+    from taskdeck.plugin_manager import get_session
+
+    fields = {n: {f.name for f in dataclasses.fields(cls.Params)} for n, cls in get_session().backends.items()}
+    owners = sorted(n for n, names in fields.items() if name in names)
+    if owners:
+        return (
+            f"backend.{name} is an option of backend={' | backend='.join(owners)}, not of the backend chosen: "
+            f"add backend={owners[0]} to the command, or drop backend.{name}"
+        )
+    near = difflib.get_close_matches(name, sorted(set().union(*fields.values())), n=1)
+    return (
+        f"unknown backend option '{name}'"
+        + (f" (did you mean 'backend.{near[0]}'?)" if near else "")
+        + "; `python run.py task=plugins` lists the backends"
+    )
 
 
 def _nearest_param(name: str) -> str:

@@ -61,7 +61,8 @@ def register_configs(session: Session) -> None:
 
     cs = ConfigStore.instance()
     for name, task_cls in session.tasks.items():
-        _store_lazily(cs, "task", name, lambda cls=task_cls: task_node(cls), package="_global_")
+        for node_name in (name, *session.tasks.aliases(name)):  # an alias's node says the task's own name
+            _store_lazily(cs, "task", node_name, lambda cls=task_cls: task_node(cls), package="_global_")
     for name, backend_cls in session.backends.items():
         _store_lazily(cs, "backend", name, lambda cls=backend_cls, n=name: cls.Params(name=n))
     _store_lazily(cs, "backend", "auto", lambda: BackendParams(name="auto"))

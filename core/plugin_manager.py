@@ -78,13 +78,22 @@ class Session:
     plugin_names: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Alias:
+    """A task's other name, staged with the task."""
+
+    name: str
+
+
 def _collect(session: Session, plugin: Any, name: str) -> None:
     """Call the plugin's hook implementations and register what they give, all or nothing:
     a plugin that fails halfway (or clashes with a registered name) leaves no trace."""
     staged: list[tuple[Registry, str, Any]] = []
     configs: list[tuple[str | None, dict]] = []
     hooks = {
-        "register_tasks": lambda cls: staged.append((session.tasks, cls.name, cls)),
+        "register_tasks": lambda cls: staged.extend(
+            [(session.tasks, cls.name, cls), *((session.tasks, a, Alias(cls.name)) for a in cls.aliases)]
+        ),
         "register_backends": lambda cls: staged.append((session.backends, cls.name, cls)),
         "register_formatters": lambda f: staged.append((session.formatters, f.name, f)),
         "register_model_packs": lambda p: staged.append((session.packs, p.alias, p)),
@@ -105,7 +114,10 @@ def _collect(session: Session, plugin: Any, name: str) -> None:
                 f"plugin '{name}': register_configs needs name= and node= (and usually group=) for a structured config"
             )
     for reg, item_name, item in staged:
-        reg.add(item_name, item, name)
+        if isinstance(item, Alias):
+            reg.add_alias(item_name, item.name, name)
+        else:
+            reg.add(item_name, item, name)
     for search_path, node in configs:
         if search_path:
             session.config_paths.append(search_path)

@@ -46,6 +46,8 @@ class Task:
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    #: Other names ``task=`` accepts, e.g. transformers' pipeline name (``question-answering``).
+    aliases: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = type("Params", (), {})
     #: The Params fields one row of a batch file fills (``input=file.csv``), first = main.
     batch_fields: ClassVar[tuple[str, ...]] = ("text",)

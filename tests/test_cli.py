@@ -1,6 +1,7 @@
 """The command line as a user runs it: outputs, listing, and one-line errors."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -44,6 +45,36 @@ def test_listing_shows_everything_and_imports_nothing_heavy(tmp_path):
         assert expected in proc.stdout, expected
 
 
+def test_the_listing_leaves_nothing_on_disk(tmp_path):
+    """``task=plugins`` (and a bare ``run.py``) prints; no outputs/ directory, no scratch left."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "TASKDECK_TRACEBACK")}
+    for args in (["task=plugins"], []):
+        proc = subprocess.run(
+            [sys.executable, str(REPO / "run.py"), *args], cwd=tmp_path, env={**env, "TMPDIR": str(scratch)},
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert "Tasks (task=NAME)" in proc.stdout and "task=question-answering" in proc.stdout
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"] and not any(scratch.iterdir())
+
+
+@pytest.mark.parametrize(
+    "alias,task",
+    [("question-answering", "qa"), ("sentiment-analysis", "sentiment"), ("automatic-speech-recognition", "asr"),
+     ("text-to-audio", "tts"), ("zero-shot-classification", "zero-shot"), ("text-generation", "chat"),
+     ("token-classification", "ner")],
+)  # fmt: skip
+def test_pipeline_names_select_their_task(tmp_path, alias, task):
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "run.py"), "--cfg", "job", f"task={alias}"], cwd=tmp_path, capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert f"task: {task}\n" in proc.stdout
+
+
 ERRORS = [
     (["task=sentimnt"], "unknown task 'sentimnt' (did you mean 'sentiment'?)"),
     (["task=sentiment"], "task 'sentiment' needs text: add text=..."),
@@ -57,6 +88,15 @@ ERRORS = [
         "unknown backend 'vllm'; choices: auto, diffusers, faster_whisper, llama_cpp",
     ),
     (["task=sentiment", "text= "], "text= is empty"),
+    (
+        ["task=sentiment", "text=hi", "backend.batch_size=64"],
+        "backend.batch_size is an option of backend=transformers, not of the backend chosen: add backend=transformers",
+    ),
+    (
+        ["task=sentiment", "text=hi", "backend.n_ctxx=64"],
+        "unknown backend option 'n_ctxx' (did you mean 'backend.n_ctx'?)",
+    ),
+    (["task=question-answerin"], "unknown task 'question-answerin' (did you mean 'question-answering'?)"),
 ]
 
 

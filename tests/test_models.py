@@ -1,5 +1,7 @@
 """model= references: alias, local path, Hub id, mistakes."""
 
+import json
+
 import pytest
 
 from taskdeck.errors import ModelNotFoundError, UnknownNameError
@@ -30,3 +32,49 @@ def test_hub_id(session):
 def test_unknown_alias_suggests(session):
     with pytest.raises(UnknownNameError, match="did you mean 'smollm2-135m'"):
         resolve("smollm2-135", session.packs)
+
+
+def _hub_cache(tmp_path, session, repo="HuggingFaceTB/SmolLM2-135M-Instruct-GGUF"):
+    """A Hugging Face cache holding one GGUF of ``repo`` as huggingface_hub lays it out: the
+    snapshot's file is a link to a blob (here the embedded SmolLM2 weights)."""
+    cache = tmp_path / "hub"
+    folder = cache / f"models--{repo.replace('/', '--')}"
+    (folder / "blobs").mkdir(parents=True)
+    blob = folder / "blobs" / "0123abcd"
+    blob.symlink_to(session.packs.get("smollm2-135m").path())
+    snapshot = folder / "snapshots" / ("a" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot / "smollm2-135m-instruct-q4_1.gguf").symlink_to(blob)
+    (snapshot / "smollm2-135m-instruct-q8_0.gguf").symlink_to(folder / "blobs" / "gone")  # a broken link
+    return cache
+
+
+def test_hub_gguf_files_resolve_from_the_cache(session, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(_hub_cache(tmp_path, session)))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for tag in ("Q4_1", "q4_1", "smollm2-135m-instruct-q4_1.gguf"):
+        ref = resolve(f"HuggingFaceTB/SmolLM2-135M-Instruct-GGUF:{tag}", session.packs)
+        assert ref.format == "gguf" and ref.source == "hub-file"
+        assert ref.path().name == "smollm2-135m-instruct-q4_1.gguf" and ref.path().stat().st_size > 10_000_000
+    missing = resolve("HuggingFaceTB/SmolLM2-135M-Instruct-GGUF:Q8_0", session.packs)  # its link is broken
+    with pytest.raises(ModelNotFoundError, match=r"no GGUF file matching 'Q8_0' .*cached: smollm2-135m-instruct-q4_1"):
+        missing.path()
+
+
+def test_a_hub_gguf_runs_on_llama_cpp(session, tmp_path):
+    from conftest import cli
+
+    env = {"HF_HUB_CACHE": str(_hub_cache(tmp_path, session)), "HF_TOKEN": "hf_secret_never_written"}
+    proc = cli(
+        "task=chat", "prompt=Say hi", "max_new_tokens=4", "temperature=0",
+        "model=HuggingFaceTB/SmolLM2-135M-Instruct-GGUF:Q4_1", tmp_path=tmp_path, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert record["status"] == "ok" and record["models"][0]["backend"] == "llama_cpp"
+    for path in (tmp_path / "run").rglob("*"):
+        assert not path.is_file() or b"hf_secret" not in path.read_bytes(), path
+    proc = cli(
+        "task=chat", "prompt=hi", "model=HuggingFaceTB/SmolLM2-135M-Instruct-GGUF:IQ2_XS", tmp_path=tmp_path, env=env
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "hf download" in proc.stderr

@@ -83,3 +83,27 @@ def test_real_qwen_packs_join_to_the_published_file(session, alias, size):
 def test_every_pack_states_licence_and_extra(session):
     for alias, pack in session.packs.items():
         assert pack.licence and pack.extra and pack.description, alias
+
+
+def test_every_file_of_every_pack_has_its_hash(session):
+    for alias, pack in session.packs.items():
+        assert set(pack.sha256) == set(pack.files), alias
+        assert all(len(h) == 64 for h in pack.sha256.values()), alias
+
+
+def test_a_pack_used_in_place_is_verified_once_and_a_changed_file_refused(split_packages, tmp_path):
+    one = tmp_path / "site" / "tdpart1" / "data" / "part01.bin"
+    pack = ModelPack(
+        alias="tdplace", description="test", format="gguf", extra="tdplace", entry="model.gguf",
+        files={"model.gguf": [Piece("tdpart1", "data/part01.bin")]},
+        sha256={"model.gguf": hashlib.sha256(one.read_bytes()).hexdigest()},
+    )  # fmt: skip
+    assert pack.path() == one  # in place: no copy
+    stamp = tmp_path / "cache" / "packs" / ".tdplace.verified"
+    assert stamp.is_file()
+    seen = stamp.stat().st_mtime_ns
+    pack.path()
+    assert stamp.stat().st_mtime_ns == seen  # not hashed again
+    one.write_bytes(b"X" + one.read_bytes()[1:])  # the same size, another content
+    with pytest.raises(ModelNotFoundError, match=r"does not match its SHA-256; reinstall .*--force-reinstall tdpart1"):
+        pack.path()

@@ -27,3 +27,19 @@ def test_unknown_name_without_near_match_still_lists_choices():
     reg.add("llama_cpp", object())
     msg = str(pytest.raises(UnknownNameError, reg.get, "zzz").value)
     assert "did you mean" not in msg and "llama_cpp" in msg
+
+
+def test_aliases_answer_for_their_name_and_are_not_listed():
+    reg = Registry("task")
+    qa = object()
+    reg.add("qa", qa, owner="builtin")
+    reg.add_alias("question-answering", "qa", owner="builtin")
+    assert reg.get("question-answering") is qa and "question-answering" in reg
+    assert reg.names() == ["qa"] and reg.aliases("qa") == ["question-answering"] == reg.aliases()
+    assert reg.canonical("question-answering") == "qa" and reg.canonical("qa") == "qa"
+    with pytest.raises(DuplicateNameError, match="registered twice"):
+        reg.add("question-answering", object(), owner="thirdparty")  # an alias is taken like a name
+    with pytest.raises(DuplicateNameError):
+        reg.add_alias("qa", "qa")
+    msg = str(pytest.raises(UnknownNameError, reg.get, "question-answer").value)
+    assert "did you mean 'question-answering'" in msg and "choices: qa" in msg

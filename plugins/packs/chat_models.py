@@ -50,6 +50,7 @@ SMOLLM2 = ModelPack(
     entry="SmolLM2-135M-Instruct.Q4_1.gguf",
     licence="Apache-2.0",
     extra="smollm2",
+    sha256={"SmolLM2-135M-Instruct.Q4_1.gguf": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"},
     size="0.1 GB",
     capabilities=(CHAT, SCORE_LABELS),
 )

@@ -13,6 +13,12 @@ WHISPER_TINY_EN = ModelPack(
     },
     licence="MIT",
     extra="whisper-tiny",
+    sha256={
+        "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+        "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+        "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+        "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+    },
     size="75 MB",
     capabilities=(TRANSCRIBE,),
 )
@@ -33,6 +39,12 @@ WHISPER_BASE = ModelPack(
     },
     licence="MIT",
     extra="whisper-base",
+    sha256={
+        "model.bin": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+        "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+        "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+        "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+    },
     size="145 MB",
     capabilities=(TRANSCRIBE,),
 )
@@ -48,6 +60,10 @@ PIPER_JOE = ModelPack(
     entry="en_US-joe-medium.onnx",
     licence="MIT (package); voice dataset CC0",
     extra="piper-voice",
+    sha256={
+        "en_US-joe-medium.onnx": "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+        "en_US-joe-medium.onnx.json": "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
+    },
     size="63 MB",
     capabilities=(SPEAK,),
 )
@@ -61,6 +77,7 @@ VOICE_GE2E = ModelPack(
     entry="pretrained.pt",
     licence="Apache-2.0",
     extra="voice-ge2e",
+    sha256={"pretrained.pt": "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"},
     size="17 MB",
     capabilities=(DIARIZE,),
 )

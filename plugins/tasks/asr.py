@@ -29,6 +29,7 @@ DEFAULT_MODEL = DEFAULT_ASR_MODEL
 
 class AsrTask(Task):
     name = "asr"
+    aliases = ("automatic-speech-recognition",)  # transformers' pipeline name
     description = "speech to text: a transcript with timed segments (faster-whisper, transformers, OpenAI API)"
     batch_fields = ("audio",)
     outputs = ("text", "json", "srt")

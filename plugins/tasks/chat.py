@@ -22,6 +22,7 @@ ROLES = ("system", "user", "assistant")
 
 class ChatTask(Task):
     name = "chat"
+    aliases = ("text-generation",)  # transformers' pipeline name
     description = "chat / text generation: prompt, system prompt or conversation file; streamed"
     batch_fields = ("prompt",)
 

@@ -92,6 +92,7 @@ class TextClassificationTask(Task):
 
 class SentimentTask(TextClassificationTask):
     name = "sentiment"
+    aliases = ("sentiment-analysis",)  # transformers' pipeline name
     description = "label the sentiment of a text (classifier model, or a chat model scoring the labels)"
 
     @dataclass

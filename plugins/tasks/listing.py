@@ -33,6 +33,7 @@ class PluginsTask(Task):
                 {
                     "task": name,
                     "description": cls.description,
+                    "aliases": ", ".join(f"task={a}" for a in cls.aliases),
                     "inputs": inputs,
                     "options": options,
                     "plugin": s.owners[f"task:{name}"],

@@ -67,6 +67,7 @@ TYPE_PROMPT = (
 
 class NerTask(Task):
     name = "ner"
+    aliases = ("token-classification",)  # transformers' pipeline name
     description = "named entities with character offsets: a token classifier, or a chat model listing them"
 
     @dataclass

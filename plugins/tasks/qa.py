@@ -60,6 +60,7 @@ SCHEMA = {
 
 class QATask(Task):
     name = "qa"
+    aliases = ("question-answering",)  # transformers' pipeline name
     description = "answer a question from a context: an extractive QA model's span, or a chat model's quote"
     batch_fields = ("question", "context")
 

@@ -19,6 +19,7 @@ DEFAULT_MODEL = "piper-joe"
 
 class TtsTask(Task):
     name = "tts"
+    aliases = ("text-to-speech", "text-to-audio")  # transformers' pipeline names
     description = "text to speech: a WAV file (Piper voices, transformers TTS models, OpenAI API)"
     outputs = ("text", "json", "wav")
 

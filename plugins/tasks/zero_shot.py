@@ -35,6 +35,7 @@ YES_NO_PROMPT = (
 
 class ZeroShotTask(Task):
     name = "zero-shot"
+    aliases = ("zero-shot-classification",)  # transformers' pipeline name
     description = "classify a text into any labels you give: an NLI model, or a chat model scoring them"
 
     @dataclass

@@ -1,6 +1,8 @@
-"""Batch mode: ``input=file.csv|jsonl|txt`` runs a task over every row, in flat memory.
+"""Batch mode: ``input=file.csv|jsonl|txt|parquet`` (or a ``datasets`` folder) runs a task over
+every row, in flat memory.
 
-Rows are read lazily (a first pass counts them and collects the column names), turned into
+Rows are read lazily (a first pass counts them and collects the column names; Parquet and
+Arrow files say both in their metadata), turned into
 the task's Params (the row fills the task's ``batch_fields``) and handed to
 ``Task.run_batch``. Each finished row is appended to a JSONL results file at once, so
 Ctrl-C keeps what finished; rerunning with ``results=<that file>`` skips the rows already
@@ -17,6 +19,7 @@ import dataclasses
 import heapq
 import itertools
 import json
+import os
 import pickle
 import re
 import tempfile
@@ -25,7 +28,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, MissingDependencyError
 from .io import atomic_writer
 from .results import Result
 
@@ -33,21 +36,43 @@ if TYPE_CHECKING:
     from .context import RunContext
     from .tasks import Task
 
-SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".txt")
+SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".txt", ".parquet")
+TABLE_FORMATS = ("csv", "parquet", "dataset")  # the results table beside results.jsonl
+PARQUET_BATCH = 1024  # rows decoded at a time from a Parquet file
 SORT_RUN = 20_000  # records per sorted run on disk when the results are put in order
 
 
 class RowSource:
-    """The rows of a .csv/.tsv/.jsonl/.json/.txt file, read lazily. ``count`` and ``columns``
-    come from one first pass (a .json list is the one format read whole)."""
+    """The rows of a .csv/.tsv/.jsonl/.json/.txt/.parquet file or of a ``datasets`` folder
+    (``save_to_disk``; ``split=`` picks a split of a ``DatasetDict``), read lazily. ``count``
+    and ``columns`` come from one first pass, or from the metadata of Parquet and Arrow data
+    (a .json list is the one format read whole)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, split: Optional[str] = None):
         self.path = Path(path)
+        self.suffix = self.path.suffix.lower()
+        self.split = split
+        self._dataset: Any = None
+        if self.path.is_dir():
+            self._dataset = _saved_dataset(self.path, split)
+            self.suffix = "dataset"
+            self.count, self.columns = len(self._dataset), list(self._dataset.column_names)
+            return
+        if split is not None:
+            raise ConfigError(
+                f"split={split} picks a split of a datasets folder (save_to_disk); input file '{self.path.name}' "
+                "has none: drop split="
+            )
         if not self.path.is_file():
             raise InputError(f"input file '{self.path}' does not exist")
-        self.suffix = self.path.suffix.lower()
         if self.suffix not in SUFFIXES:
-            raise InputError(f"input file '{self.path}': use .csv, .tsv, .jsonl, .json or .txt")
+            raise InputError(
+                f"input file '{self.path}': use .csv, .tsv, .jsonl, .json, .txt, .parquet or a datasets folder"
+            )
+        if self.suffix == ".parquet":
+            meta = _parquet(self.path)
+            self.count, self.columns = meta.metadata.num_rows, list(meta.schema_arrow.names)
+            return
         columns: dict[str, None] = {}
         count = 0
         for _, row in self.rows():
@@ -65,11 +90,16 @@ class RowSource:
                     return
                 if i >= start:
                     yield i, row
-        except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+        except (ValueError, UnicodeDecodeError, csv.Error, OSError) as exc:
             raise InputError(f"input file '{self.path}' cannot be read: {str(exc).splitlines()[0]}") from None
 
     def _read(self) -> Iterator[dict[str, Any]]:
-        if self.suffix in (".csv", ".tsv"):
+        if self._dataset is not None:
+            yield from self._dataset  # memory-mapped Arrow: rows decoded one at a time
+        elif self.suffix == ".parquet":
+            for batch in _parquet(self.path).iter_batches(batch_size=PARQUET_BATCH):
+                yield from batch.to_pylist()
+        elif self.suffix in (".csv", ".tsv"):
             with open(self.path, newline="", encoding="utf-8-sig") as f:
                 yield from csv.DictReader(f, delimiter="\t" if self.suffix == ".tsv" else ",")
         elif self.suffix in (".jsonl", ".ndjson"):
@@ -87,6 +117,42 @@ class RowSource:
                 for line in f:
                     if line.strip():
                         yield {"text": line.rstrip("\r\n")}
+
+
+def _parquet(path: Path) -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError("pyarrow", f"input file '{path.name}' (Parquet)", extra="datasets") from None
+    try:
+        return pq.ParquetFile(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow's errors: one line
+        raise InputError(f"input file '{path}' is not a Parquet file: {str(exc).splitlines()[0]}") from None
+
+
+def _saved_dataset(path: Path, split: Optional[str]) -> Any:
+    """The ``datasets.Dataset`` saved in ``path`` (a split of a ``DatasetDict`` by ``split=``)."""
+    marks = ("dataset_info.json", "state.json", "dataset_dict.json")
+    if not any((path / m).is_file() for m in marks):
+        raise InputError(f"input folder '{path}' is not a datasets folder (save_to_disk): give a file or such a folder")
+    try:
+        import datasets
+    except ImportError:
+        raise MissingDependencyError("datasets", f"input folder '{path.name}'", extra="datasets") from None
+    loaded = datasets.load_from_disk(str(path))
+    if isinstance(loaded, datasets.DatasetDict):
+        splits = list(loaded)
+        if split is None and len(splits) == 1:
+            split = splits[0]
+        if split not in splits:
+            raise ConfigError(
+                f"input folder '{path.name}' holds the splits {', '.join(splits)}: "
+                f"{'add' if split is None else 'use'} split=<one of them>" + (f", not split={split}" if split else "")
+            )
+        return loaded[split]
+    if split is not None:
+        raise ConfigError(f"input folder '{path.name}' holds one dataset, no splits: drop split={split}")
+    return loaded
 
 
 def _as_row(value: Any) -> dict[str, Any]:
@@ -197,10 +263,15 @@ def run_batch(
     column: Optional[str],
     results_path: Optional[str],
     shard: Optional[tuple[int, int]] = None,
+    split: Optional[str] = None,
+    table_format: str = "csv",
 ) -> BatchResult:
     """Run the task over the file's rows (``shard=(k, n)``: only part k of n; records keep
-    the file's row index)."""
-    source = RowSource(Path(input_path).expanduser())
+    the file's row index; ``split``: the split of a datasets folder; ``table_format``: the
+    table beside the results, csv, parquet or dataset)."""
+    if table_format not in TABLE_FORMATS:
+        raise ConfigError(f"table={table_format}: choose one of {', '.join(TABLE_FORMATS)}")
+    source = RowSource(Path(input_path).expanduser(), split)
     if not source.count:
         raise InputError(f"input file '{source.path}' has no rows")
     mapping = column_map(task_cls, source.columns, column, source.path)
@@ -236,6 +307,8 @@ def run_batch(
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
             sink.flush()
     table = put_in_order(out)
+    if table_format != "csv":
+        table = arrow_table(out, table_format)
     ctx.metrics.update(items=ok + failed, ok=ok, failed=failed, skipped=skipped)
     if tokens:  # every row's generated tokens, as its result counts them
         ctx.metrics["completion_tokens"] = tokens
@@ -306,6 +379,34 @@ def _unpickled(f: Any) -> Iterator[tuple[int, int, bool, str]]:
             yield pickle.load(f)
         except EOFError:
             return
+
+
+def arrow_table(out: Path, fmt: str) -> Path:
+    """The ordered results as ``results.parquet`` or a datasets folder ``results`` beside
+    ``out`` (read whole into Arrow's columns: about the size of the JSONL), written beside and
+    then moved into place."""
+    try:
+        import pyarrow.json as pj
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError("pyarrow", f"table={fmt}", extra="datasets") from None
+    table = pj.read_json(out)
+    dest = out.with_suffix(".parquet") if fmt == "parquet" else out.with_suffix("")
+    tmp = dest.with_name(f".{dest.name}.part")
+    if fmt == "parquet":
+        pq.write_table(table, tmp)
+    else:
+        try:
+            import datasets
+        except ImportError:
+            raise MissingDependencyError("datasets", "table=dataset", extra="datasets") from None
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        datasets.Dataset(table).save_to_disk(str(tmp))
+        shutil.rmtree(dest, ignore_errors=True)
+    os.replace(tmp, dest)
+    return dest
 
 
 def put_in_order(out: Path, sources: Iterable[Path] = ()) -> Path:

@@ -29,9 +29,11 @@ class RunConfig:
     output: Any = field(default_factory=lambda: list(DEFAULT_OUTPUTS))  # a name or a list of names
     backend: Any = None  # filled by the backend group
     quiet: bool = False  # no progress bars or streamed tokens
-    input: Optional[str] = None  # batch: a .csv/.tsv/.jsonl/.json/.txt file, one input per row
+    input: Optional[str] = None  # batch: a .csv/.tsv/.jsonl/.json/.txt/.parquet file or datasets folder
+    split: Optional[str] = None  # batch: the split of a datasets folder holding several (DatasetDict)
     column: Optional[str] = None  # batch: the file's column holding the main input (default: its name)
     results: Optional[str] = None  # batch: results file (JSONL); an existing one is resumed
+    table: str = "csv"  # batch: the ordered table beside the results: csv | parquet | dataset
     eval: Optional[str] = None  # a labelled .csv/.jsonl: run it as the batch and score it (quality metrics)
     gold: Optional[str] = None  # eval: the gold column (default: a usual name for the task, e.g. label)
     shard: Optional[str] = None  # batch: k/n runs the k-th of n contiguous parts (sweep shard=1/4,...,4/4)

@@ -78,6 +78,8 @@ class Runner:
                         self.cfg.get("column"),
                         shard_results(self.cfg.get("results"), shard),
                         shard,
+                        self.cfg.get("split"),
+                        str(self.cfg.get("table") or "csv"),
                     )
                 else:
                     self.result = task_cls().run(params, ctx)
@@ -105,7 +107,7 @@ class Runner:
             return None
         if given and Path(given).expanduser().resolve() != Path(path).expanduser().resolve():
             raise ConfigError(f"eval={path} is the batch input already: drop input={given}")
-        found = plan(task_cls, str(path), self.cfg.get("gold"))
+        found = plan(task_cls, str(path), self.cfg.get("gold"), self.cfg.get("split"))
         self.record.update(eval=str(path), eval_plan=found.describe())
         return found
 

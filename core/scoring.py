@@ -62,14 +62,16 @@ class EvalPlan:
     metric: Metric
     column: str
     gold: list[Any]
+    split: Optional[str] = None  # the split of a datasets folder
 
     @classmethod
-    def of_file(cls, file: Path | RowSource, metric: Metric, column: str) -> EvalPlan:
+    def of_file(cls, file: Path | RowSource, metric: Metric, column: str, split: Optional[str] = None) -> EvalPlan:
         """The plan for a file's gold ``column`` (kept as one value per row)."""
         from .batch import RowSource
 
-        source = file if isinstance(file, RowSource) else RowSource(file)
-        return cls(source.path, metric, column, [row.get(column) for _, row in source.rows()])
+        source = file if isinstance(file, RowSource) else RowSource(file, split)
+        gold = [row.get(column) for _, row in source.rows()]
+        return cls(source.path, metric, column, gold, split or getattr(source, "split", None))
 
     def score(self, results: Path) -> dict[str, Any]:
         """Metrics of the predictions in a results file (JSONL rows with the file's ``index``)."""
@@ -80,10 +82,11 @@ class EvalPlan:
         return self.metric.report([self.gold[i] for i in indices], [by_index[i] for i in indices])
 
     def describe(self) -> dict[str, str]:
-        return {"file": str(self.path.resolve()), "metric": self.metric.name, "column": self.column}
+        return {"file": str(self.path.resolve()), "metric": self.metric.name, "column": self.column,
+                **({"split": self.split} if self.split else {})}  # fmt: skip
 
 
-def plan(task_cls: type[Task], path: str, gold: Optional[str]) -> EvalPlan:
+def plan(task_cls: type[Task], path: str, gold: Optional[str], split: Optional[str] = None) -> EvalPlan:
     """Check ``eval=`` before anything loads: the task's metric, the file, its gold column, the
     metric's library."""
     from .batch import RowSource
@@ -94,7 +97,7 @@ def plan(task_cls: type[Task], path: str, gold: Optional[str]) -> EvalPlan:
             f"task '{task_cls.name}' has no eval metric: its class sets eval_metric "
             "(e.g. taskdeck.evaluation.CLASSIFICATION) to be scored with eval="
         )
-    source = RowSource(Path(path).expanduser())
+    source = RowSource(Path(path).expanduser(), split)
     column = gold_column(metric, source.columns, gold, getattr(task_cls, "batch_fields", ()), source.path)
     metric.check()
     return EvalPlan.of_file(source, metric, column)

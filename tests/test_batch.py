@@ -220,3 +220,47 @@ def test_result_json_holds_counts_not_records(run_in_process, reviews_csv, tiny_
         "results": str(run_dir / "results.jsonl"),
         "table": str(run_dir / "results.csv"),
     }
+
+
+def test_parquet_and_datasets_folders_are_batch_inputs(run_in_process, reviews_csv, tiny_classifier, tmp_path):
+    """The same rows from a CSV, a Parquet file and a datasets folder (a DatasetDict's split)
+    give the same results; a folder of several splits asks for split=."""
+    import datasets
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{"id": i, "review": t} for i, t in enumerate(TEXTS)]
+    parquet = tmp_path / "reviews.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), parquet, row_group_size=2)  # several row groups
+    folder = tmp_path / "reviews_ds"
+    datasets.DatasetDict(
+        {"train": datasets.Dataset.from_list(rows[:2]), "test": datasets.Dataset.from_list(rows)}
+    ).save_to_disk(str(folder))
+    common = ("task=sentiment", "column=review", f"model={tiny_classifier}")
+
+    def labels(*args):
+        record, result, run_dir, _ = run_in_process(*common, *args)
+        found = [json.loads(ln) for ln in (run_dir / "results.jsonl").read_text().splitlines()]
+        return [(r["index"], r["text"], r.get("label"), r["error"]) for r in found], result
+
+    expected, _ = labels(f"input={reviews_csv}")
+    from_parquet, result = labels(f"input={parquet}")
+    assert from_parquet == expected and result.total == len(TEXTS)
+    from_split, result = labels(f"input={folder}", "split=test")
+    assert from_split == expected
+    proc = cli(*common, f"input={folder}", tmp_path=tmp_path)
+    assert proc.returncode == 2 and "holds the splits train, test: add split=<one of them>" in proc.stderr
+    for fmt in ("parquet", "dataset"):  # the ordered table as Parquet or a datasets folder
+        record, result, run_dir, _ = run_in_process(*common, f"input={parquet}", f"table={fmt}")
+        found = [json.loads(ln) for ln in (run_dir / "results.jsonl").read_text().splitlines()]
+        table = (
+            pq.read_table(run_dir / "results.parquet").to_pylist()
+            if fmt == "parquet"
+            else datasets.load_from_disk(str(run_dir / "results")).to_list()
+        )
+        assert result.table == str(run_dir / ("results.parquet" if fmt == "parquet" else "results"))
+        assert [(r["index"], r["text"], r["error"]) for r in table] == [
+            (r["index"], r["text"], r["error"]) for r in found
+        ]
+    proc = cli(*common, f"input={reviews_csv}", "split=test", tmp_path=tmp_path)
+    assert proc.returncode == 2 and "has none: drop split=" in proc.stderr

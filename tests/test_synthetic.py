@@ -13,7 +13,13 @@ from taskdeck.plugins.tasks.synthetic.dedup import Deduplicator, long_text_field
 from taskdeck.plugins.tasks.synthetic.generate import BatchPlan, batch_schema, generate_batch, plan_batch, steerable
 from taskdeck.plugins.tasks.synthetic.quality import distinct_ngrams, enum_distribution, mean_pairwise_distance
 from taskdeck.plugins.tasks.synthetic.shape import infer_schema, load_schema, parse_field, schema_from_fields
-from taskdeck.plugins.tasks.synthetic.writers import check_writable, choose_format, read_records, write_records
+from taskdeck.plugins.tasks.synthetic.writers import (
+    check_writable,
+    choose_format,
+    file_name,
+    read_records,
+    write_records,
+)
 
 FAST = ("model=smollm2-135m", "backend.threads=1")  # plumbing: valid JSON by grammar, any content
 LIGHT = ("model=qwen2.5-coder-0.5b", "backend.threads=1")  # real records
@@ -214,11 +220,22 @@ ROWS = [
 FLAT = schema_from_fields([parse_field(s) for s in ("name:str", "n:int", "p:float", "ok:bool", "m:a|b")])
 
 
-@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "parquet", "dataset"])
 def test_formats_round_trip(tmp_path, fmt):
-    path = write_records(tmp_path / f"r.{fmt}", ROWS, fmt, FLAT)
+    path = write_records(tmp_path / file_name("r", fmt), ROWS, fmt, FLAT)
     back = read_records(path, fmt, FLAT)
     assert back == ROWS and all(validate(r, FLAT) is None for r in back)
+    write_records(path, ROWS[:1], fmt, FLAT)  # rewritten in place, nothing left beside it
+    assert read_records(path, fmt, FLAT) == ROWS[:1] and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_parquet_and_datasets_folders_are_what_their_libraries_read(tmp_path):
+    import datasets
+    import pyarrow.parquet as pq
+
+    nested = [{"name": "a", "tags": ["x", "y"]}, {"name": "b", "tags": []}]
+    assert pq.read_table(write_records(tmp_path / "r.parquet", nested, "parquet", {})).to_pylist() == nested
+    assert datasets.load_from_disk(str(write_records(tmp_path / "r", nested, "dataset", {}))).to_list() == nested
 
 
 def test_csv_refuses_nested_shapes_and_formats_must_agree():
@@ -397,13 +414,13 @@ def test_batch_of_kinds_writes_one_file_each(run_in_process, tmp_path):
     assert all(read_records(p, "jsonl") for p in paths)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "dataset"])
 def test_written_files_round_trip(run_in_process, fmt):
     record = run_in_process(
         "task=synthetic", "preset=transactions", "count=2", "batch_size=2", f"format={fmt}", "dedup=false", *FAST
     )[0]
     records, res = _written(record)
-    assert res["path"].endswith(f"records.{fmt}") and records
+    assert res["path"].endswith("/" + file_name("records", fmt)) and records
     assert all(validate(r, res["schema"]) is None for r in records)
     assert records[: len(res["sample"])] == res["sample"]  # typed back from CSV cells
 

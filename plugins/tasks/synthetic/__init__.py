@@ -39,7 +39,15 @@ from . import quality
 from .dedup import Deduplicator, has_free_text, text_fields
 from .generate import DEFAULT_HINTS, generate_batch, plan_batch, steerable
 from .shape import infer_schema, load_examples, load_schema, parse_field, propose_schema, schema_from_fields
-from .writers import check_writable, choose_format, read_meta, read_records, write_meta, write_records
+from .writers import (
+    check_writable,
+    choose_format,
+    file_name,
+    read_meta,
+    read_records,
+    write_meta,
+    write_records,
+)
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 
@@ -79,7 +87,9 @@ class SyntheticData(Result):
 
 class SyntheticTask(Task):
     name = "synthetic"
-    description = "synthetic records from a description: schema-valid, varied, deduplicated; json/jsonl/csv"
+    description = (
+        "synthetic records from a description: schema-valid, varied, deduplicated; jsonl/json/csv/parquet/dataset"
+    )
     batch_fields = ("kind",)
     outputs = ("text",)
 
@@ -87,7 +97,9 @@ class SyntheticTask(Task):
     class Params:
         kind: str = required("what the records are, e.g. 'customer reviews for a coffee shop'")
         count: int = param(20, "how many records to write", ge=1)
-        format: Optional[str] = param(None, "jsonl | json | csv (default: out's extension, else jsonl)")
+        format: Optional[str] = param(
+            None, "jsonl | json | csv | parquet | dataset (a datasets folder); default: out's extension, else jsonl"
+        )
         out: Optional[str] = param(
             None,
             "the output file; an existing one is continued up to count "
@@ -137,15 +149,16 @@ class SyntheticTask(Task):
         slug = kind_slug(params.kind)
         if params.out:
             given = Path(params.out).expanduser()
-            out = given.with_name(f"{given.stem}-{slug}{given.suffix or '.' + fmt}")
+            out = given.with_name(f"{given.stem}-{slug}{given.suffix}" if given.suffix else file_name(
+                f"{given.name}-{slug}", fmt))  # fmt: skip
         else:
-            out = Path(ctx.run_dir or ".") / f"records-{slug}.{fmt}"
+            out = Path(ctx.run_dir or ".") / file_name(f"records-{slug}", fmt)
         return dataclasses.replace(params, out=str(out))
 
     def run(self, params, ctx):
         check_params(params)
         fmt = choose_format(params.format, params.out)
-        path = Path(params.out).expanduser() if params.out else Path(ctx.run_dir or ".") / f"records.{fmt}"
+        path = Path(params.out).expanduser() if params.out else Path(ctx.run_dir or ".") / file_name("records", fmt)
         examples = load_examples(params.examples) if params.examples else []
         meta = read_meta(path) if path.exists() else None
         schema = given_schema(params, examples)

@@ -1,10 +1,12 @@
-"""Records to files and back: JSON (a list), JSONL (one object a line) and CSV.
+"""Records to files and back: JSON (a list), JSONL (one object a line), CSV, Parquet and a
+``datasets`` folder (``save_to_disk``, what ``datasets.load_from_disk`` reads).
 
-Every write replaces the whole file atomically, so a reader (or an interrupted run) never
-sees half a file. CSV holds only flat records: a field that is an object or a list is
-refused with one line before anything is generated. Reading a CSV back gives each column
-its schema type, so records round-trip. A sidecar ``<file>.meta.json`` keeps the schema and
-the batches done, so rerunning with the same ``out=`` continues where the last run stopped.
+Every write replaces the whole file atomically (a folder: written beside, then swapped in by
+renames), so a reader (or an interrupted run) never sees half a file. CSV holds only flat
+records: a field that is an object or a list is refused with one line before anything is
+generated. Reading a CSV back gives each column its schema type, so records round-trip. A
+sidecar ``<file>.meta.json`` keeps the schema and the batches done, so rerunning with the
+same ``out=`` continues where the last run stopped.
 """
 
 from __future__ import annotations
@@ -12,18 +14,28 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any, Optional
 
-from taskdeck import ConfigError, InputError
+from taskdeck import ConfigError, InputError, MissingDependencyError
 from taskdeck.io import atomic_write_json, atomic_write_text
 
-FORMATS = ("jsonl", "json", "csv")
+FORMATS = ("jsonl", "json", "csv", "parquet", "dataset")
+#: The file name ending of each format (a ``datasets`` folder has none).
+EXTENSIONS = {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "parquet": ".parquet", "dataset": ""}
+
+
+def file_name(stem: str, fmt: str) -> str:
+    """``records`` + jsonl → ``records.jsonl``; a dataset is the folder ``records``."""
+    return stem + EXTENSIONS[fmt]
 
 
 def choose_format(fmt: Optional[str], out: Optional[str]) -> str:
     """``format=``, else the extension of ``out=``, else jsonl; the two must agree."""
     ext = Path(out).suffix.lower().lstrip(".") if out else ""
+    ext = ext if ext != "dataset" else ""  # only a format name, never a file's ending
     chosen = (fmt or (ext if ext in FORMATS else "jsonl")).lower()
     if chosen not in FORMATS:
         raise ConfigError(f"unknown format '{fmt}'; choices: {', '.join(FORMATS)}")
@@ -46,6 +58,10 @@ def check_writable(fmt: str, schema: dict[str, Any]) -> None:
 
 
 def write_records(path: Path, records: list[dict[str, Any]], fmt: str, schema: dict[str, Any]) -> Path:
+    if fmt == "parquet":
+        return _write_parquet(path, records)
+    if fmt == "dataset":
+        return _write_dataset(path, records)
     if fmt == "json":
         return atomic_write_json(path, records)
     if fmt == "jsonl":
@@ -61,7 +77,10 @@ def write_records(path: Path, records: list[dict[str, Any]], fmt: str, schema: d
 
 
 def read_records(path: Path, fmt: str, schema: Optional[dict[str, Any]] = None) -> list[dict[str, Any]]:
-    """The records of a file written by :func:`write_records` (CSV cells typed by the schema)."""
+    """The records of a file written by :func:`write_records` (CSV cells typed by the schema;
+    Arrow's empty values of optional fields left out)."""
+    if fmt in ("parquet", "dataset"):
+        return _read_arrow(Path(path), fmt, schema)
     text = Path(path).read_text(encoding="utf-8")
     try:
         if fmt == "json":
@@ -79,6 +98,65 @@ def read_records(path: Path, fmt: str, schema: Optional[dict[str, Any]] = None) 
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise InputError(f"out='{path}' exists but does not hold records; use a new out=")
     return data
+
+
+def _write_parquet(path: Path, records: list[dict[str, Any]]) -> Path:
+    pa, pq = _pyarrow()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        pq.write_table(pa.Table.from_pylist(records), tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _write_dataset(path: Path, records: list[dict[str, Any]]) -> Path:
+    try:
+        import datasets
+    except ImportError:
+        raise MissingDependencyError("datasets", "format=dataset", extra="datasets") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    old = path.with_name(f".{path.name}.{os.getpid()}.old")
+    try:
+        datasets.Dataset.from_list(records).save_to_disk(str(tmp))
+        if path.exists():
+            os.replace(path, old)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return path
+
+
+def _read_arrow(path: Path, fmt: str, schema: Optional[dict[str, Any]]) -> list[dict[str, Any]]:
+    try:
+        if fmt == "parquet":
+            _, pq = _pyarrow()
+            rows = pq.read_table(path).to_pylist()
+        else:
+            import datasets
+
+            rows = datasets.load_from_disk(str(path)).to_list()
+    except (ImportError, MissingDependencyError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyarrow's and datasets' errors: one line
+        raise InputError(
+            f"out='{path}' exists but is not {fmt} data: {str(exc).splitlines()[0]}; use a new out="
+        ) from None
+    required = set((schema or {}).get("required", []))
+    return [{k: v for k, v in r.items() if v is not None or k in required} for r in rows]
+
+
+def _pyarrow() -> tuple[Any, Any]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError("pyarrow", "format=parquet", extra="datasets") from None
+    return pa, pq
 
 
 def _cell(value: Any) -> Any:

@@ -19,7 +19,6 @@ import dataclasses
 import heapq
 import itertools
 import json
-import os
 import pickle
 import re
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import ConfigError, InputError, MissingDependencyError
-from .io import atomic_writer
+from .io import atomic_write_arrow, atomic_writer
 from .results import Result
 
 if TYPE_CHECKING:
@@ -383,30 +382,13 @@ def _unpickled(f: Any) -> Iterator[tuple[int, int, bool, str]]:
 
 def arrow_table(out: Path, fmt: str) -> Path:
     """The ordered results as ``results.parquet`` or a datasets folder ``results`` beside
-    ``out`` (read whole into Arrow's columns: about the size of the JSONL), written beside and
-    then moved into place."""
+    ``out`` (read whole into Arrow's columns: about the size of the JSONL)."""
     try:
         import pyarrow.json as pj
-        import pyarrow.parquet as pq
     except ImportError:
         raise MissingDependencyError("pyarrow", f"table={fmt}", extra="datasets") from None
-    table = pj.read_json(out)
     dest = out.with_suffix(".parquet") if fmt == "parquet" else out.with_suffix("")
-    tmp = dest.with_name(f".{dest.name}.part")
-    if fmt == "parquet":
-        pq.write_table(table, tmp)
-    else:
-        try:
-            import datasets
-        except ImportError:
-            raise MissingDependencyError("datasets", "table=dataset", extra="datasets") from None
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-        datasets.Dataset(table).save_to_disk(str(tmp))
-        shutil.rmtree(dest, ignore_errors=True)
-    os.replace(tmp, dest)
-    return dest
+    return atomic_write_arrow(dest, pj.read_json(out), fmt, f"table={fmt}")
 
 
 def put_in_order(out: Path, sources: Iterable[Path] = ()) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from .errors import ModelNotFoundError, UnknownNameError
-from .hub import HUB_FILE
+from .hub import HUB_FILE, hub_gguf
 
 if TYPE_CHECKING:
     from .packs import ModelPack
@@ -39,8 +39,6 @@ class ModelRef:
         if self.pack is not None:
             return self.pack.path()
         if self.local is None and self.hub_file is not None:
-            from .hub import hub_gguf
-
             self.local = hub_gguf(*self.hub_file, offline=hub_offline())
         if self.local is not None:
             return self.local
@@ -107,7 +105,7 @@ def resolve(ref: str, packs: Registry[ModelPack]) -> ModelRef:
             path = sorted(path.glob("*.gguf"))[0]
         return ModelRef(ref=ref, source="path", format=fmt, local=path.resolve())
     hub_file = HUB_FILE.match(ref)
-    if hub_file and not ref.startswith((".", "/", "~")):
+    if hub_file:  # org/name:tag, never a path (HUB_FILE starts with a letter or digit)
         return ModelRef(ref=ref, source="hub-file", format="gguf", hub_file=(hub_file["repo"], hub_file["tag"]))
     looks_local = ref.startswith((".", "/", "~")) or ref.endswith((".gguf", ".onnx"))
     if looks_local:

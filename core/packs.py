@@ -132,10 +132,9 @@ class ModelPack:
         """Check files used in place against their SHA-256, once per installed file: the sizes
         and modification times of checked files are remembered in the cache."""
         stamp = cache_dir() / "packs" / f".{self.alias}.verified"
+        stats = {name: path.stat() for name, path in files.items() if name in self.sha256}
         state = "\n".join(
-            f"{name}:{path.stat().st_size}:{path.stat().st_mtime_ns}:{self.sha256[name]}"
-            for name, path in sorted(files.items())
-            if name in self.sha256
+            f"{name}:{st.st_size}:{st.st_mtime_ns}:{self.sha256[name]}" for name, st in sorted(stats.items())
         )
         if not state or (stamp.is_file() and stamp.read_text() == state):
             return

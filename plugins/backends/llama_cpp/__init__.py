@@ -122,11 +122,7 @@ class LlamaCppBackend(Backend):
         except ValueError as exc:  # llama-cpp-python: "Requested tokens (N) exceed context window of M"
             if "context window" not in str(exc):
                 raise
-            raise InputError(
-                f"the prompt does not fit the model's {self.context_window()}-token window "
-                f"({str(exc).strip()}): raise backend.n_ctx (e.g. backend=llama_cpp "
-                "backend.n_ctx=16384) or shorten the input"
-            ) from None
+            raise self._too_long(str(exc).strip()) from None
         seconds = time.perf_counter() - start
         prompt_tokens = max(0, self.llm.n_tokens - n) if self.llm.n_tokens >= before else 0
         return Completion(
@@ -144,11 +140,7 @@ class LlamaCppBackend(Backend):
         rendered = self._formatter()(messages=list(messages))
         prompt = llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
         if len(prompt) >= self.context_window():
-            raise InputError(
-                f"the prompt does not fit the model's {self.context_window()}-token window "
-                f"({len(prompt)} tokens): raise backend.n_ctx (e.g. backend=llama_cpp backend.n_ctx=16384) "
-                "or shorten the input"
-            )
+            raise self._too_long(f"{len(prompt)} tokens")
         start = time.perf_counter()
         text, written, finish = generate_greedy(
             llm, prompt, max_tokens=max_new_tokens, schema=json_schema, on_piece=stream
@@ -162,6 +154,12 @@ class LlamaCppBackend(Backend):
         )
 
     # ---- window and tokens ----
+    def _too_long(self, detail: str) -> InputError:
+        return InputError(
+            f"the prompt does not fit the model's {self.context_window()}-token window ({detail}): raise "
+            "backend.n_ctx (e.g. backend=llama_cpp backend.n_ctx=16384) or shorten the input"
+        )
+
     def context_window(self) -> int:
         return int(self.llm.n_ctx())
 
@@ -211,11 +209,7 @@ class LlamaCppBackend(Backend):
     def score_labels(self, messages, labels) -> dict[str, float]:
         prompt = self._prompt_tokens(messages)
         if len(prompt) + 8 > self.context_window():
-            raise InputError(
-                f"the prompt is {len(prompt)} tokens, more than the model's {self.context_window()}-token "
-                "window: raise backend.n_ctx (e.g. backend=llama_cpp backend.n_ctx=16384) or shorten "
-                "the input"
-            )
+            raise self._too_long(f"{len(prompt)} tokens")
         seqs = {
             label: [self.llm.tokenize(v.encode("utf-8"), add_bos=False, special=False) for v in label_variants(label)]
             for label in labels

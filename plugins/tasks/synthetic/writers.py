@@ -14,13 +14,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any, Optional
 
 from taskdeck import ConfigError, InputError, MissingDependencyError
-from taskdeck.io import atomic_write_json, atomic_write_text
+from taskdeck.io import atomic_write_arrow, atomic_write_json, atomic_write_text
 
 FORMATS = ("jsonl", "json", "csv", "parquet", "dataset")
 #: The file name ending of each format (a ``datasets`` folder has none).
@@ -58,10 +56,8 @@ def check_writable(fmt: str, schema: dict[str, Any]) -> None:
 
 
 def write_records(path: Path, records: list[dict[str, Any]], fmt: str, schema: dict[str, Any]) -> Path:
-    if fmt == "parquet":
-        return _write_parquet(path, records)
-    if fmt == "dataset":
-        return _write_dataset(path, records)
+    if fmt in ("parquet", "dataset"):
+        return _write_arrow(path, records, fmt)
     if fmt == "json":
         return atomic_write_json(path, records)
     if fmt == "jsonl":
@@ -100,47 +96,19 @@ def read_records(path: Path, fmt: str, schema: Optional[dict[str, Any]] = None) 
     return data
 
 
-def _write_parquet(path: Path, records: list[dict[str, Any]]) -> Path:
-    pa, pq = _pyarrow()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        pq.write_table(pa.Table.from_pylist(records), tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def _write_dataset(path: Path, records: list[dict[str, Any]]) -> Path:
-    try:
-        import datasets
-    except ImportError:
-        raise MissingDependencyError("datasets", "format=dataset", extra="datasets") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    old = path.with_name(f".{path.name}.{os.getpid()}.old")
-    try:
-        datasets.Dataset.from_list(records).save_to_disk(str(tmp))
-        if path.exists():
-            os.replace(path, old)
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
-    return path
+def _write_arrow(path: Path, records: list[dict[str, Any]], fmt: str) -> Path:
+    pa, _ = _pyarrow(fmt)
+    return atomic_write_arrow(path, pa.Table.from_pylist(records), fmt, f"format={fmt}")
 
 
 def _read_arrow(path: Path, fmt: str, schema: Optional[dict[str, Any]]) -> list[dict[str, Any]]:
+    _, pq = _pyarrow(fmt)
     try:
         if fmt == "parquet":
-            _, pq = _pyarrow()
             rows = pq.read_table(path).to_pylist()
         else:
-            import datasets
-
-            rows = datasets.load_from_disk(str(path)).to_list()
-    except (ImportError, MissingDependencyError):
+            rows = _datasets().load_from_disk(str(path)).to_list()
+    except MissingDependencyError:
         raise
     except Exception as exc:  # noqa: BLE001 - pyarrow's and datasets' errors: one line
         raise InputError(
@@ -150,13 +118,21 @@ def _read_arrow(path: Path, fmt: str, schema: Optional[dict[str, Any]]) -> list[
     return [{k: v for k, v in r.items() if v is not None or k in required} for r in rows]
 
 
-def _pyarrow() -> tuple[Any, Any]:
+def _pyarrow(fmt: str) -> tuple[Any, Any]:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise MissingDependencyError("pyarrow", "format=parquet", extra="datasets") from None
+        raise MissingDependencyError("pyarrow", f"format={fmt}", extra="datasets") from None
     return pa, pq
+
+
+def _datasets() -> Any:
+    try:
+        import datasets
+    except ImportError:
+        raise MissingDependencyError("datasets", "format=dataset", extra="datasets") from None
+    return datasets
 
 
 def _cell(value: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import zlib
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,8 +131,10 @@ class ModelPack:
 
     def _verify(self, files: dict[str, Path]) -> None:
         """Check files used in place against their SHA-256, once per installed file: the sizes
-        and modification times of checked files are remembered in the cache."""
-        stamp = cache_dir() / "packs" / f".{self.alias}.verified"
+        and modification times of checked files are remembered in the cache, a stamp per
+        install (two virtual environments sharing the cache do not hash each other's files)."""
+        where = zlib.crc32("\n".join(str(p) for p in sorted(files.values())).encode())  # one stamp per install
+        stamp = cache_dir() / "packs" / f".{self.alias}.{where:08x}.verified"
         stats = {name: path.stat() for name, path in files.items() if name in self.sha256}
         state = "\n".join(
             f"{name}:{st.st_size}:{st.st_mtime_ns}:{self.sha256[name]}" for name, st in sorted(stats.items())

@@ -165,6 +165,14 @@ def test_summary_sentences_the_transcript_does_not_support_are_dropped():
     assert len(notes) == 2
 
 
+def test_a_participle_that_describes_a_thing_is_not_work_reported_done():
+    from taskdeck.plugins.tasks.minutes.evidence import states_done
+
+    assert states_done("the press kit was sent to everyone") and states_done("sarah prepared the press kit")
+    assert not states_done("tom lends us two finished bikes for the photo shoot")
+    assert not states_done("action items include sarah preparing the press kit")
+
+
 def test_attendees_dates_and_years_nobody_said():
     d = data(
         attendees=[{"name": "Maria Lopez", "role": "chair"}, {"name": "Olivia", "role": "CEO"}],

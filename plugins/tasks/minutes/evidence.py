@@ -91,6 +91,8 @@ DONE = re.compile(
     r"|\b(prepared|updated|booked|finished|completed|signed off|delivered|trained|connected|sent|wrote|made)\b",
     re.I,
 )
+#: Words after which a participle describes a thing ("two finished bikes"), not work done.
+ATTRIBUTIVE = set("a an the two three four five six our their its his her my your these those some all new".split())
 FUTURE = re.compile(r"\b(will|'ll|shall|going to|to be|agreed to|asked to|is to|are to|needs? to|plans? to)\b", re.I)
 
 
@@ -222,6 +224,17 @@ def commits(text: str) -> bool:
     return bool(COMMITMENT.search(text) or requested(text))
 
 
+def states_done(text: str) -> bool:
+    """``text`` says some work is done ("the budget was updated", "prepared the kit"); a
+    participle used as an adjective ("two finished bikes") is not."""
+    for m in DONE.finditer(text):
+        before = text[: m.start()].split()
+        if m.group(4) and before and (before[-1].lower() in ATTRIBUTIVE or before[-1].isdigit()):
+            continue
+        return True
+    return False
+
+
 def reports_done(sentence: str) -> bool:
     """The speaker reports work as finished ("I finished the export yesterday")."""
     return bool(PAST_DONE.search(sentence)) and not FUTURE.search(sentence)
@@ -296,7 +309,7 @@ def unsupported_sentence(sentence: str, lines: Sequence[Line], facts: Sequence[s
             if not any(not near or near & content_words(h) for h in holders):
                 return f"'{word}' is not said together with what the sentence says of it"
     lower = sentence.lower()
-    if DONE.search(lower) and not FUTURE.search(lower) and any(support(t, sentence) >= 0.5 for t in tasks):
+    if states_done(lower) and not FUTURE.search(lower) and any(support(t, sentence) >= 0.5 for t in tasks):
         return "it reports an open action item as done"
     return ""
 

@@ -75,6 +75,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         sys.argv = [sys.argv[0], *argv]
     show_traceback = any(os.environ.get(v, "") not in ("", "0") for v in _SHOW_TRACEBACK)
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us; we print them as one line
+    os.environ.setdefault("HF_HUB_VERBOSITY", "error")  # not a warning per Hub retry: a failure is one line
     command = Command()
     try:
         session = get_session()

@@ -245,7 +245,7 @@ def _rescore(task: str, plan: dict[str, Any], results: Path) -> dict[str, Any]:
 
     tasks = get_session().tasks
     metric = (tasks.get(task).eval_metric if task in tasks else None) or METRICS[plan.get("metric", "")]
-    return EvalPlan.of_file(Path(plan["file"]), metric, plan["column"], plan.get("split")).score(results)
+    return EvalPlan.of_file(plan["file"], metric, plan["column"], plan.get("split"), plan.get("subset")).score(results)
 
 
 # ---- writing ----

@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import ConfigError, InputError, MissingDependencyError
+from .hub_dataset import PREFIX, HubDataset, hub_dataset_id, pick_split
 from .io import atomic_write_arrow, atomic_writer
+from .models import hub_offline
 from .results import Result
 
 if TYPE_CHECKING:
@@ -42,16 +44,29 @@ SORT_RUN = 20_000  # records per sorted run on disk when the results are put in 
 
 
 class RowSource:
-    """The rows of a .csv/.tsv/.jsonl/.json/.txt/.parquet file or of a ``datasets`` folder
-    (``save_to_disk``; ``split=`` picks a split of a ``DatasetDict``), read lazily. ``count``
-    and ``columns`` come from one first pass, or from the metadata of Parquet and Arrow data
-    (a .json list is the one format read whole)."""
+    """The rows of a .csv/.tsv/.jsonl/.json/.txt/.parquet file, of a ``datasets`` folder
+    (``save_to_disk``) or of a Hub dataset (``org/name``, streamed; ``subset=``), read lazily;
+    ``split=`` picks a split of the last two. ``count`` and ``columns`` come from one first
+    pass, or from the metadata of Parquet and Arrow data and a Hub dataset's card (a .json list
+    is the one format read whole). ``label`` names the input in messages, ``location`` in records."""
 
-    def __init__(self, path: Path, split: Optional[str] = None):
-        self.path = Path(path)
+    def __init__(self, source: str | Path, split: Optional[str] = None, subset: Optional[str] = None):
+        self.path = Path(source).expanduser()
         self.suffix = self.path.suffix.lower()
-        self.split = split
+        self.split, self.subset = split, subset
+        kind = "folder" if self.path.is_dir() else "file"
+        self.label, self.location = f"input {kind} '{self.path.name}'", str(self.path.resolve())
         self._dataset: Any = None
+        repo = hub_dataset_id(str(source))
+        if repo is not None:
+            hub = HubDataset(repo, split, subset, hub_offline())
+            self._dataset, self.split, self.suffix = hub.rows, hub.split, "hub"
+            self.label, self.location = hub.where, f"{PREFIX}{repo}"
+            self.columns = hub.columns
+            self.count = hub.count if hub.count is not None else sum(1 for _ in self.rows())
+            return
+        if subset is not None:
+            raise ConfigError(f"subset={subset} picks a subset of a Hub dataset; {self.label} has none: drop subset=")
         if self.path.is_dir():
             self._dataset = _saved_dataset(self.path, split)
             self.suffix = "dataset"
@@ -59,14 +74,14 @@ class RowSource:
             return
         if split is not None:
             raise ConfigError(
-                f"split={split} picks a split of a datasets folder (save_to_disk); input file '{self.path.name}' "
-                "has none: drop split="
+                f"split={split} picks a split of a datasets folder or Hub dataset; {self.label} has none: drop split="
             )
         if not self.path.is_file():
             raise InputError(f"input file '{self.path}' does not exist")
         if self.suffix not in SUFFIXES:
             raise InputError(
-                f"input file '{self.path}': use .csv, .tsv, .jsonl, .json, .txt, .parquet or a datasets folder"
+                f"input file '{self.path}': use .csv, .tsv, .jsonl, .json, .txt, .parquet, a datasets folder or a "
+                "Hub dataset id (org/name)"
             )
         if self.suffix == ".parquet":
             meta = _parquet(self.path)
@@ -90,11 +105,11 @@ class RowSource:
                 if i >= start:
                     yield i, row
         except (ValueError, UnicodeDecodeError, csv.Error, OSError) as exc:
-            raise InputError(f"input file '{self.path}' cannot be read: {str(exc).splitlines()[0]}") from None
+            raise InputError(f"{self.label} cannot be read: {str(exc).splitlines()[0]}") from None
 
     def _read(self) -> Iterator[dict[str, Any]]:
         if self._dataset is not None:
-            yield from self._dataset  # memory-mapped Arrow: rows decoded one at a time
+            yield from self._dataset  # memory-mapped Arrow or a Hub stream: rows decoded one at a time
         elif self.suffix == ".parquet":
             for batch in _parquet(self.path).iter_batches(batch_size=PARQUET_BATCH):
                 yield from batch.to_pylist()
@@ -140,15 +155,7 @@ def _saved_dataset(path: Path, split: Optional[str]) -> Any:
         raise MissingDependencyError("datasets", f"input folder '{path.name}'", extra="datasets") from None
     loaded = datasets.load_from_disk(str(path))
     if isinstance(loaded, datasets.DatasetDict):
-        splits = list(loaded)
-        if split is None and len(splits) == 1:
-            split = splits[0]
-        if split not in splits:
-            raise ConfigError(
-                f"input folder '{path.name}' holds the splits {', '.join(splits)}: "
-                f"{'add' if split is None else 'use'} split=<one of them>" + (f", not split={split}" if split else "")
-            )
-        return loaded[split]
+        return loaded[pick_split(list(loaded), split, f"input folder '{path.name}'")]
     if split is not None:
         raise ConfigError(f"input folder '{path.name}' holds one dataset, no splits: drop split={split}")
     return loaded
@@ -158,7 +165,7 @@ def _as_row(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"text": value}
 
 
-def column_map(task_cls: type[Task], columns: list[str], column: Optional[str], path: Path) -> dict[str, str]:
+def column_map(task_cls: type[Task], columns: list[str], column: Optional[str], label: str) -> dict[str, str]:
     """Which file column fills each batch field: ``column=`` names the main field's column,
     other fields use their own names."""
     fields = list(task_cls.batch_fields)
@@ -174,9 +181,7 @@ def column_map(task_cls: type[Task], columns: list[str], column: Optional[str], 
             if mapping[fields[0]] in missing
             else f"the file needs the column(s) {', '.join(missing)}"
         )
-        raise InputError(
-            f"input file '{path.name}' has no column '{missing[0]}' (columns: {', '.join(columns) or 'none'}): {hint}"
-        )
+        raise InputError(f"{label} has no column '{missing[0]}' (columns: {', '.join(columns) or 'none'}): {hint}")
     return mapping
 
 
@@ -264,16 +269,17 @@ def run_batch(
     shard: Optional[tuple[int, int]] = None,
     split: Optional[str] = None,
     table_format: str = "csv",
+    subset: Optional[str] = None,
 ) -> BatchResult:
     """Run the task over the file's rows (``shard=(k, n)``: only part k of n; records keep
-    the file's row index; ``split``: the split of a datasets folder; ``table_format``: the
-    table beside the results, csv, parquet or dataset)."""
+    the file's row index; ``split``/``subset``: the split of a datasets folder or Hub dataset,
+    a Hub dataset's subset; ``table_format``: the table beside the results, csv, parquet or dataset)."""
     if table_format not in TABLE_FORMATS:
         raise ConfigError(f"table={table_format}: choose one of {', '.join(TABLE_FORMATS)}")
-    source = RowSource(Path(input_path).expanduser(), split)
+    source = RowSource(input_path, split, subset)
     if not source.count:
-        raise InputError(f"input file '{source.path}' has no rows")
-    mapping = column_map(task_cls, source.columns, column, source.path)
+        raise InputError(f"{source.label} has no rows")
+    mapping = column_map(task_cls, source.columns, column, source.label)
     out = Path(results_path).expanduser() if results_path else Path(ctx.run_dir or ".") / "results.jsonl"
     selected = shard_rows(source.count, shard)
     done = finished(out, source, mapping, selected)

@@ -29,8 +29,9 @@ class RunConfig:
     output: Any = field(default_factory=lambda: list(DEFAULT_OUTPUTS))  # a name or a list of names
     backend: Any = None  # filled by the backend group
     quiet: bool = False  # no progress bars or streamed tokens
-    input: Optional[str] = None  # batch: a .csv/.tsv/.jsonl/.json/.txt/.parquet file or datasets folder
-    split: Optional[str] = None  # batch: the split of a datasets folder holding several (DatasetDict)
+    input: Optional[str] = None  # batch: a .csv/.tsv/.jsonl/.json/.txt/.parquet file, datasets folder or Hub id
+    split: Optional[str] = None  # batch: the split of a datasets folder or Hub dataset holding several
+    subset: Optional[str] = None  # batch: the subset (config) of a Hub dataset
     column: Optional[str] = None  # batch: the file's column holding the main input (default: its name)
     results: Optional[str] = None  # batch: results file (JSONL); an existing one is resumed
     table: str = "csv"  # batch: the ordered table beside the results: csv | parquet | dataset

@@ -80,6 +80,7 @@ class Runner:
                         shard,
                         self.cfg.get("split"),
                         str(self.cfg.get("table") or "csv"),
+                        self.cfg.get("subset"),
                     )
                 else:
                     self.result = task_cls().run(params, ctx)
@@ -107,7 +108,7 @@ class Runner:
             return None
         if given and Path(given).expanduser().resolve() != Path(path).expanduser().resolve():
             raise ConfigError(f"eval={path} is the batch input already: drop input={given}")
-        found = plan(task_cls, str(path), self.cfg.get("gold"), self.cfg.get("split"))
+        found = plan(task_cls, str(path), self.cfg.get("gold"), self.cfg.get("split"), self.cfg.get("subset"))
         self.record.update(eval=str(path), eval_plan=found.describe())
         return found
 

@@ -58,20 +58,24 @@ class Metric:
 class EvalPlan:
     """What ``eval=`` scores: the file, its metric and gold column, the gold value of each row."""
 
-    path: Path
+    location: str  # the file's absolute path, or hf://datasets/org/name
     metric: Metric
     column: str
     gold: list[Any]
-    split: Optional[str] = None  # the split of a datasets folder
+    split: Optional[str] = None  # the split of a datasets folder or Hub dataset
+    subset: Optional[str] = None  # the subset of a Hub dataset
 
     @classmethod
-    def of_file(cls, file: Path | RowSource, metric: Metric, column: str, split: Optional[str] = None) -> EvalPlan:
+    def of_file(
+        cls, file: str | RowSource, metric: Metric, column: str, split: Optional[str] = None,
+        subset: Optional[str] = None,
+    ) -> EvalPlan:  # fmt: skip
         """The plan for a file's gold ``column`` (kept as one value per row)."""
         from .batch import RowSource
 
-        source = file if isinstance(file, RowSource) else RowSource(file, split)
+        source = file if isinstance(file, RowSource) else RowSource(file, split, subset)
         gold = [row.get(column) for _, row in source.rows()]
-        return cls(source.path, metric, column, gold, split or getattr(source, "split", None))
+        return cls(source.location, metric, column, gold, source.split, source.subset)
 
     def score(self, results: Path) -> dict[str, Any]:
         """Metrics of the predictions in a results file (JSONL rows with the file's ``index``)."""
@@ -82,11 +86,14 @@ class EvalPlan:
         return self.metric.report([self.gold[i] for i in indices], [by_index[i] for i in indices])
 
     def describe(self) -> dict[str, str]:
-        return {"file": str(self.path.resolve()), "metric": self.metric.name, "column": self.column,
-                **({"split": self.split} if self.split else {})}  # fmt: skip
+        chosen = {"split": self.split, "subset": self.subset}
+        return {"file": self.location, "metric": self.metric.name, "column": self.column,
+                **{k: v for k, v in chosen.items() if v}}  # fmt: skip
 
 
-def plan(task_cls: type[Task], path: str, gold: Optional[str], split: Optional[str] = None) -> EvalPlan:
+def plan(
+    task_cls: type[Task], path: str, gold: Optional[str], split: Optional[str] = None, subset: Optional[str] = None
+) -> EvalPlan:
     """Check ``eval=`` before anything loads: the task's metric, the file, its gold column, the
     metric's library."""
     from .batch import RowSource
@@ -97,22 +104,23 @@ def plan(task_cls: type[Task], path: str, gold: Optional[str], split: Optional[s
             f"task '{task_cls.name}' has no eval metric: its class sets eval_metric "
             "(e.g. taskdeck.evaluation.CLASSIFICATION) to be scored with eval="
         )
-    source = RowSource(Path(path).expanduser(), split)
-    column = gold_column(metric, source.columns, gold, getattr(task_cls, "batch_fields", ()), source.path)
+    source = RowSource(path, split, subset)
+    label = source.label.replace("input", "eval", 1)
+    column = gold_column(metric, source.columns, gold, getattr(task_cls, "batch_fields", ()), label)
     metric.check()
     return EvalPlan.of_file(source, metric, column)
 
 
-def gold_column(metric: Metric, columns: Sequence[str], given: Optional[str], inputs: Sequence[str], path: Path) -> str:
+def gold_column(metric: Metric, columns: Sequence[str], given: Optional[str], inputs: Sequence[str], label: str) -> str:
     """The gold column's name: ``gold=`` or the first of the metric's usual names the file has."""
     if given:
         if given not in columns:
-            raise InputError(f"eval file '{path.name}' has no gold column '{given}' (columns: {', '.join(columns)})")
+            raise InputError(f"{label} has no gold column '{given}' (columns: {', '.join(columns)})")
         return given
     for name in metric.gold_columns:
         if name in columns and name not in inputs:
             return name
     raise InputError(
-        f"eval file '{path.name}' has no gold column (looked for {', '.join(metric.gold_columns)}; "
+        f"{label} has no gold column (looked for {', '.join(metric.gold_columns)}; "
         f"columns: {', '.join(columns)}): add gold=<column>"
     )

@@ -264,3 +264,68 @@ def test_parquet_and_datasets_folders_are_batch_inputs(run_in_process, reviews_c
         ]
     proc = cli(*common, f"input={reviews_csv}", "split=test", tmp_path=tmp_path)
     assert proc.returncode == 2 and "has none: drop split=" in proc.stderr
+
+
+CARD = """---
+dataset_info:
+  features:
+  - name: id
+    dtype: int64
+  - name: review
+    dtype: string
+  splits:
+  - name: train
+    num_bytes: 100
+    num_examples: 2
+  - name: test
+    num_bytes: 300
+    num_examples: 6
+---
+# Reviews
+"""
+
+
+def test_a_hub_dataset_is_streamed_as_batch_input(run_in_process, reviews_csv, tiny_classifier, tmp_path):
+    """``input=org/name split=…`` streams a Hub dataset's Parquet files (a Hub on loopback): the
+    same results as the CSV, nothing in the datasets cache; a gated one needs HF_TOKEN, which
+    never reaches the run directory; wrong splits and subsets, and offline runs, are one line."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from fake_hub import FakeHub
+
+    rows = [{"id": i, "review": t} for i, t in enumerate(TEXTS)]
+    for name, card in (("reviews", CARD), ("private", None)):
+        data = tmp_path / "repos" / "datasets" / "org" / name / "data"
+        data.mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(rows[:2]), data / "train-00000-of-00001.parquet")
+        pq.write_table(pa.Table.from_pylist(rows), data / "test-00000-of-00001.parquet", row_group_size=2)
+        if card:
+            (data.parent / "README.md").write_text(card)
+    common = ("task=sentiment", "column=review", f"model={tiny_classifier}")
+    record, _, run_dir, _ = run_in_process(*common, f"input={reviews_csv}")
+    expected = (run_dir / "results.jsonl").read_text()
+
+    with FakeHub(tmp_path / "repos", gated=("datasets/org/private",)) as hub:
+        env = {"HF_ENDPOINT": hub.url, "HF_HUB_OFFLINE": "", "HF_HUB_CACHE": str(tmp_path / "hub"),
+               "HF_DATASETS_CACHE": str(tmp_path / "datasets"), "HF_TOKEN": "hf_secret_token"}  # fmt: skip
+        for source in ("org/reviews", "hf://datasets/org/private"):  # counted by its card / by a first pass
+            proc = cli(*common, f"input={source}", "split=test", tmp_path=tmp_path, env=env)
+            assert proc.returncode == 0, proc.stderr
+            assert (tmp_path / "run" / "results.jsonl").read_text() == expected
+            record = json.loads((tmp_path / "run" / "result.json").read_text())
+            assert record["result"]["total"] == len(TEXTS)
+            assert not list((tmp_path / "datasets").rglob("*.arrow"))  # streamed, not cached whole
+        assert any("/datasets/org/private/resolve/" in path and auth == "Bearer hf_secret_token"
+                   for _, path, auth in hub.seen)  # fmt: skip
+        for path in (tmp_path / "run").rglob("*"):
+            assert not path.is_file() or b"hf_secret" not in path.read_bytes(), path
+
+        for args, extra, message in (
+            (("input=org/private", "split=test"), {"HF_TOKEN": ""}, "set HF_TOKEN"),
+            (("input=org/reviews",), {}, "holds the splits train, test: add split=<one of them>"),
+            (("input=org/reviews", "subset=nope", "split=test"), {}, "subset=<name>; its subsets: default"),
+            (("input=org/reviews", "split=test"), {"HF_HUB_OFFLINE": "1"}, "HF_HUB_OFFLINE is set: unset it"),
+        ):  # fmt: skip
+            proc = cli(*common, *args, tmp_path=tmp_path, env={**env, **extra})
+            assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+            assert message in proc.stderr and "input 'hf://datasets/org/" in proc.stderr, proc.stderr

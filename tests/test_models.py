@@ -81,53 +81,18 @@ def test_a_hub_gguf_runs_on_llama_cpp(session, tmp_path):
 
 
 @pytest.fixture
-def fake_hub(session):
+def fake_hub(session, tmp_path):
     """A Hub on loopback (``HF_ENDPOINT``) holding ``org/tiny-GGUF`` with the embedded SmolLM2
-    weights as ``tiny-Q4_1.gguf``; ``org/gated-GGUF`` answers 401 without ``HF_TOKEN``. It
-    records each request's path and Authorization header."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    weights as ``tiny-Q4_1.gguf``; ``org/gated-GGUF`` answers 401 without ``HF_TOKEN``."""
+    from fake_hub import FakeHub
 
-    gguf = session.packs.get("smollm2-135m").path()
-    seen: list[tuple[str, str, str]] = []
-
-    class Hub(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def _answer(self, head: bool) -> None:
-            auth = self.headers.get("Authorization") or ""
-            seen.append((self.command, self.path, auth))
-            repo = self.path.split("/")[3:5] if self.path.startswith("/api/models/") else self.path.split("/")[1:3]
-            if "/".join(repo) == "org/gated-GGUF" and auth != "Bearer hf_secret_token":
-                body, code, headers = b'{"error": "gated"}', 401, {"X-Error-Code": "GatedRepo"}
-            elif self.path.startswith("/api/models/") and "/tree/main" in self.path:
-                files = [{"type": "file", "path": "tiny-Q4_1.gguf", "size": gguf.stat().st_size, "oid": "1"},
-                         {"type": "file", "path": "README.md", "size": 2, "oid": "2"}]  # fmt: skip
-                body, code, headers = json.dumps(files).encode(), 200, {"Content-Type": "application/json"}
-            elif self.path.endswith("/resolve/main/tiny-Q4_1.gguf"):
-                body, code, headers = gguf.read_bytes(), 200, {"X-Repo-Commit": "c" * 40, "ETag": '"abc123"'}
-            else:
-                body, code, headers = b"{}", 404, {"X-Error-Code": "EntryNotFound"}
-            self.send_response(code)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if not head:
-                self.wfile.write(body)
-
-        def do_GET(self):
-            self._answer(head=False)
-
-        def do_HEAD(self):
-            self._answer(head=True)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", seen
-    server.shutdown()
-    server.server_close()
+    for name in ("tiny-GGUF", "gated-GGUF"):
+        repo = tmp_path / "repos" / "models" / "org" / name
+        repo.mkdir(parents=True)
+        (repo / "tiny-Q4_1.gguf").symlink_to(session.packs.get("smollm2-135m").path())
+        (repo / "README.md").write_text("# tiny\n")
+    with FakeHub(tmp_path / "repos", gated=("models/org/gated-GGUF",)) as hub:
+        yield hub.url, hub.seen
 
 
 def test_a_hub_gguf_is_downloaded_with_hf_token(fake_hub, tmp_path):

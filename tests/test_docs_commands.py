@@ -72,3 +72,31 @@ def test_every_documented_command_composes(session, compose, doc, args):
         check_values(backend_params(session, cfg), prefix="backend.")
         for name in output_names(cfg.output):
             session.formatters.get(name)
+
+
+def _first_run() -> list[list[str]]:
+    """The commands of the README's "First run" section that need no network."""
+    text = (REPO / "README.md").read_text()
+    section = text.split("## First run", 1)[1].split("\n## ", 1)[0]
+    found = []
+    for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S):
+        for line in block.splitlines():
+            if "python run.py" in line and "the Hub" not in line:
+                found.append(shlex.split(re.split(r"\s+#\s", line.split("python run.py", 1)[1])[0]))
+    return found
+
+
+def test_the_first_run_commands_run_on_the_embedded_defaults(tmp_path):
+    """What a newcomer types first runs offline, exits 0 and prints a result; the README's
+    sample output is what the first command prints."""
+    from conftest import cli
+
+    commands = _first_run()
+    assert len(commands) >= 3 and commands[0] == ["task=sentiment", "text=I love this"]
+    for i, args in enumerate(commands):
+        proc = cli(*args, tmp_path=tmp_path / str(i))
+        assert proc.returncode == 0 and proc.stdout.strip(), (args, proc.stderr)
+        if i == 0:
+            assert proc.stdout.startswith("positive ("), proc.stdout
+            assert {p.name for p in (tmp_path / "0" / "run").iterdir()} >= {"result.json", "sentiment.json",
+                                                                            "sentiment.md", ".hydra"}  # fmt: skip

@@ -51,20 +51,21 @@ class RowSource:
     is the one format read whole). ``label`` names the input in messages, ``location`` in records."""
 
     def __init__(self, source: str | Path, split: Optional[str] = None, subset: Optional[str] = None):
-        self.path = Path(source).expanduser()
-        self.suffix = self.path.suffix.lower()
         self.split, self.subset = split, subset
-        kind = "folder" if self.path.is_dir() else "file"
-        self.label, self.location = f"input {kind} '{self.path.name}'", str(self.path.resolve())
         self._dataset: Any = None
         repo = hub_dataset_id(str(source))
         if repo is not None:
             hub = HubDataset(repo, split, subset, hub_offline())
-            self._dataset, self.split, self.suffix = hub.rows, hub.split, "hub"
+            self.path, self.suffix = Path(repo), "hub"
+            self._dataset, self.split = hub.rows, hub.split
             self.label, self.location = hub.where, f"{PREFIX}{repo}"
             self.columns = hub.columns
             self.count = hub.count if hub.count is not None else sum(1 for _ in self.rows())
             return
+        self.path = Path(source).expanduser()
+        self.suffix = self.path.suffix.lower()
+        kind = "folder" if self.path.is_dir() else "file"
+        self.label, self.location = f"input {kind} '{self.path.name}'", str(self.path.resolve())
         if subset is not None:
             raise ConfigError(f"subset={subset} picks a subset of a Hub dataset; {self.label} has none: drop subset=")
         if self.path.is_dir():

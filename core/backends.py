@@ -18,7 +18,7 @@ from .params import param
 
 if TYPE_CHECKING:
     from .models import ModelRef
-    from .results import Audio, Images, Transcript
+    from .results import Audio, Images, Inspection, Transcript
 
 # Capability names, shared by tasks and backends.
 CHAT = "chat"  #: chat(messages, ...) -> Completion
@@ -35,6 +35,8 @@ TRANSCRIBE = "transcribe"  #: transcribe(audio, ...) -> Transcript
 SPEAK = "speak"  #: speak(text, ...) -> Audio
 DRAW = "draw"  #: draw(prompt, ...) -> Images
 DIARIZE = "diarize"  #: diarize(audio, ...) -> [Turn, ...] (who spoke when)
+TOKENIZE = "tokenize"  #: tokenize(text) -> [Token, ...]; detokenize, spell, vocabulary, render_chat
+INSPECT = "inspect"  #: inspect() -> Inspection: architecture, parameters, memory, metadata (no weights)
 
 CAPABILITIES = (
     CHAT,
@@ -51,7 +53,12 @@ CAPABILITIES = (
     SPEAK,
     DRAW,
     DIARIZE,
+    TOKENIZE,
+    INSPECT,
 )
+#: Capabilities that need no weights: a backend asked for one of them loads the tokenizer or
+#: the metadata alone (``Backend.capability`` tells it which was chosen).
+LIGHT_CAPABILITIES = (TOKENIZE, INSPECT)
 #: The method that serves each capability (``chat_json`` is ``chat`` with a schema).
 METHODS = {c: ("chat" if c == CHAT_JSON else c) for c in CAPABILITIES}
 DEFAULT_CONTEXT_WINDOW = 4096
@@ -112,6 +119,41 @@ class Turn(NamedTuple):
     speaker: str
 
 
+class Token(TypedDict):
+    """One token of a text, from ``tokenize``: ``text[start:end]`` is what it covers (an empty
+    span for a special token the tokenizer added, such as a BOS)."""
+
+    id: int
+    token: str  # as the vocabulary spells it: "Ġthe", "▁the", "##ing", "<0x0A>", "<|im_start|>"
+    piece: str  # the text this token decodes to on its own ("�" for part of a character)
+    start: int
+    end: int
+    special: bool  # a special or control token (BOS, EOS, <|im_start|>, [CLS], ...)
+
+
+@dataclass
+class SpecialToken:
+    """A special, control or added token of a vocabulary, with its role."""
+
+    role: str  # "bos" | "eos" | "pad" | "unk" | "cls" | "sep" | "mask" | "control" | "added"
+    token: str
+    id: int
+
+
+@dataclass
+class Vocabulary:
+    """What a tokenizer is, from ``vocabulary()``."""
+
+    size: int  # every id the tokenizer can produce, added tokens included
+    kind: str  # "BPE" | "WordPiece" | "Unigram" | "SPM" | ... as the library names it
+    special: list[SpecialToken] = field(default_factory=list)  # bos/eos/pad/unk/... roles
+    added: list[SpecialToken] = field(default_factory=list)  # control and added tokens beyond them
+    adds: list[str] = field(default_factory=list)  # what encoding a text adds ("bos", "eos", "cls", ...)
+    model_max_length: Optional[int] = None
+    chat_template: Optional[str] = None  # the Jinja template, when the model has one
+    library: str = ""  # "transformers", "llama.cpp", "tokenizers"
+
+
 @dataclass
 class Seq2SeqInfo:
     """What a seq2seq model expects of its input, for tasks that prepare it (``seq2seq_info``)."""
@@ -159,6 +201,9 @@ class Backend:
         self.model = model
         self.params = params
         self.loaded = False
+        #: The capability the task will use, set before :meth:`load`: a backend may load less for
+        #: one of ``LIGHT_CAPABILITIES`` (the tokenizer alone, or nothing but metadata).
+        self.capability: Optional[str] = None
 
     # ---- life cycle ----
     @classmethod
@@ -313,6 +358,33 @@ class Backend:
     ) -> list[Turn]:
         """Who spoke when: turns in time order; ``speakers`` fixes their number (None: estimated)."""
         raise self._lacks(DIARIZE)
+
+    def tokenize(self, text: str, *, add_special_tokens: bool = True) -> list[Token]:
+        """The tokens of ``text`` in order, with what each covers (``add_special_tokens``: the
+        BOS/EOS/[CLS]... encoding adds, as the model reads a text)."""
+        raise self._lacks(TOKENIZE)
+
+    def detokenize(self, ids: Sequence[int], *, skip_special_tokens: bool = False) -> str:
+        """The text ``ids`` decode to."""
+        raise self._lacks(TOKENIZE)
+
+    def spell(self, ids: Sequence[int]) -> list[str]:
+        """Each id as the vocabulary spells it (``convert_ids_to_tokens``); an id out of range
+        raises :class:`~taskdeck.InputError` naming the vocabulary size."""
+        raise self._lacks(TOKENIZE)
+
+    def vocabulary(self) -> Vocabulary:
+        """Size, kind, special and added tokens, and the chat template."""
+        raise self._lacks(TOKENIZE)
+
+    def render_chat(self, messages: Sequence[Message], *, add_generation_prompt: bool = True) -> str:
+        """``messages`` through the model's chat template, as text (``apply_chat_template(...,
+        tokenize=False)``); a model without a template raises :class:`~taskdeck.CapabilityError`."""
+        raise self._lacks(TOKENIZE)
+
+    def inspect(self) -> Inspection:
+        """What the model is made of, from its config or file header, without loading weights."""
+        raise self._lacks(INSPECT)
 
     def _lacks(self, capability: str) -> CapabilityError:
         return CapabilityError(f"backend '{self.name}' does not offer '{capability}' for model '{self.model.ref}'")

@@ -88,6 +88,7 @@ class RunContext:
         check_values(instance.params, prefix="backend.")
         offered = instance.capabilities()
         capability = next(c for c in needs if c in offered)
+        instance.capability = capability
         with self.watch.time("load"):
             instance.load()
         self._loaded[key] = Model(instance, capability)

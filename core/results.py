@@ -345,3 +345,30 @@ class Images(Result):
 
     def summary(self) -> str:
         return f"{len(self.images)} image(s), {self.width}x{self.height}"
+
+
+@dataclass
+class Inspection(Result):
+    """What a model is made of, without its weights (``task=inspect``): from a transformers
+    config on the meta device, or from a GGUF file's header."""
+
+    kind: ClassVar[str] = "inspection"
+    model: str
+    source: str  # "config" (transformers, meta device) | "gguf" (the file's header)
+    architecture: str  # "Qwen2ForCausalLM" | GGUF's general.architecture ("qwen2")
+    model_type: str = ""
+    dtype: str = ""  # the checkpoint's dtype (config torch_dtype) or the GGUF file's main type
+    parameters: int = 0
+    #: Parameters per top-level module, in model order: [{"module": "model.embed_tokens", "parameters": n}]
+    modules: list[dict[str, Any]] = field(default_factory=list)
+    tree: str = ""  # the architecture as a tree, repeated blocks folded ("28 × Qwen2DecoderLayer")
+    #: Memory to load it per dtype: [{"dtype": "fp32", "bytes": n, "largest_layer": name, "largest_layer_bytes": n}]
+    memory: list[dict[str, Any]] = field(default_factory=list)
+    kv_cache_bytes_per_1000_tokens: Optional[int] = None
+    context_length: Optional[int] = None
+    vocab_size: Optional[int] = None
+    generation_config: dict[str, Any] = field(default_factory=dict)
+    chat_template: Optional[str] = None
+    #: GGUF files: size, quantization type per tensor group, metadata keys (long arrays summarised)
+    gguf: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)

@@ -25,10 +25,12 @@ from taskdeck import (
     EMBED,
     EXTRACT_ANSWER,
     FILL_MASK,
+    INSPECT,
     SCORE_LABELS,
     SEQ2SEQ,
     SPEAK,
     TAG,
+    TOKENIZE,
     TRANSCRIBE,
     ZERO_SHOT,
     Backend,
@@ -78,6 +80,8 @@ class TransformersBackend(Backend):
         EMBED,
         TRANSCRIBE,
         SPEAK,
+        TOKENIZE,
+        INSPECT,
     )
     extra = "transformers"
     priority = 50
@@ -124,7 +128,7 @@ class TransformersBackend(Backend):
         return self._head
 
     def capabilities(self) -> set[str]:
-        return head_capabilities(self.head(), self._config())
+        return head_capabilities(self.head(), self._config()) | {TOKENIZE, INSPECT}
 
     # ---- loading ----
     def _device_and_dtype(self):
@@ -197,6 +201,15 @@ class TransformersBackend(Backend):
         if not sys.stderr.isatty():  # progress bars only for a person watching
             transformers.utils.logging.disable_progress_bar()
         self.device, self.dtype = self._device_and_dtype()
+        if self.capability == TOKENIZE:  # the tokenizer alone: no weights
+            from . import tokens
+
+            tokens.load_tokenizer(self)
+            self.loaded = True
+            return
+        if self.capability == INSPECT:  # the config on the meta device, in inspect()
+            self.loaded = True
+            return
         head = self.head()
         if head not in AUTO_CLASSES and head not in SPEECH_HEADS:
             raise ModelNotFoundError(
@@ -336,6 +349,34 @@ class TransformersBackend(Backend):
         from . import embed
 
         return embed.embed(self, texts)
+
+    def tokenize(self, text, *, add_special_tokens=True):
+        from . import tokens
+
+        return tokens.tokenize(self, text, add_special_tokens=add_special_tokens)
+
+    def detokenize(self, ids, *, skip_special_tokens=False):
+        return self.tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens)
+
+    def spell(self, ids):
+        from . import tokens
+
+        return tokens.spell(self, ids)
+
+    def vocabulary(self):
+        from . import tokens
+
+        return tokens.vocabulary(self)
+
+    def render_chat(self, messages, *, add_generation_prompt=True):
+        from . import tokens
+
+        return tokens.render_chat(self, messages, add_generation_prompt=add_generation_prompt)
+
+    def inspect(self):
+        from . import inspect
+
+        return inspect.inspect(self)
 
 
 @hookimpl

@@ -183,7 +183,7 @@ def _one_line(exc: BaseException) -> str:
         key = re.search(r"Key '([^']+)' not in '([^']+)'", text + "\n" + str(cause or ""))
         override = re.search(r"Could not override '(backend\.[^']+)'", text)
         if key and override:
-            return _backend_option(override.group(1).split(".", 1)[1])
+            return _backend_option(override.group(1).split(".", 1)[1], key.group(2))
         if key:
             return (
                 f"unknown parameter '{key.group(1)}'{_nearest_param(key.group(1))}; "
@@ -203,19 +203,23 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
-def _backend_option(name: str) -> str:
-    """``backend.<name>`` that the chosen backend lacks: the backends that have it."""
+def _backend_option(name: str, params_type: str = "") -> str:
+    """``backend.<name>`` that the chosen backend (its Params class is ``params_type``) lacks:
+    the backends that have it, and the chosen backend's note on it."""
     import dataclasses
     import difflib
 
     from taskdeck.plugin_manager import get_session
 
-    fields = {n: {f.name for f in dataclasses.fields(cls.Params)} for n, cls in get_session().backends.items()}
+    backends = dict(get_session().backends.items())
+    fields = {n: {f.name for f in dataclasses.fields(cls.Params)} for n, cls in backends.items()}
     owners = sorted(n for n, names in fields.items() if name in names)
+    chosen = next((cls for cls in backends.values() if cls.Params.__name__ == params_type), None)
+    note = chosen.option_notes.get(name, "") if chosen is not None else ""
     if owners:
         return (
             f"backend.{name} is an option of backend={' | backend='.join(owners)}, not of the backend chosen: "
-            f"add backend={owners[0]} to the command, or drop backend.{name}"
+            f"add backend={owners[0]} to the command, or drop backend.{name}" + (f" ({note})" if note else "")
         )
     near = difflib.get_close_matches(name, sorted(set().union(*fields.values())), n=1)
     return (

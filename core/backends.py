@@ -196,6 +196,8 @@ class Backend:
     remote: ClassVar[bool] = False
     #: ``backend=auto`` tries the backends that load a model's format in this order (lower first).
     priority: ClassVar[int] = 100
+    #: What to tell a user who gives this backend an option it lacks (``backend.<key>=``), by key.
+    option_notes: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, model: ModelRef, params: Any):
         self.model = model

@@ -1,13 +1,15 @@
 """Model references: what ``model=`` may name, resolved without loading anything.
 
 A reference is, in this order: an alias of a registered model pack; a local path (a
-``.gguf`` file, a transformers folder, a CTranslate2 folder, ...); a GGUF file of a Hub
-repository (``org/name-GGUF:Q4_K_M`` or ``:file.gguf``, ``hub.py``); or a Hugging Face Hub
-id, which the backend loads from the local cache when ``HF_HUB_OFFLINE`` is set.
+``.gguf`` file, a transformers folder or its config ``.json`` alone, a CTranslate2 folder,
+...); a GGUF file of a Hub repository (``org/name-GGUF:Q4_K_M`` or ``:file.gguf``,
+``hub.py``); or a Hugging Face Hub id, which the backend loads from the local cache when
+``HF_HUB_OFFLINE`` is set.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from .packs import ModelPack
     from .registry import Registry
 
+#: A transformers config is a few kilobytes; a JSON file past this is something else.
+CONFIG_MAX_BYTES = 4 * 1024 * 1024
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
 
 
@@ -60,6 +64,8 @@ def detect_format(path: Path) -> str:
     if path.is_file():
         if path.suffix == ".gguf":
             return "gguf"
+        if path.suffix == ".json":  # a transformers config alone (model_type): inspected, not loaded
+            return "hf-config" if _is_transformers_config(path) else "unknown"
         if path.suffix == ".onnx":
             return "piper" if path.with_name(path.name + ".json").exists() else "onnx"
         return "file"
@@ -72,6 +78,17 @@ def detect_format(path: Path) -> str:
     if (path / "config.json").exists():
         return "hf"
     return "unknown"
+
+
+def _is_transformers_config(path: Path) -> bool:
+    """A JSON object naming a ``model_type``, as every transformers ``config.json`` does."""
+    if path.stat().st_size > CONFIG_MAX_BYTES:  # a tokenizer.json or a dataset, not a config
+        return False
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("model_type"), str) and bool(data["model_type"])
 
 
 def remote(ref: str) -> ModelRef:
@@ -96,6 +113,11 @@ def resolve(ref: str, packs: Registry[ModelPack]) -> ModelRef:
     path = Path(ref).expanduser()
     if path.exists():
         fmt = detect_format(path)
+        if fmt == "unknown" and path.suffix == ".json" and path.is_file():
+            raise ModelNotFoundError(
+                f"model file '{ref}' is not a transformers config (a JSON object with \"model_type\"): "
+                "give a model's config.json, a model folder, a .gguf file or a Hub id"
+            )
         if fmt == "unknown":
             raise ModelNotFoundError(
                 f"model path '{ref}' holds no model taskdeck recognises "

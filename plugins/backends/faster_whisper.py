@@ -14,7 +14,18 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import TRANSCRIBE, Backend, BackendParams, ConfigError, Segment, Transcript, Word, hookimpl, param
+from taskdeck import (
+    TOKENIZE,
+    TRANSCRIBE,
+    Backend,
+    BackendParams,
+    ConfigError,
+    Segment,
+    Transcript,
+    Word,
+    hookimpl,
+    param,
+)
 from taskdeck.helpers.cpu import available_cpus
 
 MULTILINGUAL_HINT = "whisper-base"
@@ -32,7 +43,7 @@ class FasterWhisperBackend(Backend):
     description = "faster-whisper: Whisper on CTranslate2 (int8 on CPU); the default speech-to-text"
     Params = FasterWhisperParams
     formats = ("ctranslate2",)
-    all_capabilities = (TRANSCRIBE,)
+    all_capabilities = (TRANSCRIBE, TOKENIZE)
     extra = "speech"
     priority = 10
 
@@ -47,7 +58,17 @@ class FasterWhisperBackend(Backend):
             return not self.whisper.model.is_multilingual
         return self.model.ref.rstrip("/").endswith(".en")
 
+    def capabilities(self) -> set[str]:
+        has_tokenizer = (self.model.path() / "tokenizer.json").is_file()
+        return {TRANSCRIBE, TOKENIZE} if has_tokenizer else {TRANSCRIBE}
+
     def load(self) -> None:
+        if self.capability == TOKENIZE:  # the model's tokenizer.json alone
+            from taskdeck.helpers.tokenizer_file import TokenizerFile
+
+            self.tokens = TokenizerFile(self.model.path() / "tokenizer.json")
+            self.loaded = True
+            return
         import logging
 
         from faster_whisper import WhisperModel
@@ -70,7 +91,24 @@ class FasterWhisperBackend(Backend):
 
     def unload(self) -> None:
         self.__dict__.pop("whisper", None)
+        self.__dict__.pop("tokens", None)
         self.loaded = False
+
+    # ---- its tokenizer.json ----
+    def tokenize(self, text, *, add_special_tokens=True):
+        return self.tokens.tokenize(text, add_special_tokens=add_special_tokens)
+
+    def detokenize(self, ids, *, skip_special_tokens=False):
+        return self.tokens.detokenize(ids, skip_special_tokens=skip_special_tokens)
+
+    def spell(self, ids):
+        return self.tokens.spell(ids)
+
+    def vocabulary(self):
+        return self.tokens.vocabulary()
+
+    def render_chat(self, messages, *, add_generation_prompt=True):
+        return self.tokens.render_chat(messages, add_generation_prompt=add_generation_prompt)
 
     def check_language(self, language: Optional[str], translate: bool) -> None:
         """One line when an English-only model is asked for another language or to translate."""

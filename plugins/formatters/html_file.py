@@ -16,16 +16,17 @@ _STYLE = (
 
 class HtmlFormatter(Formatter):
     name = "html"
-    description = "write <task>.html (the Markdown report as a web page; needs the 'markdown' package)"
+    description = "write <task>.html (the report as a web page; the Markdown ones need the 'markdown' package)"
     extension = "html"
 
     def write(self, result, run_dir, stem, stream):
-        if importlib.util.find_spec("markdown") is None:
-            raise MissingDependencyError("markdown", "output=html", "html")
-        import markdown
+        body = result.to_html()
+        if body is None:
+            if importlib.util.find_spec("markdown") is None:
+                raise MissingDependencyError("markdown", "output=html", "html")
+            import markdown
 
-        text = to_markdown(result, stem)
-        body = markdown.markdown(text, extensions=["tables", "md_in_html"])
+            body = markdown.markdown(to_markdown(result, stem), extensions=["tables", "md_in_html"])
         title = html.escape(getattr(result, "title", None) or stem)
         page = (
             f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{title}</title>'

@@ -35,6 +35,7 @@ from taskdeck import (
     ZERO_SHOT,
     Backend,
     BackendParams,
+    CapabilityError,
     ModelNotFoundError,
     hookimpl,
     param,
@@ -43,7 +44,9 @@ from taskdeck.backends import DEFAULT_CONTEXT_WINDOW
 from taskdeck.models import hub_offline
 from taskdeck.packs import cache_dir
 
+from . import quantization
 from .heads import AUTO_CLASSES, SPEECH_HEADS, head_capabilities, model_head
+from .quantization import COMPUTE_DTYPES, QUANTIZATIONS
 
 _UNBOUNDED = 1_000_000  # tokenizers without a recorded limit say 1e30
 
@@ -55,19 +58,34 @@ class TransformersParams(BackendParams):
     name: str = "transformers"
     dtype: str = param(
         "auto",
-        "auto (float32 on CPU, the checkpoint's on GPU) | float32 | bfloat16 | float16",
+        "auto (float32 on CPU, the checkpoint's on GPU; quantized: compute_dtype, int8 float16) | float32 | "
+        "bfloat16 | float16",
         choices=("auto", "float32", "bfloat16", "float16"),
     )
     batch_size: int = param(8, "inputs per forward pass for batched tasks", ge=1)
     trust_remote_code: bool = param(False, "run code shipped with a Hub model: only when you trust it")
     revision: Optional[str] = param(None, "Hub branch, tag or commit")
+    quantization: str = param(
+        "none", "none | int8 | nf4 | fp4: bitsandbytes weight quantization (text models)", choices=QUANTIZATIONS
+    )
+    double_quant: bool = param(True, "4-bit: quantize the quantization constants too (about 0.4 bits/weight less)")
+    compute_dtype: str = param("bf16", "4-bit: the dtype matmuls run in", choices=COMPUTE_DTYPES)
+    device_map: Optional[str] = param(
+        None, "accelerate's placement: auto | balanced | balanced_low_0 | sequential | cpu | cuda | cuda:N | mps"
+    )
+    max_memory: dict = param(
+        {}, "with device_map: memory per device, e.g. 'backend.max_memory={0:10GiB,cpu:30GiB}' (the rest to disk)"
+    )
+    offload_folder: Optional[str] = param(
+        None, "with device_map: where weights that fit in no memory go (default: a folder in taskdeck's cache)"
+    )
 
 
 class TransformersBackend(Backend):
     name = "transformers"
     description = "transformers: any Hub id or local folder, and GGUF packs dequantized"
     Params = TransformersParams
-    formats = ("hf", "gguf")
+    formats = ("hf", "gguf", "hf-config")  # hf-config: a config .json alone, for inspect
     all_capabilities = (
         CLASSIFY,
         ZERO_SHOT,
@@ -97,7 +115,12 @@ class TransformersBackend(Backend):
     def _config(self) -> dict:
         if self.model.format == "gguf":
             return {"architectures": ["GGUFForCausalLM"]}
-        path = Path(self._hub_file("config.json")) if self.model.source == "hub" else self.model.path() / "config.json"
+        if self.model.format == "hf-config":  # the config file itself
+            path = self.model.path()
+        elif self.model.source == "hub":
+            path = Path(self._hub_file("config.json"))
+        else:
+            path = self.model.path() / "config.json"
         try:
             return json.loads(Path(path).read_text())
         except (OSError, ValueError) as exc:
@@ -128,6 +151,8 @@ class TransformersBackend(Backend):
         return self._head
 
     def capabilities(self) -> set[str]:
+        if self.model.format == "hf-config":  # a config alone: no tokenizer, no weights
+            return {INSPECT}
         return head_capabilities(self.head(), self._config()) | {TOKENIZE, INSPECT}
 
     # ---- loading ----
@@ -139,7 +164,7 @@ class TransformersBackend(Backend):
             device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = self.params.dtype
         if dtype == "auto":
-            dtype = torch.float32 if device == "cpu" else "auto"
+            dtype = quantization.default_dtype(self.params) or (torch.float32 if device == "cpu" else "auto")
         else:
             dtype = getattr(torch, dtype)
         return device, dtype
@@ -220,15 +245,30 @@ class TransformersBackend(Backend):
         if head in SPEECH_HEADS:  # a pipeline loads the model with its processor
             from . import speech
 
+            if quantization.requested(self.params):
+                raise CapabilityError(
+                    f"backend.quantization, device_map and max_memory are for text models; '{self.model.ref}' is "
+                    "a speech model: drop them"
+                )
             speech.load(self, head, source, kwargs)
             self._pipelines: dict[str, Any] = {}
             self.loaded = True
             return
+        placing = quantization.load_options(self)  # quantization, device map: checked before any weight loads
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
             auto = getattr(transformers, AUTO_CLASSES[head])
-            self.hf_model = auto.from_pretrained(source, dtype=self.dtype, **kwargs)
-            self.hf_model.to(self.device).eval()
+            self.hf_model = auto.from_pretrained(source, dtype=self.dtype, **kwargs, **placing)
+            if quantization.placed_while_loading(placing):
+                self.device = quantization.input_device(self.hf_model)
+            else:
+                self.hf_model.to(self.device)
+            self.hf_model.eval()
+        except (ValueError, RuntimeError, AssertionError) as exc:
+            known = quantization.failure(exc, self.params) if placing else None
+            if known is None:
+                raise
+            raise known from None
         except OSError as exc:
             raise ModelNotFoundError(
                 f"model '{self.model.ref}' could not be loaded: {str(exc).splitlines()[0]}; {_EMBEDDED_HINT}"
@@ -245,8 +285,11 @@ class TransformersBackend(Backend):
         if task not in self._pipelines:
             from transformers import pipeline
 
+            # a model placed by a device map or quantized while loading stays where it is
+            placed = getattr(self.hf_model, "hf_device_map", None) or getattr(self.hf_model, "hf_quantizer", None)
+            device = None if placed else self.hf_model.device
             self._pipelines[task] = pipeline(
-                task, model=self.hf_model, tokenizer=self.tokenizer, device=self.hf_model.device, **kwargs
+                task, model=self.hf_model, tokenizer=self.tokenizer, device=device, **kwargs
             )
         return self._pipelines[task]
 
@@ -254,7 +297,17 @@ class TransformersBackend(Backend):
         for attr in ("_pipelines", "hf_model", "tokenizer", "speech_pipeline"):
             if hasattr(self, attr):
                 delattr(self, attr)
+        offloaded = getattr(self, "_offload_dir", None)  # the default folder of a device map's disk offload
+        if offloaded is not None:
+            import shutil
+
+            shutil.rmtree(offloaded, ignore_errors=True)
         self.loaded = False
+
+    def usage(self) -> dict[str, Any]:
+        """The loaded model's weights in memory (``memory_footprint_mb``), its quantization and
+        dtype, and where a device map put its modules."""
+        return quantization.usage(self)
 
     # ---- helpers every text backend answers ----
     def context_window(self) -> int:
@@ -356,7 +409,9 @@ class TransformersBackend(Backend):
         return tokens.tokenize(self, text, add_special_tokens=add_special_tokens)
 
     def detokenize(self, ids, *, skip_special_tokens=False):
-        return self.tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens)
+        from . import tokens
+
+        return tokens.detokenize(self, ids, skip_special_tokens=skip_special_tokens)
 
     def spell(self, ids):
         from . import tokens

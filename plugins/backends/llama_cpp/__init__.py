@@ -4,7 +4,8 @@ Chat with the model's own chat template, token streaming, JSON-schema constraine
 and next-token log-probabilities for label scoring (prompt prefixes reuse the KV cache).
 Greedy answers (``temperature=0``, no other sampling option) decode in ``greedy.py`` with the
 schema's grammar checked lazily, about 1.4x faster for JSON; everything else goes through
-llama-cpp-python's ``create_chat_completion``.
+llama-cpp-python's ``create_chat_completion``. ``inspect`` reads the file's header only
+(``taskdeck.helpers.gguf``): no model is loaded for it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any, Optional
 from taskdeck import (
     CHAT,
     CHAT_JSON,
+    INSPECT,
     SCORE_LABELS,
+    TOKENIZE,
     Backend,
     BackendParams,
     CapabilityError,
@@ -47,18 +50,35 @@ class LlamaCppBackend(Backend):
     description = "llama.cpp: GGUF models quantized on CPU (or GPU builds); the default for chat"
     Params = LlamaCppParams
     formats = ("gguf",)
-    all_capabilities = (CHAT, CHAT_JSON, SCORE_LABELS)
+    all_capabilities = (CHAT, CHAT_JSON, SCORE_LABELS, TOKENIZE, INSPECT)
     extra = "llama"
     priority = 10
+    option_notes = {
+        "quantization": "on llama_cpp a GGUF file is already quantized: its type (Q4_K_M, Q8_0, ...) is in its "
+        "name, so another precision is another file"
+    }
 
     @classmethod
     def missing_package(cls) -> Optional[str]:
         return None if importlib.util.find_spec("llama_cpp") else "llama-cpp-python"
 
     def load(self) -> None:
+        if self.capability == INSPECT:  # inspect() reads the file's header: no Llama object
+            self.loaded = True
+            return
         from llama_cpp import Llama
 
         p = self.params
+        if self.capability == TOKENIZE:  # the vocabulary alone, no weights
+            import contextlib
+            import io
+
+            # A vocabulary-only model has no training context, and llama.cpp says so on stderr
+            # whatever the verbosity: that line is noise here.
+            with contextlib.redirect_stderr(io.StringIO()) if not p.verbose else contextlib.nullcontext():
+                self.llm = Llama(model_path=str(self.model.path()), vocab_only=True, verbose=p.verbose)
+            self.loaded = True
+            return
         threads = p.threads or available_cpus()
         n_gpu_layers = p.n_gpu_layers if p.device not in ("cpu",) else 0
         self.llm = Llama(
@@ -165,6 +185,39 @@ class LlamaCppBackend(Backend):
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    # ---- tokenizer (tokens.py) ----
+    def tokenize(self, text, *, add_special_tokens=True):
+        from . import tokens
+
+        return tokens.tokenize(self.llm, text, add_special_tokens=add_special_tokens)
+
+    def detokenize(self, ids, *, skip_special_tokens=False):
+        from . import tokens
+
+        return tokens.detokenize(self.llm, ids, skip_special_tokens=skip_special_tokens)
+
+    def spell(self, ids):
+        from . import tokens
+
+        return tokens.spell(self.llm, ids)
+
+    def vocabulary(self):
+        from . import tokens
+
+        return tokens.vocabulary(self.llm)
+
+    def render_chat(self, messages, *, add_generation_prompt=True):
+        from . import tokens
+
+        return tokens.render_chat(self.llm, messages, add_generation_prompt=add_generation_prompt)
+
+    # ---- inspect ----
+    def inspect(self):
+        """The model from its GGUF header alone (``taskdeck.helpers.gguf``): nothing is loaded."""
+        from taskdeck.helpers.inspection import gguf_inspection
+
+        return gguf_inspection(self.model.path(), model=self.model.ref)
 
     # ---- label scoring ----
     def _formatter(self):

@@ -369,10 +369,12 @@ class Inspection(Result):
     model_type: str = ""
     dtype: str = ""  # the checkpoint's dtype (config torch_dtype) or the GGUF file's main type
     parameters: int = 0
-    #: Parameters per top-level module, in model order: [{"module": "model.embed_tokens", "parameters": n}]
+    #: Parameters per top-level module, in model order (tied weights where first seen):
+    #: [{"module": "model.layers", "kind": "28 × Qwen2DecoderLayer", "parameters": n, "note": "tied to ..."}]
     modules: list[dict[str, Any]] = field(default_factory=list)
     tree: str = ""  # the architecture as a tree, repeated blocks folded ("28 × Qwen2DecoderLayer")
-    #: Memory to load it per dtype: [{"dtype": "fp32", "bytes": n, "largest_layer": name, "largest_layer_bytes": n}]
+    #: Memory to load it per dtype (fp32, bf16, fp16, int8, nf4, nf4 double-quant; GGUF: the file's own first):
+    #: [{"dtype": "fp32", "bytes": n, "largest_layer": "model.embed_tokens, lm_head", "largest_layer_bytes": n}]
     memory: list[dict[str, Any]] = field(default_factory=list)
     kv_cache_bytes_per_1000_tokens: Optional[int] = None
     context_length: Optional[int] = None
@@ -432,7 +434,8 @@ class Inspection(Result):
         if metadata:
             out += ["", "Metadata", *(f"  {k}: {v}" for k, v in metadata.items())]
         if self.notes:
-            out += ["", "Notes", *(textwrap.fill(n, 100, initial_indent="  - ", subsequent_indent="    ") for n in self.notes)]
+            wrapped = (textwrap.fill(n, 100, initial_indent="  - ", subsequent_indent="    ") for n in self.notes)
+            out += ["", "Notes", *wrapped]
         return "\n".join(out)
 
     def rows(self) -> list[dict[str, Any]]:

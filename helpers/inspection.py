@@ -3,10 +3,11 @@ architecture as a tree with repeated blocks folded, the KV-cache size, and the w
 :class:`taskdeck.Inspection` of a GGUF file (llama.cpp and transformers both read it from the
 header, ``helpers/gguf.py``).
 
-The tree is built from :class:`TreeNode`\\ s (a backend makes them from its modules or tensors),
-folded (consecutive siblings alike in kind, parameters and children become one ``N × kind``
-node, and a list of blocks that are all alike shows as ``layers: 28 × Qwen2DecoderLayer``)
-and rendered as text, three characters per level, with parameter counts in a column.
+A backend makes the tree of :class:`TreeNode` s from its modules or tensors; :func:`fold`
+turns runs of numbered siblings alike in kind, parameters and children (blocks 0, 1, 2, ...)
+into one ``N × kind`` node, and a list whose blocks are all alike into one line
+(``layers: 28 × Qwen2DecoderLayer``); :func:`render_tree` draws it, three characters per
+level, with the parameter counts in a column.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ GGUF_GENERAL_KEYS = (
     "general.architecture", "general.name", "general.size_label", "general.file_type",
     "general.quantization_version", "general.alignment",
 )  # fmt: skip
-_TREE_PREFIX = re.compile(r"^[│├└─ ]*")
+_TREE_DRAWING = "│├└─ "  # a line's depth is the length of its leading drawing, three characters a level
 _LABEL_WIDTH = 72
 
 
@@ -48,10 +49,6 @@ class TreeNode:
     @cached_property
     def signature(self) -> tuple:
         return (self.kind, self.parameters, self.count, tuple((c.name, c.signature) for c in self.children))
-
-    @property
-    def total(self) -> int:
-        return self.parameters * self.count
 
 
 def fold(node: TreeNode) -> TreeNode:
@@ -92,7 +89,7 @@ def _repeats(before: TreeNode, node: TreeNode) -> bool:
 def render_tree(root: TreeNode) -> str:
     """The (folded) tree as text: one line per node, its parameters (with its children's) at
     the right; a folded node shows ``N × each``."""
-    lines: list[tuple[str, str]] = []
+    lines: list[tuple[str, str, str]] = []  # (drawing and label, parameters, "(N × each)")
 
     def walk(node: TreeNode, prefix: str, branch: str) -> None:
         label = node.kind if not branch else f"{node.name}: {node.kind}"
@@ -101,17 +98,16 @@ def render_tree(root: TreeNode) -> str:
         if node.detail:
             label += f"  {node.detail}"
         total = subtree_parameters(node)
-        shown = f"{total:,}" if total else ""
-        if total and node.count > 1:
-            shown += f"  ({node.count} × {total // node.count:,})"
-        lines.append((prefix + branch + label, shown))
+        each = f"({node.count} × {total // node.count:,})" if total and node.count > 1 else ""
+        lines.append((prefix + branch + label, f"{total:,}" if total else "", each))
+        below = prefix + {"": "", "└─ ": "   "}.get(branch, "│  ")
         for i, child in enumerate(node.children):
-            last = i == len(node.children) - 1
-            walk(child, prefix + ("" if not branch else ("   " if branch == "└─ " else "│  ")), "└─ " if last else "├─ ")
+            walk(child, below, "└─ " if i == len(node.children) - 1 else "├─ ")
 
     walk(root, "", "")
-    width = min(_LABEL_WIDTH, max(len(text) for text, _ in lines))
-    return "\n".join(f"{text:<{width}}  {shown}".rstrip() for text, shown in lines)
+    width = min(_LABEL_WIDTH, max(len(text) for text, _, _ in lines))
+    digits = max(len(total) for _, total, _ in lines)
+    return "\n".join(f"{text:<{width}}  {total:>{digits}}  {each}".rstrip() for text, total, each in lines)
 
 
 def subtree_parameters(node: TreeNode) -> int:
@@ -121,8 +117,9 @@ def subtree_parameters(node: TreeNode) -> int:
 
 def trim_tree(tree: str, depth: int) -> str:
     """A rendered tree without the lines deeper than ``depth`` levels below the root."""
-    kept = [line for line in tree.splitlines() if len(_TREE_PREFIX.match(line).group(0)) // 3 <= depth]  # type: ignore[union-attr]
-    hidden = len(tree.splitlines()) - len(kept)
+    lines = tree.splitlines()
+    kept = [line for line in lines if (len(line) - len(line.lstrip(_TREE_DRAWING))) // 3 <= depth]
+    hidden = len(lines) - len(kept)
     if hidden:
         kept.append(f"({hidden} deeper lines hidden: depth={depth + 1} or more shows them)")
     return "\n".join(kept)
@@ -150,6 +147,7 @@ def gguf_inspection(path: str | Path, model: str) -> Inspection:
     if kv is not None:
         notes.append("KV cache: keys and values of every KV head in every block, f16 (llama.cpp's default cache type).")
     tensor_types = Counter(t.type for t in header.tensors)
+    template = meta.get("tokenizer.chat_template")
     return Inspection(
         model=model,
         source="gguf",
@@ -164,7 +162,7 @@ def gguf_inspection(path: str | Path, model: str) -> Inspection:
         context_length=context if isinstance(context, int) else None,
         vocab_size=vocab if isinstance(vocab, int) else None,
         generation_config={},
-        chat_template=meta.get("tokenizer.chat_template") if isinstance(meta.get("tokenizer.chat_template"), str) else None,
+        chat_template=template if isinstance(template, str) else None,
         gguf={
             "file": str(Path(path)),
             "file_size": header.file_size,
@@ -191,11 +189,6 @@ def _worth_showing(key: str) -> bool:
     if key == "tokenizer.chat_template":  # shown in full apart
         return False
     return not key.startswith("general.") or key in GGUF_GENERAL_KEYS
-
-
-def _top(name: str) -> str:
-    """The top-level part a tensor belongs to: ``token_embd``, ``blk``, ``output_norm``."""
-    return name.split(".")[0]
 
 
 def _gguf_tree(header: GGUFHeader) -> TreeNode:
@@ -229,18 +222,19 @@ def _gguf_tree(header: GGUFHeader) -> TreeNode:
 
 
 def _gguf_modules(header: GGUFHeader) -> list[dict[str, Any]]:
-    parts: dict[str, dict[str, Any]] = {}
+    """Parameters per top-level part, in file order: ``token_embd``, ``blk`` (all blocks), ``output``."""
+    parameters: dict[str, int] = {}
+    blocks: dict[str, set[str]] = {}
     for tensor in header.tensors:
-        top = _top(tensor.name)
-        row = parts.setdefault(top, {"module": top, "kind": "", "parameters": 0, "blocks": set()})
-        row["parameters"] += tensor.n_elements
+        top = tensor.name.split(".")[0]
+        parameters[top] = parameters.get(top, 0) + tensor.n_elements
         match = re.match(r"^(?:.+\.)?blk\.(\d+)\.", tensor.name)
         if match:
-            row["blocks"].add(match.group(1))
-    for row in parts.values():
-        blocks = row.pop("blocks")
-        row["kind"] = f"{len(blocks)} blocks" if blocks else "tensor"
-    return list(parts.values())
+            blocks.setdefault(top, set()).add(match.group(1))
+    return [
+        {"module": top, "kind": f"{len(blocks[top])} blocks" if top in blocks else "tensor", "parameters": n}
+        for top, n in parameters.items()
+    ]
 
 
 def _gguf_row_name(header: GGUFHeader) -> str:

@@ -42,5 +42,9 @@ def contract_methods():
         "check_language",
         *dict.fromkeys(METHODS.values()),
         "seq2seq_info",
+        "detokenize",
+        "spell",
+        "vocabulary",
+        "render_chat",
     ]
     return [getattr(Backend, n) for n in names]

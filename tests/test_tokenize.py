@@ -211,3 +211,25 @@ def test_bad_input_is_one_line(tmp_path, args, expected):
     assert proc.returncode == 2, proc.stdout
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], proc.stderr
+
+
+def test_a_hub_tokenizer_is_fetched_without_its_weights(tmp_path, session):
+    """model=org/name on a Hub (here one on loopback): config and tokenizer files come down,
+    the weights never do."""
+    from fake_hub import FakeHub
+
+    repo = tmp_path / "repos" / "models" / "org" / "minilm"
+    repo.mkdir(parents=True)
+    for f in session.packs.get("all-minilm-l6-v2").path().iterdir():
+        if f.is_file():
+            (repo / f.name).symlink_to(f)
+    env = {"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": ""}
+    with FakeHub(tmp_path / "repos") as hub:
+        proc = cli("task=tokenize", "text='Hello there'", "compare=[org/minilm,smollm2-135m]", "output=json",
+                   tmp_path=tmp_path, env={**env, "HF_ENDPOINT": hub.url})  # fmt: skip
+        fetched = {path.rsplit("/", 1)[-1] for method, path, _ in hub.seen if "/resolve/" in path}
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "run" / "tokenize.json").read_text())
+    assert [r["tokens"] for r in data["tokenizers"]] == [4, 2]  # [CLS] hello there [SEP]; Hello Ġthere
+    assert "config.json" in fetched and "tokenizer.json" in fetched
+    assert not any(name.endswith((".safetensors", ".bin")) for name in fetched), fetched

@@ -30,7 +30,9 @@ DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 
 class InspectTask(Task):
     name = "inspect"
-    description = "what a model is made of, without its weights: layers, parameters, memory per dtype, KV cache, metadata"
+    description = (
+        "what a model is made of, without its weights: layers, parameters, memory per dtype, KV cache, metadata"
+    )
     outputs = ("text", "json", "markdown")
     needs = (INSPECT,)
 

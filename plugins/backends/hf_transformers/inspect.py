@@ -68,7 +68,9 @@ def inspect(backend: Any) -> Inspection:
         tree=render_tree(tree),
         memory=memory,
         kv_cache_bytes_per_1000_tokens=kv,
-        context_length=_first_int(text, ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")),
+        context_length=_first_int(
+            text, ("max_position_embeddings", "n_positions", "max_target_positions", "seq_length")
+        ),
         vocab_size=_first_int(text, ("vocab_size",)),
         generation_config=generation,
         chat_template=_chat_template(backend),
@@ -94,19 +96,22 @@ def _transformers_config(backend: Any, raw: dict) -> Any:
             backend.model.id, trust_remote_code=True, revision=backend.params.revision
         )
     if model_type not in CONFIG_MAPPING:
-        fix = (
-            "its config names its own code (auto_map): add backend=transformers backend.trust_remote_code=true "
-            "if you trust it"
-            if raw.get("auto_map")
-            else "a newer transformers may know it: pip install -U transformers"
-        )
+        if not raw.get("auto_map"):
+            fix = "a newer transformers may know it: pip install -U transformers"
+        elif backend.model.format == "hf-config":
+            fix = "its model ships its own code (auto_map): inspect its folder or Hub id with trust_remote_code"
+            fix += " (backend.trust_remote_code=true)"
+        else:
+            fix = "it ships its own code (auto_map): add backend.trust_remote_code=true if you trust it"
         raise ModelNotFoundError(
             f"model '{ref}': transformers {transformers.__version__} does not know model_type '{model_type}'; {fix}"
         )
     try:
         return CONFIG_MAPPING[model_type].from_dict(raw)
     except (TypeError, ValueError) as exc:
-        raise ModelNotFoundError(f"model '{ref}': its config is not valid for '{model_type}' ({_first_line(exc)})")
+        raise ModelNotFoundError(
+            f"model '{ref}': its config is not valid for '{model_type}' ({_first_line(exc)})"
+        ) from None
 
 
 def _empty_model(backend: Any, config: Any, raw: dict) -> tuple[Any, list[str]]:
@@ -130,7 +135,7 @@ def _empty_model(backend: Any, config: Any, raw: dict) -> tuple[Any, list[str]]:
         try:
             with accelerate.init_empty_weights():
                 model = build()
-        except (ValueError, KeyError, TypeError, AttributeError, ImportError, OSError) as exc:
+        except Exception as exc:  # a config a class cannot be built from fails in any way: one line
             failures.append(f"{name}: {_first_line(exc)}")
             continue
         model.tie_weights()  # init_empty_weights leaves tied weights as two parameters
@@ -138,11 +143,14 @@ def _empty_model(backend: Any, config: Any, raw: dict) -> tuple[Any, list[str]]:
         if not archs:
             notes.append(f"The config names no architecture: inspected as {type(model).__name__}, without a task head.")
         elif type(model).__name__ != archs[0]:
-            notes.append(f"The config names {archs[0]}, which transformers does not have: inspected as {type(model).__name__}.")
+            notes.append(
+                f"The config names {archs[0]}, which transformers does not have: inspected as {type(model).__name__}."
+            )
         return model, notes
     raise ModelNotFoundError(
         f"model '{backend.model.ref}': transformers {transformers.__version__} could not build it from its config "
-        f"({'; '.join(failures)}); a newer transformers or backend.trust_remote_code=true may"
+        f"({'; '.join(failures)}); try a newer transformers (pip install -U transformers), or "
+        "backend.trust_remote_code=true for a model that ships its own code"
     )
 
 
@@ -166,6 +174,9 @@ def _module_tree(model: Any) -> TreeNode:
         children = [node(n, f"{qualified}.{n}" if qualified else n, m) for n, m in module.named_children()]
         kind = type(module).__name__
         extra = _compact(module.extra_repr()) if not children else ""
+        weight = getattr(module, "weight", None)
+        if not children and not extra and isinstance(weight, torch.nn.Parameter):  # GPT-2's Conv1D
+            extra = "×".join(map(str, weight.shape))
         if extra:
             kind += f"({extra if len(extra) <= _LEAF_DETAIL else extra[: _LEAF_DETAIL - 1] + '…'})"
         detail = f"tied to {', '.join(tied)}" if tied else ""
@@ -178,7 +189,8 @@ def _module_tree(model: Any) -> TreeNode:
 def _compact(extra: str) -> str:
     """A leaf's ``extra_repr`` made short: ``in_features=896, out_features=896, bias=True`` -> ``896, 896, bias``."""
     extra = re.sub(r"\b(in_features|out_features|in_channels|out_channels)=", "", extra)
-    return extra.replace(", bias=False", "").replace("bias=True", "bias")
+    extra = extra.replace(", elementwise_affine=True", "").replace(", bias=False", "")
+    return extra.replace("bias=True", "bias")
 
 
 def _top_modules(model: Any, tree: TreeNode) -> list[dict[str, Any]]:
@@ -233,14 +245,19 @@ def _memory(model: Any) -> tuple[list[dict[str, Any]], list[str]]:
     rows = []
     for dtype in MEMORY_DTYPES:
         sizes: dict[str, int] = defaultdict(int)
-        for name, *shape in tensors:
-            nbytes = size(dtype, name, *shape)
+        for name, *facts in tensors:
+            nbytes = size(dtype, name, *facts)
             parts = name.split(".")
             for i in range(len(parts) + 1):
                 sizes[".".join(parts[:i])] += nbytes
         largest, names = get_max_layer_size(treat, sizes, no_split)
         rows.append(
-            {"dtype": dtype, "bytes": sizes[""], "largest_layer": describe_largest(names), "largest_layer_bytes": largest}
+            {
+                "dtype": dtype,
+                "bytes": sizes[""],
+                "largest_layer": describe_largest(names),
+                "largest_layer_bytes": largest,
+            }
         )
     not_converted = ", ".join(sorted(skipped)) or "none"
     notes = [
@@ -284,7 +301,10 @@ def _kv_cache(raw: dict, text: Any) -> tuple[Optional[int], str]:
     """Bytes of a 16-bit KV cache per 1,000 tokens, for a decoder; with the formula as a note."""
     if model_head(raw) != "causal-lm":
         return None, ""
-    layers, heads = _first_int(text, ("num_hidden_layers", "n_layer")), _first_int(text, ("num_attention_heads", "n_head"))
+    layers, heads = (
+        _first_int(text, ("num_hidden_layers", "n_layer")),
+        _first_int(text, ("num_attention_heads", "n_head")),
+    )
     hidden = _first_int(text, ("hidden_size", "n_embd"))
     if not layers or not heads:
         return None, ""

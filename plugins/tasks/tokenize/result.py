@@ -275,8 +275,8 @@ class TokenizerComparison(Result):
     def _table(self) -> list[str]:
         cols = ("model", "library", "kind", "vocabulary", "tokens", "chars_per_token", "tokens_per_word", "round_trip")
         widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in self.tokenizers)) for c in cols}
-        lines = ["  ".join(f"{c:<{widths[c]}}" for c in cols)]
-        lines += ["  ".join(f"{str(r.get(c, '')):<{widths[c]}}" for c in cols) for r in self.tokenizers]
+        lines = ["  ".join(f"{c:<{widths[c]}}" for c in cols).rstrip()]
+        lines += ["  ".join(f"{str(r.get(c, '')):<{widths[c]}}" for c in cols).rstrip() for r in self.tokenizers]
         return lines
 
     def _span_lines(self, limit: Optional[int]) -> list[str]:

@@ -144,6 +144,13 @@ def gguf_inspection(path: str | Path, model: str) -> Inspection:
         f"Memory: the '{_gguf_row_name(header)}' row is the tensor data llama.cpp maps; fp32/bf16/fp16 are the same "
         "parameters dequantized, as transformers loads a GGUF file (taskdeck keeps it as fp32).",
     ]
+    by_name = {t.name: t for t in header.tensors}
+    output, embedding = by_name.get("output.weight"), by_name.get("token_embd.weight")
+    if output is not None and embedding is not None and output.shape == embedding.shape:
+        notes.append(
+            f"output.weight has the shape of token_embd.weight: if the model ties them (Qwen2.5 up to 3B does), "
+            f"the file stores the copy and the model has {header.parameters - output.n_elements:,} parameters."
+        )
     if kv is not None:
         notes.append("KV cache: keys and values of every KV head in every block, f16 (llama.cpp's default cache type).")
     tensor_types = Counter(t.type for t in header.tensors)

@@ -48,9 +48,21 @@ QUALITY = [
     "rougeL",
     "wer",
 ]
-SPEED = ["items", "failed", "items_per_s", "tokens_per_s", "load_s", "run_s", "wall_s", "peak_rss_mb", "peak_gpu_mb"]
-PLOTTED = [*QUALITY, "items_per_s", "tokens_per_s", "load_s", "wall_s", "peak_rss_mb", "peak_gpu_mb"]
-LOWER_IS_BETTER = {"wer", "load_s", "run_s", "wall_s", "peak_rss_mb", "peak_gpu_mb"}
+# model_mb: the weights in memory, as the backends report them (``memory_footprint_mb`` in ``models``)
+SPEED = [
+    "items",
+    "failed",
+    "items_per_s",
+    "tokens_per_s",
+    "load_s",
+    "run_s",
+    "wall_s",
+    "peak_rss_mb",
+    "peak_gpu_mb",
+    "model_mb",
+]
+PLOTTED = [*QUALITY, "items_per_s", "tokens_per_s", "load_s", "wall_s", "peak_rss_mb", "peak_gpu_mb", "model_mb"]
+LOWER_IS_BETTER = {"wer", "load_s", "run_s", "wall_s", "peak_rss_mb", "peak_gpu_mb", "model_mb"}
 
 _told_matplotlib = False
 
@@ -169,6 +181,9 @@ def comparison_rows(
             "status": rec.get("status", "?"),
         }
         row.update({k: v for k, v in (rec.get("metrics") or {}).items() if k in QUALITY or k in SPEED})
+        footprints = [m["memory_footprint_mb"] for m in rec.get("models") or [] if "memory_footprint_mb" in m]
+        if footprints:
+            row["model_mb"] = round(sum(footprints), 1)
         row["error"] = rec.get("error", "") or ""
         rows.append(row)
     rows += merged_shards(jobs, swept)

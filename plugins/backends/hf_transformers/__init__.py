@@ -73,8 +73,9 @@ class TransformersParams(BackendParams):
     device_map: Optional[str] = param(
         None, "accelerate's placement: auto | balanced | balanced_low_0 | sequential | cpu | cuda | cuda:N | mps"
     )
-    max_memory: dict = param(
-        {}, "with device_map: memory per device, e.g. 'backend.max_memory={0:10GiB,cpu:30GiB}' (the rest to disk)"
+    # Any, not Optional[dict]: OmegaConf cannot merge a command line's {...} into a None dict node
+    max_memory: Any = param(
+        None, "with device_map: memory per device, e.g. 'backend.max_memory={0:10GiB,cpu:30GiB}' (the rest to disk)"
     )
     offload_folder: Optional[str] = param(
         None, "with device_map: where weights that fit in no memory go (default: a folder in taskdeck's cache)"
@@ -255,26 +256,29 @@ class TransformersBackend(Backend):
             self.loaded = True
             return
         placing = quantization.load_options(self)  # quantization, device map: checked before any weight loads
-        try:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
-            auto = getattr(transformers, AUTO_CLASSES[head])
-            self.hf_model = auto.from_pretrained(source, dtype=self.dtype, **kwargs, **placing)
-            if quantization.placed_while_loading(placing):
-                self.device = quantization.input_device(self.hf_model)
-            else:
-                self.hf_model.to(self.device)
-            self.hf_model.eval()
-        except (ValueError, RuntimeError, AssertionError) as exc:
-            known = quantization.failure(exc, self.params) if placing else None
-            if known is None:
-                raise
-            raise known from None
-        except OSError as exc:
-            raise ModelNotFoundError(
-                f"model '{self.model.ref}' could not be loaded: {str(exc).splitlines()[0]}; {_EMBEDDED_HINT}"
-            ) from None
-        except ImportError as exc:
-            raise ModelNotFoundError(f"model '{self.model.ref}': {str(exc).splitlines()[0]}") from None
+        with quantization.offload_removed_on_failure(self):
+            try:
+                self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
+                auto = getattr(transformers, AUTO_CLASSES[head])
+                self.hf_model = auto.from_pretrained(source, dtype=self.dtype, **kwargs, **placing)
+                if quantization.placed_while_loading(placing):
+                    quantization.check_placement(self.hf_model, self.params)
+                    quantization.check_4bit_layers(self.hf_model, self.params)
+                    self.device = quantization.input_device(self.hf_model)
+                else:
+                    self.hf_model.to(self.device)
+                self.hf_model.eval()
+            except (ValueError, RuntimeError, AssertionError) as exc:
+                known = quantization.failure(exc, self.params) if placing else None
+                if known is None:
+                    raise
+                raise known from None
+            except OSError as exc:
+                raise ModelNotFoundError(
+                    f"model '{self.model.ref}' could not be loaded: {str(exc).splitlines()[0]}; {_EMBEDDED_HINT}"
+                ) from None
+            except ImportError as exc:
+                raise ModelNotFoundError(f"model '{self.model.ref}': {str(exc).splitlines()[0]}") from None
         if "gguf_file" in kwargs:
             self._save_converted()
         self._pipelines = {}
@@ -297,11 +301,7 @@ class TransformersBackend(Backend):
         for attr in ("_pipelines", "hf_model", "tokenizer", "speech_pipeline"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        offloaded = getattr(self, "_offload_dir", None)  # the default folder of a device map's disk offload
-        if offloaded is not None:
-            import shutil
-
-            shutil.rmtree(offloaded, ignore_errors=True)
+        quantization.remove_offload_folder(self)
         self.loaded = False
 
     def usage(self) -> dict[str, Any]:

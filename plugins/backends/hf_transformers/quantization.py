@@ -17,6 +17,8 @@ import logging
 import platform
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Optional
 
@@ -102,11 +104,36 @@ def default_offload_folder(backend: Any) -> Path:
     return folder
 
 
-def parse_max_memory(given: dict) -> dict[Any, int]:
+def remove_offload_folder(backend: Any) -> None:
+    """Remove the default offload folder (weights written there are copies)."""
+    folder = getattr(backend, "_offload_dir", None)
+    if folder is not None:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        backend._offload_dir = None
+
+
+@contextmanager
+def offload_removed_on_failure(backend: Any) -> Iterator[None]:
+    """A load that fails leaves no default offload folder behind."""
+    try:
+        yield
+    except BaseException:
+        remove_offload_folder(backend)
+        raise
+
+
+def parse_max_memory(given: Any) -> dict[Any, int]:
     """``{0: "10GiB", "cpu": "30GiB", "disk": "100GB"}`` as accelerate takes it (bytes), checked:
     keys are GPU indices that exist, ``cpu``, ``mps`` or ``disk``."""
     import torch
 
+    if not isinstance(given, dict):
+        raise ConfigError(
+            f"backend.max_memory={given} is not a memory per device: write it as 'backend.max_memory={{0:10GiB,"
+            "cpu:30GiB}' (quoted, so the shell leaves the braces alone)"
+        )
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
     parsed: dict[Any, int] = {}
     for key, value in given.items():
@@ -122,7 +149,8 @@ def parse_max_memory(given: dict) -> dict[Any, int]:
         match = _SIZE.match(str(value))
         if not match:
             raise ConfigError(
-                f"backend.max_memory={{{key}:{value}}}: give a size such as 500MiB, 10GiB or 30GB (or bytes)"
+                f"backend.max_memory={_shown(given)}: '{value}' is not a size; give one such as 500MiB, 10GiB "
+                "or 30GB (or bytes)"
             )
         parsed[device] = int(float(match.group(1)) * _UNITS[(match.group(2) or "").lower()])
     return parsed
@@ -133,12 +161,44 @@ def placed_while_loading(options: dict[str, Any]) -> bool:
     return "device_map" in options
 
 
+def check_4bit_layers(model: Any, params: Any) -> None:
+    """bitsandbytes' AVX512-BF16 CPU kernel repacks 4-bit weights in blocks: 64 inputs by 32
+    outputs. Name a layer that does not tile (it would fail at the first forward pass)."""
+    if params.quantization not in ("nf4", "fp4"):
+        return
+    for name, layer in model.named_modules():
+        if not getattr(layer, "support_avx512bf16_for_cpu", False) or layer.weight.device.type != "cpu":
+            continue
+        if layer.in_features % 64 or layer.out_features % 32:
+            raise CapabilityError(
+                f"backend.quantization={params.quantization}: bitsandbytes' 4-bit CPU kernel needs layers of a "
+                f"multiple of 64 inputs and 32 outputs, and {name} has {layer.in_features} inputs and "
+                f"{layer.out_features} outputs: use backend.quantization=int8, or a GPU"
+            )
+
+
+def check_placement(model: Any, params: Any) -> None:
+    """Raise one line when a device map left nothing on a device that computes (all on disk)."""
+    placement = getattr(model, "hf_device_map", None) or {}
+    if placement and all(str(where) == "disk" for where in placement.values()):
+        embeddings = model.get_input_embeddings().weight
+        size = embeddings.numel() * embeddings.element_size() / 2**20
+        raise ConfigError(
+            f"backend.max_memory={_shown(params.max_memory)} puts the whole model on disk, where nothing runs: "
+            f"give cpu (or a GPU) room for its two largest layers (the embeddings alone are {size:.1f} MiB)"
+        )
+
+
+def _shown(memory: Any) -> str:
+    return "{" + ",".join(f"{k}:{v}" for k, v in memory.items()) + "}" if isinstance(memory, dict) else str(memory)
+
+
 def input_device(model: Any) -> str:
     """Where inputs go: the first device of a device map that is not the disk."""
     placement = getattr(model, "hf_device_map", None) or {}
     for where in placement.values():
         if str(where) != "disk":
-            return f"cuda:{where}" if isinstance(where, int) else str(where)
+            return _device_name(where)
     return str(model.device)
 
 
@@ -152,7 +212,8 @@ def failure(exc: BaseException, params: Any) -> Optional[Exception]:
             "or drop backend.quantization to offload unquantized weights"
         )
     if "Torch not compiled with CUDA" in text or "no NVIDIA driver" in text:
-        return ConfigError(f"backend.device_map={params.device_map}: this machine has no CUDA device; use cpu or auto")
+        given = f"device_map={params.device_map}" if params.device_map else f"device={params.device}"
+        return ConfigError(f"backend.{given}: this machine has no CUDA device; use cpu or auto")
     return None
 
 

@@ -185,10 +185,7 @@ def _one_line(exc: BaseException) -> str:
         if key and override:
             return _backend_option(override.group(1).split(".", 1)[1], key.group(2))
         if key:
-            return (
-                f"unknown parameter '{key.group(1)}'{_nearest_param(key.group(1))}; "
-                "`python run.py task=plugins` lists each task's parameters"
-            )
+            return _unknown_param(key.group(1), key.group(2))
         if re.search(r"mismatched input|no viable alternative|LexerNoViableAltException|extraneous input", text):
             return (
                 f"{keep[0] if keep else 'cannot parse an override'}: quote a value that holds punctuation "
@@ -229,15 +226,28 @@ def _backend_option(name: str, params_type: str = "") -> str:
     )
 
 
-def _nearest_param(name: str) -> str:
+def _unknown_param(name: str, node_type: str) -> str:
+    """A key the chosen task lacks: a near match among that task's own keys, else its inputs
+    (a ``text=`` given to ``task=chat`` is not a typo of another task's ``text``)."""
     import dataclasses
     import difflib
 
     from taskdeck.config import task_node
+    from taskdeck.params import describe_fields
     from taskdeck.plugin_manager import get_session
 
-    keys: set[str] = set()
-    for _, task_cls in get_session().tasks.items():
-        keys.update(f.name for f in dataclasses.fields(task_node(task_cls)))
-    near = difflib.get_close_matches(name.split(".")[-1], sorted(keys), n=1)
-    return f" (did you mean '{near[0]}'?)" if near else ""
+    hint = "`python run.py task=plugins` lists each task's parameters"
+    tasks = dict(get_session().tasks.items())
+    chosen = next((cls for cls in tasks.values() if f"{cls.__name__}Config" == node_type), None)
+    if chosen is None:
+        keys = {f.name for cls in tasks.values() for f in dataclasses.fields(task_node(cls))}
+        near = difflib.get_close_matches(name.split(".")[-1], sorted(keys), n=1)
+        return f"unknown parameter '{name}'" + (f" (did you mean '{near[0]}'?)" if near else "") + f"; {hint}"
+    fields = describe_fields(chosen.Params) if dataclasses.is_dataclass(chosen.Params) else []
+    keys = [f.name for f in dataclasses.fields(task_node(chosen))]  # its own and the run-wide keys
+    near = difflib.get_close_matches(name.split(".")[-1], keys, n=1)
+    if near:
+        return f"task={chosen.name} has no parameter '{name}' (did you mean '{near[0]}'?); {hint}"
+    inputs = [f["name"] for f in fields if f["input"] or f["required"]]
+    listed = ", ".join(f"{n}=" for n in inputs) if inputs else "none"
+    return f"task={chosen.name} has no parameter '{name}'; its inputs: {listed}; {hint}"

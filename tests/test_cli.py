@@ -78,11 +78,12 @@ def test_pipeline_names_select_their_task(tmp_path, alias, task):
 ERRORS = [
     (["task=sentimnt"], "unknown task 'sentimnt' (did you mean 'sentiment'?)"),
     (["task=sentiment"], "task 'sentiment' needs text: add text=..."),
-    (["task=sentiment", "text=hi", "txt=x"], "unknown parameter 'txt' (did you mean 'text'?)"),
+    (["task=sentiment", "text=hi", "txt=x"], "task=sentiment has no parameter 'txt' (did you mean 'text'?)"),
+    (["task=chat", "text=hi"], "task=chat has no parameter 'text'; its inputs: prompt=, system=, conversation="),
     (["task=sentiment", "text=hi", "top_k=abc"], "bad value in top_k=abc"),
     (["task=sentiment", "text=hi", "model=qwen2.5-coder-15b"], "unknown model alias 'qwen2.5-coder-15b' (did you mean"),
     (["task=sentiment", "text=hi", "model=acme/no-such-model"], "HF_HUB_OFFLINE is set and it is not in the local"),
-    (["task=sentiment", "text=hi", "output=xml"], "unknown output format 'xml'; choices: html, json, markdown"),
+    (["task=sentiment", "text=hi", "output=xml"], "unknown output format 'xml'; choices: csv, html, json, markdown"),
     (
         ["task=sentiment", "text=hi", "backend=vllm"],
         "unknown backend 'vllm'; choices: auto, diffusers, faster_whisper, llama_cpp",

@@ -7,41 +7,10 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import cli
+from conftest import REPO, cli
 
-#: Llama-3.1-8B's public config.json (meta-llama/Llama-3.1-8B), as published.
-LLAMA_31_8B = {
-    "architectures": ["LlamaForCausalLM"],
-    "attention_bias": False,
-    "attention_dropout": 0.0,
-    "bos_token_id": 128000,
-    "eos_token_id": 128001,
-    "hidden_act": "silu",
-    "hidden_size": 4096,
-    "initializer_range": 0.02,
-    "intermediate_size": 14336,
-    "max_position_embeddings": 131072,
-    "mlp_bias": False,
-    "model_type": "llama",
-    "num_attention_heads": 32,
-    "num_hidden_layers": 32,
-    "num_key_value_heads": 8,
-    "pretraining_tp": 1,
-    "rms_norm_eps": 1e-05,
-    "rope_scaling": {
-        "factor": 8.0,
-        "low_freq_factor": 1.0,
-        "high_freq_factor": 4.0,
-        "original_max_position_embeddings": 8192,
-        "rope_type": "llama3",
-    },
-    "rope_theta": 500000.0,
-    "tie_word_embeddings": False,
-    "torch_dtype": "bfloat16",
-    "transformers_version": "4.43.0.dev0",
-    "use_cache": True,
-    "vocab_size": 128256,
-}
+#: Llama-3.1-8B's public config.json (meta-llama/Llama-3.1-8B), as published; the README's example.
+LLAMA_31_8B = json.loads((REPO / "examples" / "configs" / "llama-3.1-8b.json").read_text())
 LLAMA_31_8B_PARAMETERS = 8_030_261_248
 
 

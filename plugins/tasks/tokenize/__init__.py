@@ -43,12 +43,12 @@ class TokenizeTask(Task):
 
     @dataclass
     class Params:
-        text: str = param("", "the text to tokenize (or ids=, conversation=, system=/prompt=)")
+        text: str = param("", "the text to tokenize (or ids=, conversation=, system=/prompt=)", input=True)
         model: str = param(DEFAULT_MODEL, "whose tokenizer: pack alias, local folder, .gguf file or Hub id")
-        ids: list = param([], "token ids to decode instead of a text, e.g. ids=[9707,1879]")
-        conversation: str = param("", "a JSON file of chat messages [{role, content}, ...] to render with the template")
-        system: str = param("", "a system message to render with the chat template")
-        prompt: str = param("", "a user message to render with the chat template")
+        ids: list = param([], "token ids to decode instead of a text, e.g. ids=[9707,1879]", input=True)
+        conversation: str = param("", "a JSON file of chat messages [{role, content}, ...] to render with the template", input=True)
+        system: str = param("", "a system message to render with the chat template", input=True)
+        prompt: str = param("", "a user message to render with the chat template", input=True)
         add_generation_prompt: bool = param(True, "chat template: end with the assistant's turn opened")
         add_special_tokens: bool = param(True, "add what encoding adds (BOS, [CLS]/[SEP]), as the model reads a text")
         compare: list = param([], "tokenizers side by side on text=, e.g. compare=[qwen2.5-coder-0.5b,smollm2-135m]")

@@ -240,12 +240,13 @@ def _unknown_param(name: str, node_type: str) -> str:
     tasks = dict(get_session().tasks.items())
     chosen = next((cls for cls in tasks.values() if f"{cls.__name__}Config" == node_type), None)
     if chosen is None:
-        keys = {f.name for cls in tasks.values() for f in dataclasses.fields(task_node(cls))}
-        near = difflib.get_close_matches(name.split(".")[-1], sorted(keys), n=1)
+        every = {f.name for cls in tasks.values() for f in dataclasses.fields(task_node(cls))}
+        near = difflib.get_close_matches(name.split(".")[-1], sorted(every), n=1)
         return f"unknown parameter '{name}'" + (f" (did you mean '{near[0]}'?)" if near else "") + f"; {hint}"
-    fields = describe_fields(chosen.Params) if dataclasses.is_dataclass(chosen.Params) else []
-    keys = [f.name for f in dataclasses.fields(task_node(chosen))]  # its own and the run-wide keys
-    near = difflib.get_close_matches(name.split(".")[-1], keys, n=1)
+    params: type = chosen.Params
+    fields = describe_fields(params) if dataclasses.is_dataclass(params) else []
+    own = [f.name for f in dataclasses.fields(task_node(chosen))]  # its own and the run-wide keys
+    near = difflib.get_close_matches(name.split(".")[-1], own, n=1)
     if near:
         return f"task={chosen.name} has no parameter '{name}' (did you mean '{near[0]}'?); {hint}"
     inputs = [f["name"] for f in fields if f["input"] or f["required"]]

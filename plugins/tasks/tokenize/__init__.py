@@ -46,7 +46,9 @@ class TokenizeTask(Task):
         text: str = param("", "the text to tokenize (or ids=, conversation=, system=/prompt=)", input=True)
         model: str = param(DEFAULT_MODEL, "whose tokenizer: pack alias, local folder, .gguf file or Hub id")
         ids: list = param([], "token ids to decode instead of a text, e.g. ids=[9707,1879]", input=True)
-        conversation: str = param("", "a JSON file of chat messages [{role, content}, ...] to render with the template", input=True)
+        conversation: str = param(
+            "", "a JSON file of chat messages [{role, content}, ...] to render with the template", input=True
+        )
         system: str = param("", "a system message to render with the chat template", input=True)
         prompt: str = param("", "a user message to render with the chat template", input=True)
         add_generation_prompt: bool = param(True, "chat template: end with the assistant's turn opened")

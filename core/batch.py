@@ -22,7 +22,7 @@ import json
 import pickle
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -221,6 +221,8 @@ class BatchResult(Result):
     skipped: int
     results: str
     table: str = ""  # the CSV beside the results
+    #: The task's ``batch_totals`` fields summed over every finished row (e.g. tokenize's tokens).
+    totals: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def rows(self) -> list[dict[str, Any]]:
         return [{k: v for k, v in dataclasses.asdict(self).items()}]
@@ -229,6 +231,8 @@ class BatchResult(Result):
         line = f"{self.total} rows: {self.ok} ok, {self.failed} failed"
         if self.skipped:
             line += f", {self.skipped} already done"
+        if self.totals:
+            line += "; in all: " + ", ".join(f"{value:,g} {name}" for name, value in self.totals.items())
         return f"{line} -> {self.results}"
 
 
@@ -315,7 +319,10 @@ def run_batch(
     table = put_in_order(out)
     if table_format != "csv":
         table = arrow_table(out, table_format)
-    ctx.metrics.update(items=ok + failed, ok=ok, failed=failed, skipped=skipped)
+    totals = column_totals(out, task_cls.batch_totals)
+    ctx.metrics.update(
+        items=ok + failed, ok=ok, failed=failed, skipped=skipped, **{f"total_{k}": v for k, v in totals.items()}
+    )
     if tokens:  # every row's generated tokens, as its result counts them
         ctx.metrics["completion_tokens"] = tokens
     return BatchResult(
@@ -326,7 +333,26 @@ def run_batch(
         skipped=skipped,
         results=str(out),
         table=str(table),
+        totals=totals,
     )
+
+
+def column_totals(out: Path, fields: Sequence[str]) -> dict[str, float]:
+    """``fields`` summed over the rows of the ordered results that finished (this run's and
+    those an earlier run did), read as a stream."""
+    if not fields:
+        return {}
+    totals = dict.fromkeys(fields, 0.0)
+    with open(out, encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            if record.get("error"):
+                continue
+            for name in fields:
+                value = record.get(name)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    totals[name] += value
+    return {k: int(v) if float(v).is_integer() else v for k, v in totals.items()}
 
 
 def _cell(value: Any) -> Any:

@@ -64,6 +64,9 @@ class Task:
     chunk_size: ClassVar[int] = 256
     #: Rows read ahead and sorted by length together (bounds a batch's memory).
     sort_window: ClassVar[int] = 4096
+    #: Numeric result fields a batch sums over its rows, shown in its summary and recorded in
+    #: ``result.json`` as ``total_<field>`` (``tokenize``: the tokens a file costs).
+    batch_totals: ClassVar[tuple[str, ...]] = ()
 
     # ---- one input ----
     def run(self, params: Any, ctx: RunContext) -> Result:

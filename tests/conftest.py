@@ -91,6 +91,12 @@ def cli(
     return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=900)
 
 
+def used(record: dict) -> list[dict]:
+    """The models a run's result.json names, each as (model, backend, capability) alone
+    (without the usage a backend records beside them, e.g. its memory footprint)."""
+    return [{k: m[k] for k in ("model", "backend", "capability")} for m in record["models"]]
+
+
 def tiny_bert(session, head: str, out: Path, labels=None, padding_side="right", prepare=None) -> Path:
     """Save a tiny random BERT (``transformers.<head>``, e.g. BertForQuestionAnswering) with a
     real tokenizer, all-MiniLM-L6-v2's WordPiece, into ``out``. ``labels`` names the classes

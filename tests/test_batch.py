@@ -219,6 +219,7 @@ def test_result_json_holds_counts_not_records(run_in_process, reviews_csv, tiny_
         "skipped": 0,
         "results": str(run_dir / "results.jsonl"),
         "table": str(run_dir / "results.csv"),
+        "totals": {},  # sentiment sums nothing; tokenize sums its tokens
     }
 
 

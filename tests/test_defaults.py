@@ -19,6 +19,8 @@ SAMPLE_INPUTS = {
     "tts": ["text='Good morning, everyone.'"],
     "text-to-image": ["prompt='a red bicycle'"],
     "synthetic": ["kind='customer reviews for a coffee shop'", "count=3"],
+    "tokenize": ["text='Tokenizers split unbelievably long words.'"],
+    "inspect": [],
 }
 #: Defaults that cannot run offline: the one line each gives instead.
 NO_OFFLINE_DEFAULT = {"text-to-image": "needs model="}

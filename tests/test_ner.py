@@ -5,7 +5,7 @@ listed strings in the text, and bad inputs."""
 import json
 
 import pytest
-from conftest import cli, tiny_bert
+from conftest import cli, tiny_bert, used
 
 STRATEGIES = ["none", "simple", "first", "average", "max"]
 TEXTS = [
@@ -50,7 +50,7 @@ def test_token_classifier_equals_raw_pipeline(run_in_process, tiny_tagger, raw_t
         record, result, _, _ = run_in_process(
             "task=ner", f"text={text!r}", f"model={tiny_tagger}", f"aggregation_strategy={strategy}", "output=json"
         )
-        assert record["models"] == [{"model": str(tiny_tagger), "backend": "transformers", "capability": "tag"}]
+        assert used(record) == [{"model": str(tiny_tagger), "backend": "transformers", "capability": "tag"}]
         assert result.method == "token-classifier"
         _assert_same(result, text, raw_tagger(text, aggregation_strategy=strategy))
         found += len(result.entities)

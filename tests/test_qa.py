@@ -5,7 +5,7 @@ path, the embedded chat model's quotes, and one-line errors."""
 import json
 
 import pytest
-from conftest import cli, tiny_bert
+from conftest import cli, tiny_bert, used
 
 MARIA = "Maria lives in Lisbon and works in Porto."
 # The chat model's answers are the same with 1 thread and faster on a busy machine.
@@ -98,7 +98,7 @@ def test_extractive_matches_brute_force_reference(run_in_process, tiny_qa, quest
         "task=qa", f"question={question!r}", f"context={context!r}", f"model={tiny_qa}", "top_k=3"
     )
     assert record["status"] == "ok"
-    assert record["models"] == [{"model": str(tiny_qa), "backend": "transformers", "capability": "extract_answer"}]
+    assert used(record) == [{"model": str(tiny_qa), "backend": "transformers", "capability": "extract_answer"}]
     assert result.method == "extractive" and result.question == question and result.context == context
     expected, _ = reference(tiny_qa, question, context)
     assert [(a.start, a.end) for a in result.answers] == [span for span, _ in expected[:3]]

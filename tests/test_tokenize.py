@@ -174,6 +174,10 @@ def test_batch_counts_tokens_per_row(tmp_path, session):
     assert [int(r["tokens"]) for r in table] == [len(tok(r)["input_ids"]) for r in rows]
     assert [int(r["characters"]) for r in table] == [len(r) for r in rows]
     assert "position" not in table[0]  # counts only, no token table per row
+    counted = sum(len(tok(r)["input_ids"]) for r in rows)
+    assert f"in all: {counted:,} tokens, {sum(len(r) for r in rows)} characters" in proc.stdout
+    record = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert record["metrics"]["total_tokens"] == counted
 
 
 def test_terminal_colours_and_files(tmp_path):

@@ -4,7 +4,7 @@ the embedded chat model's fallback (label scoring, yes/no per label), and bad in
 import json
 
 import pytest
-from conftest import cli, tiny_bert
+from conftest import cli, tiny_bert, used
 
 TEXTS = [
     "The striker scored twice in the final",
@@ -49,7 +49,7 @@ def test_nli_model_equals_raw_pipeline(run_in_process, tiny_nli, raw_nli, multi_
             f"model={tiny_nli}",
             f"multi_label={str(multi_label).lower()}",
         )
-        assert record["models"] == [{"model": str(tiny_nli), "backend": "transformers", "capability": "zero_shot"}]
+        assert used(record) == [{"model": str(tiny_nli), "backend": "transformers", "capability": "zero_shot"}]
         assert result.method == "nli" and result.multi_label is multi_label
         _assert_same(result, raw_nli(text, candidate_labels=LABELS, multi_label=multi_label))
         if not multi_label:

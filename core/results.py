@@ -455,25 +455,25 @@ class Inspection(Result):
         ]
 
     def to_markdown(self) -> Optional[str]:
-        out = [f"# Inspection: {self.model}", "", _md_table([{"": k, " ": v} for k, v in self.facts()])]
+        out = [f"# Inspection: {self.model}", "", markdown_table([{"": k, " ": v} for k, v in self.facts()])]
         if self.tree:
             out += ["## Architecture", "", "```text", self.tree, "```", ""]
         if self.modules:
-            out += ["## Parameters", "", _md_table(self._module_rows())]
+            out += ["## Parameters", "", markdown_table(self._module_rows())]
         if self.memory:
-            out += ["## Memory to load", "", _md_table(self._memory_cells())]
+            out += ["## Memory to load", "", markdown_table(self._memory_cells())]
         groups = self.gguf.get("tensor_groups") or {}
         if groups:
             rows = [{"tensor": g, "types": _type_counts(t)} for g, t in groups.items()]
-            out += ["## Quantization per tensor group", "", _md_table(rows)]
+            out += ["## Quantization per tensor group", "", markdown_table(rows)]
         if self.generation_config:
             rows = [{"setting": k, "value": v} for k, v in self.generation_config.items()]
-            out += ["## Generation config", "", _md_table(rows)]
+            out += ["## Generation config", "", markdown_table(rows)]
         if self.chat_template:
             out += ["## Chat template", "", "```jinja", self.chat_template.strip(), "```", ""]
         metadata = self.gguf.get("metadata") or {}
         if metadata:
-            out += ["## Metadata", "", _md_table([{"key": k, "value": v} for k, v in metadata.items()])]
+            out += ["## Metadata", "", markdown_table([{"key": k, "value": v} for k, v in metadata.items()])]
         if self.notes:
             out += ["## Notes", "", *(f"- {n}" for n in self.notes), ""]
         return "\n".join(out)
@@ -562,13 +562,15 @@ def _box_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join([rule("┌", "┬", "┐"), line(cols), rule("├", "┼", "┤"), *body, rule("└", "┴", "┘")])
 
 
-def _md_table(rows: list[dict[str, Any]]) -> str:
-    """Rows as a Markdown table (the core's own: it imports no helper)."""
-    cols = list(rows[0])
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """Rows of dicts as a GitHub-flavoured Markdown table (columns from all rows, in order)."""
+    if not rows:
+        return "_(empty)_\n"
+    cols = list(dict.fromkeys(k for r in rows for k in r))
 
     def cell(value: Any) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
+        return ("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(cell(r[c]) for c in cols) + " |" for r in rows]
+    lines += ["| " + " | ".join(cell(r.get(c)) for c in cols) + " |" for r in rows]
     return "\n".join(lines) + "\n"

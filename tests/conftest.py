@@ -153,14 +153,21 @@ def openai_server(session, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def tiny_chat_model(tmp_path_factory, session):
-    """A tiny random Llama with SmolLM2's real tokenizer and chat template."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+def smollm2_tokenizer(session):
+    """SmolLM2's real tokenizer and chat template, converted from its GGUF once (seconds)."""
+    from transformers import AutoTokenizer
 
     gguf = session.packs.get("smollm2-135m").path()
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    config = LlamaConfig(
+    return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+
+
+def tiny_llama(tokenizer, out: Path, **config) -> Path:
+    """Save a tiny random Llama (2 layers, 32 wide unless ``config`` says otherwise) with
+    ``tokenizer`` into ``out``."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    settings = dict(
         vocab_size=len(tokenizer),
         hidden_size=32,
         intermediate_size=64,
@@ -172,8 +179,13 @@ def tiny_chat_model(tmp_path_factory, session):
         eos_token_id=tokenizer.eos_token_id,
     )
     torch.manual_seed(0)
-    model = LlamaForCausalLM(config).eval()
-    out = tmp_path_factory.mktemp("tiny-llama")
+    model = LlamaForCausalLM(LlamaConfig(**{**settings, **config})).eval()
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_chat_model(tmp_path_factory, smollm2_tokenizer):
+    """A tiny random Llama with SmolLM2's real tokenizer and chat template."""
+    return tiny_llama(smollm2_tokenizer, tmp_path_factory.mktemp("tiny-llama"))

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from conftest import REPO, cli
+from conftest import tiny_llama as build_tiny_llama
 
 pytest.importorskip("bitsandbytes", reason="backend.quantization needs bitsandbytes (taskdeck[quantization])")
 
@@ -18,34 +19,19 @@ GREEDY = ("temperature=0", "max_new_tokens=8")
 
 
 @pytest.fixture(scope="module")
-def tiny_llama(tmp_path_factory, session):
+def tiny_llama(tmp_path_factory, smollm2_tokenizer):
     """A random 2-layer Llama with SmolLM2's tokenizer: hidden size 64 (bitsandbytes' 4-bit CPU
     kernel takes rows in blocks of 64), tied embeddings and wide MLPs so that a device map can
     put the embeddings and a layer on the CPU and the rest on disk; a larger init than usual
     so greedy decoding writes varied tokens, not one token repeated."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    gguf = session.packs.get("smollm2-135m").path()
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
+    return build_tiny_llama(
+        smollm2_tokenizer,
+        tmp_path_factory.mktemp("tiny-llama-wide"),
         hidden_size=64,
         intermediate_size=8192,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=8192,
         tie_word_embeddings=True,
         initializer_range=0.2,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
     )
-    torch.manual_seed(0)
-    out = tmp_path_factory.mktemp("tiny-llama-wide")
-    LlamaForCausalLM(config).eval().save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
 @pytest.fixture(scope="module")

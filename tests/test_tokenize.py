@@ -63,11 +63,8 @@ def test_llama_cpp_and_transformers_read_the_packs_the_same(run_in_process, alia
             assert TRICKY[t["start"] : t["end"]] == t["piece"]
 
 
-def test_the_smollm2_tokens_match_transformers_own_gguf_tokenizer(run_in_process, session):
-    from transformers import AutoTokenizer
-
-    gguf = session.packs.get("smollm2-135m").path()
-    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+def test_the_smollm2_tokens_match_transformers_own_gguf_tokenizer(run_in_process, smollm2_tokenizer):
+    tok = smollm2_tokenizer
     _, result, _, _ = run_in_process("task=tokenize", "text='Hello world, naïve café'", "model=smollm2-135m")
     ids = tok("Hello world, naïve café")["input_ids"]
     assert [t["id"] for t in result.tokens] == ids

@@ -14,8 +14,9 @@ from typing import Any
 from taskdeck import CapabilityError, InputError, ModelNotFoundError, SpecialToken, Token, Vocabulary
 from taskdeck.helpers.token_spans import spans_from_pieces
 
+from . import _UNBOUNDED
+
 _ROLES = ("bos", "eos", "unk", "sep", "pad", "cls", "mask")
-_UNBOUNDED = 1_000_000
 
 
 def load_tokenizer(backend: Any) -> None:

@@ -223,19 +223,10 @@ class LlamaCppBackend(Backend):
     def _formatter(self):
         """The model's chat template, compiled once; None when the GGUF has none."""
         if not hasattr(self, "_chat_formatter"):
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+            from .tokens import chat_formatter, special_text
 
-            llm = self.llm
-            template = llm.metadata.get("tokenizer.chat_template")
-            self._bos = (
-                llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "ignore")
-                if llm.token_bos() >= 0
-                else ""
-            )
-            eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "ignore")
-            self._chat_formatter = (
-                Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=self._bos) if template else None
-            )
+            self._bos = special_text(self.llm, self.llm.token_bos())
+            self._chat_formatter = chat_formatter(self.llm)
         return self._chat_formatter
 
     def _prompt_tokens(self, messages) -> list[int]:

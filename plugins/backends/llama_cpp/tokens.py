@@ -80,18 +80,31 @@ def vocabulary(llm: Any) -> Vocabulary:
 
 
 def render_chat(llm: Any, messages: Sequence[Any], *, add_generation_prompt: bool = True) -> str:
+    formatter = chat_formatter(llm, add_generation_prompt=add_generation_prompt)
+    if formatter is None:
+        raise CapabilityError("this GGUF has no chat template (tokenizer.chat_template): it renders no conversation")
+    return formatter(messages=list(messages)).prompt
+
+
+def chat_formatter(llm: Any, *, add_generation_prompt: bool = True) -> Any:
+    """The GGUF's chat template compiled by llama-cpp-python (Jinja, as transformers renders
+    it); None when the file has none."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     template = llm.metadata.get("tokenizer.chat_template")
     if not template:
-        raise CapabilityError("this GGUF has no chat template (tokenizer.chat_template): it renders no conversation")
-    model = llm._model
-    bos = llm.detokenize([model.token_bos()], special=True).decode("utf-8", "ignore") if model.token_bos() >= 0 else ""
-    eos = llm.detokenize([model.token_eos()], special=True).decode("utf-8", "ignore") if model.token_eos() >= 0 else ""
-    formatter = Jinja2ChatFormatter(
-        template=template, eos_token=eos, bos_token=bos, add_generation_prompt=add_generation_prompt
+        return None
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=special_text(llm, llm.token_eos()),
+        bos_token=special_text(llm, llm.token_bos()),
+        add_generation_prompt=add_generation_prompt,
     )
-    return formatter(messages=list(messages)).prompt
+
+
+def special_text(llm: Any, token_id: int) -> str:
+    """A special token's text; '' when the vocabulary has none (id -1)."""
+    return llm.detokenize([token_id], special=True).decode("utf-8", "ignore") if token_id >= 0 else ""
 
 
 def _is_control(model: Any, token_id: int) -> bool:

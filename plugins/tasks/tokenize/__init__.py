@@ -78,17 +78,7 @@ class TokenizeTask(Task):
     def _text(self, params, backend, vocab: dict) -> Tokenization:
         text = params.text
         tokens = backend.tokenize(text, add_special_tokens=params.add_special_tokens)
-        return Tokenization(
-            model=params.model,
-            mode="text",
-            text=text,
-            tokens=_numbered(tokens) if params.token_table else [],
-            counts=counts(text, tokens),
-            vocabulary=vocab,
-            round_trip=_round_trip(backend, text, tokens, vocab),
-            library=vocab["library"],
-            table=params.token_table,
-        )
+        return _result(params, "text", text, tokens, vocab, round_trip=_round_trip(backend, text, tokens, vocab))
 
     def _ids(self, params, backend, vocab: dict) -> Tokenization:
         ids = _ids(params.ids)
@@ -110,38 +100,19 @@ class TokenizeTask(Task):
                 why=f"encoding the decoded text gives other ids from token {at} "
                 f"({ids[at : at + 3]} → {again[at : at + 3]}): the ids are not the tokenizer's own split of that text",
             )
-        return Tokenization(
-            model=params.model,
-            mode="ids",
-            text=text,
-            tokens=_numbered(tokens) if params.token_table else [],
-            counts=counts(text, tokens),
-            vocabulary=vocab,
-            round_trip=check,
-            library=vocab["library"],
-            table=params.token_table,
-        )
+        return _result(params, "ids", text, tokens, vocab, round_trip=check)
 
     def _chat(self, params, backend, vocab: dict, template) -> Tokenization:
         messages = _messages(params)
         rendered = backend.render_chat(messages, add_generation_prompt=params.add_generation_prompt)
         tokens = backend.tokenize(rendered, add_special_tokens=False)  # the template writes its own
-        return Tokenization(
-            model=params.model,
-            mode="chat",
-            text=rendered,
-            tokens=_numbered(tokens) if params.token_table else [],
-            counts=counts(rendered, tokens),
-            vocabulary=vocab,
-            template={
-                "messages": len(messages),
-                "add_generation_prompt": params.add_generation_prompt,
-                "special": special_counts(tokens),
-                "chat_template": template,
-            },
-            library=vocab["library"],
-            table=params.token_table,
-        )
+        shape = {
+            "messages": len(messages),
+            "add_generation_prompt": params.add_generation_prompt,
+            "special": special_counts(tokens),
+            "chat_template": template,
+        }
+        return _result(params, "chat", rendered, tokens, vocab, template=shape)
 
     def _compare(self, params, ctx) -> TokenizerComparison:
         text = params.text
@@ -242,6 +213,22 @@ def _round_trip(backend, text: str, tokens, vocab: dict) -> dict[str, Any]:
     decoded = backend.detokenize([t["id"] for t in mine])
     unk = {s["id"]: s["token"] for s in vocab["special"] if s["role"] == "unk"}
     return round_trip(text, decoded, [unk[t["id"]] for t in mine if t["id"] in unk])
+
+
+def _result(params, mode: str, text: str, tokens, vocab: dict, **found: Any) -> Tokenization:
+    """The result of one tokenizer on ``text``: the token table (unless a batch counts only),
+    the counts, the vocabulary, and what the mode found (round trip, template)."""
+    return Tokenization(
+        model=params.model,
+        mode=mode,
+        text=text,
+        tokens=_numbered(tokens) if params.token_table else [],
+        counts=counts(text, tokens),
+        vocabulary=vocab,
+        library=vocab["library"],
+        table=params.token_table,
+        **found,
+    )
 
 
 def _numbered(tokens) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Optional
 
 from taskdeck import Result
+from taskdeck.helpers.markdown import markdown_table
 
 #: Pale backgrounds (ANSI 256-colour numbers and their HTML twins), cycled token by token.
 _ANSI_BACKGROUNDS = (153, 223, 194, 218, 189, 230)
@@ -111,15 +112,13 @@ def _html_table(rows: list[dict[str, Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _md_cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", "\\n")
-
-
 def _md_table(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table in which a newline piece reads ``\\n`` rather than a blank."""
     if not rows:
         return ""
-    head = "| " + " | ".join(str(k) for k in rows[0]) + " |\n|" + "---|" * len(rows[0]) + "\n"
-    return head + "".join("| " + " | ".join(_md_cell(v) for v in r.values()) + " |\n" for r in rows)
+    return markdown_table(
+        [{k: v.replace("\n", "\\n") if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+    )
 
 
 def _count_line(c: dict[str, Any]) -> str:

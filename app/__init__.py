@@ -46,8 +46,8 @@ class Command:
             try:
                 return run_task(get_session(), cfg, run_dir)
             except Exception as exc:  # a failed job is a row in the comparison, not a lost sweep
-                print(f"error: job {hc.job.num}: {_one_line(exc)}", file=sys.stderr)
-                return {"status": "error", "error": _one_line(exc)}
+                print(f"error: job {hc.job.num}: {one_line(exc)}", file=sys.stderr)
+                return {"status": "error", "error": one_line(exc)}
         try:
             return run_task(get_session(), cfg, run_dir)
         except BaseException as exc:  # re-raised by main() once Hydra has returned
@@ -60,7 +60,7 @@ class Command:
         try:
             self.sweeps.finish(stopped=stopped)
         except Exception as exc:  # noqa: BLE001 - never hide the sweep's own outcome
-            print(f"warning: comparison table not written: {_one_line(exc)}", file=sys.stderr)
+            print(f"warning: comparison table not written: {one_line(exc)}", file=sys.stderr)
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -94,7 +94,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                     app()
                 except BaseException as exc:  # the sweeper re-raised: the table still gets written
                     command.finish_sweeps(
-                        "interrupted by the user" if isinstance(exc, KeyboardInterrupt) else _one_line(exc)
+                        "interrupted by the user" if isinstance(exc, KeyboardInterrupt) else one_line(exc)
                     )
                     raise
                 command.finish_sweeps()
@@ -111,7 +111,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     except BaseException as exc:  # noqa: BLE001 - everything becomes one line
         if show_traceback:
             raise
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         sys.exit(2 if _user_error(exc) else 1)
 
 
@@ -154,7 +154,7 @@ def _user_error(exc: BaseException) -> bool:
     return mod.startswith(("hydra", "omegaconf"))
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     """A single line describing ``exc``, with Hydra/OmegaConf messages condensed."""
     if isinstance(exc, (TaskdeckError, UnknownNameError)):
         return str(exc)

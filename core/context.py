@@ -21,6 +21,7 @@ from .params import check_values
 from .tasks import Model
 
 if TYPE_CHECKING:
+    from .model_cache import ModelCache
     from .packs import ModelPack
     from .plugin_manager import BrokenPlugin, Session
 
@@ -43,6 +44,8 @@ class RunContext:
     """Handed to ``Task.run``. Tasks ask for a model by the capabilities they can use.
 
     ``backend_params`` is the run's ``backend`` config node (a Params dataclass instance).
+    ``models``: a :class:`~taskdeck.model_cache.ModelCache` the run borrows its models from
+    (a server's, so they stay loaded between runs); without one, the run loads its own.
     """
 
     def __init__(
@@ -52,8 +55,11 @@ class RunContext:
         run_dir: Optional[Path] = None,
         stream: TextIO = sys.stdout,
         quiet: bool = False,
+        models: Optional[ModelCache] = None,
     ):
         self._session = session
+        self._cache = models  # a front end's models, kept between runs (None: this run's own)
+        self._borrowed: set[tuple] = set()
         self.backend_params = backend_params
         self.run_dir = run_dir
         self.stream = stream
@@ -78,6 +84,19 @@ class RunContext:
         key = (ref, tuple(needs), repr(chosen), repr(options))
         if key in self._loaded:
             return self._loaded[key]
+        warm = False
+        if self._cache is None:
+            loaded = self._load(ref, needs, chosen, options)
+        else:
+            loaded, warm = self._cache.borrow(key, lambda: self._load(ref, needs, chosen, options))
+            self._borrowed.add(key)
+        self._loaded[key] = loaded
+        entry = {"model": loaded.backend.model.ref, "backend": loaded.backend.name, "capability": loaded.capability}
+        self.models_used.append({**entry, "warm": True} if warm else entry)
+        self._used_by[id(loaded.backend)] = self.models_used[-1]
+        return loaded
+
+    def _load(self, ref: str, needs: Sequence[str], chosen: Any, options: Optional[dict[str, Any]]) -> Model:
         mref = self._resolve(ref, chosen)
         instance = self._choose(mref, needs, chosen)
         if options:
@@ -91,10 +110,7 @@ class RunContext:
         instance.capability = capability
         with self.watch.time("load"):
             instance.load()
-        self._loaded[key] = Model(instance, capability)
-        self.models_used.append({"model": mref.ref, "backend": instance.name, "capability": capability})
-        self._used_by[id(instance)] = self.models_used[-1]
-        return self._loaded[key]
+        return Model(instance, capability)
 
     def _resolve(self, ref: str, params: Any) -> ModelRef:
         """``ref`` as a model reference; a backend with ``remote = True`` (an API) takes the
@@ -172,11 +188,17 @@ class RunContext:
         return backend
 
     def close(self) -> None:
-        """Record each model's usage with its ``models_used`` entry, then unload it."""
-        for loaded in self._loaded.values():
+        """Record each model's usage with its ``models_used`` entry, then unload it (or give
+        it back to the cache it was borrowed from)."""
+        for key, loaded in self._loaded.items():
             self._used_by.get(id(loaded.backend), {}).update(loaded.backend.usage())
-            loaded.backend.unload()
+            if key in self._borrowed:
+                assert self._cache is not None
+                self._cache.give_back(key)
+            else:
+                loaded.backend.unload()
         self._loaded.clear()
+        self._borrowed.clear()
 
     # ---- what is registered ----
     @property

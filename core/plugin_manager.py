@@ -57,6 +57,9 @@ BUILTIN_PLUGINS = (
     "taskdeck.plugins.packs.chat_models",
     "taskdeck.plugins.packs.speech_models",
     "taskdeck.plugins.packs.embedding_models",
+    # The web front end (task=ui) lives with the command line in the app layer; it is named
+    # here as data, loaded like any plugin, and imports gradio only when it runs.
+    "taskdeck.app.ui",
 )
 
 

@@ -22,6 +22,7 @@ from .params import check_values
 from .scoring import EvalPlan, plan
 
 if TYPE_CHECKING:
+    from .model_cache import ModelCache
     from .plugin_manager import Session
     from .results import Result
 
@@ -38,8 +39,16 @@ def output_names(value: Any) -> list[str]:
 class Runner:
     """Runs one task from a composed config and records what happened."""
 
-    def __init__(self, session: Session, cfg: Any, run_dir: Path, stream: TextIO = sys.stdout):
+    def __init__(
+        self,
+        session: Session,
+        cfg: Any,
+        run_dir: Path,
+        stream: TextIO = sys.stdout,
+        models: Optional[ModelCache] = None,
+    ):
         self.session, self.cfg, self.run_dir, self.stream = session, cfg, Path(run_dir), stream
+        self.models = models  # a server's cache of loaded models (task=ui); None: the run loads its own
         self.record: dict[str, Any] = {"status": "running", "task": str(cfg.task)}
         self.result: Optional[Result] = None
 
@@ -63,7 +72,14 @@ class Runner:
             backend = backend_params(self.session, self.cfg)
             check_values(backend, prefix="backend.")
             formatters = [self.session.formatters.get(n) for n in output_names(self.cfg.output)]
-            ctx = RunContext(self.session, backend, self.run_dir, self.stream, quiet=bool(self.cfg.get("quiet", False)))
+            ctx = RunContext(
+                self.session,
+                backend,
+                self.run_dir,
+                self.stream,
+                quiet=bool(self.cfg.get("quiet", False)),
+                models=self.models,
+            )
             self.record.update({"model": getattr(params, "model", None)})
             if batch_input:
                 self.record.update(input=str(batch_input), shard=self.cfg.get("shard"))

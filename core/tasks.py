@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Optional, Union
 
 from .params import MISSING
@@ -67,6 +67,12 @@ class Task:
     #: Numeric result fields a batch sums over its rows, shown in its summary and recorded in
     #: ``result.json`` as ``total_<field>`` (``tokenize``: the tokens a file costs).
     batch_totals: ClassVar[tuple[str, ...]] = ()
+    #: Hints for the web form (``task=ui``), by Params field: ``audio`` (upload or microphone),
+    #: ``file`` / ``file:.json,.jsonl`` (an upload), ``text`` (one line), ``textarea``,
+    #: ``chat`` (the message box of a conversation), ``choices:a,b`` (a dropdown of usual values),
+    #: ``main`` (shown, not folded), ``advanced`` (folded away), ``hidden``; join two with ``;``.
+    #: None is required: the form follows each field's type, range and choices.
+    form_hints: ClassVar[Mapping[str, str]] = {}
 
     # ---- one input ----
     def run(self, params: Any, ctx: RunContext) -> Result:

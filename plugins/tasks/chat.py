@@ -25,6 +25,7 @@ class ChatTask(Task):
     aliases = ("text-generation",)  # transformers' pipeline name
     description = "chat / text generation: prompt, system prompt or conversation file; streamed"
     batch_fields = ("prompt",)
+    form_hints = {"prompt": "chat", "conversation": "file:.json,.jsonl"}
 
     @dataclass
     class Params:

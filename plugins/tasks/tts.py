@@ -22,6 +22,7 @@ class TtsTask(Task):
     aliases = ("text-to-speech", "text-to-audio")  # transformers' pipeline names
     description = "text to speech: a WAV file (Piper voices, transformers TTS models, OpenAI API)"
     outputs = ("text", "json", "wav")
+    form_hints = {"speaker_embeddings": "file:.npy,.pt"}
 
     @dataclass
     class Params:

@@ -66,6 +66,7 @@ class MinutesTask(Task):
         "meeting minutes from audio or a transcript: who said they would do what, by when, and what was decided"
     )
     batch_fields = ("audio",)
+    form_hints = {"transcript": "file:.txt,.json,.srt,.vtt"}
 
     @dataclass
     class Params:

@@ -91,6 +91,13 @@ class SyntheticTask(Task):
         "synthetic records from a description: schema-valid, varied, deduplicated; jsonl/json/csv/parquet/dataset"
     )
     batch_fields = ("kind",)
+    form_hints = {
+        "count": "main",
+        "format": "main;choices:jsonl,json,csv,parquet,dataset",
+        "out": "advanced",
+        "schema": "file:.json",
+        "examples": "file:.json,.jsonl",
+    }
     outputs = ("text",)
 
     @dataclass

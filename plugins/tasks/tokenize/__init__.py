@@ -38,6 +38,7 @@ class TokenizeTask(Task):
     name = "tokenize"
     description = "a text as a model's tokens: ids, pieces, offsets, counts, specials; ids=, chat templates, compare="
     batch_fields = ("text",)
+    form_hints = {"conversation": "file:.json,.jsonl"}
     batch_totals = ("tokens", "characters", "words")
     outputs = ("text", "json")
     needs = (TOKENIZE,)

@@ -69,7 +69,9 @@ class FieldSpec:
     @property
     def initial(self) -> Any:
         """What the widget shows before the user changes it."""
-        value = None if self.default == MISSING else self.default
+        if self.required:
+            return None  # nothing filled in: the API marks the parameter as required
+        value = self.default
         if self.widget in ("tags",):
             return [str(v) for v in (value or [])]
         if self.widget == "mapping":

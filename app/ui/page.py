@@ -166,7 +166,7 @@ def _component(gr: Any, spec: FieldSpec, session: Any, task_cls: Any) -> Any:
         return gr.Slider(spec.minimum, spec.maximum, value=value, step=step, label=label, info=info)
     if spec.widget == "number":
         precision = 0 if spec.type_name == "int" else None
-        return gr.Number(label=label, info=info, value=value, precision=precision, minimum=spec.minimum)
+        return gr.Number(label=label, info=info, value=value, precision=precision)  # the runner checks the range
     if spec.widget == "dropdown":
         return gr.Dropdown(list(spec.choices), value=value, label=label, info=info)
     if spec.widget == "tags":

@@ -1,0 +1,326 @@
+"""task=ui: the Gradio app served on loopback and driven through gradio_client, as a script
+would call it; its forms, its command line and its model cache on their own."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, cli
+
+WORDFREQ = REPO / "examples" / "taskdeck-wordfreq"
+
+
+@pytest.fixture(scope="module")
+def ui_session():
+    """The built-in plugins and the example third-party plugin (as its entry point would load it)."""
+    sys.path.insert(0, str(WORDFREQ))
+    from taskdeck.plugin_manager import BUILTIN_PLUGINS, build_session
+
+    yield build_session((*BUILTIN_PLUGINS, "taskdeck_wordfreq"), third_party=False)
+    sys.path.remove(str(WORDFREQ))
+
+
+@pytest.fixture(scope="module")
+def app(ui_session, tmp_path_factory):
+    """The app on a free loopback port, run directories under a temporary folder."""
+    from gradio_client import Client
+
+    from taskdeck.app.ui import UiTask, serve
+
+    work = tmp_path_factory.mktemp("ui")
+    before, env = os.getcwd(), dict(os.environ)
+    os.chdir(work)
+    os.environ["GRADIO_TEMP_DIR"] = str(work / "gradio")
+    server = serve(UiTask.Params(port=0, keep_models=2), session=ui_session)
+    client = Client(server.url, verbose=False)
+    yield server, client, work
+    client.close()
+    server.close()
+    os.chdir(before)
+    os.environ.clear()
+    os.environ.update(env)
+
+
+def _record(outputs):
+    """The API returns the slots of views.SLOTS, result.json's record first."""
+    return outputs[0]
+
+
+def test_every_task_is_an_endpoint_named_after_it_with_its_params(app, ui_session):
+    _, client, _ = app
+    endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    expected = {f"/{n.replace('-', '_')}" for n in ui_session.tasks.names() if n != "ui"}
+    assert set(endpoints) == expected
+    params = {p["parameter_name"]: p for p in endpoints["/sentiment"]["parameters"]}
+    assert not params["text"]["parameter_has_default"]  # required, as on the command line
+    assert params["model"]["parameter_default"] == "qwen2.5-coder-1.5b"
+    assert params["labels"]["parameter_default"] == ["positive", "negative", "neutral"]
+    nested = {p["parameter_name"] for p in endpoints["/minutes"]["parameters"]}
+    assert {"audio", "transcript", "llm_model", "asr_model"} <= nested
+
+
+def test_sentiment_runs_like_the_cli_and_the_model_stays_loaded(app):
+    server, client, work = app
+    first = _record(client.predict(text="I love this phone, it is great!", model="smollm2-135m", api_name="/sentiment"))
+    second = client.predict(text="This is awful, I want a refund.", model="smollm2-135m", api_name="/sentiment")
+    record = _record(second)
+    assert first["status"] == record["status"] == "ok"
+    assert first["result"]["labels"][0]["label"] == "positive"
+    labels = second[4]  # the label slot: gr.Label's value
+    assert labels["label"] == record["result"]["labels"][0]["label"]
+    assert [m.get("warm") for m in first["models"]] == [None] and record["models"][0]["warm"] is True
+    assert record["metrics"]["load_s"] == 0
+    run_dir = work / record["run_dir"]
+    assert json.loads((run_dir / "result.json").read_text()) == record  # the record is the run dir's
+    assert {p.name for p in run_dir.iterdir()} >= {"result.json", "sentiment.json", "sentiment.md", ".hydra"}
+    # the status line gives the same run as a command; it gives the same label
+    command = (run_dir / ".hydra" / "command.txt").read_text().strip()
+    assert command == """python run.py task=sentiment 'text="This is awful, I want a refund."' model=smollm2-135m"""
+    proc = cli(*shlex.split(command)[2:], "quiet=true", tmp_path=work / "cli")
+    assert proc.returncode == 0, proc.stderr
+    again = json.loads((work / "cli" / "run" / "result.json").read_text())
+    assert again["result"]["labels"][0]["label"] == record["result"]["labels"][0]["label"]
+
+
+def test_ner_highlights_entities_in_their_text(app):
+    _, client, _ = app
+    text = "Angela Merkel met Emmanuel Macron in Paris."
+    out = client.predict(text=text, model="qwen2.5-coder-0.5b", api_name="/ner")
+    record, highlighted = _record(out), out[5]
+    assert record["status"] == "ok"
+    marked = {h["token"]: h["class_or_confidence"] for h in highlighted if h["class_or_confidence"]}
+    assert "".join(h["token"] for h in highlighted) == text
+    assert marked == {e["word"]: e["entity"] for e in record["result"]["entities"]}
+    assert marked.get("Angela Merkel") == "PER"
+
+
+def test_minutes_of_the_example_transcript_with_downloads(app):
+    _, client, work = app
+    from gradio_client import handle_file
+
+    out = client.predict(
+        transcript=handle_file(str(REPO / "examples" / "meeting" / "standup.txt")),
+        llm_model="qwen2.5-coder-0.5b",
+        api_name="/minutes",
+    )
+    record, markdown, transcript, files = _record(out), out[2], out[10], out[11]
+    assert record["status"] == "ok", record.get("error")
+    items = {(a["owner"], a["due"]) for a in record["result"]["action_items"] if "refund" in a["task"].lower()}
+    assert items == {("Ben", "Wednesday")}
+    assert markdown.startswith("# ") and "Action items" in markdown
+    assert "Ben: Yes, Wednesday works." in transcript
+    names = {Path(f).name for f in files}
+    assert {"minutes.json", "minutes.md", "result.json"} <= names
+    run_dir = work / record["run_dir"]
+    assert (run_dir / "minutes.md").read_text() == next(Path(f) for f in files if f.endswith("minutes.md")).read_text()
+
+
+def test_tts_returns_a_playable_wav(app):
+    import soundfile
+
+    _, client, _ = app
+    out = client.predict(text="Hello from the web page.", api_name="/tts")
+    assert _record(out)["status"] == "ok"
+    audio, sample_rate = soundfile.read(out[7])
+    assert sample_rate == 22050 and len(audio) / sample_rate > 0.8
+
+
+def test_synthetic_records_with_their_table_and_file(app):
+    _, client, _ = app
+    out = client.predict(
+        kind="one-line reviews of a bicycle shop",
+        count=3,
+        fields=["review:str", "stars:int:1..5"],
+        model="qwen2.5-coder-0.5b",
+        api_name="/synthetic",
+    )
+    record, table, files = _record(out), out[9], out[11]
+    assert record["status"] == "ok", record.get("error")
+    assert table["headers"] == ["review", "stars"] and len(table["data"]) == 3
+    assert all(1 <= row[1] <= 5 for row in table["data"])
+    records = next(Path(f) for f in files if f.endswith(".jsonl"))
+    assert [json.loads(line)["review"] for line in records.read_text().splitlines()] == [r[0] for r in table["data"]]
+
+
+def test_chat_streams_into_the_conversation(app):
+    _, client, _ = app
+    job = client.submit(
+        prompt="Count from one to ten in words.", model="smollm2-135m", max_new_tokens=48, api_name="/chat"
+    )
+    out = job.result()
+    conversation = out[6]
+    assert conversation[0]["content"][0]["text"] == "Count from one to ten in words."
+    reply = conversation[1]["content"][0]["text"]
+    assert reply and reply == _record(out)["result"]["text"]
+    streamed = [o[6] for o in job.outputs()[:-1] if isinstance(o[6], list) and len(o[6]) == 2]
+    assert streamed, "no partial reply was sent before the end"
+
+
+def test_a_third_party_task_gets_a_tab_with_a_working_form(app):
+    _, client, _ = app
+    out = client.predict(text="the cat and the dog and the bird", top=2, api_name="/wordfreq")
+    assert _record(out)["result"]["sections"][0]["rows"] == [{"word": "the", "count": 3}, {"word": "and", "count": 2}]
+    assert "| the | 3 |" in out[2]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"text": "fine", "model": "no-such-model"}, "unknown model alias 'no-such-model'"),
+        ({"text": "fine", "top_k": 0}, "top_k=0 is out of range: give an integer >= 1"),
+        ({"text": "fine", "overrides": "no_such_key=1"}, "task=sentiment has no parameter 'no_such_key'"),
+    ],
+)
+def test_errors_are_the_cli_one_line_messages(app, kwargs, message):
+    from gradio_client.exceptions import AppError
+
+    _, client, _ = app
+    with pytest.raises(AppError) as caught:
+        client.predict(api_name="/sentiment", **{"model": "smollm2-135m", **kwargs})
+    assert message in str(caught.value) and "Traceback" not in str(caught.value)
+    assert "\n" not in str(caught.value).strip()
+
+
+# ---- the form, the command and the cache on their own ----
+
+
+def test_form_widgets_follow_types_ranges_choices_and_hints(ui_session):
+    from taskdeck.app.ui.forms import form_fields
+
+    specs = {s.key: s for s in form_fields(ui_session.tasks.get("minutes"))}
+    assert specs["audio"].widget == "audio" and not specs["audio"].advanced
+    assert specs["transcript"].widget == "file" and specs["transcript"].file_types == (".txt", ".json", ".srt", ".vtt")
+    assert specs["llm.model"].widget == "model" and specs["llm.model"].advanced
+    assert specs["diarize"].widget == "tristate" and specs["speakers"].widget == "number"
+    qa = {s.key: s for s in form_fields(ui_session.tasks.get("qa"))}
+    assert (qa["chat_min_score"].widget, qa["chat_min_score"].minimum, qa["chat_min_score"].maximum) == ("slider", 0, 1)
+    assert [s.key for s in form_fields(ui_session.tasks.get("qa"))][:2] == ["question", "context"]
+    ner = {s.key: s for s in form_fields(ui_session.tasks.get("ner"))}
+    assert ner["aggregation_strategy"].widget == "dropdown" and "max" in ner["aggregation_strategy"].choices
+    assert ner["entity_types"].widget == "tags"
+    synthetic = {s.key: s for s in form_fields(ui_session.tasks.get("synthetic"))}
+    assert synthetic["format"].widget == "dropdown" and not synthetic["format"].advanced
+    assert synthetic["hints"].widget == "mapping" and synthetic["out"].advanced
+    chat = {s.key: s for s in form_fields(ui_session.tasks.get("chat"))}
+    assert chat["top_p"].widget == "number"  # optional: a slider could not be left empty
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["I hate this.", "it's [fine], {really}", 'a "quoted" word', "null", "x=1, y=2", ["a", "b c"], 3, 0.5, True],
+)
+def test_the_command_shown_parses_back_to_the_value(value):
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from taskdeck.app.ui.forms import override
+
+    (arg,) = shlex.split(override("key", value))
+    parsed = OverridesParser.create().parse_override(arg).value()
+    assert parsed == value
+
+
+def test_the_model_cache_is_bounded_keeps_models_in_use_and_loads_each_once():
+    from taskdeck.backends import Backend
+    from taskdeck.model_cache import ModelCache
+    from taskdeck.tasks import Model
+
+    loads, unloads, inside = [], [], []
+
+    class Fake(Backend):
+        name = "fake"
+
+        def chat(self, messages, **options):
+            inside.append(1)
+            time.sleep(0.05)
+            busy = len(inside)
+            inside.pop()
+            return busy
+
+        def unload(self):
+            unloads.append(self.model)
+
+    def loader(name):
+        def load():
+            time.sleep(0.05)
+            loads.append(name)
+            return Model(Fake(name, None), "chat")
+
+        return load
+
+    cache = ModelCache(limit=1)
+    threads = [threading.Thread(target=cache.borrow, args=("a", loader("a"))) for _ in range(3)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert loads == ["a"]  # three borrowers, one load
+    b, warm = cache.borrow("b", loader("b"))
+    assert not warm and unloads == []  # "a" is still in use: not evicted past the limit
+    for _ in range(3):
+        cache.give_back("a")
+    assert unloads == ["a"] and cache.keys() == ["b"]
+    results = []
+    calls = [threading.Thread(target=lambda: results.append(b.backend.chat([]))) for _ in range(3)]
+    [t.start() for t in calls]
+    [t.join() for t in calls]
+    assert results == [1, 1, 1]  # one call at a time inside a model
+    cache.give_back("b")
+    cache.clear()
+    assert unloads == ["a", "b"]
+
+
+# ---- the command line ----
+
+
+def test_listing_the_plugins_does_not_import_gradio():
+    code = "import sys; from taskdeck.app import main; main(['task=plugins']); assert 'gradio' not in sys.modules"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert "ui" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["host=0.0.0.0"], "host=0.0.0.0 makes the page reachable from other machines: add auth_env="),
+        (["auth_env=TASKDECK_NO_SUCH_VAR"], "auth_env=TASKDECK_NO_SUCH_VAR: set that variable to user:password"),
+        (["tasks=[sentimen]"], "unknown task 'sentimen' (did you mean 'sentiment'?)"),
+    ],
+)
+def test_ui_refuses_in_one_line(tmp_path, args, message):
+    proc = cli("task=ui", "port=0", *args, tmp_path=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [f"error: {proc.stderr.strip().removeprefix('error: ')}"]
+    assert message in proc.stderr
+
+
+def test_task_ui_serves_until_interrupted(tmp_path):
+    import signal
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "run.py"), "task=ui", "port=0", "tasks=[sentiment]", f"hydra.run.dir={tmp_path}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "GRADIO_TEMP_DIR": str(tmp_path / "gradio")},
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("taskdeck ui on http://127.0.0.1:"), line + proc.stderr.read()
+        url = line.split()[3]
+        page = urllib.request.urlopen(url, timeout=30).read().decode()
+        assert "<title>taskdeck</title>" in page or "taskdeck" in page
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    record = json.loads((tmp_path / "result.json").read_text())
+    assert record["status"] == "ok" and record["result"]["sections"][0]["rows"][0]["url"] == url

@@ -189,3 +189,38 @@ def tiny_llama(tokenizer, out: Path, **config) -> Path:
 def tiny_chat_model(tmp_path_factory, smollm2_tokenizer):
     """A tiny random Llama with SmolLM2's real tokenizer and chat template."""
     return tiny_llama(smollm2_tokenizer, tmp_path_factory.mktemp("tiny-llama"))
+
+
+WORDFREQ = REPO / "examples" / "taskdeck-wordfreq"
+
+
+@pytest.fixture(scope="session")
+def ui_session():
+    """The built-in plugins and the example third-party plugin (as its entry point would load it)."""
+    sys.path.insert(0, str(WORDFREQ))
+    from taskdeck.plugin_manager import BUILTIN_PLUGINS, build_session
+
+    yield build_session((*BUILTIN_PLUGINS, "taskdeck_wordfreq"), third_party=False)
+    sys.path.remove(str(WORDFREQ))
+
+
+@pytest.fixture(scope="module")
+def ui_app(ui_session, tmp_path_factory):
+    """task=ui on a free loopback port (server, gradio_client, work folder); run directories
+    and uploads under a temporary folder."""
+    from gradio_client import Client
+
+    from taskdeck.app.ui import UiTask, serve
+
+    work = tmp_path_factory.mktemp("ui")
+    before, env = os.getcwd(), dict(os.environ)
+    os.chdir(work)
+    os.environ["GRADIO_TEMP_DIR"] = str(work / "gradio")
+    server = serve(UiTask.Params(port=0, keep_models=2), session=ui_session)
+    client = Client(server.url, verbose=False)
+    yield server, client, work
+    client.close()
+    server.close()
+    os.chdir(before)
+    os.environ.clear()
+    os.environ.update(env)

@@ -15,47 +15,14 @@ from pathlib import Path
 import pytest
 from conftest import REPO, cli
 
-WORDFREQ = REPO / "examples" / "taskdeck-wordfreq"
-
-
-@pytest.fixture(scope="module")
-def ui_session():
-    """The built-in plugins and the example third-party plugin (as its entry point would load it)."""
-    sys.path.insert(0, str(WORDFREQ))
-    from taskdeck.plugin_manager import BUILTIN_PLUGINS, build_session
-
-    yield build_session((*BUILTIN_PLUGINS, "taskdeck_wordfreq"), third_party=False)
-    sys.path.remove(str(WORDFREQ))
-
-
-@pytest.fixture(scope="module")
-def app(ui_session, tmp_path_factory):
-    """The app on a free loopback port, run directories under a temporary folder."""
-    from gradio_client import Client
-
-    from taskdeck.app.ui import UiTask, serve
-
-    work = tmp_path_factory.mktemp("ui")
-    before, env = os.getcwd(), dict(os.environ)
-    os.chdir(work)
-    os.environ["GRADIO_TEMP_DIR"] = str(work / "gradio")
-    server = serve(UiTask.Params(port=0, keep_models=2), session=ui_session)
-    client = Client(server.url, verbose=False)
-    yield server, client, work
-    client.close()
-    server.close()
-    os.chdir(before)
-    os.environ.clear()
-    os.environ.update(env)
-
 
 def _record(outputs):
     """The API returns the slots of views.SLOTS, result.json's record first."""
     return outputs[0]
 
 
-def test_every_task_is_an_endpoint_named_after_it_with_its_params(app, ui_session):
-    _, client, _ = app
+def test_every_task_is_an_endpoint_named_after_it_with_its_params(ui_app, ui_session):
+    _, client, _ = ui_app
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     expected = {f"/{n.replace('-', '_')}" for n in ui_session.tasks.names() if n != "ui"}
     assert set(endpoints) == expected
@@ -67,8 +34,8 @@ def test_every_task_is_an_endpoint_named_after_it_with_its_params(app, ui_sessio
     assert {"audio", "transcript", "llm_model", "asr_model"} <= nested
 
 
-def test_sentiment_runs_like_the_cli_and_the_model_stays_loaded(app):
-    server, client, work = app
+def test_sentiment_runs_like_the_cli_and_the_model_stays_loaded(ui_app):
+    server, client, work = ui_app
     first = _record(client.predict(text="I love this phone, it is great!", model="smollm2-135m", api_name="/sentiment"))
     second = client.predict(text="This is awful, I want a refund.", model="smollm2-135m", api_name="/sentiment")
     record = _record(second)
@@ -90,8 +57,8 @@ def test_sentiment_runs_like_the_cli_and_the_model_stays_loaded(app):
     assert again["result"]["labels"][0]["label"] == record["result"]["labels"][0]["label"]
 
 
-def test_ner_highlights_entities_in_their_text(app):
-    _, client, _ = app
+def test_ner_highlights_entities_in_their_text(ui_app):
+    _, client, _ = ui_app
     text = "Angela Merkel met Emmanuel Macron in Paris."
     out = client.predict(text=text, model="qwen2.5-coder-0.5b", api_name="/ner")
     record, highlighted = _record(out), out[5]
@@ -102,8 +69,8 @@ def test_ner_highlights_entities_in_their_text(app):
     assert marked.get("Angela Merkel") == "PER"
 
 
-def test_minutes_of_the_example_transcript_with_downloads(app):
-    _, client, work = app
+def test_minutes_of_the_example_transcript_with_downloads(ui_app):
+    _, client, work = ui_app
     from gradio_client import handle_file
 
     out = client.predict(
@@ -123,18 +90,18 @@ def test_minutes_of_the_example_transcript_with_downloads(app):
     assert (run_dir / "minutes.md").read_text() == next(Path(f) for f in files if f.endswith("minutes.md")).read_text()
 
 
-def test_tts_returns_a_playable_wav(app):
+def test_tts_returns_a_playable_wav(ui_app):
     import soundfile
 
-    _, client, _ = app
+    _, client, _ = ui_app
     out = client.predict(text="Hello from the web page.", api_name="/tts")
     assert _record(out)["status"] == "ok"
     audio, sample_rate = soundfile.read(out[7])
     assert sample_rate == 22050 and len(audio) / sample_rate > 0.8
 
 
-def test_synthetic_records_with_their_table_and_file(app):
-    _, client, _ = app
+def test_synthetic_records_with_their_table_and_file(ui_app):
+    _, client, _ = ui_app
     out = client.predict(
         kind="one-line reviews of a bicycle shop",
         count=3,
@@ -150,8 +117,8 @@ def test_synthetic_records_with_their_table_and_file(app):
     assert [json.loads(line)["review"] for line in records.read_text().splitlines()] == [r[0] for r in table["data"]]
 
 
-def test_chat_streams_into_the_conversation(app):
-    _, client, _ = app
+def test_chat_streams_into_the_conversation(ui_app):
+    _, client, _ = ui_app
     job = client.submit(
         prompt="Count from one to ten in words.", model="smollm2-135m", max_new_tokens=48, api_name="/chat"
     )
@@ -164,8 +131,8 @@ def test_chat_streams_into_the_conversation(app):
     assert streamed, "no partial reply was sent before the end"
 
 
-def test_a_third_party_task_gets_a_tab_with_a_working_form(app):
-    _, client, _ = app
+def test_a_third_party_task_gets_a_tab_with_a_working_form(ui_app):
+    _, client, _ = ui_app
     out = client.predict(text="the cat and the dog and the bird", top=2, api_name="/wordfreq")
     assert _record(out)["result"]["sections"][0]["rows"] == [{"word": "the", "count": 3}, {"word": "and", "count": 2}]
     assert "| the | 3 |" in out[2]
@@ -179,10 +146,10 @@ def test_a_third_party_task_gets_a_tab_with_a_working_form(app):
         ({"text": "fine", "overrides": "no_such_key=1"}, "task=sentiment has no parameter 'no_such_key'"),
     ],
 )
-def test_errors_are_the_cli_one_line_messages(app, kwargs, message):
+def test_errors_are_the_cli_one_line_messages(ui_app, kwargs, message):
     from gradio_client.exceptions import AppError
 
-    _, client, _ = app
+    _, client, _ = ui_app
     with pytest.raises(AppError) as caught:
         client.predict(api_name="/sentiment", **{"model": "smollm2-135m", **kwargs})
     assert message in str(caught.value) and "Traceback" not in str(caught.value)

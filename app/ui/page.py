@@ -68,20 +68,27 @@ def _tab(gr: Any, session: Any, runs: Runs, task_cls: Any, concurrency: int) -> 
     specs = form_fields(task_cls)
     chat = any(h == "chat" for h in getattr(task_cls, "form_hints", {}).values())
     gr.Markdown(task_cls.description)
+    # the order of the components, which the handler's values and the API's parameters follow:
+    # the inputs, the model (beside the backend), then the advanced options
+    specs = sorted(specs, key=lambda s: (s.advanced, s.widget == "model" and not s.advanced))
     main = [s for s in specs if not s.advanced]
     advanced = [s for s in specs if s.advanced]
     fields: list[Any] = []
     chatbot = gr.Chatbot(label="conversation", height=360) if chat else None
     for spec in main:
-        fields.append(_component(gr, spec, session, task_cls))
+        if spec.widget != "model":
+            fields.append(_component(gr, spec, session, task_cls, elem_id=f"{task_cls.name}--{spec.name}"))
     with gr.Row():
+        for spec in main:  # the model beside its backend
+            if spec.widget == "model":
+                fields.append(_component(gr, spec, session, task_cls, elem_id=f"{task_cls.name}--{spec.name}"))
         backends = ["auto", *(n for n, c in session.backends.items() if set(c.all_capabilities) & set(task_cls.needs))]
         backend = gr.Dropdown(backends, value="auto", label="backend", allow_custom_value=False, scale=1)
         presets = _presets(session, task_cls.name)
         preset = gr.Dropdown(["", *presets], value="", label="preset", visible=bool(presets), scale=1)
     with gr.Accordion("Advanced", open=False):
         for spec in advanced:
-            fields.append(_component(gr, spec, session, task_cls))
+            fields.append(_component(gr, spec, session, task_cls, elem_id=f"{task_cls.name}--{spec.name}"))
         batch = gr.File(
             label="batch file (input=): one run per row",
             file_types=[".csv", ".tsv", ".jsonl", ".json", ".txt", ".parquet"],
@@ -94,13 +101,16 @@ def _tab(gr: Any, session: Any, runs: Runs, task_cls: Any, concurrency: int) -> 
             value="", label="more overrides, as on the command line", placeholder="backend.n_ctx=8192 seed=1"
         )
     with gr.Row():
-        run = gr.Button("Run", variant="primary", scale=3)
-        stop = gr.Button("Stop", variant="stop", scale=1)
+        run = gr.Button("Run", variant="primary", scale=3, elem_id=f"{task_cls.name}--run")
+        stop = gr.Button("Stop", variant="stop", scale=1, elem_id=f"{task_cls.name}--stop")
         clear = gr.Button("New conversation", visible=chat, scale=1)
     status = gr.Markdown(elem_classes="taskdeck-status")
+    with gr.Row():  # a report with its source beside it (minutes and their transcript)
+        text = gr.Markdown(label="output")
+        detail = gr.Markdown(visible=False, max_height=900)
     slots = {
         "status": status,
-        "text": gr.Markdown(label="output"),
+        "text": text,
         "html": gr.HTML(visible=False),
         "labels": gr.Label(visible=False, label="labels"),
         "highlighted": gr.HighlightedText(visible=False, label="in the text", combine_adjacent=False),
@@ -108,11 +118,13 @@ def _tab(gr: Any, session: Any, runs: Runs, task_cls: Any, concurrency: int) -> 
         "audio": gr.Audio(visible=False, label="audio", type="filepath"),
         "gallery": gr.Gallery(visible=False, label="images"),
         "table": gr.Dataframe(visible=False, label="table", wrap=True),
-        "detail": gr.Markdown(visible=False),
+        "detail": detail,
         "files": gr.File(visible=False, label="files", file_count="multiple"),
     }
     with gr.Accordion("result.json", open=False):
         slots["record"] = gr.JSON(label="result.json")
+    for name, component in slots.items():
+        component.elem_id = f"{task_cls.name}--{name}"
     slot_state = gr.State(_Slot())
     history = gr.State([])
     keys = [*(s.key for s in specs), "backend", "preset", "input", "output", "overrides"]
@@ -152,8 +164,14 @@ def _parameter(spec: FieldSpec) -> inspect.Parameter:
     return inspect.Parameter(spec.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)
 
 
-def _component(gr: Any, spec: FieldSpec, session: Any, task_cls: Any) -> Any:
-    """The widget of one field."""
+def _component(gr: Any, spec: FieldSpec, session: Any, task_cls: Any, elem_id: str) -> Any:
+    """The widget of one field (``elem_id``: ``<task>--<field>``, for scripts and browser tests)."""
+    component = _widget(gr, spec, session, task_cls)
+    component.elem_id = elem_id
+    return component
+
+
+def _widget(gr: Any, spec: FieldSpec, session: Any, task_cls: Any) -> Any:
     label, info, value = spec.label + (" *" if spec.required else ""), spec.info, spec.initial
     if spec.widget == "textarea":
         return gr.Textbox(label=label, info=info, value=value, lines=4, max_lines=20)

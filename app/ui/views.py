@@ -131,7 +131,6 @@ def _minutes(result: Any, out: dict, run_dir: Path) -> None:
         out["detail"] = "### Transcript\n\n" + "\n\n".join(
             line for line in transcript.read_text(encoding="utf-8").splitlines() if line.strip()
         )
-    out["table"] = _table(result.rows())
 
 
 def _records(result: Any, out: dict, run_dir: Path) -> None:

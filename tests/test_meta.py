@@ -69,11 +69,12 @@ def test_every_builtin_plugin_module_is_registered():
     from taskdeck.plugin_manager import BUILTIN_PLUGINS
 
     found = set()
-    for path in REPO.joinpath("plugins").rglob("*.py"):
-        if "@hookimpl" in path.read_text():
-            parts = path.relative_to(REPO / "plugins").with_suffix("").parts
-            parts = parts[:-1] if parts[-1] == "__init__" else parts
-            found.add(".".join(("taskdeck", "plugins", *parts)))
+    for folder, package in (("plugins", "taskdeck.plugins"), ("app", "taskdeck.app")):  # app: the web UI's task
+        for path in REPO.joinpath(folder).rglob("*.py"):
+            if "@hookimpl" in path.read_text():
+                parts = path.relative_to(REPO / folder).with_suffix("").parts
+                parts = parts[:-1] if parts[-1] == "__init__" else parts
+                found.add(".".join((package, *parts)))
     assert found == set(BUILTIN_PLUGINS)
 
 

@@ -17,8 +17,9 @@ def test_readme_test_command_is_what_ci_runs():
     lines = [
         ln for ln in (REPO / ".ci" / "run").read_text().splitlines() if ln and not ln.startswith(("#", "set ", "cd "))
     ]
-    install, checks, tests = lines
+    install, checks, browser, tests = lines
     assert any(block.strip() == f"{install} && pytest" for block in _bash_blocks())
+    assert "apt-get install -y -qq chromium" in browser and "apt-get install chromium" in README
     assert checks == "ruff check . && ruff format --check . && python tools/typecheck.py" and tests == "pytest"
 
 

@@ -27,7 +27,7 @@ def test_every_task_is_an_endpoint_named_after_it_with_its_params(ui_app, ui_ses
     expected = {f"/{n.replace('-', '_')}" for n in ui_session.tasks.names() if n != "ui"}
     assert set(endpoints) == expected
     params = {p["parameter_name"]: p for p in endpoints["/sentiment"]["parameters"]}
-    assert not params["text"]["parameter_has_default"]  # required, as on the command line
+    assert params["text"]["parameter_default"] is None  # a batch fills it from its file
     assert params["model"]["parameter_default"] == "qwen2.5-coder-1.5b"
     assert params["labels"]["parameter_default"] == ["positive", "negative", "neutral"]
     nested = {p["parameter_name"] for p in endpoints["/minutes"]["parameters"]}
@@ -144,6 +144,7 @@ def test_a_third_party_task_gets_a_tab_with_a_working_form(ui_app):
         ({"text": "fine", "model": "no-such-model"}, "unknown model alias 'no-such-model'"),
         ({"text": "fine", "top_k": 0}, "top_k=0 is out of range: give an integer >= 1"),
         ({"text": "fine", "overrides": "no_such_key=1"}, "task=sentiment has no parameter 'no_such_key'"),
+        ({}, "task 'sentiment' needs text"),
     ],
 )
 def test_errors_are_the_cli_one_line_messages(ui_app, kwargs, message):
@@ -291,3 +292,41 @@ def test_task_ui_serves_until_interrupted(tmp_path):
     assert proc.returncode == 0, err
     record = json.loads((tmp_path / "result.json").read_text())
     assert record["status"] == "ok" and record["result"]["sections"][0]["rows"][0]["url"] == url
+
+
+def test_a_batch_reports_its_progress_and_shows_its_table(ui_app):
+    from gradio_client import handle_file
+
+    _, client, _ = ui_app
+    job = client.submit(
+        input=handle_file(str(REPO / "examples" / "data" / "sentiment_eval.csv")),
+        model="smollm2-135m",
+        api_name="/sentiment",
+    )
+    progress = []
+    while not job.done():
+        progress += [(p.desc, p.index, p.length) for p in (job.status().progress_data or [])]
+        time.sleep(0.2)
+    out = job.result()
+    record, table = _record(out), out[9]
+    assert record["status"] == "ok" and record["result"]["ok"] == 30
+    assert len(table["data"]) == 30 and "label" in table["headers"]
+    assert any(desc == "sentiment" and length == 30 for desc, _, length in progress), progress
+
+
+def test_stop_interrupts_a_run_like_ctrl_c_and_a_batch_keeps_its_rows(ui_app, tmp_path):
+    from taskdeck.app.ui.jobs import Request
+
+    server, _, work = ui_app
+    rows = tmp_path / "many.csv"
+    rows.write_text("text\n" + "".join(f"review number {i}: it was fine, I guess\n" for i in range(400)))
+    job = server.runs.start(Request("sentiment", {"input": str(rows), "model": "smollm2-135m"}))
+    results = job.run_dir / "results.jsonl"
+    deadline = time.time() + 120
+    while not (results.exists() and results.read_text().count("\n") >= 3) and time.time() < deadline:
+        time.sleep(0.1)
+    assert job.cancel(), "the run did not stop"
+    record = json.loads((job.run_dir / "result.json").read_text())
+    assert record["status"] == "interrupted" and isinstance(job.error, KeyboardInterrupt)
+    kept = [json.loads(line) for line in results.read_text().splitlines()]
+    assert 3 <= len(kept) < 400 and all(r.get("label") for r in kept)

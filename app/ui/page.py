@@ -160,8 +160,9 @@ def _tab(gr: Any, session: Any, runs: Runs, task_cls: Any, concurrency: int) -> 
 
 
 def _parameter(spec: FieldSpec) -> inspect.Parameter:
-    default = inspect.Parameter.empty if spec.required else spec.initial
-    return inspect.Parameter(spec.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)
+    """An API parameter; a required input may still be left out (a batch fills it from its file,
+    else the runner names it, as on the command line)."""
+    return inspect.Parameter(spec.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=spec.initial)
 
 
 def _component(gr: Any, spec: FieldSpec, session: Any, task_cls: Any, elem_id: str) -> Any:

@@ -330,3 +330,64 @@ def test_stop_interrupts_a_run_like_ctrl_c_and_a_batch_keeps_its_rows(ui_app, tm
     assert record["status"] == "interrupted" and isinstance(job.error, KeyboardInterrupt)
     kept = [json.loads(line) for line in results.read_text().splitlines()]
     assert 3 <= len(kept) < 400 and all(r.get("label") for r in kept)
+
+
+#: Each built-in task from its tab on the embedded defaults (minutes on audio: the browser test;
+#: synthetic: above), and the slot its result fills.
+ON_DEFAULTS = [
+    ("text_classification", {"text": "The match ended 2-1.", "labels": ["sport", "politics"]}, "labels"),
+    ("zero_shot", {"text": "Parliament passed the budget.", "labels": ["sport", "politics"]}, "labels"),
+    ("qa", {"question": "Where is the bike?", "context": "The bike is in Lisbon, at the office."}, "highlighted"),
+    ("fill_mask", {"text": "Paris is the [MASK] of France."}, "labels"),
+    ("summarization", {"text": "The team met on Monday. They agreed to ship the app in May. " * 3}, "text"),
+    ("translation", {"text": "Good morning, everyone.", "target": "French"}, "text"),
+    ("asr", {"audio": "examples/meeting/launch_meeting.mp3"}, "table"),
+    ("tokenize", {"text": "Hello, world!"}, "html"),
+    ("inspect", {}, "text"),
+    ("plugins", {}, "text"),
+]
+
+
+@pytest.mark.parametrize(("api", "kwargs", "slot"), ON_DEFAULTS, ids=[c[0] for c in ON_DEFAULTS])
+def test_every_builtin_task_runs_from_its_tab_on_the_defaults(ui_app, api, kwargs, slot):
+    from gradio_client import handle_file
+
+    from taskdeck.app.ui.views import SLOTS
+
+    _, client, _ = ui_app
+    given = {k: handle_file(str(REPO / v)) if k == "audio" else v for k, v in kwargs.items()}
+    out = client.predict(api_name=f"/{api}", **given)
+    assert _record(out)["status"] == "ok", _record(out).get("error")
+    assert out[SLOTS.index(slot)], f"{api}: nothing in the {slot} slot"
+
+
+def test_text_to_image_without_a_model_says_which_to_name(ui_app):
+    from gradio_client.exceptions import AppError
+
+    _, client, _ = ui_app
+    with pytest.raises(AppError, match="model="):
+        client.predict(prompt="a red bicycle", api_name="/text_to_image")
+
+
+def test_models_compared_from_the_page_give_the_multirun_table_and_plot(ui_app):
+    from gradio_client import handle_file
+
+    from taskdeck.comparison import write_comparison
+
+    _, client, work = ui_app
+    out = client.predict(
+        eval=handle_file(str(REPO / "examples" / "data" / "sentiment_eval.csv")),
+        compare_models=["smollm2-135m", "qwen2.5-coder-0.5b"],
+        api_name="/sentiment",
+    )
+    record, text, gallery, table = _record(out), out[2], out[8], out[9]
+    assert record["status"] == "ok" and [j["model"] for j in record["jobs"]] == ["smollm2-135m", "qwen2.5-coder-0.5b"]
+    assert table["headers"][:4] == ["job", "model", "status", "accuracy"]
+    assert [row[1] for row in table["data"]] == ["smollm2-135m", "qwen2.5-coder-0.5b"]
+    assert Path(gallery[0]["image"]).name == "comparison.png"
+    sweep = work / record["run_dir"]
+    assert (sweep / "0" / "result.json").exists() and (sweep / "1" / ".hydra" / "overrides.yaml").exists()
+    shown = (sweep / "comparison.md").read_text()
+    assert text.strip() == shown.strip()
+    write_comparison(sweep)  # the command line's own rebuild of the sweep gives the same table
+    assert (sweep / "comparison.md").read_text() == shown

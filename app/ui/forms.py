@@ -69,8 +69,8 @@ class FieldSpec:
     @property
     def initial(self) -> Any:
         """What the widget shows before the user changes it."""
-        if self.required:
-            return None  # nothing filled in: the API marks the parameter as required
+        if self.required or self.widget in ("file", "audio"):
+            return None  # nothing filled in (an upload starts empty)
         value = self.default
         if self.widget in ("tags",):
             return [str(v) for v in (value or [])]
@@ -202,6 +202,8 @@ def value_of(spec: FieldSpec, raw: Any) -> Any:
             value = int(float(value))
     elif spec.widget in ("file", "audio"):
         value = _path(raw)
+        if value is None:
+            return MISSING  # no upload: the default stands
     elif isinstance(raw, str) and raw == "" and (spec.optional or spec.required):
         value = None
     else:
@@ -249,9 +251,10 @@ def _path(raw: Any) -> Optional[str]:
 # ---- the same run on the command line ----
 
 
-def override(key: str, value: Any) -> str:
-    """``key=value`` as Hydra parses it, quoted for a POSIX shell."""
-    return shlex.quote(f"{key}={_hydra_value(value)}")
+def override(key: str, value: Any, shell: bool = True) -> str:
+    """``key=value`` as Hydra parses it, quoted for a POSIX shell (``shell=False``: as Hydra reads it)."""
+    text = f"{key}={_hydra_value(value)}"
+    return shlex.quote(text) if shell else text
 
 
 def _hydra_value(value: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import ctypes
+import dataclasses
 import io
 import shlex
 import threading
@@ -57,16 +58,22 @@ class Request:
     backend: str = "auto"
     preset: str = ""
     overrides: Sequence[str] = ()  # free Hydra overrides, e.g. backend.n_ctx=8192
+    sweep: Sequence[str] = ()  # models to compare: one job per model, then the comparison table
+
+    def arguments(self, shell: bool = True) -> list[str]:
+        """The overrides of the same run on the command line (quoted for a shell, or as Hydra
+        reads them, as ``.hydra/overrides.yaml`` holds them)."""
+        groups = [f"preset={self.preset}"] if self.preset else [f"task={self.task}"]
+        if self.backend and self.backend != "auto":
+            groups.append(f"backend={self.backend}")
+        values = [override(k, v, shell) for k, v in self.values.items() if v is not MISSING]
+        if self.sweep:
+            values.append(f"model={','.join(self.sweep)}")
+        return [*groups, *values, *(shlex.quote(o) if shell else o for o in self.overrides)]
 
     def command(self) -> str:
         """The same run on the command line."""
-        groups = [f"task={self.task}"]
-        if self.preset:
-            groups = [f"preset={self.preset}"]
-        if self.backend and self.backend != "auto":
-            groups.append(f"backend={self.backend}")
-        values = [override(k, v) for k, v in self.values.items() if v is not MISSING]
-        return " ".join(["python run.py", *groups, *values, *(shlex.quote(o) for o in self.overrides)])
+        return " ".join(["python run.py", *(["-m"] if self.sweep else []), *self.arguments()])
 
 
 class Job:
@@ -96,12 +103,15 @@ class Job:
 
     def _work(self) -> None:
         try:
-            self.record = self.runner.run()
+            self.record = self._run_one()
         except BaseException as exc:  # noqa: BLE001 - recorded; the page shows it as one line
             self.error = exc
             self.record = self.runner.record
         finally:
             self.done.set()
+
+    def _run_one(self) -> dict[str, Any]:
+        return self.runner.run()
 
     def cancel(self, wait_s: float = 30.0) -> bool:
         """Stop the run as Ctrl-C would; True once it has stopped (within ``wait_s``)."""
@@ -110,6 +120,67 @@ class Job:
             return True
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt))
         return self.done.wait(wait_s)
+
+
+class SweepJob(Job):
+    """Jobs that differ in ``model=``, run one after another into a sweep directory as
+    ``python run.py -m ... model=a,b`` would, then the multirun comparison table and plot."""
+
+    def __init__(self, runs: Runs, request: Request, sweep_dir: Path, stream: TextBuffer):
+        self.runs, self.sweep_dir = runs, sweep_dir
+        super().__init__(None, stream, request)
+        self.comparison: Any = None
+
+    @property
+    def run_dir(self) -> Path:
+        return self.sweep_dir
+
+    @property
+    def result(self) -> Any:
+        return self.comparison
+
+    def _run_one(self) -> dict[str, Any]:
+        from taskdeck.comparison import write_comparison
+
+        records, stopped = [], None
+        try:
+            for number, model in enumerate(self.request.sweep):
+                one = dataclasses.replace(self.request, values={**self.request.values, "model": model}, sweep=())
+                self.runner = self.runs.runner(one, self.stream, self.sweep_dir / str(number))
+                try:
+                    records.append(self.runner.run())
+                except KeyboardInterrupt:
+                    stopped = "interrupted by the user"
+                    records.append(self.runner.record)
+                    raise
+                except Exception:  # noqa: BLE001 - a failed job is a row of the table, as in a multirun
+                    records.append(self.runner.record)
+        finally:
+            write_comparison(self.sweep_dir, stopped=stopped)
+            self.comparison = SweepResult(str(self.sweep_dir), len(records))
+        ok = all(r.get("status") == "ok" for r in records)
+        return {
+            "status": "ok" if ok else "error",
+            "task": self.request.task,
+            "run_dir": str(self.sweep_dir),
+            "jobs": [
+                {"model": m, "status": r.get("status"), "run_dir": r.get("run_dir")}
+                for m, r in zip(self.request.sweep, records)
+            ],
+            **({} if ok else {"error": "; ".join(str(r.get("error")) for r in records if r.get("error"))}),
+        }
+
+
+@dataclass
+class SweepResult:
+    """A comparison of jobs: the sweep directory holds comparison.md/.csv/.png."""
+
+    kind = "comparison"
+    sweep_dir: str
+    jobs: int
+
+    def to_html(self) -> None:
+        return None
 
 
 class Runs:
@@ -124,43 +195,77 @@ class Runs:
 
     def start(self, request: Request) -> Job:
         """Compose the request, make its run directory, start the run; config errors raise here."""
-        from taskdeck.runner import Runner
 
-        cfg, run_dir = self.compose(request)
         stream = TextBuffer()
         self.started += 1
-        runner = Runner(self.session, cfg, run_dir, typing.cast(TextIO, stream), models=self.models)
-        return Job(runner, stream, request).start()
+        if request.sweep:
+            for model in request.sweep:  # a bad value fails here, before any job runs
+                self._config(dataclasses.replace(request, values={**request.values, "model": model}, sweep=()))
+            return SweepJob(self, request, self._sweep_dir(request), stream).start()
+        return Job(self.runner(request, stream), stream, request).start()
 
-    def compose(self, request: Request) -> tuple[Any, Path]:
-        """The run's config and directory, as ``python run.py`` would make them; the config
-        and overrides are saved in ``<run dir>/.hydra`` like the command line's."""
+    def runner(self, request: Request, stream: TextBuffer, run_dir: Optional[Path] = None) -> Any:
+        """A Runner for ``request`` (``run_dir``: a job directory of a sweep)."""
+        from taskdeck.runner import Runner
+
+        cfg, run_dir = self.compose(request, run_dir)
+        return Runner(self.session, cfg, run_dir, typing.cast(TextIO, stream), models=self.models)
+
+    def _sweep_dir(self, request: Request) -> Path:
+        """``hydra.sweep.dir`` as the command line makes it, with its ``multirun.yaml``."""
+        import yaml
+
+        with _COMPOSE:
+            cfg = self._compose_locked(request)
+            path = Path(str(cfg.hydra.sweep.dir))
+        while path.exists():  # two comparisons in one second
+            path = path.with_name(path.name + "-1")
+        path.mkdir(parents=True)
+        task_overrides = request.arguments(shell=False)
+        (path / "multirun.yaml").write_text(yaml.safe_dump({"hydra": {"overrides": {"task": task_overrides}}}))
+        return path
+
+    def _compose_locked(self, request: Request) -> Any:
         from hydra import compose, initialize_config_module
         from hydra.core.global_hydra import GlobalHydra
-        from omegaconf import OmegaConf, open_dict
 
         from taskdeck.config import with_search_path
 
         groups = [f"preset={request.preset}"] if request.preset else [f"task={request.task}"]
         groups.append(f"backend={request.backend or 'auto'}")
+        if not GlobalHydra.instance().is_initialized():
+            initialize_config_module("taskdeck.conf", version_base="1.3")
+        return compose(
+            "config",
+            overrides=with_search_path(self.session, [*groups, *request.overrides]),
+            return_hydra_config=True,
+        )
+
+    def compose(self, request: Request, run_dir: Optional[Path] = None) -> tuple[Any, Path]:
+        """The run's config and directory, as ``python run.py`` would make them; the config
+        and overrides are saved in ``<run dir>/.hydra`` like the command line's."""
+        from omegaconf import OmegaConf
+
+        cfg, run_dir = self._config(request, run_dir)
+        saved = run_dir / ".hydra"
+        saved.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(cfg, saved / "config.yaml")
+        OmegaConf.save(OmegaConf.create(request.arguments(shell=False)), saved / "overrides.yaml")
+        (saved / "command.txt").write_text(request.command() + "\n")
+        return cfg, run_dir
+
+    def _config(self, request: Request, run_dir: Optional[Path] = None) -> tuple[Any, Path]:
+        """The composed config with the form's values set (typed nodes check them)."""
+        from omegaconf import OmegaConf, open_dict
+
         with _COMPOSE:
-            if not GlobalHydra.instance().is_initialized():
-                initialize_config_module("taskdeck.conf", version_base="1.3")
-            cfg = compose(
-                "config",
-                overrides=with_search_path(self.session, [*groups, *request.overrides]),
-                return_hydra_config=True,
-            )
-            run_dir = Path(str(cfg.hydra.run.dir))
+            cfg = self._compose_locked(request)
+            run_dir = run_dir or Path(str(cfg.hydra.run.dir))
             with open_dict(cfg):
                 del cfg["hydra"]
         for key, value in request.values.items():
             if value is not MISSING:
                 OmegaConf.update(cfg, key, _literal(value), merge=False)
-        saved = run_dir / ".hydra"
-        saved.mkdir(parents=True, exist_ok=True)
-        OmegaConf.save(cfg, saved / "config.yaml")
-        (saved / "command.txt").write_text(request.command() + "\n")
         return cfg, run_dir
 
 

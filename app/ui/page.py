@@ -94,11 +94,27 @@ def _tab(gr: Any, session: Any, runs: Runs, task_cls: Any, concurrency: int) -> 
             file_types=[".csv", ".tsv", ".jsonl", ".json", ".txt", ".parquet"],
             type="filepath",
         )
+        evaluate = gr.File(
+            label="labelled file to score (eval=): the batch, with its quality metrics",
+            file_types=[".csv", ".tsv", ".jsonl", ".json", ".parquet"],
+            type="filepath",
+            visible=task_cls.eval_metric is not None,
+        )
         outputs = gr.CheckboxGroup(
             session.formatters.names(), value=list(task_cls.outputs), label="output formats (output=)"
         )
         extra = gr.Textbox(
             value="", label="more overrides, as on the command line", placeholder="backend.n_ctx=8192 seed=1"
+        )
+        model_spec = next((s for s in specs if s.key == "model"), None)
+        compare = gr.Dropdown(
+            _models(session, task_cls, None),
+            value=[],
+            multiselect=True,
+            allow_custom_value=True,
+            label="compare models: one run per model and a comparison table (python run.py -m ... model=a,b)",
+            visible=model_spec is not None,
+            elem_id=f"{task_cls.name}--compare",
         )
     with gr.Row():
         run = gr.Button("Run", variant="primary", scale=3, elem_id=f"{task_cls.name}--run")
@@ -127,7 +143,6 @@ def _tab(gr: Any, session: Any, runs: Runs, task_cls: Any, concurrency: int) -> 
         component.elem_id = f"{task_cls.name}--{name}"
     slot_state = gr.State(_Slot())
     history = gr.State([])
-    keys = [*(s.key for s in specs), "backend", "preset", "input", "output", "overrides"]
     handler = _handler(gr, runs, task_cls, specs, chat)
     named = inspect.Parameter.POSITIONAL_OR_KEYWORD
     handler.__signature__ = inspect.Signature(
@@ -136,18 +151,19 @@ def _tab(gr: Any, session: Any, runs: Runs, task_cls: Any, concurrency: int) -> 
             inspect.Parameter("backend", named, default="auto"),
             inspect.Parameter("preset", named, default=None),
             inspect.Parameter("input", named, default=None),
+            inspect.Parameter("eval", named, default=None),
             inspect.Parameter("output", named, default=list(task_cls.outputs)),
             inspect.Parameter("overrides", named, default=None),
+            inspect.Parameter("compare_models", named, default=None),
             inspect.Parameter("slot", named, default=None),
             inspect.Parameter("history", named, default=None),
             inspect.Parameter("progress", named, default=gr.Progress(track_tqdm=True)),
         ]
     )
-    assert len(keys) == len(fields) + 5
     shown = [slots[name] for name in views.SLOTS if name not in ALWAYS_SHOWN]
     run.click(
         handler,
-        [*fields, backend, preset, batch, outputs, extra, slot_state, history],
+        [*fields, backend, preset, batch, evaluate, outputs, extra, compare, slot_state, history],
         [*(slots[name] for name in views.SLOTS), history],
         api_name=task_cls.name.replace("-", "_"),
         api_description=task_cls.description,
@@ -226,9 +242,9 @@ def _handler(gr: Any, runs: Runs, task_cls: Any, specs: list[FieldSpec], chat: b
     """The Run button: compose, run in a worker, stream, then show the result by kind."""
 
     def handler(*args: Any) -> Iterator[list[Any]]:
-        *values, backend, preset, batch, outputs, extra, slot, history, progress = args
+        *values, backend, preset, batch, evaluate, outputs, extra, compare, slot, history, progress = args
         try:
-            request = _request(task_cls, specs, values, backend, preset, batch, outputs, extra)
+            request = _request(task_cls, specs, values, backend, preset, batch, outputs, extra, compare, evaluate)
             conversation = list(history or [])
             if chat:
                 _chat_request(request, specs, values, conversation)
@@ -265,6 +281,8 @@ def _request(
     batch: Any,
     outputs: Any,
     extra: str,
+    compare: Any = None,
+    evaluate: Any = None,
 ) -> Request:
     import shlex
 
@@ -273,16 +291,22 @@ def _request(
     chosen = {s.key: value_of(s, v) for s, v in zip(specs, values)}
     if batch:
         chosen["input"] = _path(batch)
+    if evaluate:
+        chosen["eval"] = _path(evaluate)
     if outputs is not None and list(outputs) != list(task_cls.outputs):
         if not outputs:
             raise ValueError("choose at least one output format")
         chosen["output"] = list(outputs)
+    sweep = [str(m).strip() for m in (compare or []) if str(m).strip()]
+    if len(sweep) == 1:
+        raise ValueError(f"compare models: name two or more (or set model={sweep[0]} for one run)")
     return Request(
         task=task_cls.name,
-        values={k: v for k, v in chosen.items() if v is not MISSING},
+        values={k: v for k, v in chosen.items() if v is not MISSING and not (sweep and k == "model")},
         backend=backend or "auto",
         preset=preset or "",
         overrides=shlex.split(extra or ""),
+        sweep=sweep,
     )
 
 

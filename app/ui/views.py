@@ -159,6 +159,18 @@ def _tokens(result: Any, out: dict, run_dir: Path) -> None:
     out["text"] = result.to_markdown()
 
 
+def _comparison(result: Any, out: dict, run_dir: Path) -> None:
+    sweep = Path(result.sweep_dir)
+    table = sweep / "comparison.md"
+    out["text"] = table.read_text(encoding="utf-8") if table.exists() else "_No comparison was written._"
+    plot = sweep / "comparison.png"
+    out["gallery"] = [str(plot)] if plot.exists() else None
+    rows = sweep / "comparison.csv"
+    if rows.exists():
+        with rows.open(newline="", encoding="utf-8") as f:
+            out["table"] = _table(list(csv.DictReader(f)))
+
+
 _VIEWS = {
     "labels": _labels,
     "entities": _entities,
@@ -174,6 +186,7 @@ _VIEWS = {
     "batch": _batch,
     "tokens": _tokens,
     "token_comparison": _tokens,
+    "comparison": _comparison,
 }
 
 
@@ -206,5 +219,6 @@ def _files(record: dict[str, Any], run_dir: Path, result: Any) -> Optional[list[
         if isinstance(value, str) and value:
             names.append(value)
     names += [str(p) for p in sorted(run_dir.glob("transcript.*"))]
+    names += [str(p) for p in sorted(run_dir.glob("comparison.*"))]  # a sweep's table, CSV and plot
     found = [str(Path(n).resolve()) for n in dict.fromkeys(names) if Path(n).is_file()]
     return found or None

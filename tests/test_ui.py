@@ -391,3 +391,12 @@ def test_models_compared_from_the_page_give_the_multirun_table_and_plot(ui_app):
     assert text.strip() == shown.strip()
     write_comparison(sweep)  # the command line's own rebuild of the sweep gives the same table
     assert (sweep / "comparison.md").read_text() == shown
+
+
+def test_without_gradio_the_ui_names_the_extra(monkeypatch):
+    from taskdeck.app.ui import UiTask, serve
+    from taskdeck.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "gradio", None)  # as if it were not installed
+    with pytest.raises(MissingDependencyError, match=r"pip install 'taskdeck\[ui\]'"):
+        serve(UiTask.Params(port=0))

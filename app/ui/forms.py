@@ -201,7 +201,7 @@ def value_of(spec: FieldSpec, raw: Any) -> Any:
                 raise ValueError(f"{spec.key}={value} is not an integer")
             value = int(float(value))
     elif spec.widget in ("file", "audio"):
-        value = _path(raw)
+        value = upload_path(raw)
         if value is None:
             return MISSING  # no upload: the default stands
     elif isinstance(raw, str) and raw == "" and (spec.optional or spec.required):
@@ -239,7 +239,7 @@ def _mapping(spec: FieldSpec, raw: Any) -> Any:
     return value
 
 
-def _path(raw: Any) -> Optional[str]:
+def upload_path(raw: Any) -> Optional[str]:
     """An upload's path: gradio gives a path, a dict with one, or an object with ``.name``."""
     if raw in (None, ""):
         return None

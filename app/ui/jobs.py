@@ -106,7 +106,7 @@ class Job:
             self.record = self._run_one()
         except BaseException as exc:  # noqa: BLE001 - recorded; the page shows it as one line
             self.error = exc
-            self.record = self.runner.record
+            self.record = getattr(self.runner, "record", {"status": "interrupted", "error": "interrupted by the user"})
         finally:
             self.done.set()
 
@@ -149,10 +149,10 @@ class SweepJob(Job):
                 self.runner = self.runs.runner(one, self.stream, self.sweep_dir / str(number))
                 try:
                     records.append(self.runner.run())
-                except KeyboardInterrupt:
+                except KeyboardInterrupt:  # Stop: the table keeps the jobs that ran, as a multirun's does
                     stopped = "interrupted by the user"
                     records.append(self.runner.record)
-                    raise
+                    break
                 except Exception:  # noqa: BLE001 - a failed job is a row of the table, as in a multirun
                     records.append(self.runner.record)
         finally:
@@ -160,7 +160,7 @@ class SweepJob(Job):
             self.comparison = SweepResult(str(self.sweep_dir), len(records))
         ok = all(r.get("status") == "ok" for r in records)
         return {
-            "status": "ok" if ok else "error",
+            "status": "interrupted" if stopped else "ok" if ok else "error",
             "task": self.request.task,
             "run_dir": str(self.sweep_dir),
             "jobs": [
@@ -179,9 +179,6 @@ class SweepResult:
     sweep_dir: str
     jobs: int
 
-    def to_html(self) -> None:
-        return None
-
 
 class Runs:
     """Starts runs for the page, each through Hydra's compose and the Runner."""
@@ -195,7 +192,6 @@ class Runs:
 
     def start(self, request: Request) -> Job:
         """Compose the request, make its run directory, start the run; config errors raise here."""
-
         stream = TextBuffer()
         self.started += 1
         if request.sweep:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import inspect
 import json
+import shlex
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
+from taskdeck.app import one_line
 from taskdeck.params import MISSING
 
 from . import views
-from .forms import FieldSpec, form_fields, value_of
+from .forms import FieldSpec, form_fields, upload_path, value_of
 from .jobs import Request, Runs
 
 FIRST_TABS = ("minutes", "chat")  # the flagship first; the listing of plugins last
@@ -251,7 +253,7 @@ def _handler(gr: Any, runs: Runs, task_cls: Any, specs: list[FieldSpec], chat: b
             progress(0, desc="starting")
             job = runs.start(request)
         except Exception as exc:  # noqa: BLE001 - a bad value or override: one line on the page
-            raise gr.Error(_one_line(exc), print_exception=False) from None
+            raise gr.Error(one_line(exc), print_exception=False) from None
         slot.job = job
         shown = ""
         while not job.done.wait(0.25):
@@ -267,7 +269,7 @@ def _handler(gr: Any, runs: Runs, task_cls: Any, specs: list[FieldSpec], chat: b
             history = out["chat"]
         yield _updates(gr, out, chat, history)
         if job.error is not None and not isinstance(job.error, KeyboardInterrupt):
-            raise gr.Error(_one_line(job.error), print_exception=False)
+            raise gr.Error(one_line(job.error), print_exception=False)
 
     return handler
 
@@ -284,15 +286,11 @@ def _request(
     compare: Any = None,
     evaluate: Any = None,
 ) -> Request:
-    import shlex
-
-    from .forms import _path
-
     chosen = {s.key: value_of(s, v) for s, v in zip(specs, values)}
     if batch:
-        chosen["input"] = _path(batch)
+        chosen["input"] = upload_path(batch)
     if evaluate:
-        chosen["eval"] = _path(evaluate)
+        chosen["eval"] = upload_path(evaluate)
     if outputs is not None and list(outputs) != list(task_cls.outputs):
         if not outputs:
             raise ValueError("choose at least one output format")
@@ -357,9 +355,3 @@ def _stop(slot: _Slot) -> str:
     started = time.perf_counter()
     stopped = job.cancel()
     return "stopped" if stopped else f"stopping (still busy after {time.perf_counter() - started:.0f} s)"
-
-
-def _one_line(exc: BaseException) -> str:
-    from taskdeck.app import one_line
-
-    return one_line(exc)

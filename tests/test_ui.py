@@ -117,6 +117,17 @@ def test_synthetic_records_with_their_table_and_file(ui_app):
     assert [json.loads(line)["review"] for line in records.read_text().splitlines()] == [r[0] for r in table["data"]]
 
 
+def test_a_synthetic_preset_from_its_dropdown(ui_app):
+    _, client, _ = ui_app
+    out = client.predict(preset="reviews", count=2, model="qwen2.5-coder-0.5b", api_name="/synthetic")
+    record, text, table = _record(out), out[2], out[9]
+    assert record["status"] == "ok", record.get("error")
+    assert table["headers"] == ["product", "rating", "title", "review", "verified_purchase"]
+    assert record["result"]["description"] == "customer reviews of products bought in an online shop"
+    assert "2 records of customer reviews" in text and "written 2" in text  # the quality report
+    assert record["result"]["count"] == len(table["data"]) == 2
+
+
 def test_chat_streams_into_the_conversation(ui_app):
     _, client, _ = ui_app
     job = client.submit(

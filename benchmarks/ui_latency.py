@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import statistics
 import subprocess
@@ -63,7 +64,7 @@ def main() -> None:
     page = []
     for text in texts:
         t0 = time.perf_counter()
-        record = client.predict(text=text, model=args.model, api_name="/sentiment")[0]
+        record = json.loads(client.predict(text=text, model=args.model, api_name="/sentiment")[0])
         page.append(time.perf_counter() - t0)
         assert record["status"] == "ok", record
     runner = []

@@ -17,8 +17,8 @@ from conftest import REPO, cli
 
 
 def _record(outputs):
-    """The API returns the slots of views.SLOTS, result.json's record first."""
-    return outputs[0]
+    """The API returns the slots of views.SLOTS, result.json's record first (as JSON text)."""
+    return json.loads(outputs[0])
 
 
 def test_every_task_is_an_endpoint_named_after_it_with_its_params(ui_app, ui_session):

@@ -3,7 +3,7 @@ Run and a Stop button, and the output slots its results need.
 
 Each tab's Run is an API endpoint named after the task (``/sentiment``), with the form's
 fields as keyword parameters; it returns the slots of ``views.SLOTS``, ``result.json``'s
-record first.
+record first (as JSON text).
 """
 
 from __future__ import annotations
@@ -140,7 +140,8 @@ def _tab(gr: Any, session: Any, runs: Runs, task_cls: Any, concurrency: int) -> 
         "files": gr.File(visible=False, label="files", file_count="multiple"),
     }
     with gr.Accordion("result.json", open=False):
-        slots["record"] = gr.JSON(label="result.json")
+        # JSON text, not gr.JSON: gradio_client would take any nested {"path": ...} for a file to fetch
+        slots["record"] = gr.Code(language="json", label="result.json", interactive=False)
     for name, component in slots.items():
         component.elem_id = f"{task_cls.name}--{name}"
     slot_state = gr.State(_Slot())
@@ -327,6 +328,8 @@ def _updates(gr: Any, out: dict[str, Any], chat: bool, history: Any) -> list[Any
     slots that hold something). While text streams, the slots it does not use are kept."""
     streaming = out.get("record") is None
     values = [gr.update() if streaming and out.get(name) is None else out.get(name) for name in views.SLOTS]
+    if not streaming:
+        values[views.SLOTS.index("record")] = json.dumps(out["record"], indent=2, ensure_ascii=False, default=str)
     return [*values, history]
 
 

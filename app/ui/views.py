@@ -1,6 +1,6 @@
 """What the page shows for a finished run, by the kind of its result.
 
-Pure Python (no gradio): ``view(job)`` maps each output slot of a tab to its value, None
+Pure Python (no gradio): ``view(result, record, run_dir)`` maps each output slot of a tab to its value, None
 for a slot that stays hidden. Labels become bars, entities and answers are highlighted in
 their text, minutes are Markdown with the transcript beside, audio plays, images form a
 gallery, batches and records are tables; every run offers its files for download. A result
@@ -39,6 +39,8 @@ def status_line(record: dict[str, Any], command: str) -> str:
         bits.append("warm: " + ", ".join(Path(str(m)).name for m in warm))
     if record.get("run_dir"):
         bits.append(f"`{record['run_dir']}`")
+    if record.get("error"):
+        bits.append(str(record["error"]))
     return " · ".join(bits) + f"\n\n```\n{command}\n```"
 
 

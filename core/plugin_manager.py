@@ -40,6 +40,7 @@ BUILTIN_PLUGINS = (
     "taskdeck.plugins.tasks.text_to_image",
     "taskdeck.plugins.tasks.tokenize",
     "taskdeck.plugins.tasks.inspect",
+    "taskdeck.plugins.tasks.serve",
     "taskdeck.plugins.backends.llama_cpp",
     "taskdeck.plugins.backends.hf_transformers",
     "taskdeck.plugins.backends.openai_api",

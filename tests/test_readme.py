@@ -42,7 +42,8 @@ def test_task_table_lists_builtin_tasks_and_default_models(session):
     for name, cls in session.tasks.items():
         if not session.tasks.owner(name).startswith("taskdeck.plugins."):
             continue
-        row = next((ln for ln in README.splitlines() if re.match(rf"\| `{re.escape(name)}`( \(.*?\))? \|", ln)), None)
+        rows = README.split("\n## Tasks\n", 1)[1].splitlines()  # not the extras table above it
+        row = next((ln for ln in rows if re.match(rf"\| `{re.escape(name)}`( \(.*?\))? \|", ln)), None)
         assert row, f"README task table lacks {name}"
         assert all(f"`{alias}`" in row.split("|")[1] for alias in cls.aliases), f"{name}: aliases not in the table"
         default = getattr(cls.Params(), "model", None) if hasattr(cls.Params, "__dataclass_fields__") else None

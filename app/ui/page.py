@@ -25,7 +25,7 @@ from .forms import FieldSpec, form_fields, upload_path, value_of
 from .jobs import Request, Runs
 
 FIRST_TABS = ("minutes", "chat")  # the flagship first; the listing of plugins last
-SKIP_TASKS = ("ui",)
+SKIP_TASKS = ("ui", "serve")  # servers that run until Ctrl-C have no tab
 CSS = ".taskdeck-status p { margin: 0; }"
 ALWAYS_SHOWN = ("record", "status", "text")  # the text streams into view; the rest shows once filled
 

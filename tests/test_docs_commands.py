@@ -64,7 +64,7 @@ def test_every_documented_command_composes(session, compose, doc, args):
     task = next((w.split("=", 1)[1] for w in words if w.startswith("task=")), "plugins")
     if task not in session.tasks and not any(w.startswith("preset=") for w in words):
         pytest.skip(f"task={task} comes from an example plugin (tests/test_example_plugin.py runs it)")
-    overrides = [w for w in words if not w.startswith(("hydra/", "hydra."))]  # launchers: their own tests
+    overrides = [w for w in words if not w.lstrip("+").startswith(("hydra/", "hydra."))]  # launchers: their own tests
     for variant in _variants(overrides, multirun):
         cfg = compose(variant)
         task_cls = session.tasks.get(str(cfg.task))

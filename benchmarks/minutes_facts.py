@@ -22,6 +22,8 @@ Run from the repository root (one benchmark at a time; never beside tests):
   python benchmarks/minutes_facts.py --meeting clinic llm.model=qwen2.5-coder-0.5b
   python benchmarks/minutes_facts.py --score run_dir/minutes.json --meeting launch
   python benchmarks/minutes_facts.py --root ../old-checkout           # another checkout's run.py
+  python benchmarks/minutes_facts.py --transcript llm.backend=openai backend=openai \
+      backend.base_url=http://127.0.0.1:8000/v1                        # through `run.py task=serve port=8000`
 """
 
 from __future__ import annotations

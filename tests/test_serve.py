@@ -106,7 +106,7 @@ def _chat(tmp_path, *args):
 
 def test_the_default_pack_serves_until_ctrl_c(tmp_path):
     """``task=serve`` on its defaults: the default chat pack, one request, Ctrl-C, a record."""
-    from taskdeck.plugins.tasks.chat import DEFAULT_MODEL
+    from taskdeck.plugins.tasks.serve import DEFAULT_MODEL
 
     with serve(tmp_path, "n_ctx=1024") as served:
         answer = _client(served.url).chat.completions.create(

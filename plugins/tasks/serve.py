@@ -30,8 +30,7 @@ from taskdeck import (
     param,
 )
 
-from .chat import DEFAULT_MODEL
-
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: What ``llama_cpp.server`` imports beyond llama-cpp-python itself.
 SERVER_PACKAGES = ("fastapi", "uvicorn", "sse_starlette", "starlette_context", "pydantic_settings")

@@ -262,6 +262,42 @@ class Backend:
         A prompt longer than the window raises :class:`~taskdeck.InputError`."""
         raise self._lacks(CHAT)
 
+    def chat_batch(
+        self,
+        conversations: Sequence[Sequence[Message]],
+        *,
+        max_new_tokens: int | Sequence[int] = 256,
+        temperature: float = 0.0,
+        json_schema: Optional[dict[str, Any] | Sequence[Optional[dict[str, Any]]]] = None,
+        on_done: Optional[Callable[[int], None]] = None,
+        **options: Any,
+    ) -> list[Completion]:
+        """``chat`` for independent conversations, one completion each in input order;
+        ``max_new_tokens`` and ``json_schema`` are one for all or one per conversation, and
+        ``on_done(index)`` is called as each answer is complete. The base class asks ``chat``
+        one conversation at a time; a backend may decode several together (llama.cpp)."""
+        limits, schemas = self._per_conversation(len(conversations), max_new_tokens, json_schema)
+        out = []
+        for i, (messages, limit, schema) in enumerate(zip(conversations, limits, schemas)):
+            out.append(
+                self.chat(messages, max_new_tokens=limit, temperature=temperature, json_schema=schema, **options)
+            )
+            if on_done is not None:
+                on_done(i)
+        return out
+
+    @staticmethod
+    def _per_conversation(
+        n: int, max_new_tokens: int | Sequence[int], json_schema: Any
+    ) -> tuple[list[int], list[Optional[dict[str, Any]]]]:
+        """``chat_batch``'s per-conversation limits and schemas, one of each per conversation."""
+        limits = [int(max_new_tokens)] * n if isinstance(max_new_tokens, int) else [int(m) for m in max_new_tokens]
+        given = [json_schema] * n if json_schema is None or isinstance(json_schema, Mapping) else list(json_schema)
+        schemas: list[Optional[dict[str, Any]]] = [dict(s) if s is not None else None for s in given]
+        if len(limits) != n or len(schemas) != n:
+            raise ValueError(f"chat_batch: {n} conversations, {len(limits)} limits and {len(schemas)} schemas")
+        return limits, schemas
+
     def score_labels(self, messages: Sequence[Message], labels: Sequence[str]) -> dict[str, float]:
         """Log-probability of each label as the assistant's answer to ``messages``."""
         raise self._lacks(SCORE_LABELS)

@@ -41,6 +41,7 @@ def contract_methods():
         "count_tokens",
         "check_language",
         *dict.fromkeys(METHODS.values()),
+        "chat_batch",
         "seq2seq_info",
         "detokenize",
         "spell",

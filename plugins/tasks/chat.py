@@ -3,7 +3,8 @@
 A system prompt, a single prompt, or a multi-turn conversation from a JSON/JSONL file of
 ``{"role": ..., "content": ...}`` messages (the prompt, if given, is appended as the last
 user turn). Tokens are streamed to the terminal as they are generated; tokens/s and time to
-first token go to ``result.json``.
+first token go to ``result.json``. A batch (``input=prompts.jsonl``) sends its rows through
+``chat_batch``, ``chunk_size`` at a time: llama.cpp decodes greedy rows together.
 """
 
 import dataclasses
@@ -45,11 +46,12 @@ class ChatTask(Task):
         stream: bool = param(True, "print tokens as they are generated")
 
     needs = (CHAT,)
+    batched = (CHAT,)
+    chunk_size = 16  # rows per chat_batch call: the results file and the progress bar move after each
 
     def run(self, params, ctx):
         messages = build_messages(params)
         backend, _ = self.model(params, ctx)
-        temperature = 0.0 if params.do_sample is False else params.temperature
         first: list[float] = []
         start = time.perf_counter()
 
@@ -60,18 +62,7 @@ class ChatTask(Task):
                 ctx.emit(piece)
 
         streaming = params.stream and not ctx.quiet
-        gen = backend.chat(
-            messages,
-            max_new_tokens=params.max_new_tokens,
-            temperature=temperature,
-            stream=on_token,
-            top_p=params.top_p,
-            top_k=params.top_k,
-            repetition_penalty=params.repetition_penalty,
-            num_beams=params.num_beams,
-            seed=params.seed,
-            stop=list(params.stop) or None,
-        )
+        gen = backend.chat(messages, stream=on_token, **options(params))
         if streaming:
             ctx.emit("\n")
             print(f"[{gen.completion_tokens} tokens, {gen.tokens_per_second:.1f} tokens/s]", file=sys.stderr)
@@ -82,20 +73,49 @@ class ChatTask(Task):
             tokens_per_s=round(gen.tokens_per_second, 2),
             time_to_first_token_s=round(first[0], 3) if first else None,
         )
-        return Generated(
-            text=gen.text,
-            source=params.prompt,
-            method=f"chat on {backend.name}",
-            prompt_tokens=gen.prompt_tokens,
-            completion_tokens=gen.completion_tokens,
-            tokens_per_second=round(gen.tokens_per_second, 2),
-            finish_reason=gen.finish_reason,
-            streamed=streaming,
-        )
+        return generated(gen, params.prompt, backend, streaming)
 
     def for_batch(self, params, ctx):
         """One prompt per row, not streamed (a progress bar shows instead)."""
         return dataclasses.replace(params, stream=False)
+
+    def prepare(self, params) -> tuple[str, list[dict]]:
+        return params.prompt, build_messages(params)
+
+    def input_size(self, item) -> int:
+        return sum(len(m["content"]) for m in item[1])
+
+    def forward(self, backend, items, params, ctx):
+        """The rows' conversations in one ``chat_batch`` call (rows share every option)."""
+        gens = backend.chat_batch([messages for _, messages in items], **options(params))
+        return [generated(gen, prompt, backend, False) for (prompt, _), gen in zip(items, gens)]
+
+
+def options(params) -> dict:
+    """The generation options of ``chat`` / ``chat_batch`` from the task's parameters."""
+    return dict(
+        max_new_tokens=params.max_new_tokens,
+        temperature=0.0 if params.do_sample is False else params.temperature,
+        top_p=params.top_p,
+        top_k=params.top_k,
+        repetition_penalty=params.repetition_penalty,
+        num_beams=params.num_beams,
+        seed=params.seed,
+        stop=list(params.stop) or None,
+    )
+
+
+def generated(gen, prompt: str, backend, streamed: bool) -> Generated:
+    return Generated(
+        text=gen.text,
+        source=prompt,
+        method=f"chat on {backend.name}",
+        prompt_tokens=gen.prompt_tokens,
+        completion_tokens=gen.completion_tokens,
+        tokens_per_second=round(gen.tokens_per_second, 2),
+        finish_reason=gen.finish_reason,
+        streamed=streamed,
+    )
 
 
 def build_messages(params) -> list[dict]:

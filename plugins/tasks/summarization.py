@@ -14,7 +14,9 @@ boundaries into chunks that fit (the window minus the prefix, or for a chat mode
 prompt and the answer), each chunk is summarized, and the partial summaries are summarized
 together (map-reduce); if the partial summaries still do not fit, they are chunked and
 summarized again, level by level. ``result.json`` records ``chunks`` (first-level chunks)
-and ``levels`` (map steps before the final summary).
+and ``levels`` (map steps before the final summary). The chunks of a level are independent:
+a chat model gets them (and in a batch, every text's calls of the level) in one
+``chat_batch``, which llama.cpp decodes together.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class SummarizationTask(Task):
         stream: bool = param(True, "chat models: print the summary as it is generated")
 
     needs = (SEQ2SEQ, CHAT)
-    batched = (SEQ2SEQ,)
+    batched = (SEQ2SEQ, CHAT)
     eval_metric = SUMMARY
     chunk_size = 64  # texts summarized together, level by level
 
@@ -88,7 +90,11 @@ class SummarizationTask(Task):
         ctx.metrics["items"] = 1
         if capability == SEQ2SEQ:
             return self.forward_one(backend, params, ctx)
-        return chat_summary(backend, text, params, length, ctx)
+        streaming = params.stream and not ctx.quiet
+        result = ChatSummarizer(backend, params, length, ctx).summarize([text], streaming)[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     def for_batch(self, params, ctx):
         return dataclasses.replace(params, stream=False)
@@ -97,8 +103,10 @@ class SummarizationTask(Task):
         return _text(params)
 
     def forward(self, backend, items, params, ctx):
-        """Every text's chunks go through ``seq2seq`` together, level by level."""
-        return Seq2SeqSummarizer(backend, params, ctx).summarize(items)
+        """Every text's chunks go through ``seq2seq`` (or ``chat_batch``) together, level by level."""
+        if self.model(params, ctx).capability == SEQ2SEQ:
+            return Seq2SeqSummarizer(backend, params, ctx).summarize(items)
+        return ChatSummarizer(backend, params, length_instruction(params.length), ctx).summarize(items, False)
 
 
 def _text(params) -> str:
@@ -195,62 +203,97 @@ class Seq2SeqSummarizer:
         return _generated(source, final, gens, method, self.ctx)
 
 
-# ---- chat: the same map-reduce, one call at a time ----
-def chat_summary(backend, text: str, params, length: str, ctx) -> Generated:
-    count = backend.count_tokens
-    window = backend.context_window()
-    overhead = count(SYSTEM) + max(count(p.format(text="", length=length)) for p in (PROMPT, PART_PROMPT, MERGE_PROMPT))
-    budget = window - overhead - TEMPLATE_TOKENS - params.max_new_tokens
-    if budget < MIN_CHUNK_TOKENS:
-        raise ConfigError(
-            f"max_new_tokens={params.max_new_tokens} leaves too little of the model's {window}-token "
-            "window for the text: lower max_new_tokens or raise backend.n_ctx"
+# ---- chat: the same map-reduce, each level's calls together ----
+class ChatSummarizer:
+    def __init__(self, backend, params, length: str, ctx):
+        self.backend, self.params, self.length, self.ctx = backend, params, length, ctx
+        count, window = backend.count_tokens, backend.context_window()
+        overhead = count(SYSTEM) + max(
+            count(p.format(text="", length=length)) for p in (PROMPT, PART_PROMPT, MERGE_PROMPT)
         )
-    streaming = params.stream and not ctx.quiet
-    calls: list[Completion] = []
-    current, level, chunks = text, 0, 1
-    while True:
-        size = count(current)
-        if size <= budget:
-            prompt = PROMPT if level == 0 else MERGE_PROMPT
-            final = _chat(backend, prompt.format(text=current, length=length), params, ctx.emit if streaming else None)
-            calls.append(final)
-            if streaming:
-                ctx.emit("\n")
-                print(f"[{final.completion_tokens} tokens, {final.tokens_per_second:.1f} tokens/s]", file=sys.stderr)
-            break
-        if level >= MAX_LEVELS:
-            raise InputError(
-                f"the text did not fit the model's window after {MAX_LEVELS} levels of summaries: "
-                "lower max_new_tokens or raise backend.n_ctx"
+        self.budget = window - overhead - TEMPLATE_TOKENS - params.max_new_tokens
+        if self.budget < MIN_CHUNK_TOKENS:
+            raise ConfigError(
+                f"max_new_tokens={params.max_new_tokens} leaves too little of the model's {window}-token "
+                "window for the text: lower max_new_tokens or raise backend.n_ctx"
             )
-        parts = chunk_sentences(split_sentences(current), count, budget)
-        if level == 0:
-            chunks = len(parts)
-        partials = []
-        for part in ctx.progress(parts, total=len(parts), desc=f"summarizing {len(parts)} chunks"):
-            gen = _chat(backend, PART_PROMPT.format(text=part, length=PART_LENGTH), params, None)
-            calls.append(gen)
-            partials.append(gen.text.strip())
-        merged = "\n\n".join(f"Part {k}: {p}" for k, p in enumerate((p for p in partials if p), 1))
-        if not merged or count(merged) >= size:
-            raise InputError(
-                f"the partial summaries are no shorter than the text ({size} tokens): "
-                f"lower max_new_tokens (now {params.max_new_tokens})"
-            )
-        current, level = merged, level + 1
-    ctx.metrics.update(chunks=chunks, levels=level + 1)
-    method = "chat" if chunks == 1 else f"chat map-reduce ({chunks} chunks, {level + 1} levels)"
-    result = _generated(text, final, calls, f"{method} on {backend.name}", ctx)
-    result.streamed = streaming
-    return result
 
+    def summarize(self, texts: list[str], streaming: bool) -> list[Any]:
+        """A Generated (or the InputError that stopped it) per text. ``streaming``: one text,
+        its final summary printed as it is generated."""
+        count, n = self.backend.count_tokens, len(texts)
+        current, levels, chunks = list(texts), [0] * n, [1] * n
+        calls: list[list[Completion]] = [[] for _ in range(n)]
+        done: list[Any] = [None] * n
+        pending = list(range(n))
+        while pending:
+            jobs: list[tuple[int, int, list[str]]] = []  # (text, its size, prompts)
+            for i in pending:
+                size = count(current[i])
+                if size <= self.budget:
+                    prompt = PROMPT if levels[i] == 0 else MERGE_PROMPT
+                    jobs.append((i, size, [prompt.format(text=current[i], length=self.length)]))
+                elif levels[i] >= MAX_LEVELS:
+                    done[i] = InputError(
+                        f"the text did not fit the model's window after {MAX_LEVELS} levels of summaries: "
+                        "lower max_new_tokens or raise backend.n_ctx"
+                    )
+                else:
+                    parts = chunk_sentences(split_sentences(current[i]), count, self.budget)
+                    if levels[i] == 0:
+                        chunks[i] = len(parts)
+                    jobs.append((i, size, [PART_PROMPT.format(text=p, length=PART_LENGTH) for p in parts]))
+            if not jobs:
+                break
+            final = len(jobs) == 1 and jobs[0][1] <= self.budget  # one text's last call: may be streamed
+            gens = iter(self._ask([p for _, _, prompts in jobs for p in prompts], streaming and final))
+            pending = []
+            for i, size, prompts in jobs:
+                answers = [next(gens) for _ in prompts]
+                calls[i] += answers
+                if size <= self.budget:
+                    done[i] = self._result(texts[i], answers[0], calls[i], chunks[i], levels[i], streaming)
+                    continue
+                partials = (g.text for g in answers if g.text)
+                merged = "\n\n".join(f"Part {k}: {p}" for k, p in enumerate(partials, 1))
+                if not merged or count(merged) >= size:
+                    done[i] = InputError(
+                        f"the partial summaries are no shorter than the text ({size} tokens): "
+                        f"lower max_new_tokens (now {self.params.max_new_tokens})"
+                    )
+                    continue
+                current[i], levels[i] = merged, levels[i] + 1
+                pending.append(i)
+        ok = [k for k, d in enumerate(done) if not isinstance(d, Exception)]
+        self.ctx.metrics.update(chunks=sum(chunks[k] for k in ok), levels=max((levels[k] for k in ok), default=0) + 1)
+        return done
 
-def _chat(backend, prompt: str, params, stream) -> Completion:
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
-    gen = backend.chat(messages, max_new_tokens=params.max_new_tokens, temperature=0.0, stream=stream)
-    gen.text = gen.text.strip()
-    return gen
+    def _ask(self, prompts: list[str], stream: bool) -> list[Completion]:
+        """One level's calls, together (``stream``: the one call, printed as it is generated)."""
+        conversations = [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": p}] for p in prompts]
+        max_new = self.params.max_new_tokens
+        if len(prompts) == 1:
+            emit = self.ctx.emit if stream else None
+            gens = [self.backend.chat(conversations[0], max_new_tokens=max_new, temperature=0.0, stream=emit)]
+        else:
+            with self.ctx.progress(None, total=len(prompts), desc=f"summarizing {len(prompts)} chunks") as bar:
+                gens = self.backend.chat_batch(
+                    conversations, max_new_tokens=max_new, temperature=0.0, on_done=lambda _: bar.update(1)
+                )
+        for gen in gens:
+            gen.text = gen.text.strip()
+        return gens
+
+    def _result(
+        self, source: str, final: Completion, calls: list[Completion], chunks: int, level: int, streaming: bool
+    ):
+        if streaming:
+            self.ctx.emit("\n")
+            print(f"[{final.completion_tokens} tokens, {final.tokens_per_second:.1f} tokens/s]", file=sys.stderr)
+        method = "chat" if chunks == 1 else f"chat map-reduce ({chunks} chunks, {level + 1} levels)"
+        result = _generated(source, final, calls, f"{method} on {self.backend.name}", self.ctx)
+        result.streamed = streaming
+        return result
 
 
 def _generated(source: str, final: Completion, calls: list[Completion], method: str, ctx) -> Generated:

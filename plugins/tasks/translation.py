@@ -24,7 +24,10 @@ kept; a line longer than the model's window is cut on sentence boundaries into c
 translations are joined with spaces, and the chunks of all lines are translated in batches.
 A chat model gets the whole text in one call when it fits ``CHAT_CHUNK_TOKENS`` (context
 helps, and it keeps the line breaks itself); a longer text is sent as whole lines packed up
-to that budget, a longer line cut by sentence. ``result.json`` records ``chunks``.
+to that budget, a longer line cut by sentence. The chunks are translated apart, so a chat
+model gets them (in a batch, those of every text) in one ``chat_batch``, which llama.cpp
+decodes together; only a streamed translation goes chunk by chunk. ``result.json`` records
+``chunks``.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ class TranslationTask(Task):
         stream: bool = param(True, "chat models: print the translation as it is generated")
 
     needs = (SEQ2SEQ, CHAT)
-    batched = (SEQ2SEQ,)
+    batched = (SEQ2SEQ, CHAT)
     eval_metric = TRANSLATION
     chunk_size = 64  # texts whose lines and chunks are translated together
 
@@ -86,7 +89,7 @@ class TranslationTask(Task):
         ctx.metrics["items"] = 1
         if capability == SEQ2SEQ:
             return self.forward_one(backend, params, ctx)
-        return chat_translation(backend, text, source, target, params, ctx)
+        return chat_translations(backend, [text], source, target, params, ctx, params.stream and not ctx.quiet)[0]
 
     def for_batch(self, params, ctx):
         return dataclasses.replace(params, stream=False)
@@ -95,8 +98,11 @@ class TranslationTask(Task):
         return _inputs(params)[0]
 
     def forward(self, backend, items, params, ctx):
-        """The lines and chunks of every text, translated together in length-sorted batches."""
-        return Seq2SeqTranslator(backend, params, ctx).translate(items)
+        """The lines and chunks of every text, translated together (seq2seq: in length-sorted batches)."""
+        if self.model(params, ctx).capability == SEQ2SEQ:
+            return Seq2SeqTranslator(backend, params, ctx).translate(items)
+        target, source = _languages(params)
+        return chat_translations(backend, items, source, target, params, ctx, False)
 
 
 def _inputs(params) -> tuple[str, str, str]:
@@ -257,7 +263,9 @@ class Seq2SeqTranslator:
 
 
 # ---- chat ----
-def chat_translation(backend, text: str, source: str, target: str, params, ctx) -> Generated:
+def chat_translations(backend, texts: list[str], source: str, target: str, params, ctx, streaming: bool):
+    """A Generated per text. The chunks of every text go through one ``chat_batch``;
+    ``streaming`` (one text) prints them one after the other as they are generated."""
     count = backend.count_tokens
     window = backend.context_window()
     names = {"source": language_name(source) if source else "", "target": language_name(target)}
@@ -266,32 +274,40 @@ def chat_translation(backend, text: str, source: str, target: str, params, ctx) 
     budget = min(CHAT_CHUNK_TOKENS, (window - overhead) // 3)  # the answer may be twice the chunk
     if budget < 16:
         raise ConfigError(f"the model's {window}-token window is too small to translate with: raise backend.n_ctx")
-    streaming = params.stream and not ctx.quiet
-    pieces = chat_pieces(text, count, budget, source)
+    plans = [chat_pieces(text, count, budget, source) for text in texts]
+    pieces = [part for plan in plans for part, _ in plan]
     ctx.metrics["chunks"] = len(pieces)
-    calls: list[Completion] = []
-    out: list[str] = []
-    items = pieces if streaming or len(pieces) == 1 else ctx.progress(pieces, total=len(pieces), desc="translating")
-    for part, sep in items:
-        messages = [
-            {"role": "system", "content": SYSTEM},
-            {"role": "user", "content": prompt.format(text=part, **names)},
-        ]
-        size = count(part)
-        limit = min(params.max_new_tokens or 2 * size + 32, window - overhead - size)  # within the window
-        gen = backend.chat(messages, max_new_tokens=limit, temperature=0.0, stream=ctx.emit if streaming else None)
-        calls.append(gen)
-        out.append(gen.text.strip() + sep)
-        if streaming:
-            ctx.emit(sep)
+    conversations = [
+        [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt.format(text=part, **names)}]
+        for part in pieces
+    ]
+    sizes = [count(part) for part in pieces]
+    limits = [min(params.max_new_tokens or 2 * n + 32, window - overhead - n) for n in sizes]  # within the window
     if streaming:
+        gens = []
+        for messages, limit, (_, sep) in zip(conversations, limits, plans[0]):
+            gens.append(backend.chat(messages, max_new_tokens=limit, temperature=0.0, stream=ctx.emit))
+            ctx.emit(sep)
         ctx.emit("\n")
-        speed = sum(g.completion_tokens for g in calls) / max(1e-9, sum(g.seconds for g in calls))
-        print(f"[{sum(g.completion_tokens for g in calls)} tokens, {speed:.1f} tokens/s]", file=sys.stderr)
-    method = f"chat on {backend.name}" + (f", {len(pieces)} chunks" if len(pieces) > 1 else "")
-    result = _generated(text, "".join(out).strip(), calls, method, ctx)
-    result.streamed = streaming
-    return result
+        speed = sum(g.completion_tokens for g in gens) / max(1e-9, sum(g.seconds for g in gens))
+        print(f"[{sum(g.completion_tokens for g in gens)} tokens, {speed:.1f} tokens/s]", file=sys.stderr)
+    elif len(pieces) == 1:
+        gens = [backend.chat(conversations[0], max_new_tokens=limits[0], temperature=0.0)]
+    else:
+        with ctx.progress(None, total=len(pieces), desc="translating") as bar:
+            gens = backend.chat_batch(
+                conversations, max_new_tokens=limits, temperature=0.0, on_done=lambda _: bar.update(1)
+            )
+    answers = iter(gens)
+    results = []
+    for text, plan in zip(texts, plans):
+        calls = [next(answers) for _ in plan]
+        out = "".join(g.text.strip() + sep for g, (_, sep) in zip(calls, plan))
+        method = f"chat on {backend.name}" + (f", {len(plan)} chunks" if len(plan) > 1 else "")
+        result = _generated(text, out.strip(), calls, method, ctx)
+        result.streamed = streaming
+        results.append(result)
+    return results
 
 
 def chat_pieces(text: str, count, budget: int, language: str = "") -> list[tuple[str, str]]:

@@ -4,7 +4,9 @@ Chat with the model's own chat template, token streaming, JSON-schema constraine
 and next-token log-probabilities for label scoring (prompt prefixes reuse the KV cache).
 Greedy answers (``temperature=0``, no other sampling option) decode in ``greedy.py`` with the
 schema's grammar checked lazily, about 1.4x faster for JSON; everything else goes through
-llama-cpp-python's ``create_chat_completion``. ``inspect`` reads the file's header only
+llama-cpp-python's ``create_chat_completion``. ``chat_batch`` decodes greedy conversations
+``n_parallel`` at a time in one batch (``batched.py``), on a second context over the same
+weights. ``inspect`` reads the file's header only
 (``taskdeck.helpers.gguf``): no model is loaded for it.
 """
 
@@ -41,6 +43,9 @@ class LlamaCppParams(BackendParams):
     name: str = "llama_cpp"
     n_ctx: int = param(4096, "context window in tokens", ge=16)
     n_batch: int = param(512, "prompt tokens evaluated per step", ge=1)
+    n_parallel: int = param(
+        6, "sequences decoded together in one batch (batched greedy generation); 1 = one at a time", ge=1
+    )
     n_gpu_layers: int = param(0, "layers offloaded to a GPU build of llama.cpp; -1 = all", ge=-1)
     verbose: bool = param(False, "llama.cpp's own log on stderr")
 
@@ -53,6 +58,7 @@ class LlamaCppBackend(Backend):
     all_capabilities = (CHAT, CHAT_JSON, SCORE_LABELS, TOKENIZE, INSPECT)
     extra = "llama"
     priority = 10
+    _batch_context: Any = None  # batched.BatchContext, made by the first chat_batch that decodes together
     option_notes = {
         "quantization": "on llama_cpp a GGUF file is already quantized: its type (Q4_K_M, Q8_0, ...) is in its "
         "name, so another precision is another file"
@@ -93,6 +99,9 @@ class LlamaCppBackend(Backend):
         self.loaded = True
 
     def unload(self) -> None:
+        if self._batch_context is not None:
+            self._batch_context.close()
+            self._batch_context = None
         llm = getattr(self, "llm", None)
         if llm is not None:
             llm.close()
@@ -105,11 +114,7 @@ class LlamaCppBackend(Backend):
     ) -> Completion:
         if (options.get("num_beams") or 1) > 1:
             raise CapabilityError("num_beams > 1 needs backend=transformers (llama.cpp decodes one sequence)")
-        if (
-            temperature == 0
-            and self._formatter() is not None
-            and not any(options.get(k) is not None for k in SAMPLING_OPTIONS)
-        ):
+        if self._greedy(temperature, options):
             return self._chat_greedy(messages, max_new_tokens, stream, json_schema)
         kwargs: dict[str, Any] = dict(
             messages=list(messages), max_tokens=max_new_tokens, temperature=temperature, stream=True
@@ -153,17 +158,21 @@ class LlamaCppBackend(Backend):
             finish_reason=finish,
         )
 
+    def _greedy(self, temperature: float, options: dict[str, Any]) -> bool:
+        """Whether a request decodes greedily here (no sampler chain, a chat template)."""
+        return (
+            temperature == 0
+            and self._formatter() is not None
+            and not any(options.get(k) is not None for k in SAMPLING_OPTIONS)
+        )
+
     def _chat_greedy(self, messages, max_new_tokens, stream, json_schema) -> Completion:
         from .greedy import generate_greedy
 
-        llm = self.llm
-        rendered = self._formatter()(messages=list(messages))
-        prompt = llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
-        if len(prompt) >= self.context_window():
-            raise self._too_long(f"{len(prompt)} tokens")
+        prompt = self._greedy_prompt(messages)
         start = time.perf_counter()
         text, written, finish = generate_greedy(
-            llm, prompt, max_tokens=max_new_tokens, schema=json_schema, on_piece=stream
+            self.llm, prompt, max_tokens=max_new_tokens, schema=json_schema, on_piece=stream
         )
         return Completion(
             text=text,
@@ -172,6 +181,76 @@ class LlamaCppBackend(Backend):
             seconds=time.perf_counter() - start,
             finish_reason=finish,
         )
+
+    def _greedy_prompt(self, messages) -> list[int]:
+        """The conversation through the chat template, as tokens; too long for the window: the
+        one-line error."""
+        rendered = self._formatter()(messages=list(messages))
+        prompt = self.llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+        if len(prompt) >= self.context_window():
+            raise self._too_long(f"{len(prompt)} tokens")
+        return prompt
+
+    def chat_batch(
+        self, conversations, *, max_new_tokens=256, temperature=0.0, json_schema=None, on_done=None, **options: Any
+    ) -> list[Completion]:
+        """Greedy requests (two or more, ``n_parallel`` > 1) decode ``n_parallel`` at a time in
+        one batch (``batched.py``); others go one by one through ``chat``. Each completion's
+        ``seconds`` is its share of the batch's wall time, by tokens written, so the seconds add
+        up to the wall time and tokens per second is the batch's."""
+        from . import batched
+
+        conversations = [list(c) for c in conversations]
+        if (
+            len(conversations) < 2
+            or self.params.n_parallel < 2
+            or not self._greedy(temperature, options)
+            or (options.get("num_beams") or 1) > 1  # chat says what this backend lacks
+            or not batched.supported()
+        ):
+            return super().chat_batch(
+                conversations,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                json_schema=json_schema,
+                on_done=on_done,
+                **options,
+            )
+        limits, schemas = self._per_conversation(len(conversations), max_new_tokens, json_schema)
+        prompts = [self._greedy_prompt(m) for m in conversations]  # every prompt checked before any decoding
+        window = self.context_window()
+        width = min(self.params.n_parallel, len(prompts))
+        engine = self._batch_engine(width, max(batched.slot_size(len(p), n, window) for p, n in zip(prompts, limits)))
+        start = time.perf_counter()
+        results = batched.generate_batch(
+            self.llm, engine, prompts, max_tokens=limits, schemas=schemas, window=window, width=width, on_done=on_done
+        )
+        seconds = time.perf_counter() - start
+        written = sum(n for _, n, _ in results)
+        return [
+            Completion(
+                text=text,
+                prompt_tokens=len(prompt),
+                completion_tokens=n,
+                seconds=seconds * n / written if written else seconds / len(results),
+                finish_reason=finish,
+            )
+            for prompt, (text, n, finish) in zip(prompts, results)
+        ]
+
+    def _batch_engine(self, slots: int, slot_tokens: int):
+        """The batched context, kept between calls and made again, larger, when a call needs
+        more or longer slots (KV cells are allocated for every slot at once)."""
+        from .batched import BatchContext
+
+        current = self._batch_context
+        if current is not None and current.fits(slots, slot_tokens):
+            return current
+        if current is not None:
+            slots, slot_tokens = max(slots, current.slots), max(slot_tokens, current.slot_tokens)
+            current.close()
+        self._batch_context = BatchContext(self.llm, slots, slot_tokens)
+        return self._batch_context
 
     # ---- window and tokens ----
     def _too_long(self, detail: str) -> InputError:

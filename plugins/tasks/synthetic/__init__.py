@@ -37,7 +37,7 @@ from taskdeck.helpers.structured import StructuredOutputError, validate
 
 from . import quality
 from .dedup import Deduplicator, has_free_text, text_fields
-from .generate import DEFAULT_HINTS, generate_batch, plan_batch, steerable
+from .generate import DEFAULT_HINTS, ask, finish_batch, plan_batch, steerable
 from .shape import infer_schema, load_examples, load_schema, parse_field, propose_schema, schema_from_fields
 from .writers import (
     check_writable,
@@ -50,6 +50,8 @@ from .writers import (
 )
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
+#: Greedy batches (temperatures=[0]) asked together, decoded at once where the backend can.
+AHEAD = 8
 
 
 @dataclass
@@ -222,60 +224,65 @@ class SyntheticTask(Task):
         t0 = time.perf_counter()
         with ctx.watch.time("generate"):
             while len(records) < params.count and batches < limit:
-                n = min(params.batch_size, params.count - len(records))
-                plan = plan_batch(
-                    batches_before + batches,
-                    n,
-                    seed=params.seed,
-                    temperatures=params.temperatures,
-                    schema=schema,
-                    hints=hints,
-                    examples=examples,
-                    examples_per_batch=params.examples_per_batch,
-                    steer=steered,
-                )
-                outcome = generate_batch(
+                plans = [
+                    plan_batch(
+                        batches_before + batches + k,
+                        n,
+                        seed=params.seed,
+                        temperatures=params.temperatures,
+                        schema=schema,
+                        hints=hints,
+                        examples=examples,
+                        examples_per_batch=params.examples_per_batch,
+                        steer=steered,
+                    )
+                    for k, n in enumerate(ahead(params, len(records), limit - batches))
+                ]
+                answers = ask(
                     backend,
-                    plan,
+                    plans,
                     params.kind,
                     schema,
                     constrained=constrained,
                     tokens_per_record=params.tokens_per_record,
-                    retries=params.retries,
                 )
-                batches += 1
-                kept, exact, near = dedup.filter(outcome.records)
-                kept = kept[: params.count - len(records)]
-                records += kept
-                for key, value in (
-                    ("generated", outcome.generated),
-                    ("invalid", outcome.invalid),
-                    ("repaired", outcome.repaired),
-                    ("unparsed_batches", int(outcome.unparsed)),
-                    ("exact_duplicates", exact),
-                    ("near_duplicates", near),
-                ):
-                    counts[key] += value
-                write_records(path, records, fmt, schema)
-                write_meta(
-                    path,
-                    {
-                        "description": params.kind,
-                        "schema": schema,
-                        "batches": batches_before + batches,
-                        "seed": params.seed,
-                        "counts": added(
-                            before,
-                            {
-                                **counts,
-                                "batches": batches,
-                                "written": len(records) - len(existing),
-                                "generate_s": time.perf_counter() - t0,
-                            },
-                        ),
-                    },
-                )
-                bar.update(len(kept))
+                for plan, answer in zip(plans, answers):
+                    if plan.n != min(params.batch_size, params.count - len(records)):
+                        break  # an earlier batch fell short: one at a time, this batch would differ
+                    outcome = finish_batch(backend, plan, answer, params.kind, schema, retries=params.retries)
+                    batches += 1
+                    kept, exact, near = dedup.filter(outcome.records)
+                    kept = kept[: params.count - len(records)]
+                    records += kept
+                    for key, value in (
+                        ("generated", outcome.generated),
+                        ("invalid", outcome.invalid),
+                        ("repaired", outcome.repaired),
+                        ("unparsed_batches", int(outcome.unparsed)),
+                        ("exact_duplicates", exact),
+                        ("near_duplicates", near),
+                    ):
+                        counts[key] += value
+                    write_records(path, records, fmt, schema)
+                    write_meta(
+                        path,
+                        {
+                            "description": params.kind,
+                            "schema": schema,
+                            "batches": batches_before + batches,
+                            "seed": params.seed,
+                            "counts": added(
+                                before,
+                                {
+                                    **counts,
+                                    "batches": batches,
+                                    "written": len(records) - len(existing),
+                                    "generate_s": time.perf_counter() - t0,
+                                },
+                            ),
+                        },
+                    )
+                    bar.update(len(kept))
         bar.close()
         if not records:
             write_records(path, records, fmt, schema)
@@ -309,6 +316,18 @@ class SyntheticTask(Task):
             else f"{params.model} on {backend.name}"
             + (", schema-constrained" if constrained else ", validated and repaired"),
         )
+
+
+def ahead(params, have: int, batches_left: int) -> list[int]:
+    """The sizes of the next batches to ask: one at a time, or with a greedy schedule
+    (``temperatures=[0]``) as many as the count still needs (up to ``AHEAD``), each sized as
+    if those before it filled up."""
+    width = AHEAD if params.temperatures and all(float(t) == 0 for t in params.temperatures) else 1
+    sizes: list[int] = []
+    while len(sizes) < min(width, batches_left) and have < params.count:
+        sizes.append(min(params.batch_size, params.count - have))
+        have += sizes[-1]
+    return sizes
 
 
 _SUMMED = ("generated", "invalid", "repaired", "unparsed_batches", "exact_duplicates", "near_duplicates")

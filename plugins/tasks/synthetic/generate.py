@@ -7,7 +7,9 @@ default the first enum, boolean or small integer range). Where decoding is const
 target is pinned in the schema, so the fields written after it follow it. The temperature
 follows the schedule, and the few-shot examples rotate. Each record is validated alone. An
 invalid one is sent back to the model with the error a bounded number of times, and dropped
-if it never validates.
+if it never validates. Greedy requests (temperature 0) of several batches are asked in one
+``chat_batch`` (``ask``), which llama.cpp decodes together; each answer is then checked on
+its own (``finish_batch``).
 """
 
 from __future__ import annotations
@@ -198,15 +200,49 @@ def generate_batch(
     retries: int,
 ) -> BatchOutcome:
     """Run one batch: ask, parse, validate each record, repair the invalid ones (bounded)."""
-    gen = backend.chat(
-        batch_messages(plan, kind, schema),
-        max_new_tokens=tokens_per_record * plan.n + 32,
-        temperature=plan.temperature,
-        seed=plan.seed,
-        json_schema=batch_schema(schema, plan) if constrained else None,
-    )
+    text = ask(backend, [plan], kind, schema, constrained=constrained, tokens_per_record=tokens_per_record)[0]
+    return finish_batch(backend, plan, text, kind, schema, retries=retries)
+
+
+def ask(
+    backend: Any,
+    plans: Sequence[BatchPlan],
+    kind: str,
+    schema: dict[str, Any],
+    *,
+    constrained: bool,
+    tokens_per_record: int,
+) -> list[str]:
+    """Each plan's answer, as text. Several greedy plans (temperature 0, where the seed changes
+    nothing) go in one ``chat_batch``; any other plan is asked alone, with its seed."""
+    requests = [
+        dict(
+            max_new_tokens=tokens_per_record * plan.n + 32,
+            json_schema=batch_schema(schema, plan) if constrained else None,
+        )
+        for plan in plans
+    ]
+    conversations = [batch_messages(plan, kind, schema) for plan in plans]
+    if len(plans) > 1 and all(plan.temperature == 0 for plan in plans):
+        gens = backend.chat_batch(
+            conversations,
+            max_new_tokens=[r["max_new_tokens"] for r in requests],
+            temperature=0.0,
+            json_schema=[r["json_schema"] for r in requests],
+        )
+        return [gen.text for gen in gens]
+    return [
+        backend.chat(messages, temperature=plan.temperature, seed=plan.seed, **request).text
+        for plan, messages, request in zip(plans, conversations, requests)
+    ]
+
+
+def finish_batch(
+    backend: Any, plan: BatchPlan, text: str, kind: str, schema: dict[str, Any], *, retries: int
+) -> BatchOutcome:
+    """A batch's answer parsed, each record validated, the invalid ones repaired (bounded)."""
     try:
-        items = candidates(parse_json(gen.text))
+        items = candidates(parse_json(text))
     except ValueError:
         return BatchOutcome(records=[], unparsed=True)
     out = BatchOutcome(records=[], generated=len(items))

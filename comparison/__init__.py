@@ -65,6 +65,7 @@ PLOTTED = [*QUALITY, "items_per_s", "tokens_per_s", "load_s", "wall_s", "peak_rs
 LOWER_IS_BETTER = {"wer", "load_s", "run_s", "wall_s", "peak_rss_mb", "peak_gpu_mb", "model_mb"}
 
 _told_matplotlib = False
+STOPPED_AT_START = "the job stopped as it started, before Hydra wrote its overrides (killed?)"
 
 
 class Sweeps:
@@ -118,9 +119,9 @@ class ComparisonCallback(Callback):
 
 
 def job_dirs(sweep_dir: Path) -> list[Path]:
-    """The sweep's job directories (those with ``.hydra/overrides.yaml``), in job order."""
-    found = {p.parent.parent for p in sweep_dir.glob("*/.hydra/overrides.yaml")}
-    found |= {p.parent.parent for p in sweep_dir.glob("*/*/.hydra/overrides.yaml")}
+    """The sweep's job directories (those where Hydra made ``.hydra/``), in job order."""
+    found = {p.parent for p in sweep_dir.glob("*/.hydra") if p.is_dir()}
+    found |= {p.parent for p in sweep_dir.glob("*/*/.hydra") if p.is_dir()}
 
     def order(path: Path) -> tuple:
         rel = path.relative_to(sweep_dir).parts
@@ -134,7 +135,11 @@ def read_job(job_dir: Path) -> dict[str, Any]:
     import yaml
 
     overrides = {}
-    for item in yaml.safe_load((job_dir / ".hydra" / "overrides.yaml").read_text()) or []:
+    try:
+        given = yaml.safe_load((job_dir / ".hydra" / "overrides.yaml").read_text()) or []
+    except FileNotFoundError:  # stopped as it started, before Hydra wrote the job's config
+        return {"dir": job_dir, "overrides": {}, "record": {"status": "no result", "error": STOPPED_AT_START}}
+    for item in given:
         key, _, value = str(item).partition("=")
         overrides[key.lstrip("+~")] = re.sub(r"\\(.)", r"\1", value)  # Hydra's escapes: I\ hate\ it
     result_file = job_dir / "result.json"
@@ -207,6 +212,8 @@ def merged_shards(jobs: list[dict[str, Any]], swept: list[str]) -> list[dict[str
         return []
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for job in jobs:
+        if not job["overrides"].get("shard"):  # a job stopped before its overrides were written
+            continue
         key = tuple((k, job["overrides"].get(k, "")) for k in swept if k != "shard")
         groups.setdefault(key, []).append(job)
     rows = []
@@ -214,8 +221,11 @@ def merged_shards(jobs: list[dict[str, Any]], swept: list[str]) -> list[dict[str
         recs = [m["record"] for m in members]
         row: dict[str, Any] = {"job": f"merged/{n}", **dict(key), "shard": "merged"}
         bad = [r for r in recs if r.get("status") != "ok"]
-        if bad:
-            rows.append({**row, "status": "incomplete", "error": f"{len(bad)} shard(s) failed; nothing merged"})
+        missing = missing_shards([m["overrides"]["shard"] for m in members])
+        if bad or missing:
+            why = [f"{len(bad)} shard(s) failed"] if bad else []
+            why += [f"no job for shard {', '.join(missing)}"] if missing else []
+            rows.append({**row, "status": "incomplete", "error": "; ".join(why) + "; nothing merged"})
             continue
         out = members[0]["dir"].parent / "merged" / str(n) / "results.jsonl"
         counts = merge_results([Path(r["result"]["results"]) for r in recs], out)
@@ -235,6 +245,18 @@ def merged_shards(jobs: list[dict[str, Any]], swept: list[str]) -> list[dict[str
             row.update(_rescore(recs[0].get("task", ""), plan, out))
         rows.append(row)
     return rows
+
+
+def missing_shards(given: list[str]) -> list[str]:
+    """The ``k/n`` shards of a group that no job ran (a sweep stopped early, a job lost before
+    it wrote its overrides): a group merges only when all ``n`` are there."""
+    parts = [re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", s) for s in given]
+    totals = {int(m.group(2)) for m in parts if m}
+    if len(totals) != 1:
+        return []  # not k/n shards: nothing to check against
+    n = totals.pop()
+    have = {int(m.group(1)) for m in parts if m}
+    return [f"{k}/{n}" for k in range(1, n + 1) if k not in have]
 
 
 def merge_results(paths: list[Path], out: Path) -> dict[str, int]:

@@ -182,6 +182,26 @@ def test_shards_are_merged_in_order_and_rescored(biased_classifiers, tmp_path):
     assert float(rows[0]["accuracy"]) == pytest.approx(GOLD[:10].count("positive") / 10, abs=1e-4)
     assert (out / "merged" / "0" / "results.csv").is_file()
 
+    # shard 2/3 lost as it started (Hydra made .hydra/ but wrote nothing), then lost entirely:
+    # a row for what is on disk, and the merge refuses a group with a shard missing
+    from taskdeck.comparison import STOPPED_AT_START, write_comparison
+
+    for name in ("overrides.yaml", "config.yaml", "hydra.yaml"):
+        (out / "1" / ".hydra" / name).unlink()
+    (out / "1" / "result.json").unlink()
+    write_comparison(out)
+    rows = {r["job"]: r for r in table(out)}
+    assert (rows["1"]["status"], rows["1"]["error"]) == ("no result", STOPPED_AT_START)
+    assert (rows["merged/0"]["status"], rows["merged/0"]["error"]) == (
+        "incomplete",
+        "no job for shard 2/3; nothing merged",
+    )
+    import shutil
+
+    shutil.rmtree(out / "1")
+    write_comparison(out)
+    assert [(r["job"], r["status"]) for r in table(out)] == [("0", "ok"), ("2", "ok"), ("merged/0", "incomplete")]
+
 
 def test_table_survives_the_sweeper_reraising(biased_classifiers, tmp_path):
     """Job 1's config fails in Hydra itself (checked batch by batch, one job per batch here):

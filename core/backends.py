@@ -37,6 +37,11 @@ DRAW = "draw"  #: draw(prompt, ...) -> Images
 DIARIZE = "diarize"  #: diarize(audio, ...) -> [Turn, ...] (who spoke when)
 TOKENIZE = "tokenize"  #: tokenize(text) -> [Token, ...]; detokenize, spell, vocabulary, render_chat
 INSPECT = "inspect"  #: inspect() -> Inspection: architecture, parameters, memory, metadata (no weights)
+CLASSIFY_IMAGE = "classify_image"  #: classify_image(images, ...) -> [(label, score), ...] per image
+ZERO_SHOT_IMAGE = "zero_shot_image"  #: zero_shot_image(images, labels, ...) through a CLIP-style model
+CAPTION = "caption"  #: caption(images, ...) -> one Completion per image
+DETECT = "detect"  #: detect(images, ...) -> [Detection, ...] per image
+VISION_CHAT = "vision_chat"  #: chat(messages) whose user turns may hold images (``image_url`` parts)
 
 CAPABILITIES = (
     CHAT,
@@ -55,12 +60,18 @@ CAPABILITIES = (
     DIARIZE,
     TOKENIZE,
     INSPECT,
+    CLASSIFY_IMAGE,
+    ZERO_SHOT_IMAGE,
+    CAPTION,
+    DETECT,
+    VISION_CHAT,
 )
 #: Capabilities that need no weights: a backend asked for one of them loads the tokenizer or
 #: the metadata alone (``Backend.capability`` tells it which was chosen).
 LIGHT_CAPABILITIES = (TOKENIZE, INSPECT)
-#: The method that serves each capability (``chat_json`` is ``chat`` with a schema).
-METHODS = {c: ("chat" if c == CHAT_JSON else c) for c in CAPABILITIES}
+#: The method that serves each capability (``chat_json`` is ``chat`` with a schema, ``vision_chat``
+#: is ``chat`` with images in the messages).
+METHODS = {c: ("chat" if c in (CHAT_JSON, VISION_CHAT) else c) for c in CAPABILITIES}
 DEFAULT_CONTEXT_WINDOW = 4096
 
 
@@ -109,6 +120,23 @@ class MaskFill(TypedDict, total=False):
     token_id: int
     score: float
     sequence: str
+
+
+class Box(TypedDict):
+    """A rectangle in an image's pixels: left, top, right, bottom."""
+
+    xmin: int
+    ymin: int
+    xmax: int
+    ymax: int
+
+
+class Detection(TypedDict):
+    """An object found by ``detect``, its box in the pixels of the image as given."""
+
+    label: str
+    score: float
+    box: Box
 
 
 class Turn(NamedTuple):
@@ -419,6 +447,27 @@ class Backend:
         """``messages`` through the model's chat template, as text (``apply_chat_template(...,
         tokenize=False)``); a model without a template raises :class:`~taskdeck.CapabilityError`."""
         raise self._lacks(TOKENIZE)
+
+    def classify_image(self, images: Sequence[Any], *, top_k: Optional[int] = 5) -> list[list[tuple[str, float]]]:
+        """``[(label, score), ...]`` per image (PIL RGB images), best first (``top_k=None``: every label)."""
+        raise self._lacks(CLASSIFY_IMAGE)
+
+    def zero_shot_image(
+        self, images: Sequence[Any], labels: Sequence[str], *, hypothesis_template: str = "This is a photo of {}."
+    ) -> list[list[tuple[str, float]]]:
+        """``[(label, score), ...]`` per image, best first: the image-text similarity of each
+        label's sentence, as a distribution over the labels."""
+        raise self._lacks(ZERO_SHOT_IMAGE)
+
+    def caption(
+        self, images: Sequence[Any], *, prompt: Optional[str] = None, max_new_tokens: int = 30, **options: Any
+    ) -> list[Completion]:
+        """A caption per image; ``prompt`` starts the caption where the model takes one (BLIP)."""
+        raise self._lacks(CAPTION)
+
+    def detect(self, images: Sequence[Any], *, threshold: float = 0.5) -> list[list[Detection]]:
+        """Objects per image scoring at least ``threshold``, best first."""
+        raise self._lacks(DETECT)
 
     def inspect(self) -> Inspection:
         """What the model is made of, from its config or file header, without loading weights."""

@@ -1,5 +1,5 @@
-"""Batch mode: ``input=file.csv|jsonl|txt|parquet`` (or a ``datasets`` folder) runs a task over
-every row, in flat memory.
+"""Batch mode: ``input=file.csv|jsonl|txt|parquet`` (a ``datasets`` folder, or a folder of images or
+recordings) runs a task over every row, in flat memory.
 
 Rows are read lazily (a first pass counts them and collects the column names; Parquet and
 Arrow files say both in their metadata), turned into
@@ -38,6 +38,19 @@ if TYPE_CHECKING:
     from .tasks import Task
 
 SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".txt", ".parquet")
+#: Files a plain folder given as ``input=`` is read for: a row per file (``path``, and ``label``
+#: from the sub-folder when every file sits in one, as ``imagefolder`` datasets do).
+MEDIA_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff") + (
+    ".wav",
+    ".flac",
+    ".ogg",
+    ".opus",
+    ".mp3",
+    ".m4a",
+    ".mp4",
+    ".aac",
+    ".webm",
+)
 TABLE_FORMATS = ("csv", "parquet", "dataset")  # the results table beside results.jsonl
 PARQUET_BATCH = 1024  # rows decoded at a time from a Parquet file
 SORT_RUN = 20_000  # records per sorted run on disk when the results are put in order
@@ -45,7 +58,8 @@ SORT_RUN = 20_000  # records per sorted run on disk when the results are put in 
 
 class RowSource:
     """The rows of a .csv/.tsv/.jsonl/.json/.txt/.parquet file, of a ``datasets`` folder
-    (``save_to_disk``) or of a Hub dataset (``org/name``, streamed; ``subset=``), read lazily;
+    (``save_to_disk``), of a folder of images or recordings (a file a row) or of a Hub dataset
+    (``org/name``, streamed; ``subset=``), read lazily;
     ``split=`` picks a split of the last two. ``count`` and ``columns`` come from one first
     pass, or from the metadata of Parquet and Arrow data and a Hub dataset's card (a .json list
     is the one format read whole). ``label`` names the input in messages, ``location`` in records."""
@@ -68,6 +82,15 @@ class RowSource:
         self.label, self.location = f"input {kind} '{self.path.name}'", str(self.path.resolve())
         if subset is not None:
             raise ConfigError(f"subset={subset} picks a subset of a Hub dataset; {self.label} has none: drop subset=")
+        if self.path.is_dir() and not _is_saved_dataset(self.path):
+            if split is not None:
+                raise ConfigError(
+                    f"split={split} picks a split of a datasets folder; {self.label} has none: drop split="
+                )
+            self._dataset = _media_files(self.path)
+            self.suffix = "media"
+            self.count, self.columns = len(self._dataset), list(self._dataset[0]) if self._dataset else ["path"]
+            return
         if self.path.is_dir():
             self._dataset = _saved_dataset(self.path, split)
             self.suffix = "dataset"
@@ -145,11 +168,39 @@ def _parquet(path: Path) -> Any:
         raise InputError(f"input file '{path}' is not a Parquet file: {str(exc).splitlines()[0]}") from None
 
 
+def _is_saved_dataset(path: Path) -> bool:
+    return any((path / m).is_file() for m in ("dataset_info.json", "state.json", "dataset_dict.json"))
+
+
+def _media_files(path: Path) -> list[dict[str, str]]:
+    """A row per image or recording under ``path`` (hidden files and folders left out), in
+    natural name order; ``label`` is each file's folder when every file sits one folder down."""
+    files = sorted(
+        (
+            f
+            for f in path.rglob("*")
+            if f.suffix.lower() in MEDIA_SUFFIXES
+            and f.is_file()
+            and not any(part.startswith(".") for part in f.relative_to(path).parts)
+        ),
+        key=lambda f: _natural(str(f.relative_to(path))),
+    )
+    if not files:
+        raise InputError(
+            f"input folder '{path}' holds no images or recordings ({', '.join(MEDIA_SUFFIXES)}) and is not a datasets "
+            "folder: give a file or such a folder"
+        )
+    depths = {len(f.relative_to(path).parts) for f in files}
+    labelled = depths == {2}
+    return [{"path": str(f.resolve()), **({"label": f.parent.name} if labelled else {})} for f in files]
+
+
+def _natural(text: str) -> list[Any]:
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.split(r"(\d+)", text)]
+
+
 def _saved_dataset(path: Path, split: Optional[str]) -> Any:
     """The ``datasets.Dataset`` saved in ``path`` (a split of a ``DatasetDict`` by ``split=``)."""
-    marks = ("dataset_info.json", "state.json", "dataset_dict.json")
-    if not any((path / m).is_file() for m in marks):
-        raise InputError(f"input folder '{path}' is not a datasets folder (save_to_disk): give a file or such a folder")
     try:
         import datasets
     except ImportError:
@@ -175,6 +226,8 @@ def column_map(task_cls: type[Task], columns: list[str], column: Optional[str], 
         mapping[fields[0]] = column
     elif fields[0] not in columns and len(columns) == 1:
         mapping[fields[0]] = columns[0]
+    elif fields[0] not in columns and "path" in columns:  # a folder of files: their paths
+        mapping[fields[0]] = "path"
     missing = [c for c in mapping.values() if c not in columns]
     if missing:
         hint = (
@@ -287,14 +340,15 @@ def run_batch(
     mapping = column_map(task_cls, source.columns, column, source.label)
     out = Path(results_path).expanduser() if results_path else Path(ctx.run_dir or ".") / "results.jsonl"
     selected = shard_rows(source.count, shard)
-    done = finished(out, source, mapping, selected)
+    file_fields = [f for f in getattr(task_cls, "file_fields", ()) if f in mapping]
+    done = finished(out, source, mapping, selected, file_fields)
     skipped = sum(done)
     in_flight: dict[int, dict[str, Any]] = {}  # inputs of the rows handed to the task, until their result
 
     def todo() -> Iterator[tuple[int, Any]]:
         for i, row in source.rows(selected):
             if not done[i - selected.start]:
-                inputs = {f: _cell(row.get(c)) for f, c in mapping.items()}
+                inputs = row_inputs(row, mapping, source, file_fields)
                 in_flight[i] = inputs
                 yield i, dataclasses.replace(params, **inputs)
 
@@ -359,7 +413,23 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def finished(out: Path, source: RowSource, mapping: dict[str, str], selected: range) -> bytearray:
+def row_inputs(row: dict[str, Any], mapping: dict[str, str], source: RowSource, file_fields: Sequence[str]) -> dict:
+    """A row's values for the task's batch fields; a relative path in a file field is read
+    from the batch file's folder when the file is there."""
+    inputs = {f: _cell(row.get(c)) for f, c in mapping.items()}
+    if source.suffix in SUFFIXES:
+        for f in file_fields:
+            value = inputs[f]
+            if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                beside = source.path.parent / value
+                if beside.exists():
+                    inputs[f] = str(beside.resolve())
+    return inputs
+
+
+def finished(
+    out: Path, source: RowSource, mapping: dict[str, str], selected: range, file_fields: Sequence[str] = ()
+) -> bytearray:
     """Which rows of ``selected`` an earlier run finished without error (a flag per row). A
     results file whose rows hold other inputs is refused rather than mixed with this run's."""
     done = bytearray(len(selected))
@@ -375,7 +445,9 @@ def finished(out: Path, source: RowSource, mapping: dict[str, str], selected: ra
         same = (
             current is not None
             and current[0] == i
-            and all(str(rec.get(f, "")) == str(_cell(current[1].get(c))) for f, c in mapping.items())
+            and all(
+                str(rec.get(f, "")) == str(v) for f, v in row_inputs(current[1], mapping, source, file_fields).items()
+            )
         )
         if not same:
             raise InputError(

@@ -3,7 +3,9 @@
 A pack maps an alias (``model=qwen2.5-coder-1.5b``) to files inside one or more installed
 distributions. Packages are found with :func:`importlib.util.find_spec`, never imported.
 Where the weights are split across packages they are joined once into the cache
-(``$TASKDECK_CACHE`` or ``~/.cache/taskdeck``), verified by SHA-256, and reused.
+(``$TASKDECK_CACHE`` or ``~/.cache/taskdeck``), verified by SHA-256, and reused; weights in
+another library's layout are converted there once (``convert``, e.g. a torchvision state dict
+into a transformers checkpoint).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import zlib
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from .errors import ModelNotFoundError
 from .io import atomic_write_text
@@ -78,6 +80,11 @@ class ModelPack:
     sha256: dict[str, str] = field(default_factory=dict)  # output file -> expected hash
     size: str = ""  # human size, for listings
     capabilities: tuple[str, ...] = ()
+    #: Turns the assembled files into the model folder, in place, once (heavy imports inside it).
+    convert: Optional[Callable[[Path], None]] = None
+    #: How to install the packages when ``pip install 'taskdeck[extra]'`` cannot (a package whose
+    #: metadata pins an impossible dependency: ``pip install --no-deps ...``).
+    install: str = ""
 
     # ---- discovery (cheap) ----
     def modules(self) -> list[str]:
@@ -90,11 +97,14 @@ class ModelPack:
         return not self.missing_modules()
 
     def install_hint(self) -> str:
+        if self.install:
+            return self.install
         return f"pip install 'taskdeck[{self.extra}]'" if self.extra else "install its packages"
 
     def _in_place(self) -> bool:
         return (
-            all(len(pieces) == 1 for pieces in self.files.values())
+            self.convert is None
+            and all(len(pieces) == 1 for pieces in self.files.values())
             and len({pieces[0].module for pieces in self.files.values()}) == 1
         )
 
@@ -165,7 +175,10 @@ class ModelPack:
         return stamp.is_file() and stamp.read_text() == self._stamp()
 
     def _stamp(self) -> str:
-        return "\n".join(f"{n}:{self.sha256.get(n, '')}" for n in sorted(self.files))
+        stamp = "\n".join(f"{n}:{self.sha256.get(n, '')}" for n in sorted(self.files))
+        if self.convert is not None:
+            stamp += f"\nconvert:{self.convert.__module__}.{self.convert.__qualname__}"
+        return stamp
 
     def _assemble(self) -> None:
         folder = self.target_dir()
@@ -177,6 +190,8 @@ class ModelPack:
                     f"model pack '{self.alias}' is incomplete: reinstall with {self.install_hint()}"
                 )
             _join(sources, folder / name, self.sha256.get(name), self.alias)  # type: ignore[arg-type]
+        if self.convert is not None:
+            self.convert(folder)
         (folder / ".complete").write_text(self._stamp())
 
 

@@ -38,6 +38,10 @@ BUILTIN_PLUGINS = (
     "taskdeck.plugins.tasks.asr",
     "taskdeck.plugins.tasks.tts",
     "taskdeck.plugins.tasks.text_to_image",
+    "taskdeck.plugins.tasks.image_classification",
+    "taskdeck.plugins.tasks.zero_shot_image",
+    "taskdeck.plugins.tasks.image_to_text",
+    "taskdeck.plugins.tasks.object_detection",
     "taskdeck.plugins.tasks.tokenize",
     "taskdeck.plugins.tasks.inspect",
     "taskdeck.plugins.tasks.serve",
@@ -58,6 +62,7 @@ BUILTIN_PLUGINS = (
     "taskdeck.plugins.packs.chat_models",
     "taskdeck.plugins.packs.speech_models",
     "taskdeck.plugins.packs.embedding_models",
+    "taskdeck.plugins.packs.image_models",
     # The web front end (task=ui) lives with the command line in the app layer; it is named
     # here as data, loaded like any plugin, and imports gradio only when it runs.
     "taskdeck.app.ui",

@@ -82,6 +82,97 @@ class Labels(Result):
 
 
 @dataclass
+class ImageLabels(Labels):
+    """Scored labels for one image, best first (image classification, zero-shot on images)."""
+
+    text: str = ""  # unused: the input is the image
+    labels: list[LabelScore] = field(default_factory=list)
+    image: str = ""  # the image file
+    width: int = 0  # the image's size in pixels, as given
+    height: int = 0
+    note: str = ""  # what was done to the image to read it (first frame of an animation, downscaled, ...)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        del out["text"]
+        return out
+
+
+@dataclass
+class Caption(Result):
+    """A text written about an image (captioning, or a vision chat model's description)."""
+
+    kind: ClassVar[str] = "generated"
+    text: str
+    image: str = ""
+    method: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    tokens_per_second: float = 0.0
+    finish_reason: str = ""
+    note: str = ""
+    streamed: bool = False  # the kind's views read it: a caption is never streamed
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"image": self.image, "text": self.text}]
+
+    def generated_tokens(self) -> int:
+        return self.completion_tokens
+
+    def summary(self) -> str:
+        return self.text
+
+
+@dataclass
+class DetectedObject:
+    """An object found in an image: its label, score and box (pixels of the image as given)."""
+
+    label: str
+    score: float
+    xmin: int
+    ymin: int
+    xmax: int
+    ymax: int
+
+
+@dataclass
+class Detections(Result):
+    """Objects found in one image, best first, and the image with their boxes drawn
+    (``annotated``: PNG bytes, not serialised by ``to_dict``; ``output=png`` writes it)."""
+
+    kind: ClassVar[str] = "detections"
+    image: str
+    objects: list[DetectedObject] = field(default_factory=list)
+    width: int = 0
+    height: int = 0
+    threshold: float = 0.0
+    method: str = ""
+    note: str = ""
+    annotated: Optional[bytes] = None
+
+    @property
+    def images(self) -> list[bytes]:
+        """What ``output=png`` writes: the annotated image."""
+        return [self.annotated] if self.annotated else []
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"kind": self.kind, **dataclasses.asdict(self)}
+        del out["annotated"]
+        return out
+
+    def best_label(self) -> Optional[tuple[str, float]]:
+        return (self.objects[0].label, self.objects[0].score) if self.objects else None
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dataclasses.asdict(o) for o in self.objects]
+
+    def summary(self) -> str:
+        if not self.objects:
+            return f"(no object scored {self.threshold:g} or more)"
+        return "\n".join(f"{o.label}\t{o.score:.3f}\t[{o.xmin}, {o.ymin}, {o.xmax}, {o.ymax}]" for o in self.objects)
+
+
+@dataclass
 class Text(Result):
     """Generated or transformed text."""
 

@@ -51,6 +51,9 @@ class Task:
     Params: ClassVar[type] = type("Params", (), {})
     #: The Params fields one row of a batch file fills (``input=file.csv``), first = main.
     batch_fields: ClassVar[tuple[str, ...]] = ("text",)
+    #: Of ``batch_fields``, those naming input files: a relative path in a batch file is read
+    #: from the batch file's folder when it is there (else from the working directory).
+    file_fields: ClassVar[tuple[str, ...]] = ()
     #: The default of ``output=`` for this task (formatter names).
     outputs: ClassVar[tuple[str, ...]] = ("text", "json", "markdown")
     #: Capabilities the task's model (``params.model``) may offer, preferred first.

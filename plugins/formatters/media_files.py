@@ -1,4 +1,5 @@
-"""``output=wav`` (audio results, at their own sample rate) and ``output=png`` (images)."""
+"""``output=wav`` (audio results, at their own sample rate) and ``output=png`` (images, and
+detections drawn on their image)."""
 
 from taskdeck import Formatter, hookimpl
 from taskdeck.io import atomic_write_bytes
@@ -33,9 +34,9 @@ class WavFormatter(Formatter):
 
 class PngFormatter(Formatter):
     name = "png"
-    description = "write <task>.png (several images: <task>-1.png, <task>-2.png, ...)"
+    description = "write <task>.png (several images: <task>-1.png, <task>-2.png, ...; detections: the boxes drawn)"
     extension = "png"
-    kinds = ("images",)
+    kinds = ("images", "detections")
 
     def write(self, result, run_dir, stem, stream):
         if len(result.images) == 1:

@@ -5,7 +5,9 @@ Offers, depending on the model's architecture (read from its config, no weights 
 classifiers, ``extract_answer`` for extractive QA, ``fill_mask`` for masked LMs, ``seq2seq``
 for encoder-decoders, ``chat`` and ``score_labels`` for causal LMs, ``embed`` for bare
 encoders, ``transcribe`` for speech recognisers (Whisper, wav2vec2) and ``speak`` for
-text-to-speech models (VITS/MMS-TTS, Bark, SpeechT5). This package is the whole backend:
+text-to-speech models (VITS/MMS-TTS, Bark, SpeechT5); for images ``classify_image``
+(ViT, MobileNet, ...), ``zero_shot_image`` (CLIP, SigLIP), ``caption`` (BLIP, GIT, ViT-GPT2)
+and ``detect`` (DETR, YOLOS). This package is the whole backend:
 the class here, what a model is in ``heads``, and one module per capability. ``HF_HUB_OFFLINE``
 makes every load local-files-only; ``trust_remote_code`` stays off unless asked for.
 """
@@ -20,8 +22,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 from taskdeck import (
+    CAPTION,
     CHAT,
     CLASSIFY,
+    CLASSIFY_IMAGE,
+    DETECT,
     EMBED,
     EXTRACT_ANSWER,
     FILL_MASK,
@@ -33,6 +38,7 @@ from taskdeck import (
     TOKENIZE,
     TRANSCRIBE,
     ZERO_SHOT,
+    ZERO_SHOT_IMAGE,
     Backend,
     BackendParams,
     CapabilityError,
@@ -45,7 +51,7 @@ from taskdeck.models import hub_offline
 from taskdeck.packs import cache_dir
 
 from . import quantization
-from .heads import AUTO_CLASSES, SPEECH_HEADS, head_capabilities, model_head
+from .heads import AUTO_CLASSES, SPEECH_HEADS, VISION_HEADS, head_capabilities, model_head
 from .quantization import COMPUTE_DTYPES, QUANTIZATIONS
 
 _UNBOUNDED = 1_000_000  # tokenizers without a recorded limit say 1e30
@@ -99,6 +105,10 @@ class TransformersBackend(Backend):
         EMBED,
         TRANSCRIBE,
         SPEAK,
+        CLASSIFY_IMAGE,
+        ZERO_SHOT_IMAGE,
+        CAPTION,
+        DETECT,
         TOKENIZE,
         INSPECT,
     )
@@ -237,21 +247,22 @@ class TransformersBackend(Backend):
             self.loaded = True
             return
         head = self.head()
-        if head not in AUTO_CLASSES and head not in SPEECH_HEADS:
+        if head not in AUTO_CLASSES and head not in SPEECH_HEADS and head not in VISION_HEADS:
             raise ModelNotFoundError(
                 f"model '{self.model.ref}' has an architecture taskdeck does not "
                 f"run yet ({', '.join(self._config().get('architectures') or ['none'])})"
             )
         source, kwargs = self._source()
-        if head in SPEECH_HEADS:  # a pipeline loads the model with its processor
-            from . import speech
+        if head in SPEECH_HEADS or head in VISION_HEADS:  # loaded with their processors
+            from . import speech, vision
 
             if quantization.requested(self.params):
+                kind = "speech" if head in SPEECH_HEADS else "vision"
                 raise CapabilityError(
                     f"backend.quantization, device_map and max_memory are for text models; '{self.model.ref}' is "
-                    "a speech model: drop them"
+                    f"a {kind} model: drop them"
                 )
-            speech.load(self, head, source, kwargs)
+            (speech if head in SPEECH_HEADS else vision).load(self, head, source, kwargs)
             self._pipelines: dict[str, Any] = {}
             self.loaded = True
             return
@@ -298,7 +309,15 @@ class TransformersBackend(Backend):
         return self._pipelines[task]
 
     def unload(self) -> None:
-        for attr in ("_pipelines", "hf_model", "tokenizer", "speech_pipeline"):
+        for attr in (
+            "_pipelines",
+            "hf_model",
+            "tokenizer",
+            "speech_pipeline",
+            "vision_pipeline",
+            "processor",
+            "image_processor",
+        ):
             if hasattr(self, attr):
                 delattr(self, attr)
         quantization.remove_offload_folder(self)
@@ -397,6 +416,26 @@ class TransformersBackend(Backend):
         from . import speech
 
         return speech.speak(self, text, **options)
+
+    def classify_image(self, images, *, top_k=5):
+        from . import vision
+
+        return vision.classify_image(self, images, top_k)
+
+    def zero_shot_image(self, images, labels, *, hypothesis_template="This is a photo of {}."):
+        from . import vision
+
+        return vision.zero_shot_image(self, images, labels, hypothesis_template)
+
+    def caption(self, images, *, prompt=None, max_new_tokens=30, **options):
+        from . import vision
+
+        return vision.caption(self, images, prompt, max_new_tokens, **options)
+
+    def detect(self, images, *, threshold=0.5):
+        from . import vision
+
+        return vision.detect(self, images, threshold)
 
     def embed(self, texts):
         from . import embed

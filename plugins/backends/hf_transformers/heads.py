@@ -5,8 +5,11 @@ capabilities it offers."""
 from __future__ import annotations
 
 from taskdeck import (
+    CAPTION,
     CHAT,
     CLASSIFY,
+    CLASSIFY_IMAGE,
+    DETECT,
     EMBED,
     EXTRACT_ANSWER,
     FILL_MASK,
@@ -16,6 +19,7 @@ from taskdeck import (
     TAG,
     TRANSCRIBE,
     ZERO_SHOT,
+    ZERO_SHOT_IMAGE,
 )
 
 from .speech import speech_head
@@ -31,6 +35,21 @@ AUTO_CLASSES = {
     "feature-extraction": "AutoModel",
 }
 SPEECH_HEADS = ("speech-recognition", "text-to-speech")
+#: Vision heads load with their image processor (and tokenizer) through ``vision.load``.
+VISION_HEADS = {
+    "image-classification": "AutoModelForImageClassification",
+    "zero-shot-image-classification": "AutoModelForZeroShotImageClassification",
+    "image-to-text": "AutoModelForImageTextToText",
+    "object-detection": "AutoModelForObjectDetection",
+}
+#: Captioners: encoder-decoders and generators that write text from pixels alone.
+_CAPTIONERS = (
+    "VisionEncoderDecoderModel",
+    "BlipForConditionalGeneration",
+    "Blip2ForConditionalGeneration",
+    "GitForCausalLM",
+    "Pix2StructForConditionalGeneration",
+)
 _CAPABILITIES = {
     "token-classification": (TAG,),
     "question-answering": (EXTRACT_ANSWER,),
@@ -40,12 +59,19 @@ _CAPABILITIES = {
     "feature-extraction": (EMBED,),
     "speech-recognition": (TRANSCRIBE,),
     "text-to-speech": (SPEAK,),
+    "image-classification": (CLASSIFY_IMAGE,),
+    "zero-shot-image-classification": (ZERO_SHOT_IMAGE,),
+    "image-to-text": (CAPTION,),
+    "object-detection": (DETECT,),
 }
 
 
 def model_head(config: dict) -> str:
     """The head a config describes (``unknown`` when taskdeck has no use for it)."""
     archs = config.get("architectures") or []
+    vision = _vision_head(config, archs)
+    if vision:
+        return vision
     suffixes = [
         ("ForSequenceClassification", "sequence-classification"),
         ("ForTokenClassification", "token-classification"),
@@ -65,6 +91,20 @@ def model_head(config: dict) -> str:
     if any(a.endswith("Model") for a in archs):  # a bare encoder: sentence embeddings
         return "feature-extraction"
     return "unknown"
+
+
+def _vision_head(config: dict, archs: list) -> str:
+    """A vision head: image classifiers, detectors, captioners, and CLIP-style dual encoders
+    (a bare model with a text and a vision tower)."""
+    if any(a.endswith(("ForImageClassification", "ForImageClassificationWithTeacher")) for a in archs):
+        return "image-classification"
+    if any(a.endswith("ForObjectDetection") for a in archs):
+        return "object-detection"
+    if any(a in _CAPTIONERS for a in archs) or config.get("model_type") == "vision-encoder-decoder":
+        return "image-to-text"
+    if "text_config" in config and "vision_config" in config and any(a.endswith("Model") for a in archs):
+        return "zero-shot-image-classification"
+    return ""
 
 
 def head_capabilities(head: str, config: dict) -> set[str]:

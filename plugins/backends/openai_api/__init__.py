@@ -27,6 +27,7 @@ from taskdeck import (
     SCORE_LABELS,
     SPEAK,
     TRANSCRIBE,
+    VISION_CHAT,
     Backend,
     BackendParams,
     CapabilityError,
@@ -72,7 +73,7 @@ class OpenAIBackend(Backend):
     description = "any OpenAI-compatible API (OpenAI, vLLM, TGI, Ollama, llama.cpp, transformers serve)"
     Params = OpenAIParams
     formats = ("api",)
-    all_capabilities = (CHAT, CHAT_JSON, SCORE_LABELS, TRANSCRIBE, SPEAK, DRAW)
+    all_capabilities = (CHAT, CHAT_JSON, SCORE_LABELS, VISION_CHAT, TRANSCRIBE, SPEAK, DRAW)
     extra = "openai"
     remote = True
     priority = 90

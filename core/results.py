@@ -97,6 +97,9 @@ class ImageLabels(Labels):
         del out["text"]
         return out
 
+    def summary(self) -> str:
+        return super().summary() + (f"\n({self.note})" if self.note else "")
+
 
 @dataclass
 class Caption(Result):

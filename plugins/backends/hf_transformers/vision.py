@@ -34,11 +34,7 @@ def load(backend: Any, head: str, source: str, kwargs: dict) -> None:
         with _quiet_image_processor_notice():
             model = auto.from_pretrained(source, dtype=backend.dtype, **kwargs)
             model.to(backend.device).eval()
-            processor = _processor(transformers, source, kwargs)
-            tokenizer = getattr(processor, "tokenizer", None)
-            image_processor = getattr(processor, "image_processor", processor)
-            if head == "image-to-text" and tokenizer is None:  # e.g. ViT + GPT-2: the tokenizer apart
-                tokenizer = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
+            image_processor, tokenizer, processor = _processors(transformers, source, kwargs, head)
             if head in _PIPELINE_TASKS:
                 backend.vision_pipeline = transformers.pipeline(
                     _PIPELINE_TASKS[head],
@@ -50,18 +46,30 @@ def load(backend: Any, head: str, source: str, kwargs: dict) -> None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ModelNotFoundError(
-            f"model '{backend.model.ref}' could not be loaded as an {head} model: {text}"
+            f"model '{backend.model.ref}' could not be loaded (an {head.replace('-', ' ')} model): {text}"
         ) from None
     backend.hf_model, backend.tokenizer = model, tokenizer
     backend.image_processor, backend.processor = image_processor, processor
 
 
-def _processor(transformers: Any, source: str, kwargs: dict) -> Any:
-    """The model's processor (image processor and tokenizer), or its image processor alone."""
+def _processors(transformers: Any, source: str, kwargs: dict, head: str) -> tuple[Any, Any, Any]:
+    """The model's image processor, its tokenizer (for models that read or write text) and
+    the processor joining both where the checkpoint has one (else the image processor)."""
     try:
-        return transformers.AutoProcessor.from_pretrained(source, **kwargs)
+        found = transformers.AutoProcessor.from_pretrained(source, **kwargs)
     except (OSError, ValueError, KeyError, TypeError):
-        return transformers.AutoImageProcessor.from_pretrained(source, **kwargs)
+        found = None
+    if isinstance(found, transformers.ProcessorMixin):
+        return found.image_processor, getattr(found, "tokenizer", None), found
+    image_processor = (
+        found
+        if isinstance(found, transformers.ImageProcessingMixin)
+        else transformers.AutoImageProcessor.from_pretrained(source, **kwargs)
+    )
+    tokenizer = found if isinstance(found, transformers.PreTrainedTokenizerBase) else None
+    if tokenizer is None and head in ("image-to-text", "zero-shot-image-classification"):
+        tokenizer = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
+    return image_processor, tokenizer, image_processor
 
 
 def classify_image(backend: Any, images: Sequence[Any], top_k: Optional[int]) -> list[list[tuple[str, float]]]:
@@ -104,8 +112,7 @@ def caption(
     import torch
 
     processor, tokenizer = backend.processor, backend.tokenizer
-    takes_text = getattr(processor, "tokenizer", None) is not None
-    if prompt and takes_text:
+    if prompt and processor is not backend.image_processor:  # a processor that reads text too
         inputs = processor(images=list(images), text=[prompt] * len(images), return_tensors="pt")
     else:
         inputs = backend.image_processor(images=list(images), return_tensors="pt")
@@ -120,11 +127,11 @@ def caption(
         ids = backend.hf_model.generate(**inputs, **generate)
     seconds = time.perf_counter() - start
     texts = tokenizer.batch_decode(ids, skip_special_tokens=True)
-    pad = getattr(tokenizer, "pad_token_id", None)
+    special = set(getattr(tokenizer, "all_special_ids", ()))
     prompt_len = inputs["input_ids"].shape[1] if "input_ids" in inputs and not _encoder_decoder(backend) else 0
     out = []
     for row, text in zip(ids, texts):
-        new = [t for t in row.tolist()[prompt_len:] if t != pad]
+        new = [t for t in row.tolist()[prompt_len:] if t not in special]
         out.append(
             Completion(
                 text=text.strip(),

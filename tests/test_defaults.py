@@ -18,6 +18,10 @@ SAMPLE_INPUTS = {
     "asr": ["audio=examples/meeting/launch_meeting.mp3"],
     "tts": ["text='Good morning, everyone.'"],
     "text-to-image": ["prompt='a red bicycle'"],
+    "image-classification": ["image=examples/images/coffee.jpg"],
+    "zero-shot-image-classification": ["image=examples/images/cat.jpg", "labels=[cat,dog]"],
+    "image-to-text": ["image=examples/images/cat.jpg"],
+    "object-detection": ["image=examples/images/cat.jpg"],
     "synthetic": ["kind='customer reviews for a coffee shop'", "count=3"],
     "tokenize": ["text='Tokenizers split unbelievably long words.'"],
     "inspect": [],
@@ -25,7 +29,10 @@ SAMPLE_INPUTS = {
 #: Servers run until Ctrl-C: their defaults are served and stopped in their own tests.
 SERVERS = {"serve": "test_serve.py::test_the_default_pack_serves_until_ctrl_c"}
 #: Defaults that cannot run offline: the one line each gives instead.
-NO_OFFLINE_DEFAULT = {"text-to-image": "needs model="}
+NO_OFFLINE_DEFAULT = {
+    task: "needs model="
+    for task in ("text-to-image", "zero-shot-image-classification", "image-to-text", "object-detection")
+}
 
 
 def _builtin_tasks():

@@ -14,10 +14,11 @@ import importlib.util
 import os
 import re
 import zlib
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from .errors import ModelNotFoundError
 from .io import atomic_write_text

@@ -54,7 +54,9 @@ def test_image_classification_matches_the_raw_pipeline(run_in_process, tiny, pho
     assert record["status"] == "ok", record
     assert record["models"][0]["capability"] == "classify_image"
     raw = pipeline("image-classification", model=tiny["vit_classifier"])(rgb(photos / "chelsea.png"), top_k=2)
-    assert [(s.label, s.score) for s in result.labels] == [(d["label"], pytest.approx(d["score"], abs=1e-6)) for d in raw]
+    assert [(s.label, s.score) for s in result.labels] == [
+        (d["label"], pytest.approx(d["score"], abs=1e-6)) for d in raw
+    ]
     saved = json.loads((run_dir / "image-classification.json").read_text())
     assert saved["kind"] == "labels" and saved["image"].endswith("chelsea.png") and "text" not in saved
     assert (saved["width"], saved["height"]) == (451, 300)
@@ -160,7 +162,11 @@ def test_a_folder_of_labelled_images_is_a_batch_scored_by_eval(run_in_process, t
     classify = pipeline("image-classification", model=tiny["vit_classifier"])
     expected = [classify(rgb(r["image"]), top_k=1)[0]["label"] for r in rows]
     assert [r["label"] for r in rows] == expected and all(r["error"] == "" for r in rows)
-    assert [r["image"].split("/")[-2:] for r in rows] == [["car", "coffee.jpg"], ["cat", "astronaut.webp"], ["cat", "chelsea.png"]]
+    assert [r["image"].split("/")[-2:] for r in rows] == [
+        ["car", "coffee.jpg"],
+        ["cat", "astronaut.webp"],
+        ["cat", "chelsea.png"],
+    ]
     gold = ["car", "cat", "cat"]
     accuracy = sum(p == g for p, g in zip(expected, gold)) / 3
     assert record["metrics"]["accuracy"] == pytest.approx(accuracy, abs=1e-4)
@@ -218,7 +224,9 @@ def test_a_bad_image_on_the_command_line(tmp_path):
     root = _bad_images(tmp_path / "bad")
     proc = cli("task=image-classification", f"image={root / 'cut.png'}", tmp_path=tmp_path)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip().splitlines() == [f"error: image '{root / 'cut.png'}' is truncated or damaged (image file is truncated)"]
+    assert proc.stderr.strip().splitlines() == [
+        f"error: image '{root / 'cut.png'}' is truncated or damaged (image file is truncated)"
+    ]
 
 
 def test_an_animated_gif_a_cmyk_jpeg_and_transparency_are_read(run_in_process, tiny, photos, tmp_path):
@@ -232,7 +240,10 @@ def test_an_animated_gif_a_cmyk_jpeg_and_transparency_are_read(run_in_process, t
     gif = load_image(tmp_path / "anim.gif")
     assert gif.note == "first of 3 frames" and gif.image.size == (451, 300)
     cmyk = load_image(tmp_path / "cmyk.jpg")
-    assert cmyk.image.mode == "RGB" and max(abs(a - b) for a, b in zip(cmyk.image.getpixel((200, 150)), cat.getpixel((200, 150)))) < 12
+    assert (
+        cmyk.image.mode == "RGB"
+        and max(abs(a - b) for a, b in zip(cmyk.image.getpixel((200, 150)), cat.getpixel((200, 150)))) < 12
+    )
     assert load_image(tmp_path / "clear.png").image.getpixel((0, 0)) == (255, 255, 255)  # on white, not black
     record, result, _, _ = run_in_process(
         "task=image-classification", f"model={tiny['vit_classifier']}", f"image={tmp_path / 'anim.gif'}"

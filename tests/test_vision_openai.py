@@ -65,9 +65,14 @@ def logprobs_answer(top: dict[str, float]) -> dict:
 
 
 def test_zero_shot_labels_scored_from_logprobs(run_in_process, server, photo):
-    server.expect_request("/v1/chat/completions").respond_with_json(logprobs_answer({"cat": -0.1, " dog": -2.5, "A": -4}))
+    server.expect_request("/v1/chat/completions").respond_with_json(
+        logprobs_answer({"cat": -0.1, " dog": -2.5, "A": -4})
+    )
     record, result, _, _ = run_in_process(
-        "task=zero-shot-image-classification", f"image={photo}", "labels=[cat,dog,car]", *api(server, "backend.logprobs=true")
+        "task=zero-shot-image-classification",
+        f"image={photo}",
+        "labels=[cat,dog,car]",
+        *api(server, "backend.logprobs=true"),
     )
     assert record["status"] == "ok", record
     request = server.log[0][0].get_json()
@@ -90,7 +95,10 @@ def test_zero_shot_takes_the_answered_label_without_logprobs(run_in_process, ser
         "task=zero-shot-image-classification", f"image={photo}", "labels=[cat,dog]", *api(server)
     )
     assert record["status"] == "ok", record
-    assert result.method == "chat-answer" and [(s.label, s.score) for s in result.labels] == [("dog", 1.0), ("cat", 0.0)]
+    assert result.method == "chat-answer" and [(s.label, s.score) for s in result.labels] == [
+        ("dog", 1.0),
+        ("cat", 0.0),
+    ]
     assert record["models"][0]["capability"] == "vision_chat"
 
 

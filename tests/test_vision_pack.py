@@ -54,7 +54,9 @@ def test_the_converted_checkpoint_holds_torchvision_s_tensors(pack_folder):
     ours = [t for k, t in converted.items() if not k.endswith("num_batches_tracked")]
     assert len(theirs) == len(ours) == 262
     assert sum(t.numel() for t in theirs) == sum(t.numel() for t in ours)
-    assert sorted(float(t.double().sum()) for t in theirs) == pytest.approx(sorted(float(t.double().sum()) for t in ours))
+    assert sorted(float(t.double().sum()) for t in theirs) == pytest.approx(
+        sorted(float(t.double().sum()) for t in ours)
+    )
     config = json.loads((pack_folder / "config.json").read_text())
     assert config["architectures"] == ["MobileNetV2ForImageClassification"] and len(config["id2label"]) == 1000
 
@@ -76,7 +78,9 @@ def test_real_photos_get_their_labels(run_in_process, pack_folder, photos, label
     assert result.top.label in accepted and result.top.label == label, result.summary()
     with Image.open(image) as img:
         raw = pipeline("image-classification", model=str(pack_folder))(img.convert("RGB"), top_k=3)
-    assert [(s.label, s.score) for s in result.labels] == [(d["label"], pytest.approx(d["score"], abs=1e-5)) for d in raw]
+    assert [(s.label, s.score) for s in result.labels] == [
+        (d["label"], pytest.approx(d["score"], abs=1e-5)) for d in raw
+    ]
 
 
 def test_a_comparison_table_scores_each_model_by_eval(photos, pack_folder, tmp_path):

@@ -111,10 +111,10 @@ def vit_gpt2(out: Path) -> Path:
     from transformers import (
         GPT2Config,
         PreTrainedTokenizerFast,
-        ViTConfig,
-        ViTImageProcessor,
         VisionEncoderDecoderConfig,
         VisionEncoderDecoderModel,
+        ViTConfig,
+        ViTImageProcessor,
     )
 
     vocab = {w: i for i, w in enumerate(["<pad>", "</s>", "<s>", "<unk>", *WORDS])}
@@ -146,7 +146,9 @@ def detr(out: Path) -> Path:
     from transformers import DetrConfig, DetrForObjectDetection, DetrImageProcessor, ResNetConfig
 
     torch.manual_seed(0)
-    backbone = ResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], out_features=["stage4"])
+    backbone = ResNetConfig(
+        embedding_size=8, hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], out_features=["stage4"]
+    )
     config = DetrConfig(
         backbone_config=backbone.to_dict(),
         backbone=None,

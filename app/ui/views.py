@@ -123,6 +123,12 @@ def _images(result: Any, out: dict, run_dir: Path) -> None:
     out["text"] = result.summary()
 
 
+def _detections(result: Any, out: dict, run_dir: Path) -> None:
+    """The image with its boxes drawn, and the objects as a table."""
+    _images(result, out, run_dir)
+    out["table"] = _table(result.rows())
+
+
 def _minutes(result: Any, out: dict, run_dir: Path) -> None:
     out["text"] = result.to_markdown()
     transcript = run_dir / "transcript.txt"
@@ -183,6 +189,7 @@ _VIEWS = {
     "transcript": _transcript,
     "audio": _audio,
     "images": _images,
+    "detections": _detections,
     "minutes": _minutes,
     "records": _records,
     "batch": _batch,

@@ -40,17 +40,10 @@ if TYPE_CHECKING:
 SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".txt", ".parquet")
 #: Files a plain folder given as ``input=`` is read for: a row per file (``path``, and ``label``
 #: from the sub-folder when every file sits in one, as ``imagefolder`` datasets do).
-MEDIA_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff") + (
-    ".wav",
-    ".flac",
-    ".ogg",
-    ".opus",
-    ".mp3",
-    ".m4a",
-    ".mp4",
-    ".aac",
-    ".webm",
-)
+MEDIA_SUFFIXES = (
+    ".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff",  # images
+    ".wav", ".flac", ".ogg", ".opus", ".mp3", ".m4a", ".mp4", ".aac", ".webm",  # recordings
+)  # fmt: skip
 TABLE_FORMATS = ("csv", "parquet", "dataset")  # the results table beside results.jsonl
 PARQUET_BATCH = 1024  # rows decoded at a time from a Parquet file
 SORT_RUN = 20_000  # records per sorted run on disk when the results are put in order
@@ -89,7 +82,7 @@ class RowSource:
                 )
             self._dataset = _media_files(self.path)
             self.suffix = "media"
-            self.count, self.columns = len(self._dataset), list(self._dataset[0]) if self._dataset else ["path"]
+            self.count, self.columns = len(self._dataset), list(self._dataset[0])
             return
         if self.path.is_dir():
             self._dataset = _saved_dataset(self.path, split)

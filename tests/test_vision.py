@@ -190,6 +190,23 @@ def test_a_csv_of_paths_relative_to_it_and_a_bad_row(run_in_process, tiny, photo
     rows = [json.loads(line) for line in (run_dir / "results.jsonl").read_text().splitlines()]
     assert rows[1]["error"] == "image 'missing.png' does not exist"
     assert rows[2]["image"] == str((tmp_path / "list" / "beside.jpg").resolve()) and rows[2]["label"] in ("cat", "dog")
+    again, _, _, _ = run_in_process(
+        "task=zero-shot-image-classification",
+        f"model={tiny['clip']}",
+        f"input={listing}",
+        "labels=[cat,dog]",
+        f"results={run_dir / 'results.jsonl'}",
+    )
+    assert (again["metrics"]["skipped"], again["metrics"]["failed"]) == (2, 1)  # resumed: the found rows kept
+
+
+def test_a_folder_without_images_is_one_line(run_in_process, tmp_path):
+    from taskdeck import InputError
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("hello")
+    with pytest.raises(InputError, match=r"holds no images or recordings \(\.png, .*and is not a datasets folder"):
+        run_in_process("task=image-classification", f"input={tmp_path / 'notes'}")
 
 
 # ---- bad input: one line each, before a model loads ----

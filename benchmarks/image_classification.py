@@ -97,7 +97,8 @@ def main() -> None:
     print(f"{n} images, {args.threads} threads, model {args.model}")
     print(f"raw pipeline : {n / raw_s:7.1f} images/s  ({raw_s:.2f} s, load excluded)")
     print(f"taskdeck     : {n / ours_s:7.1f} images/s  ({ours_s:.2f} s run_s, load excluded)")
-    print(f"ratio taskdeck/raw: {raw_s / ours_s:.2f}x; top labels agree on {sum(a == b for a, b in zip(raw_top, ours_top))}/{n}")
+    agree = sum(a == b for a, b in zip(raw_top, ours_top))
+    print(f"ratio taskdeck/raw: {raw_s / ours_s:.2f}x; top labels agree on {agree}/{n}")
 
 
 if __name__ == "__main__":

@@ -206,7 +206,8 @@ def test_label_scoring_is_off_for_servers_not_known_to_return_logprobs(run_in_pr
 
     with pytest.raises(
         CapabilityError,
-        match="offers chat, chat_json, draw, speak, transcribe, vision_chat, but this task needs one of: classify, score_labels",
+        match="offers chat, chat_json, draw, speak, transcribe, vision_chat, "
+        "but this task needs one of: classify, score_labels",
     ):
         run_in_process("task=sentiment", "text=Great", *api(openai_server))
 

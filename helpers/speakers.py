@@ -15,7 +15,7 @@ from typing import Any, Optional
 from taskdeck import DIARIZE, Segment, Transcript, Turn
 
 NEAREST_S = 1.0
-DEFAULT_DIARIZER = "voice-ge2e"
+DEFAULT_DIARIZER = "diarizer-campplus"
 
 
 def diarize_transcript(

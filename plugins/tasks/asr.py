@@ -6,7 +6,7 @@ runs on ``backend=transformers``, and ``backend=openai`` sends the file to an AP
 ``/v1/audio/transcriptions``. Local backends read the recording in pieces of at most
 ``chunk_s`` seconds cut at quiet moments (bounded memory for hour-long files, nothing
 dropped between pieces), with a progress bar in seconds of audio. ``diarize=true`` labels the
-segments with their speakers (``S1``, ``S2``, ...; the embedded ``voice-ge2e`` diarizer,
+segments with their speakers (``S1``, ``S2``, ...; the embedded ``diarizer-campplus`` diarizer,
 ``speakers=N`` when the number is known), splitting segments where the speaker changes.
 Outputs: the text on the terminal (a line per speaker turn when diarized), ``asr.json`` with
 segments, ``asr.srt`` (and ``output=vtt``).

@@ -2,7 +2,7 @@
 
 Stages, each with its progress line: speech-to-text (``asr.model`` on ``asr.backend``, the
 embedded faster-whisper tiny.en by default) → speaker turns (``diarize``: the embedded
-``voice-ge2e`` diarizer whenever it is installed) → numbered transcript lines → focused passes
+``diarizer-campplus`` diarizer whenever it is installed) → numbered transcript lines → focused passes
 of the chat model (``llm.model`` on ``llm.backend``, the embedded Qwen 1.5B on llama.cpp by
 default; ``passes.py``): facts and a name per voice, action items, decisions, each item citing
 its line → checks by code against those lines (``checks.py``: owners, due dates as said,
@@ -21,6 +21,7 @@ from typing import Optional
 
 from taskdeck import CHAT, InputError, Task, TaskdeckError, Transcript, hookimpl, param
 from taskdeck.helpers import languages
+from taskdeck.helpers.speakers import DEFAULT_DIARIZER
 from taskdeck.io import atomic_write_json, atomic_write_text
 
 from . import prompts
@@ -86,7 +87,7 @@ class MinutesTask(Task):
             None, "label speakers: true, false, or null (when a diarization pack is installed)"
         )
         speakers: Optional[int] = param(None, "the number of speakers, when known (diarization)", ge=1)
-        diarizer: str = param("voice-ge2e", "the model offering 'diarize'")
+        diarizer: str = param(DEFAULT_DIARIZER, "the model offering 'diarize'")
         check: bool = param(True, "hold owners, due dates, decisions and the summary to the transcript")
         seed: Optional[int] = param(0, "random seed for the chat model")
         system_prompt: str = param(prompts.SYSTEM, "system prompt of the minutes writer")

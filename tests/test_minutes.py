@@ -70,7 +70,7 @@ def _srt(s: float) -> str:
 
 
 def test_example_meeting_audio_to_minutes(tmp_path):
-    """The README's main job, on the embedded defaults: whisper tiny.en, the GE2E diarizer and
+    """The README's main job, on the embedded defaults: whisper tiny.en, the diarizer-campplus pack and
     Qwen 1.5B on llama.cpp. Every action item has its right owner; every due date the speech
     model heard is kept as said (it hears "the thirteenth" as "the 30th": one due date)."""
     proc = cli("task=minutes", f"audio={AUDIO}", tmp_path=tmp_path)
@@ -101,11 +101,11 @@ def test_example_meeting_audio_to_minutes(tmp_path):
     record = json.loads((run / "result.json").read_text())
     metrics = record["metrics"]
     assert record["status"] == "ok" and metrics["asr_s"] > 0 and metrics["llm_s"] > 0 and metrics["diarize_s"] > 0
-    assert metrics["diarization"] == "voice-ge2e" and set(metrics["passes"]) == {
+    assert metrics["diarization"] == "diarizer-campplus" and set(metrics["passes"]) == {
         "facts", "action items", "decisions", "summary"
     }  # fmt: skip
     assert metrics["audio_s"] > 120 and record["result"]["chunks"] == 1
-    assert [m["model"] for m in record["models"]] == ["whisper-tiny.en", "voice-ge2e", "qwen2.5-coder-1.5b"]
+    assert [m["model"] for m in record["models"]] == ["whisper-tiny.en", "diarizer-campplus", "qwen2.5-coder-1.5b"]
     passes = json.loads((run / "minutes.passes.json").read_text())
     assert [p["pass"] for p in passes] == ["facts", "action items", "decisions", "summary"]
 

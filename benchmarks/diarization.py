@@ -1,100 +1,126 @@
-"""Speaker diarization: error rate and speed of taskdeck's diarizer against raw Resemblyzer.
+"""Speaker diarization on real recordings: taskdeck's embedded diarizer against the raw recipe.
 
-For each example meeting (``examples/meeting/*.mp3`` with their rendered turns as RTTM),
-in one process:
+Recordings (no one here made them): pyannote-audio's phone call ``sample`` and its 30 s AMI
+excerpts (``trn*`` for tuning; ``dev*``, ``tst*`` held out, never tuned on), fetched from its
+sdist on PyPI by :mod:`taskdeck.evaluation.recordings`; with ``--examples``, the two example
+meetings too (synthetic voices, rendered turns).
 
-- taskdeck: the ``voice-ge2e`` pack on ``backend=resemblyzer`` (Silero VAD, GE2E windows of
-  1.6 s every 0.4 s, clustering, turns);
-- raw: Resemblyzer's own library as its README shows it, ``VoiceEncoder.embed_utterance(wav,
-  return_partials=True)`` over the whole recording at the same rate, its partials clustered by
-  the same agglomerative clustering into the same number of speakers taskdeck found (the raw
-  library has no speech detection and no estimate of the number of speakers).
+For each recording, in one run on the same weights:
 
-Prints DER (no collar, and NIST's 0.25 s collar), its parts, the speakers found, and seconds
-(model load excluded), with the ratios. Run from the repository root, alone on the machine:
+- taskdeck: the ``diarizer-campplus`` pack on ``backend=diarizer`` (segmentation-3.0 + CAM++ as
+  ONNX graphs on onnxruntime);
+- senko: senko 0.2.2's own pipeline on CPU (Silero VAD, CAM++ on torch, spectral clustering),
+  run by ``benchmarks/senko_recipe.py`` in its own virtual environment (see that file for how to
+  make it; ``--senko /path/to/python``), when given.
 
-  python benchmarks/diarization.py
+Prints DER (10 ms frames, no collar, overlap counted, best speaker mapping) and its parts,
+speakers found and the reference's, and seconds per file (model load and one warm-up excluded),
+then the means per set and the ratios. Run from the repository root, alone on the machine:
+
+  python benchmarks/diarization.py [--senko /tmp/senko-venv/bin/python] [--examples] [--threads 2]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import subprocess
+import tempfile
 import time
-import warnings
 from pathlib import Path
+from statistics import mean
 
 ROOT = Path(__file__).resolve().parent.parent
-MEETINGS = ("launch_meeting", "clinic_meeting")
+EXAMPLES = ("launch_meeting", "clinic_meeting")
 
 
-def taskdeck_diarizer():
+def taskdeck_diarizer(threads: int):
     from taskdeck import DIARIZE, BackendParams
     from taskdeck.context import RunContext
     from taskdeck.plugin_manager import get_session
 
-    ctx = RunContext(get_session(), BackendParams(), quiet=True)
-    backend, _ = ctx.model("voice-ge2e", needs=[DIARIZE])
+    ctx = RunContext(get_session(), BackendParams(threads=threads), quiet=True)
+    backend, _ = ctx.model("diarizer-campplus", needs=[DIARIZE])
     return backend
 
 
-def raw_resemblyzer(path: Path, speakers: int) -> list[tuple[float, float, str]]:
-    """Resemblyzer's partial embeddings of the whole file, clustered; a turn per run of labels."""
-    from scipy.cluster.hierarchy import fcluster, linkage
+def senko_turns(python: str, files: list[Path]) -> dict[str, tuple[list, float]]:
+    """senko's turns and seconds per file, from its own venv (WAV copies at 16 kHz)."""
+    import soundfile as sf
 
     from taskdeck.helpers.audio import load_audio
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from resemblyzer import VoiceEncoder
-
-    encoder = VoiceEncoder("cpu", verbose=False)
-    wav = load_audio(str(path)).samples
-    start = time.perf_counter()
-    _, partials, slices = encoder.embed_utterance(wav, return_partials=True, rate=2.5)
-    labels = fcluster(linkage(partials, "average", metric="cosine"), t=speakers, criterion="maxclust")
-    centres = [(s.start + s.stop) / 2 / 16000 for s in slices]
-    turns: list[tuple[float, float, str]] = []
-    for i, (centre, label) in enumerate(zip(centres, labels)):
-        begin = 0.0 if i == 0 else (centres[i - 1] + centre) / 2
-        end = len(wav) / 16000 if i + 1 == len(centres) else (centre + centres[i + 1]) / 2
-        if turns and turns[-1][2] == f"R{label}":
-            turns[-1] = (turns[-1][0], end, turns[-1][2])
-        else:
-            turns.append((begin, end, f"R{label}"))
-    raw_resemblyzer.seconds = time.perf_counter() - start  # type: ignore[attr-defined]
-    return turns
+    with tempfile.TemporaryDirectory() as tmp:
+        wavs = []
+        for path in files:
+            wav = Path(tmp) / f"{path.stem}.wav"
+            sf.write(wav, load_audio(str(path)).samples, 16000)
+            wavs.append(wav)
+        done = subprocess.run(
+            [python, str(ROOT / "benchmarks" / "senko_recipe.py"), *map(str, wavs)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    out = {}
+    for line in done.stdout.splitlines():
+        row = json.loads(line)
+        out[Path(row["file"]).stem] = ([tuple(t) for t in row["turns"]], row["seconds"])
+    return out
 
 
 def main() -> None:
     from taskdeck.evaluation.diarization import diarization_error_rate, read_rttm
+    from taskdeck.evaluation.recordings import pyannote_recordings
 
-    diarizer = taskdeck_diarizer()
-    diarizer.diarize(str(ROOT / "examples" / "meeting" / "clinic_meeting.mp3"))  # warm up: VAD session, torch
-    raw_resemblyzer(ROOT / "examples" / "meeting" / "clinic_meeting.mp3", 5)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--senko", help="python of a venv with senko==0.2.2 (benchmarks/senko_recipe.py)")
+    parser.add_argument("--examples", action="store_true", help="also the two example meetings")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    items = [(r.name, "held out" if r.held_out else "tuning", r.audio, r.reference) for r in pyannote_recordings()]
+    if args.examples:
+        for name in EXAMPLES:
+            audio = ROOT / "examples" / "meeting" / f"{name}.mp3"
+            items.append((name, "examples", audio, read_rttm(audio.with_suffix(".rttm"))))
+    diarizer = taskdeck_diarizer(args.threads)
+    diarizer.diarize(str(items[0][2]))  # warm-up: onnxruntime's first runs
+    raw = senko_turns(args.senko, [audio for _, _, audio, _ in items]) if args.senko else {}
+
     rows = []
-    for name in MEETINGS:
-        audio = ROOT / "examples" / "meeting" / f"{name}.mp3"
-        reference = read_rttm(audio.with_suffix(".rttm"))
+    for name, group, audio, reference in items:
         start = time.perf_counter()
-        ours = diarizer.diarize(str(audio))
-        ours_s = time.perf_counter() - start
-        found = len({t.speaker for t in ours})
-        raw = raw_resemblyzer(audio, found)
-        raw_s = raw_resemblyzer.seconds  # type: ignore[attr-defined]
-        for label, turns, seconds in (("taskdeck", ours, ours_s), ("raw resemblyzer", raw, raw_s)):
-            score = diarization_error_rate(reference, turns)
-            collar = diarization_error_rate(reference, turns, collar=0.25)["der"]
-            rows.append((name, label, score, collar, len({t[2] for t in turns}), seconds))
-    print("meeting | diarizer | DER | DER (0.25 s collar) | missed | false alarm | confusion | speakers | seconds")
-    for name, label, score, collar, speakers, seconds in rows:
+        turns = [tuple(t) for t in diarizer.diarize(str(audio))]
+        results = [("taskdeck", turns, time.perf_counter() - start)]
+        if name in raw:
+            results.append(("senko", *raw[name]))
+        for system, hyp, seconds in results:
+            score = diarization_error_rate(reference, hyp)
+            found, truth = len({t[2] for t in hyp}), len({t[2] for t in reference})
+            rows.append((group, name, system, score, found, truth, seconds))
+
+    print("set | recording | system | DER | missed | false alarm | confusion | speakers (found/true) | seconds")
+    print("---|---|---|---|---|---|---|---|---")
+    for group, name, system, s, found, truth, seconds in rows:
         print(
-            f"{name} | {label} | {score['der']:.3f} | {collar:.3f} | {score['missed']:.3f} | "
-            f"{score['false_alarm']:.3f} | {score['confusion']:.3f} | {speakers} | {seconds:.2f}"
+            f"{group} | {name} | {system} | {s['der']:.3f} | {s['missed']:.3f} | {s['false_alarm']:.3f} | "
+            f"{s['confusion']:.3f} | {found}/{truth} | {seconds:.2f}"
         )
-    for i in range(0, len(rows), 2):
-        ours, raw = rows[i], rows[i + 1]
-        print(
-            f"{ours[0]}: taskdeck/raw seconds {ours[5] / raw[5]:.2f}x, DER {ours[2]['der']:.3f} vs {raw[2]['der']:.3f}"
-        )
+    print()
+    for group in dict.fromkeys(r[0] for r in rows):
+        for system in dict.fromkeys(r[2] for r in rows):
+            chosen = [r for r in rows if r[0] == group and r[2] == system]
+            if chosen:
+                right = sum(r[4] == r[5] for r in chosen)
+                print(
+                    f"{group}, {system}: mean DER {mean(r[3]['der'] for r in chosen):.3f}, speakers right "
+                    f"{right}/{len(chosen)}, {sum(r[6] for r in chosen):.2f} s"
+                )
+    if raw:
+        ours = sum(r[6] for r in rows if r[2] == "taskdeck" and r[1] in raw)
+        theirs = sum(r[6] for r in rows if r[2] == "senko")
+        print(f"taskdeck/senko seconds: {ours / theirs:.2f}x")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ BUILTIN_PLUGINS = (
     "taskdeck.plugins.formatters.media_files",
     "taskdeck.plugins.packs.chat_models",
     "taskdeck.plugins.packs.speech_models",
+    "taskdeck.plugins.packs.speaker_models",
     "taskdeck.plugins.packs.embedding_models",
     "taskdeck.plugins.packs.image_models",
     # The web front end (task=ui) lives with the command line in the app layer; it is named

@@ -85,4 +85,3 @@ def read_rttm_by_file(path: Path) -> dict[str, list[tuple[float, float, str]]]:
             start = float(fields[3])
             out.setdefault(fields[1], []).append((start, start + float(fields[4]), fields[7]))
     return out
-

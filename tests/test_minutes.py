@@ -69,6 +69,20 @@ def _srt(s: float) -> str:
     return f"{int(s // 3600):02d}:{int(s % 3600 // 60):02d}:{int(s % 60):02d},{int(s * 1000 % 1000):03d}"
 
 
+def test_real_phone_call_minutes_name_its_two_people(tmp_path):
+    """pyannote's real two-person call: the diarizer finds two voices, the minutes name them
+    Diane and Sheila (as they introduce themselves), and they are the attendees (a place the
+    call mentions is not)."""
+    from taskdeck.evaluation.recordings import pyannote_recordings
+
+    call = next(r for r in pyannote_recordings() if r.name == "sample")
+    proc = cli("task=minutes", f"audio={call.audio}", tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    minutes = json.loads((tmp_path / "run" / "minutes.json").read_text())
+    assert sorted(minutes["speakers"].values()) == ["Diane", "Sheila"]
+    assert sorted(a["name"] for a in minutes["attendees"]) == ["Diane", "Sheila"]
+
+
 def test_example_meeting_audio_to_minutes(tmp_path):
     """The README's main job, on the embedded defaults: whisper tiny.en, the diarizer-campplus pack and
     Qwen 1.5B on llama.cpp. Every action item has its right owner; every due date the speech

@@ -83,6 +83,27 @@ def test_voices_get_names_from_introductions_thanks_and_answers():
     assert any("S1" in n and "addresses Tom" in n for n in notes) and any("Peter Pan" in n for n in notes)
 
 
+def test_a_phone_introduction_names_its_voice_and_a_place_is_no_attendee():
+    """Two people on a real call (pyannote's sample, as tiny.en hears it): "This is Diane" names
+    its voice; "Texas" (heard for "in Texas") is no attendee once both voices have names."""
+    call = [
+        ("S2", "Okay. I thought, you know, I heard a beep. This is Diane in New Jersey, and"),
+        ("S1", "I'm Sheila and Texas originally from Chicago."),
+        ("S2", "Oh, I'm originally from Chicago also. I'm in New Jersey now, though."),
+    ]
+    found = lines(call)
+    names, _ = name_speakers([{"label": "S1", "name": NOT_STATED}], found, ["Diane", "Sheila", "Texas"])
+    assert names == {"S1": "Sheila", "S2": "Diane"}
+    people = [{"name": n, "role": NOT_STATED} for n in ("Diane", "Sheila", "Texas")]
+    d = data(attendees=people, speakers=names)
+    notes = check_people_and_dates(d, found)
+    assert [a["name"] for a in d["attendees"]] == ["Diane", "Sheila"]
+    assert notes == ["removed attendee 'Texas': not one of the 2 voices"]
+    d = data(attendees=[dict(p) for p in people], speakers={"S1": "Sheila"})  # a voice without a name
+    check_people_and_dates(d, found)
+    assert [a["name"] for a in d["attendees"]] == ["Diane", "Sheila", "Texas"]  # nothing to tell them by
+
+
 def test_commitments_are_found_with_their_owner_and_due_date_as_said():
     found = commitments(lines(), {"S1": "Maria Lopez", "S2": "Tom", "S3": "Sarah"})
     assert [(c["owner"], c["task"], c["due"]) for c in found] == [

@@ -36,6 +36,7 @@ from .evidence import (
     window,
 )
 from .schema import NOT_STATED
+from .speakers import anonymous_labels
 
 MIN_SUPPORT = 0.34  # share of an item's content words its lines must hold
 DECISION_SUPPORT = 0.5
@@ -74,16 +75,23 @@ def speaker_names(data: dict, lines: Sequence[Line]) -> list[str]:
 
 # ---- people, dates ----
 def check_people_and_dates(data: dict, lines: Sequence[Line]) -> list[str]:
-    """Attendees the transcript never names are removed (every named voice is one); a month
-    nobody said makes a date ``not stated``; a year nobody said is removed."""
+    """Attendees the transcript never names are removed (every named voice is one), and when
+    every voice of a diarized recording has a name, the attendees are those voices (a place or
+    a person talked about is not one); a month nobody said makes a date ``not stated``; a year
+    nobody said is removed."""
     said = _words(" ".join(line.text for line in lines))
     voices = speaker_names(data, lines)
+    labels = anonymous_labels(lines)
+    all_named = bool(labels) and set(labels) <= set(data["speakers"])
     notes: list[str] = []
     kept = []
     for name in voices:
         add_attendee(data["attendees"], {"name": name, "role": NOT_STATED})
     for person in data["attendees"]:
-        if _mentioned(person["name"], said) or any(same_person(person["name"], v) for v in voices):
+        voice = any(same_person(person["name"], v) for v in voices)
+        if all_named and not voice:
+            notes.append(f"removed attendee '{person['name']}': not one of the {len(labels)} voices")
+        elif voice or _mentioned(person["name"], said):
             kept.append(person)
         else:
             notes.append(f"removed attendee '{person['name']}': not named in the transcript")

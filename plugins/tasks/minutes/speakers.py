@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from .evidence import Line, addressed, full_name, same_person
 from .schema import NOT_STATED
 
-INTRODUCTION = re.compile(r"\b(?:I'm|I am|my name is|this is)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
+#: "I'm Maria", "This is Diane" (as on the phone): any case for the lead, a capital for the name.
+INTRODUCTION = re.compile(r"\b(?i:I'm|I am|my name is|this is)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
 THANKS = re.compile(r"^\W*(?:thanks|thank you)\s*,?\s+([A-Z][a-z]+)\b", re.I)
 ANONYMOUS = re.compile(r"^(?:S|SPEAKER_?)\d+$")
 

@@ -39,7 +39,6 @@ class Settings:
     onset: float = 0.5
     threshold: float = 0.3
     min_embed_s: float = 2.0
-    min_share: float = 0.0
     embed_chunk_s: float = 10.0
     min_gap_s: float = 0.0
     min_turn_s: float = 0.0
@@ -155,7 +154,6 @@ def diarize_samples(
         embeddings[clear],
         threshold=settings.threshold,
         speakers=speakers,
-        min_share=settings.min_share,
         max_speakers=settings.max_speakers,
     )
     labels = assign(embeddings, active, centroids)

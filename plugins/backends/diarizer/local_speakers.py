@@ -60,16 +60,17 @@ def n_global_frames(n_samples: int) -> int:
     return max(1, int(round(n_samples / FRAME_STEP)))
 
 
-def _spread(values: Any, offsets: Any, n_frames: int) -> tuple[Any, Any]:
-    """Sum of ``(windows, frames, k)`` values per global frame, and how many windows cover it."""
+def _spread(values: Any, offsets: Any, n_frames: int, shape: tuple[int, int]) -> tuple[Any, Any]:
+    """Sum per global frame of each window's ``shape`` = ``(frames, k)`` values (an array or an
+    iterable of them, one per window), and how many windows cover each frame."""
     import numpy as np
 
-    windows, frames, k = values.shape
+    frames, k = shape
     total = np.zeros((n_frames + frames, k), dtype=np.float32)
     covered = np.zeros(n_frames + frames, dtype=np.float32)
-    for w in range(windows):
-        total[offsets[w] : offsets[w] + frames] += values[w]
-        covered[offsets[w] : offsets[w] + frames] += 1
+    for offset, value in zip(offsets, values):
+        total[offset : offset + frames] += value
+        covered[offset : offset + frames] += 1
     return total[:n_frames], covered[:n_frames]
 
 
@@ -77,7 +78,7 @@ def speaker_count(activity: Any, offsets: Any, n_frames: int, most: int) -> Any:
     """How many speakers talk at each global frame (0..``most``)."""
     import numpy as np
 
-    total, covered = _spread(activity.sum(axis=2, keepdims=True), offsets, n_frames)
+    total, covered = _spread(activity.sum(axis=2, keepdims=True), offsets, n_frames, (activity.shape[1], 1))
     return np.minimum(np.round(total[:, 0] / np.maximum(covered, 1)), most).astype(int)
 
 
@@ -86,13 +87,15 @@ def rebuild(activity: Any, labels: Any, offsets: Any, count: Any, n_speakers: in
     speaker ``k`` of window ``w``'s global speaker, or -1 when it is silent."""
     import numpy as np
 
-    windows, frames, _ = activity.shape
-    per_window = np.zeros((windows, frames, n_speakers), dtype=np.float32)
-    for w in range(windows):
+    def tracks(w: int) -> Any:
+        out = np.zeros((activity.shape[1], n_speakers), dtype=np.float32)
         for k in range(LOCAL_SPEAKERS):
             if labels[w, k] >= 0:
-                per_window[w, :, labels[w, k]] = np.maximum(per_window[w, :, labels[w, k]], activity[w, :, k])
-    total, covered = _spread(per_window, offsets, len(count))
+                out[:, labels[w, k]] = np.maximum(out[:, labels[w, k]], activity[w, :, k])
+        return out
+
+    windows = (tracks(w) for w in range(len(activity)))
+    total, covered = _spread(windows, offsets, len(count), (activity.shape[1], n_speakers))
     score = total / np.maximum(covered, 1)[:, None]
     out = np.zeros_like(score)
     order = np.argsort(-score, axis=1)

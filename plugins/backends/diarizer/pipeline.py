@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from . import local_speakers as ls
+from .fbank import FRAME as FBANK_FRAME
 from .fbank import SHIFT as FBANK_SHIFT
 from .fbank import fbank
 from .speaker_clustering import assign, cluster
 
 CAMPPLUS_STEP_S = 2 * FBANK_SHIFT / ls.RATE  # CAM++'s features: one every two fbank frames
+CAMPPLUS_FEATURES = 512
 FBANK_CENTRE_S = 0.0125  # a 25 ms fbank frame's centre from its start
 
 
@@ -60,10 +62,12 @@ def segment(models: Models, samples: Any, settings: Settings, progress: Optional
     import numpy as np
 
     starts = ls.window_starts(len(samples), max(ls.FRAME_STEP, int(round(settings.step_s * ls.RATE))))
-    padded = np.pad(samples, (0, max(0, starts[-1] + ls.WINDOW - len(samples))))
     out = []
     for i in range(0, len(starts), settings.batch):
-        batch = np.stack([padded[s : s + ls.WINDOW] for s in starts[i : i + settings.batch]])[:, None, :]
+        batch = np.zeros((len(starts[i : i + settings.batch]), 1, ls.WINDOW), dtype=np.float32)
+        for row, s in zip(batch, starts[i : i + settings.batch]):
+            piece = samples[s : s + ls.WINDOW]
+            row[0, : len(piece)] = piece  # the last window of a short recording ends in silence
         out.append(models.segmentation.run(None, {"waveform": batch})[0])
         if progress:
             progress(min(len(samples), starts[min(i + settings.batch, len(starts)) - 1] + ls.WINDOW) / ls.RATE)
@@ -75,19 +79,18 @@ def campplus_frames(models: Models, samples: Any, chunk_s: float) -> tuple[Any, 
     import numpy as np
 
     size = int(chunk_s * ls.RATE)
-    features, times = [], []
-    for start in range(0, len(samples), size):
-        piece = samples[start : start + size]
-        if len(piece) < 400:
-            break
-        feats = fbank(piece)
-        feats = feats - feats.mean(axis=0, keepdims=True)
-        frames = models.campplus.run(["frames"], {"fbank": feats[None]})[0][0].T
-        features.append(frames)
-        times.append(start / ls.RATE + FBANK_CENTRE_S + CAMPPLUS_STEP_S * np.arange(len(frames)))
-    if not features:
-        return np.zeros((0, 512), dtype=np.float32), np.zeros(0)
-    return np.concatenate(features), np.concatenate(times)
+    starts = [s for s in range(0, len(samples), size) if len(samples) - s >= FBANK_FRAME]
+    counts = [(1 + (min(size, len(samples) - s) - FBANK_FRAME) // FBANK_SHIFT + 1) // 2 for s in starts]
+    features = np.zeros((sum(counts), CAMPPLUS_FEATURES), dtype=np.float32)  # filled in place: no copies
+    times = np.zeros(len(features))
+    at = 0
+    for start, count in zip(starts, counts):
+        feats = fbank(samples[start : start + size])
+        feats -= feats.mean(axis=0, keepdims=True)
+        features[at : at + count] = models.campplus.run(["frames"], {"fbank": feats[None]})[0][0].T
+        times[at : at + count] = start / ls.RATE + FBANK_CENTRE_S + CAMPPLUS_STEP_S * np.arange(count)
+        at += count
+    return features, times
 
 
 def local_embeddings(

@@ -26,9 +26,13 @@ def diarize_transcript(
     model: str = DEFAULT_DIARIZER,
     backend: Any = None,
     speakers: Optional[int] = None,
+    threshold: Optional[float] = None,
 ) -> list[Turn]:
     """Diarize ``audio`` with ``model`` and label ``transcript``'s segments in place; returns
-    the turns. The progress bar runs in seconds of audio."""
+    the turns. ``threshold`` replaces the diarizer's own clustering threshold (higher: fewer
+    speakers). The progress bar runs in seconds of audio."""
+    if threshold is not None and backend is None:
+        backend = {"name": _diarize_backend(ctx, model), "threshold": threshold}
     diarizer, _ = ctx.model(model, needs=[DIARIZE], backend=backend)
     bar = ctx.progress(None, total=round(transcript.duration, 1) or None, desc="diarization", unit="s", leave=True)
 
@@ -41,6 +45,15 @@ def diarize_transcript(
     bar.close()
     transcript.segments = label_segments(transcript.segments, turns)
     return turns
+
+
+def _diarize_backend(ctx: Any, model: str) -> str:
+    """The backend that diarizes with a pack's weights (its format's loader)."""
+    pack = ctx.catalog.packs.get(model)
+    for name, cls in ctx.catalog.backends.items():
+        if pack is not None and pack.format in cls.formats and DIARIZE in cls.all_capabilities:
+            return name
+    return "auto"
 
 
 def label_segments(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[Segment]:

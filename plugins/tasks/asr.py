@@ -54,6 +54,12 @@ class AsrTask(Task):
         diarize: bool = param(False, "label each segment with its speaker (S1, S2, ...)")
         speakers: Optional[int] = param(None, "the number of speakers, when known (diarize=true)", ge=1)
         diarizer: str = param(DEFAULT_DIARIZER, "the model offering 'diarize' (diarize=true)")
+        speaker_threshold: Optional[float] = param(
+            None,
+            "how different two voices must be to count as two speakers (higher: fewer); the diarizer's own when unset",
+            gt=0,
+            lt=2,
+        )
 
     def run(self, params, ctx):
         transcript = transcribe_audio(
@@ -69,7 +75,14 @@ class AsrTask(Task):
             chunk_s=params.chunk_s,
         )
         if params.diarize and transcript.segments:
-            turns = diarize_transcript(ctx, transcript, params.audio, model=params.diarizer, speakers=params.speakers)
+            turns = diarize_transcript(
+                ctx,
+                transcript,
+                params.audio,
+                model=params.diarizer,
+                speakers=params.speakers,
+                threshold=params.speaker_threshold,
+            )
             ctx.metrics.update(speakers=len({t.speaker for t in turns}), diarize_s=round(ctx.watch.spans["diarize"], 3))
             if not params.word_timestamps:
                 for seg in transcript.segments:

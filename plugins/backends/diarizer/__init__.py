@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Optional
 
 from taskdeck import DIARIZE, Backend, BackendParams, InputError, Turn, hookimpl, param
@@ -82,16 +82,8 @@ class SpeakerDiarizer(Backend):
         if speakers is not None and speakers < 1:
             raise InputError(f"speakers={speakers}: give the number of speakers (1 or more), or leave it unset")
         waveform = audio if isinstance(audio, Waveform) else load_audio(str(audio))
-        p = self.params
-        settings = Settings(
-            step_s=p.step_s,
-            onset=p.onset,
-            threshold=p.threshold,
-            min_embed_s=p.min_embed_s,
-            max_speakers=p.max_speakers,
-            min_gap_s=p.min_gap_s,
-            min_turn_s=p.min_turn_s,
-        )
+        knobs = {f.name: getattr(self.params, f.name) for f in fields(Settings) if hasattr(self.params, f.name)}
+        settings = Settings(**knobs)  # the params that are the pipeline's knobs
         turns = diarize_samples(self.models, waveform.samples, settings, speakers=speakers, progress=progress)
         if progress:
             progress(waveform.duration)

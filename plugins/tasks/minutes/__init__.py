@@ -88,6 +88,12 @@ class MinutesTask(Task):
         )
         speakers: Optional[int] = param(None, "the number of speakers, when known (diarization)", ge=1)
         diarizer: str = param(DEFAULT_DIARIZER, "the model offering 'diarize'")
+        speaker_threshold: Optional[float] = param(
+            None,
+            "how different two voices must be to count as two speakers (higher: fewer); the diarizer's own when unset",
+            gt=0,
+            lt=2,
+        )
         check: bool = param(True, "hold owners, due dates, decisions and the summary to the transcript")
         seed: Optional[int] = param(0, "random seed for the chat model")
         system_prompt: str = param(prompts.SYSTEM, "system prompt of the minutes writer")
@@ -173,7 +179,14 @@ class MinutesTask(Task):
         )
         ctx.metrics["asr_s"] = round(ctx.watch.spans.get("asr", 0.0), 3)
         if diarizer and transcript.segments:
-            diarize_transcript(ctx, transcript, params.audio, model=diarizer, speakers=params.speakers)
+            diarize_transcript(
+                ctx,
+                transcript,
+                params.audio,
+                model=diarizer,
+                speakers=params.speakers,
+                threshold=params.speaker_threshold,
+            )
             ctx.metrics["diarize_s"] = round(ctx.watch.spans.get("diarize", 0.0), 3)
             for seg in transcript.segments:
                 seg.words = []

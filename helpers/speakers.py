@@ -12,7 +12,7 @@ import bisect
 from collections.abc import Sequence
 from typing import Any, Optional
 
-from taskdeck import DIARIZE, Segment, Transcript, Turn
+from taskdeck import DIARIZE, Segment, Transcript, Turn, param
 
 NEAREST_S = 1.0
 DEFAULT_DIARIZER = "diarizer-campplus"
@@ -32,7 +32,7 @@ def diarize_transcript(
     the turns. ``threshold`` replaces the diarizer's own clustering threshold (higher: fewer
     speakers). The progress bar runs in seconds of audio."""
     if threshold is not None and backend is None:
-        backend = {"name": _diarize_backend(ctx, model), "threshold": threshold}
+        backend = {"name": next(iter(pack_diarizers(ctx, model)), "auto"), "threshold": threshold}
     diarizer, _ = ctx.model(model, needs=[DIARIZE], backend=backend)
     bar = ctx.progress(None, total=round(transcript.duration, 1) or None, desc="diarization", unit="s", leave=True)
 
@@ -47,13 +47,22 @@ def diarize_transcript(
     return turns
 
 
-def _diarize_backend(ctx: Any, model: str) -> str:
-    """The backend that diarizes with a pack's weights (its format's loader)."""
+def pack_diarizers(ctx: Any, model: str) -> dict[str, Any]:
+    """name → class of the backends that diarize with the pack ``model`` (empty when it is no pack)."""
     pack = ctx.catalog.packs.get(model)
-    for name, cls in ctx.catalog.backends.items():
-        if pack is not None and pack.format in cls.formats and DIARIZE in cls.all_capabilities:
-            return name
-    return "auto"
+    if pack is None:
+        return {}
+    return {n: b for n, b in ctx.catalog.backends.items() if pack.format in b.formats and DIARIZE in b.all_capabilities}
+
+
+def speaker_threshold_param() -> Any:
+    """The ``speaker_threshold`` option of the tasks that diarize."""
+    return param(
+        None,
+        "how different two voices must be to count as two speakers (higher: fewer); the diarizer's own when unset",
+        gt=0,
+        lt=2,
+    )
 
 
 def label_segments(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[Segment]:

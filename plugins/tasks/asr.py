@@ -21,7 +21,7 @@ from typing import Optional
 
 from taskdeck import InputError, Task, hookimpl, param, required
 from taskdeck.evaluation import TRANSCRIPT
-from taskdeck.helpers.speakers import DEFAULT_DIARIZER, diarize_transcript
+from taskdeck.helpers.speakers import DEFAULT_DIARIZER, diarize_transcript, speaker_threshold_param
 from taskdeck.helpers.transcripts import DEFAULT_ASR_MODEL, transcribe_audio
 
 DEFAULT_MODEL = DEFAULT_ASR_MODEL
@@ -54,12 +54,7 @@ class AsrTask(Task):
         diarize: bool = param(False, "label each segment with its speaker (S1, S2, ...)")
         speakers: Optional[int] = param(None, "the number of speakers, when known (diarize=true)", ge=1)
         diarizer: str = param(DEFAULT_DIARIZER, "the model offering 'diarize' (diarize=true)")
-        speaker_threshold: Optional[float] = param(
-            None,
-            "how different two voices must be to count as two speakers (higher: fewer); the diarizer's own when unset",
-            gt=0,
-            lt=2,
-        )
+        speaker_threshold: Optional[float] = speaker_threshold_param()
 
     def run(self, params, ctx):
         transcript = transcribe_audio(

@@ -21,7 +21,7 @@ from typing import Optional
 
 from taskdeck import CHAT, InputError, Task, TaskdeckError, Transcript, hookimpl, param
 from taskdeck.helpers import languages
-from taskdeck.helpers.speakers import DEFAULT_DIARIZER
+from taskdeck.helpers.speakers import DEFAULT_DIARIZER, diarize_transcript, pack_diarizers, speaker_threshold_param
 from taskdeck.io import atomic_write_json, atomic_write_text
 
 from . import prompts
@@ -88,12 +88,7 @@ class MinutesTask(Task):
         )
         speakers: Optional[int] = param(None, "the number of speakers, when known (diarization)", ge=1)
         diarizer: str = param(DEFAULT_DIARIZER, "the model offering 'diarize'")
-        speaker_threshold: Optional[float] = param(
-            None,
-            "how different two voices must be to count as two speakers (higher: fewer); the diarizer's own when unset",
-            gt=0,
-            lt=2,
-        )
+        speaker_threshold: Optional[float] = speaker_threshold_param()
         check: bool = param(True, "hold owners, due dates, decisions and the summary to the transcript")
         seed: Optional[int] = param(0, "random seed for the chat model")
         system_prompt: str = param(prompts.SYSTEM, "system prompt of the minutes writer")
@@ -154,7 +149,6 @@ class MinutesTask(Task):
     # ---- stages ----
     def _transcript(self, params, ctx) -> tuple[Transcript, str]:
         """The transcript and the diarizer that labelled its speakers ("" when none did)."""
-        from taskdeck.helpers.speakers import diarize_transcript
         from taskdeck.helpers.transcripts import read_transcript, transcribe_audio
 
         if bool(params.audio) == bool(params.transcript):
@@ -202,8 +196,7 @@ class MinutesTask(Task):
         pack = ctx.catalog.packs.get(params.diarizer)
         if pack is None:
             return params.diarizer  # a path or Hub id: asked for by name
-        backends = [b for b in ctx.catalog.backends.values() if pack.format in b.formats]
-        if pack.installed() and any(b.missing_package() is None for b in backends):
+        if pack.installed() and any(b.missing_package() is None for b in pack_diarizers(ctx, params.diarizer).values()):
             return params.diarizer
         return ""
 

@@ -18,7 +18,8 @@ from taskdeck.plugins.tasks.minutes.checks import (
     stated,
 )
 from taskdeck.plugins.tasks.minutes.dates import day_number, said_dates
-from taskdeck.plugins.tasks.minutes.evidence import Line, commitments, due_as_said, numbered_lines
+from taskdeck.plugins.tasks.minutes.evidence import Line, commitments, due_as_said, in_room, numbered_lines, when_tokens
+from taskdeck.plugins.tasks.minutes.real_talk import backchannel, clean
 from taskdeck.plugins.tasks.minutes.result import ActionItem, Attendee, Decision, Minutes
 from taskdeck.plugins.tasks.minutes.schema import ACTIONS_SCHEMA, NOT_STATED, facts_schema
 from taskdeck.plugins.tasks.minutes.speakers import anonymous_labels, name_speakers
@@ -111,6 +112,58 @@ def test_commitments_are_found_with_their_owner_and_due_date_as_said():
         ("Sarah", "Send the press kit", "20th of March"),  # "my" misheard for "by"
         ("Maria Lopez", "Book the venue", "the end of this week"),
     ]  # "I'll chair today" is no task; the finished survey is none either
+
+
+#: Real talk as AMI transcribes it: markers, fillers, backchannels, an in-room "I'll", a
+#: proposal nobody takes up, a request answered by a bare "Yeah", and a commitment made by "we".
+REAL_TALK = """Project Manager: Uh okay . {vocalsound} So first I will introduce myself , I'm Bart .
+Marketing: Mm-hmm .
+Project Manager: Um I'll just pass the pen to our uh {disfmarker} our designer .
+User Interface: Yeah .
+Industrial Designer: Maybe we could uh make it out of titanium or something {disfmarker}
+Project Manager: Hmm .
+Marketing: I I think the the price is is too high for that .
+Project Manager: Right . Frank , can you look into the T_V_ market trends ?
+Marketing: Yeah .
+Project Manager: And I will put the minutes in the project folder after the meeting .
+Industrial Designer: Okay .
+Project Manager: So we'll each work on our own part of the design before the next meeting .
+User Interface: Mm .
+"""
+
+
+def test_real_talk_is_read_clean_and_quoted_verbatim(tmp_path):
+    path = tmp_path / "real.txt"
+    path.write_text(REAL_TALK)
+    found = numbered_lines(read_transcript(str(path)))
+    assert [ln.speaker for ln in found] == ["Project Manager", "Industrial Designer", "Marketing", "Project Manager",
+                                            "Marketing", "Project Manager"]  # fmt: skip
+    assert found[0].text == "okay. So first I will introduce myself, I'm Bart. I'll just pass the pen to our designer."
+    assert found[2].text == "I think the price is too high for that."
+    assert found[4].text == "Yeah."  # answers a request: kept
+    assert "{disfmarker}" in found[0].verbatim and "{" not in " ".join(ln.text for ln in found)
+    assert clean("the T_V_ and D_V_D_ player") == "the TV and DVD player"
+    assert backchannel("Mm-hmm .") and backchannel("{vocalsound}") and backchannel("Yeah , okay .")
+    assert not backchannel("Agreed .") and not backchannel("Yeah , I'll do it .")
+
+
+def test_real_talk_commitments_are_work_for_after_the_meeting(tmp_path):
+    path = tmp_path / "real.txt"
+    path.write_text(REAL_TALK)
+    found = commitments(numbered_lines(read_transcript(str(path))), {})
+    assert [(c["owner"], c["task"]) for c in found] == [
+        ("Frank", "Look into the TV market trends"),
+        ("Project Manager", "Put the minutes in the project folder after the meeting"),
+        ("all", "Each work on our own part of the design"),
+    ]  # not "introduce myself", "pass the pen", nor the titanium nobody took up
+    assert found[2]["due"] == "before the next meeting" and in_room("Introduce myself") and in_room("Start with the presentation")
+    assert not in_room("Send the report") and not in_room("Present the concept", "I'll present it next meeting")
+
+
+def test_spoken_numbers_are_compared_as_digits():
+    assert when_tokens("a selling price of twenty five Euros") == when_tokens("25 euro") == {"25"}
+    assert when_tokens("maximal twelve and a half Euros") == when_tokens("12.50 Euro") == {"12.5"}
+    assert when_tokens("the twenty-first of March") == {"21", "march"}
 
 
 def test_due_dates_are_kept_as_said():

@@ -59,6 +59,9 @@ class LlmChoice:
     temperature: float = param(0.0, "sampling temperature; 0 = greedy", ge=0)
     retries: int = param(2, "new tries when an answer does not match the schema", ge=0)
     n_ctx: int = param(8192, "context window, where the backend has one to set (llama.cpp)", ge=256)
+    chunk_tokens: int = param(
+        1500, "most transcript tokens the passes read at once: a longer meeting is read in parts", ge=256
+    )
 
 
 class MinutesTask(Task):
@@ -133,6 +136,7 @@ class MinutesTask(Task):
                 checks += notes
         ctx.metrics["llm_s"] = round(ctx.watch.spans.get("llm", 0.0), 3)
         ctx.metrics["passes"] = writer.timings
+        ctx.metrics["lines_read"] = {"transcript": len(lines), **writer.read}
         if ctx.run_dir is not None:
             atomic_write_json(Path(ctx.run_dir) / "minutes.passes.json", writer.answers + [{"pass": "summary",
                               "answer": writer.summary_text}])  # fmt: skip

@@ -14,6 +14,7 @@ from typing import Any, Optional
 from .dates import describe, fits, meeting_year, ordinal, said_dates, with_day, wrong_weekdays
 from .evidence import (
     FIRST_PERSON,
+    GROUP,
     MONTHS,
     WEEKDAYS,
     Line,
@@ -24,6 +25,8 @@ from .evidence import (
     content_words,
     due_as_said,
     full_name,
+    in_room,
+    in_room_clause,
     next_line,
     owner_from,
     reports_done,
@@ -38,6 +41,8 @@ from .evidence import (
 from .schema import NOT_STATED
 from .speakers import anonymous_labels
 
+#: Owners that name the whole group: the item is owned by :data:`GROUP` ("all").
+GROUP_WORDS = {"all", "everyone", "everybody", "we", "us", "team", "the team", "all of us", "the group", "group"}
 MIN_SUPPORT = 0.34  # share of an item's content words its lines must hold
 DECISION_SUPPORT = 0.5
 
@@ -189,10 +194,15 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
         if not commits(line.text) and not (following and commits(following.text)):
             notes.append(f"removed action item '{task}': nobody takes it on in line {line.number}")
             continue
+        if in_room(task, said) or in_room_clause(said):
+            notes.append(f"removed action item '{task}': done in the meeting itself (line {line.number})")
+            continue
         if stated(data.get("next_meeting")) and support(task, data["next_meeting"]) >= 0.5:
             notes.append(f"removed action item '{task}': it is the next meeting")
             continue
         owner = str(item.get("owner", "")).strip()
+        if owner.lower() in GROUP_WORDS:
+            owner = GROUP
         found_owner = _owner(line, task, lines, names)
         changes: list[str] = []
         if found_owner:
@@ -203,7 +213,7 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
                         f"owner of '{task}': {found_owner}, who takes it on in line {line.number}, not {owner}"
                     )
                 owner = found_owner
-        if not stated(owner) or not (_mentioned(owner, said_words) or owner in people):
+        if owner != GROUP and (not stated(owner) or not (_mentioned(owner, said_words) or owner in people)):
             owner = NOT_STATED
         due = _due(item, line, task, owner, lines, names, changes)
         record = {"owner": owner, "task": task, "due": due, "line": line.number,
@@ -214,7 +224,7 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
         notes += changes
     data["action_items"] = sorted(kept, key=lambda r: r["line"])
     for record in kept:  # whoever takes on a task was there
-        if stated(record["owner"]):
+        if stated(record["owner"]) and record["owner"] != GROUP:
             add_attendee(data["attendees"], {"name": record["owner"], "role": NOT_STATED})
     return notes
 
@@ -271,7 +281,7 @@ def _due(item: dict, line: Line, task: str, owner: str, lines: Sequence[Line], n
 
 def _evidence(line: Line, owner: str, lines: Sequence[Line], names: dict[str, str]) -> str:
     """The line quoted, with the owner's answer when the line is a request to them."""
-    quote = f"{names.get(line.speaker, line.speaker)}: {line.text}" if line.speaker else line.text
+    quote = f"{names.get(line.speaker, line.speaker)}: {line.verbatim}" if line.speaker else line.verbatim
     following = next_line(lines, line)
     if (
         following
@@ -279,7 +289,7 @@ def _evidence(line: Line, owner: str, lines: Sequence[Line], names: dict[str, st
         and following.speaker != line.speaker
         and same_person(names.get(following.speaker, following.speaker), owner)
     ):
-        quote += f" / {owner}: {following.text}"
+        quote += f" / {owner}: {following.verbatim}"
     return quote
 
 
@@ -322,7 +332,7 @@ def check_decisions(data: dict, lines: Sequence[Line]) -> list[str]:
             continue
         speaker = data["speakers"].get(line.speaker, line.speaker)
         kept.append(
-            {"text": text, "line": line.number, "evidence": f"{speaker}: {line.text}" if speaker else line.text}
+            {"text": text, "line": line.number, "evidence": f"{speaker}: {line.verbatim}" if speaker else line.verbatim}
         )
     data["decisions"] = kept
     return notes

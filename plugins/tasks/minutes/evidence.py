@@ -22,6 +22,8 @@ from typing import Optional
 
 from taskdeck import Transcript
 
+from .real_talk import backchannel, clean
+
 LINE_WORDS = 60  # a speaker's consecutive segments are joined into lines of at most this many words
 
 STOP = set(
@@ -64,6 +66,7 @@ _WHEN = (
     rf"(?:{WEEKDAY_PATTERN},?\s+)?(?:the\s+)?{ORDINAL_PATTERN}\s+(?:of\s+)?{MONTH_PATTERN}"
     rf"|{MONTH_PATTERN}\s+(?:the\s+)?{ORDINAL_PATTERN}"
     rf"|(?:next|this|coming)\s+(?:{WEEKDAY_PATTERN}|week|month)"
+    r"|(?:the\s+)?next\s+(?:meeting|session|call)"
     r"|(?:the\s+)?end\s+of\s+(?:this|the|next)\s+(?:week|month|quarter|year|day)"
     r"|(?:a|one|two|three|four|five|six|\d+)\s+(?:days?|weeks?|months?)"
     rf"|tomorrow(?:\s+(?:morning|afternoon|evening))?|tonight|today|{WEEKDAY_PATTERN}(?:\s+(?:morning|afternoon|evening))?"
@@ -93,16 +96,23 @@ DONE = re.compile(
 )
 #: Words after which a participle describes a thing ("two finished bikes"), not work done.
 ATTRIBUTIVE = set("a an the two three four five six our their its his her my your these those some all new".split())
+#: A line that asks someone to do something: a short "Yes." after it is an answer, not a backchannel.
+ASKED = re.compile(r"\b(?:can|could|would|will) you\b|\bplease\b", re.I)
 FUTURE = re.compile(r"\b(will|'ll|shall|going to|to be|agreed to|asked to|is to|are to|needs? to|plans? to)\b", re.I)
 
 
 @dataclass
 class Line:
-    """One numbered line of the transcript the model reads: a speaker's turn (or a part)."""
+    """One numbered line of the transcript the model reads: a speaker's turn (or a part),
+    cleaned of markers and fillers (``text``) and as transcribed (``verbatim``, for quotes)."""
 
     number: int
     speaker: str
     text: str
+    verbatim: str = ""
+
+    def __post_init__(self) -> None:
+        self.verbatim = self.verbatim or self.text
 
     def render(self) -> str:
         return f"{self.number}. {self.speaker}: {self.text}" if self.speaker else f"{self.number}. {self.text}"
@@ -110,7 +120,9 @@ class Line:
 
 def numbered_lines(transcript: Transcript, language: str = "en") -> list[Line]:
     """The transcript as numbered lines: one per segment, a speaker's consecutive segments joined
-    up to :data:`LINE_WORDS` words, a longer segment cut between sentences. Nothing is dropped."""
+    up to :data:`LINE_WORDS` words, a longer segment cut between sentences. Real talk is read
+    clean (:mod:`.real_talk`): markers and fillers go, and a turn that only acknowledges
+    ("Mm-hmm.", "Yeah.") is left out unless it answers a request; no words are dropped otherwise."""
     from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
     def words(text: str) -> int:
@@ -128,12 +140,16 @@ def numbered_lines(transcript: Transcript, language: str = "en") -> list[Line]:
     if not pieces and transcript.text.strip():
         pieces = [("", ln.strip()) for ln in transcript.text.splitlines() if ln.strip()]
     lines: list[Line] = []
-    for speaker, text in pieces:
+    for speaker, said in pieces:
+        text = clean(said)
         last = lines[-1] if lines else None
+        if backchannel(said) and not (last and last.speaker != speaker and ASKED.search(last.text)):
+            continue
         if last and speaker and last.speaker == speaker and words(last.text) + words(text) <= LINE_WORDS:
             last.text += " " + text
+            last.verbatim += " " + said
         else:
-            lines.append(Line(len(lines) + 1, speaker, text))
+            lines.append(Line(len(lines) + 1, speaker, text, said))
     return lines
 
 
@@ -155,11 +171,39 @@ def content_words(text: str) -> set[str]:
     return {stem(w) for w in words if len(w) > 3 and w not in STOP and w not in MONTHS and w not in WEEKDAYS}
 
 
+TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
+UNITS = {w: i for i, w in enumerate("one two three four five six seven eight nine".split(), 1)}
+UNITS |= {w: i for i, w in enumerate(ORDINAL_WORDS[:9], 1)}
+_COMPOUND = re.compile(rf"\b({'|'.join(TENS)})[- ]({'|'.join(UNITS)})\b")
+_HALF = re.compile(r"\b(\d+|[a-z]+) and a half\b")
+
+
+def _digits(lower: str) -> str:
+    """Spoken numbers as digits where they combine: "twenty five" → 25, "twelve and a half" → 12.5."""
+    lower = _COMPOUND.sub(lambda m: str(TENS[m.group(1)] + UNITS[m.group(2)]), lower)
+
+    def half(m: re.Match) -> str:
+        n = m.group(1)
+        value = int(n) if n.isdigit() else NUMBER_WORDS.get(n, TENS.get(n))
+        return f"{value}.5" if value is not None else m.group(0)
+
+    return _HALF.sub(half, lower)
+
+
+def _number(digits: str) -> str:
+    value = float(digits)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
 def when_tokens(text: str) -> set[str]:
-    """Numbers (as digits), months and weekdays a text names."""
-    lower = re.sub(r"(\d),(\d{3})\b", r"\1\2", str(text).lower())
-    found = {str(int(n)) for n in re.findall(r"\b(\d+)(?:st|nd|rd|th)?\b", lower)}
+    """Numbers (as digits: "12.50" and "twelve and a half" are both 12.5), months and weekdays
+    a text names."""
+    lower = _digits(re.sub(r"(\d),(\d{3})\b", r"\1\2", str(text).lower()))
+    found = {_number(n) for n in re.findall(r"\b(\d+(?:\.\d+)?)(?:st|nd|rd|th)?\b", lower)}
     for word in re.findall(r"[a-z]+", lower):
+        if word in TENS:
+            found.add(str(TENS[word]))
+            continue
         if word in NUMBER_WORDS:
             found.add(str(NUMBER_WORDS[word]))
         elif word in MONTHS or word in WEEKDAYS:
@@ -301,7 +345,7 @@ def unsupported_sentence(sentence: str, lines: Sequence[Line], facts: Sequence[s
     missing = content_words(sentence) - words_said
     if len(missing) >= 2 and support(sentence, " ".join(sources)) < 0.6:
         return f"most of its words are not in the transcript ({', '.join(sorted(missing))})"
-    words = re.findall(r"[\w',-]+", sentence)
+    words = re.findall(r"\d[\d.,]*\d|[\w',-]+", sentence)  # "12.5" is one number
     for i, word in enumerate(words):
         for token in when_tokens(word):
             near = content_words(" ".join(words[max(0, i - 4) : i + 5]))
@@ -315,7 +359,50 @@ def unsupported_sentence(sentence: str, lines: Sequence[Line], facts: Sequence[s
 
 
 # ---- commitments found by code ----
-TAKE_ON = re.compile(r"\b(?:I'll|I will|I can|I'm going to|I am going to|I shall|[Ll]et me)\s+(?P<rest>[^.?!]+)")
+TAKE_ON = re.compile(r"\b(?:I'll|I will|I can|I'm going to|I am going to|I shall)\s+(?P<rest>[^.?!]+)")
+#: "We'll ...": the group takes it on (owner :data:`GROUP`).
+WE_TAKE_ON = re.compile(r"\b(?:[Ww]e'll|[Ww]e will|[Ww]e're going to|[Ww]e are going to)\s+(?P<rest>[^.?!]+)")
+GROUP = "all"
+#: A group's "we'll meet again ..." is the next meeting, not an action item.
+MEET_AGAIN = re.compile(r"^(?:meet|see\s+(?:you|each\s+other)|get\s+together|reconvene|talk)\b", re.I)
+#: What people do in the room while everyone is there, said as "I'll ...": introducing,
+#: presenting, showing, passing things, trying something, sitting down, starting or ending,
+#: a break. Read as the task's first words; never a commitment for after the meeting.
+IN_ROOM = re.compile(
+    r"^(?:(?:just|first|now|then|quickly|also|briefly|again)\s+)*(?:"
+    r"introduce|tell|show|explain|walk|direct|guide|lead|present\s+(?:it|this|that|them)\s*$|go\s+(?:through|over|on|back|ahead|to)"
+    r"|start|begin|open|close|end|stop|finish\s+(?:the|this)\s+meeting|pass|hand|sit|stand|see\b|try|read|draw|share"
+    r"|chair|switch|move\s+on|summari[sz]e|repeat|say|ask|answer|wait|imagine|think|guess|mean|meet\s+(?:you|again|here)"
+    r"|turn\s+(?:it|this)"
+    r"|give\s+(?:you\s+)?(?:a|an|the)\s+(?:\w+\s+)?(?:overview|introduction|presentation|summary|demo)"
+    r"|take\s+(?:a|the|some|my)?\s*(?:lunch|break|coffee|notes|seat|minutes\b(?!\s+(?:to|in|into)))"
+    r"|have\s+(?:a|the|our)?\s*(?:lunch|break|coffee|look|seat|go)|do\s+(?:it|this|that|so)\s*$|be\b"
+    r")",
+    re.I,
+)
+#: Said for the moment: "in a minute", "right now", "here".
+NOW = re.compile(
+    r"\b(?:in\s+(?:about\s+)?(?:a\s+(?:minute|second|moment|sec)|(?:a\s+)?half\s+an\s+hour|(?:a\s+few|\d+|five|ten|fifteen|twenty)\s+minutes)"
+    r"|right\s+now|for\s+now|now|here)\b",
+    re.I,
+)
+#: Said with a time after the meeting: "by Friday", "next time", "after the meeting".
+LATER = re.compile(r"\b(?:next\s+(?:meeting|time|week|session)|after\s+(?:the|this)\s+meeting|afterwards|later\s+on)\b", re.I)
+
+
+def in_room_clause(sentence: str) -> bool:
+    """The sentence's own "I'll ..." is done in the room ("then I'll meet you in half an hour")."""
+    take = TAKE_ON.search(sentence)
+    return bool(take) and in_room(task_phrase(take.group("rest")), sentence)
+
+
+def in_room(task: str, sentence: str = "") -> bool:
+    """``task`` is done in the room ("introduce myself", "pass the pen", "start with the
+    presentation"), not taken on for after the meeting: its first words say so and the
+    sentence gives it no time after the meeting."""
+    if not (IN_ROOM.search(task.strip()) or NOW.search(task)):
+        return False
+    return not (due_as_said([sentence]) or LATER.search(sentence))
 ASK = re.compile(_OPENING + r"(?P<name>[A-Z][a-z]+),\s+(?:(?:can|could|would|will)\s+you|please)\s+(?P<rest>[^.?!]+)")
 PRONOUN_TASK = {"do", "that", "it", "this", "so", "sure", "fine", "yes", "to", "the", "have", "get", "make", "be"}
 
@@ -356,9 +443,15 @@ def commitments(lines: Sequence[Line], names: dict[str, str]) -> list[dict]:
                                   "line": line.number})  # fmt: skip
                 continue
             take = TAKE_ON.search(sentence)
-            if take and line.speaker:
-                task = task_phrase(take.group("rest"))
-                if len(content_words(task)) >= 1 and len(task.split()) >= 2:
-                    found.append({"owner": names.get(line.speaker, line.speaker), "task": task,
-                                  "due": due_as_said([sentence]) or "", "line": line.number})  # fmt: skip
+            group = WE_TAKE_ON.search(sentence) if not take else None
+            if (take or group) and line.speaker:
+                task = task_phrase((take or group).group("rest"))
+                if take and re.search(r"\bI can\b", take.group(0)) and not due_as_said([sentence]):
+                    continue  # "then I can take some notes": an offer, unless it has a time
+                due = due_as_said([sentence])
+                if group and MEET_AGAIN.search(task) or len(task.split()) < 2:
+                    continue
+                if len(content_words(task)) >= (1 if due else 2) and not in_room(task, sentence):
+                    owner = names.get(line.speaker, line.speaker) if take else GROUP
+                    found.append({"owner": owner, "task": task, "due": due or "", "line": line.number})
     return found

@@ -45,6 +45,8 @@ class Writer:
         self.summary_text = ""
         #: Seconds and tokens written per pass, summed over chunks (``result.json``).
         self.timings: dict[str, dict[str, float]] = {}
+        #: Transcript lines each pass read, summed over chunks (``result.json``: all of them, or says so).
+        self.read: dict[str, int] = {}
         self._transcript = ""  # the one chunk's transcript, which the summary reuses from the cache
 
     # ---- chunks ----
@@ -66,6 +68,7 @@ class Writer:
                 f"the chat model's window ({self.backend.context_window()} tokens) leaves {max(budget, 0)} tokens "
                 "for the transcript: raise llm.n_ctx or lower llm.max_new_tokens"
             )
+        budget = min(budget, max(p.llm.chunk_tokens, MIN_CHUNK_TOKENS))
         chunks: list[list[Line]] = []
         size = 0
         for line in lines:
@@ -90,8 +93,11 @@ class Writer:
             part = prompts.PART.format(index=index, total=len(chunks)) if len(chunks) > 1 else ""
             prefix = self._prefix(chunk, part)
             labels = [label for label in anonymous_labels(chunk) if label not in data["speakers"]]
-            facts = self._ask(prefix, self._question(self.params.facts_prompt, labels), facts_schema(labels), "facts")
-            _merge_facts(data, facts)
+            if index in (1, len(chunks)) or labels:  # the meeting's facts are said at its start and end
+                facts = self._ask(prefix, self._question(self.params.facts_prompt, labels), facts_schema(labels),
+                                  "facts")  # fmt: skip
+                _merge_facts(data, facts)
+                self.read["facts"] = self.read.get("facts", 0) + len(chunk)
             if labels:
                 names, notes = name_speakers(facts.get("speakers", []), chunk, [a["name"] for a in data["attendees"]])
                 data["speakers"].update({k: v for k, v in names.items() if k not in data["speakers"]})
@@ -104,6 +110,8 @@ class Writer:
                               "decisions")  # fmt: skip
             data["discussion_points"] += found["discussion_points"]
             data["decisions"] += found["decisions"]
+            for name in ("action items", "decisions"):
+                self.read[name] = self.read.get(name, 0) + len(chunk)
         data["chunks"] = len(chunks)
         self._transcript = self._prefix(chunks[0], "")[1]["content"] if len(chunks) == 1 else ""
         return data

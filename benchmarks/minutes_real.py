@@ -7,7 +7,9 @@ manual decisions and action items; the files stay outside this repository), and 
 (``all-minilm-l6-v2``) rather than by words:
 
 - **decisions recalled**: reference decisions matched one-to-one (the Hungarian method on
-  cosine similarity) to the minutes' decisions with a similarity of at least ``--threshold``;
+  cosine similarity) to the minutes' decisions with a similarity of at least ``--threshold``
+  and the reference's numbers said ("selling price" does not match "the selling price will be
+  25 Euro");
 - **action items with the right owner**: reference action items matched the same way to the
   minutes' action items, counted only when the owner is the reference's (AMI names owners by
   role: "the industrial designer", "the UI"; "the team members" is ``all``);
@@ -98,12 +100,22 @@ class Matcher:
         return x @ y.T
 
 
-def one_to_one(sim, threshold: float) -> dict[int, int]:
-    """Reference index → minutes index, matched one-to-one at ``threshold`` or above."""
+def numbers(text: str) -> set[str]:
+    """Numbers a text says, as digits ("twelve and a half" and "12.50" are both 12.5)."""
+    from taskdeck.plugins.tasks.minutes.evidence import when_tokens
+
+    return {t for t in when_tokens(text) if t[0].isdigit()}
+
+
+def one_to_one(sim, threshold: float, refs: list[str], items: list[str]) -> dict[int, int]:
+    """Reference index → minutes index, matched one-to-one at ``threshold`` or above; an item
+    must say the reference's numbers ("selling price" is not "the selling price is 25 Euro")."""
+    import numpy as np
     from scipy.optimize import linear_sum_assignment
 
     if not sim.size:
         return {}
+    sim = np.where([[numbers(r) <= numbers(i) for i in items] for r in refs], sim, 0.0)
     rows, cols = linear_sum_assignment(-sim)
     return {int(r): int(c) for r, c in zip(rows, cols) if sim[r, c] >= threshold}
 
@@ -122,8 +134,8 @@ def score(minutes: dict, reference: dict, matcher: Matcher, threshold: float, sh
 
     dec_sim = matcher.similarity(ref_dec, decisions)
     act_sim = matcher.similarity([task_of(r) for r in ref_act], actions)
-    dec_match = one_to_one(dec_sim, threshold)
-    act_match = one_to_one(act_sim, threshold)
+    dec_match = one_to_one(dec_sim, threshold, ref_dec, decisions)
+    act_match = one_to_one(act_sim, threshold, ref_act, actions)
     owners = sum(owner_right(ref_act[r], minutes["action_items"][c]["owner"]) for r, c in act_match.items())
 
     written = decisions + actions

@@ -168,6 +168,28 @@ def test_long_meeting_is_chunked_on_segments_and_merged(run_in_process, tmp_path
     assert sum(name in names for name in ATTENDEES) >= 3  # people from different chunks, unioned
     assert len({(a.owner, a.task) for a in result.action_items}) == len(result.action_items)
     assert result.executive_summary
+    read = record["metrics"]["lines_read"]
+    assert read["action items"] == read["decisions"] == read["transcript"] > read["facts"] > 0  # all, facts in part
+
+
+def test_real_talk_gives_commitments_not_utterances(run_in_process, tmp_path):
+    """A disfluent transcript as AMI writes them: whatever the model proposes, nothing done in
+    the room is an action item, the request answered by a bare "Yeah" is, and so is the
+    group's "we'll"; quotes keep the words as transcribed."""
+    from test_minutes_parts import REAL_TALK
+
+    path = tmp_path / "real.txt"
+    path.write_text(REAL_TALK)
+    record, result, _, _ = run_in_process(
+        "task=minutes", f"transcript={path}", "llm.model=qwen2.5-coder-0.5b", "backend.threads=2"
+    )
+    items = [(a.owner, a.task.lower(), a.evidence) for a in result.action_items]
+    assert not [i for i in items if re.search(r"introduce|pass|pen|titanium|sit", i[1])], items
+    trends = [i for i in items if "trends" in i[1]]
+    assert trends and trends[0][0] == "Frank" and trends[0][2].startswith("Project Manager: Right . Frank , can you")
+    assert any(owner == "all" and "design" in task for owner, task, _ in items), items
+    assert "all" not in [a.name for a in result.attendees]
+    assert record["metrics"]["lines_read"]["transcript"] == 6
 
 
 def test_schema_failures_are_retried_then_one_line_with_the_raw_answer_saved(tmp_path, tiny_chat_model):

@@ -60,7 +60,7 @@ class LlmChoice:
     retries: int = param(2, "new tries when an answer does not match the schema", ge=0)
     n_ctx: int = param(8192, "context window, where the backend has one to set (llama.cpp)", ge=256)
     chunk_tokens: int = param(
-        1500, "most transcript tokens the passes read at once: a longer meeting is read in parts", ge=256
+        6000, "most transcript tokens the passes read at once: a longer meeting is read in parts", ge=256
     )
 
 

@@ -201,11 +201,15 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
             notes.append(f"removed action item '{task}': it is the next meeting")
             continue
         owner = str(item.get("owner", "")).strip()
+        group = re.match(r"(?:we|all|everyone|everybody)\s+(?:will\s+|should\s+|can\s+)?", task, re.I)
+        if group:  # "all work on our own projects": the group's
+            task, owner = task[group.end() :].strip(), GROUP
+            task = task[:1].upper() + task[1:]
         if owner.lower() in GROUP_WORDS:
             owner = GROUP
         found_owner = _owner(line, task, lines, names)
         changes: list[str] = []
-        if found_owner:
+        if found_owner and owner != GROUP:
             found_owner = full_name(found_owner, people)
             if not same_person(found_owner, owner):
                 if stated(owner):
@@ -310,7 +314,7 @@ def check_decisions(data: dict, lines: Sequence[Line]) -> list[str]:
     kept: list[dict] = []
     for entry in data["decisions"]:
         text = str(entry.get("decision", "") if isinstance(entry, dict) else entry).strip()
-        if not text:
+        if len(content_words(text)) < 2:  # "Or": nothing decided
             continue
         line, score = _anchor(text, entry.get("line") if isinstance(entry, dict) else None, lines)
         around = window(lines, line) if line else ""

@@ -156,6 +156,12 @@ def test_real_talk_commitments_are_work_for_after_the_meeting(tmp_path):
         ("Project Manager", "Put the minutes in the project folder after the meeting"),
         ("all", "Each work on our own part of the design"),
     ]  # not "introduce myself", "pass the pen", nor the titanium nobody took up
+    asked = commitments([Line(1, "Project Manager", "User Interface Designer, Roo, I would like to see the concept."),
+                         Line(2, "Project Manager", "And Sarah, I'd like you to call the supplier.")], {})  # fmt: skip
+    assert [(c["owner"], c["task"]) for c in asked] == [
+        ("User Interface Designer", "Deliver the concept"),
+        ("Sarah", "Call the supplier"),
+    ]
     assert found[2]["due"] == "before the next meeting" and in_room("Introduce myself") and in_room("Start with the presentation")
     assert not in_room("Send the report") and not in_room("Present the concept", "I'll present it next meeting")
 

@@ -85,7 +85,11 @@ SOON = re.compile(
 FIRST_PERSON = re.compile(r"\b(i'll|i will|i can|i'm going to|i am going to|i shall|let me|i'd|i would)\b", re.I)
 _OPENING = r"(?:^|[.?!]\s+)(?:(?i:and|so|now|okay|ok|then|also|good|great|right)\s*,?\s+)?"
 #: "Tom, can you ...": a request to the person named.
-REQUEST = re.compile(_OPENING + r"([A-Z][a-z]+),\s+(?:(?:can|could|would|will)\s+you|please)\b")
+#: The person spoken to: a name or a role of up to three words ("User Interface Designer"),
+#: maybe followed by a first name ("User Interface Designer, Roo, ...").
+_ADDRESSEE = r"([A-Z][a-z]+(?: [A-Z][a-z]+){0,2}),\s+(?:[A-Z][a-z]+,\s+)?"
+_ASKING = r"(?:(?:can|could|would|will)\s+you|please|I(?:'d|\s+would)\s+like\s+you\s+to)"
+REQUEST = re.compile(_OPENING + _ADDRESSEE + _ASKING + r"\b")
 #: "James, where did we land?": a sentence spoken to the person named.
 VOCATIVE = re.compile(_OPENING + r"([A-Z][a-z]+),\s+[a-z]")
 DONE = re.compile(
@@ -403,7 +407,13 @@ def in_room(task: str, sentence: str = "") -> bool:
     if not (IN_ROOM.search(task.strip()) or NOW.search(task)):
         return False
     return not (due_as_said([sentence]) or LATER.search(sentence))
-ASK = re.compile(_OPENING + r"(?P<name>[A-Z][a-z]+),\s+(?:(?:can|could|would|will)\s+you|please)\s+(?P<rest>[^.?!]+)")
+ASK = re.compile(_OPENING + _ADDRESSEE.replace("(", "(?P<name>", 1) + _ASKING + r"\s+(?P<rest>[^.?!]+)")
+#: "Roo, I'd like to see the interface concept": work to deliver, asked of the person named.
+WANT = re.compile(
+    _OPENING
+    + _ADDRESSEE.replace("(", "(?P<name>", 1)
+    + r"I(?:'d|\s+would)\s+like\s+to\s+(?:see|receive|have|get)\s+(?P<rest>[^.?!]+)"
+)
 PRONOUN_TASK = {"do", "that", "it", "this", "so", "sure", "fine", "yes", "to", "the", "have", "get", "make", "be"}
 
 
@@ -426,9 +436,11 @@ def commitments(lines: Sequence[Line], names: dict[str, str]) -> list[dict]:
             continue
         following = next_line(lines, line)
         for sentence in sentences(line.text):
-            ask = ASK.search(sentence)
+            ask = ASK.search(sentence) or WANT.search(sentence)
             if ask:
                 task = task_phrase(ask.group("rest"))
+                if ask.re is WANT:
+                    task = "Deliver " + task[:1].lower() + task[1:]
                 texts = [sentence]
                 answer = following if following and following.speaker != line.speaker else None
                 if (

@@ -68,7 +68,11 @@ def role_of(text: str) -> str:
 def task_of(reference: str) -> str:
     """A reference action item without its owner ("The ID will present the concept." → "present the concept.")."""
     names = sorted((n for ns in ROLES.values() for n in ns), key=len, reverse=True)
-    pattern = r"^\s*(?:the\s+)?(?:" + "|".join(map(re.escape, names)) + r")\b\s*(?:will|should|is to|are to)?\s*(?:need to\s+)?"
+    pattern = (
+        r"^\s*(?:the\s+)?(?:"
+        + "|".join(map(re.escape, names))
+        + r")\b\s*(?:will|should|is to|are to)?\s*(?:need to\s+)?"
+    )
     return re.sub(pattern, "", reference, flags=re.I) or reference
 
 

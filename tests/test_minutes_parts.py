@@ -162,7 +162,11 @@ def test_real_talk_commitments_are_work_for_after_the_meeting(tmp_path):
         ("User Interface Designer", "Deliver the concept"),
         ("Sarah", "Call the supplier"),
     ]
-    assert found[2]["due"] == "before the next meeting" and in_room("Introduce myself") and in_room("Start with the presentation")
+    assert (
+        found[2]["due"] == "before the next meeting"
+        and in_room("Introduce myself")
+        and in_room("Start with the presentation")
+    )
     assert not in_room("Send the report") and not in_room("Present the concept", "I'll present it next meeting")
 
 

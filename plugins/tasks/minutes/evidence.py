@@ -364,7 +364,8 @@ def unsupported_sentence(sentence: str, lines: Sequence[Line], facts: Sequence[s
 
 # ---- commitments found by code ----
 TAKE_ON = re.compile(r"\b(?:I'll|I will|I can|I'm going to|I am going to|I shall)\s+(?P<rest>[^.?!]+)")
-#: "We'll ...": the group takes it on (owner :data:`GROUP`).
+#: "We'll ... by <when>": the group takes it on (owner :data:`GROUP`), when a time after the
+#: meeting is said with it.
 WE_TAKE_ON = re.compile(r"\b(?:[Ww]e'll|[Ww]e will|[Ww]e're going to|[Ww]e are going to)\s+(?P<rest>[^.?!]+)")
 GROUP = "all"
 #: A group's "we'll meet again ..." is the next meeting, not an action item.
@@ -374,13 +375,22 @@ MEET_AGAIN = re.compile(r"^(?:meet|see\s+(?:you|each\s+other)|get\s+together|rec
 #: a break. Read as the task's first words; never a commitment for after the meeting.
 IN_ROOM = re.compile(
     r"^(?:(?:just|first|now|then|quickly|also|briefly|again)\s+)*(?:"
-    r"introduce|tell|show|explain|walk|direct|guide|lead|present\s+(?:it|this|that|them)\s*$|go\s+(?:through|over|on|back|ahead|to)"
-    r"|start|begin|open|close|end|stop|finish\s+(?:the|this)\s+meeting|pass|hand|sit|stand|see\b|try|read|draw|share"
-    r"|chair|switch|move\s+on|summari[sz]e|repeat|say|ask|answer|wait|imagine|think|guess|mean|meet\s+(?:you|again|here)"
-    r"|turn\s+(?:it|this)"
+    r"introduce\s+(?:myself|ourselves|yourselves|the\s+(?:project|topic|agenda|meeting))"
+    r"|(?:tell|show|direct|guide|lead)\s+(?:you|us|everyone|everybody)\b|walk\s+(?:you|us)\s+through"
+    r"|explain\s+(?:it|this|that|why|how|what|you|to\s+you)\b|show\s+(?:it|this|that)\b"
+    r"|present\s+(?:it|this|that|them)\s*$|go\s+(?:through|over|on|back|ahead|to\s+the\s+next)"
+    r"|start\s+(?:with|off|from|the\s+(?:meeting|presentation))|begin\s+(?:with|the\s+(?:meeting|presentation))"
+    r"|(?:open|close|end)\s+(?:the|this|my)\s+(?:meeting|presentation|slides?|laptop)|stop\s+(?:here|now|the\s+meeting)"
+    r"|pass\s+(?:it|this|that|the\s+(?:pen|marker|mic|microphone|word|floor|remote|ball))\b"
+    r"|hand\s+(?:it|this|that|over\s+to\s+(?:you|the))\b|sit\b|stand\s+up|see\s+(?:if|whether|what|how)\b"
+    r"|try\b(?!\s+to\b)|read\s+(?:it|this|that|out|the\s+agenda)\b|draw\s+(?:it|this|that|on\s+the\s+board)\b"
+    r"|share\s+(?:my|the|this)\s+screen|chair\b|switch\s+(?:to\s+the\s+next|on|off|over)\b|move\s+on"
+    r"|summari[sz]e|repeat|say\b|ask\s+(?:you|everyone|everybody|the\s+group|a\s+question)|answer\s+(?:that|this|it)"
+    r"|wait|imagine|think|guess|mean\b|meet\s+(?:you|again|here)|turn\s+(?:it|this)"
     r"|give\s+(?:you\s+)?(?:a|an|the)\s+(?:\w+\s+)?(?:overview|introduction|presentation|summary|demo)"
     r"|take\s+(?:a|the|some|my)?\s*(?:lunch|break|coffee|notes|seat|minutes\b(?!\s+(?:to|in|into)))"
-    r"|have\s+(?:a|the|our)?\s*(?:lunch|break|coffee|look|seat|go)|do\s+(?:it|this|that|so)\s*$|be\b"
+    r"|have\s+(?:a|the|our)?\s*(?:lunch|break|coffee|look|seat|go)\b|do\s+(?:it|this|that|so)\s*$"
+    r"|be\s+(?:quick|brief|right\s+back|back|there|here|honest)\b"
     r")",
     re.I,
 )
@@ -391,7 +401,9 @@ NOW = re.compile(
     re.I,
 )
 #: Said with a time after the meeting: "by Friday", "next time", "after the meeting".
-LATER = re.compile(r"\b(?:next\s+(?:meeting|time|week|session)|after\s+(?:the|this)\s+meeting|afterwards|later\s+on)\b", re.I)
+LATER = re.compile(
+    r"\b(?:next\s+(?:meeting|time|week|session)|after\s+(?:the|this)\s+meeting|afterwards|later\s+on)\b", re.I
+)
 
 
 def in_room_clause(sentence: str) -> bool:
@@ -407,6 +419,8 @@ def in_room(task: str, sentence: str = "") -> bool:
     if not (IN_ROOM.search(task.strip()) or NOW.search(task)):
         return False
     return not (due_as_said([sentence]) or LATER.search(sentence))
+
+
 ASK = re.compile(_OPENING + _ADDRESSEE.replace("(", "(?P<name>", 1) + _ASKING + r"\s+(?P<rest>[^.?!]+)")
 #: "Roo, I'd like to see the interface concept": work to deliver, asked of the person named.
 WANT = re.compile(
@@ -461,7 +475,9 @@ def commitments(lines: Sequence[Line], names: dict[str, str]) -> list[dict]:
                 if take and re.search(r"\bI can\b", take.group(0)) and not due_as_said([sentence]):
                     continue  # "then I can take some notes": an offer, unless it has a time
                 due = due_as_said([sentence])
-                if group and MEET_AGAIN.search(task) or len(task.split()) < 2:
+                if group and (MEET_AGAIN.search(task) or not (due_as_said([sentence]) or LATER.search(sentence))):
+                    continue  # "we'll draw an animal" narrates the meeting; "we'll ... by Friday" commits
+                if len(task.split()) < 2:
                     continue
                 if len(content_words(task)) >= (1 if due else 2) and not in_room(task, sentence):
                     owner = names.get(line.speaker, line.speaker) if take else GROUP

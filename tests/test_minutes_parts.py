@@ -18,7 +18,15 @@ from taskdeck.plugins.tasks.minutes.checks import (
     stated,
 )
 from taskdeck.plugins.tasks.minutes.dates import day_number, said_dates
-from taskdeck.plugins.tasks.minutes.evidence import Line, commitments, due_as_said, in_room, numbered_lines, when_tokens
+from taskdeck.plugins.tasks.minutes.evidence import (
+    Line,
+    commitments,
+    due_as_said,
+    in_room,
+    numbered_lines,
+    same_person,
+    when_tokens,
+)
 from taskdeck.plugins.tasks.minutes.real_talk import backchannel, clean
 from taskdeck.plugins.tasks.minutes.result import ActionItem, Attendee, Decision, Minutes
 from taskdeck.plugins.tasks.minutes.schema import ACTIONS_SCHEMA, NOT_STATED, facts_schema
@@ -167,6 +175,8 @@ def test_real_talk_commitments_are_work_for_after_the_meeting(tmp_path):
         and in_room("Introduce myself")
         and in_room("Start with the presentation")
     )
+    assert not same_person("Industrial Designer", "User Interface Designer")  # roles sharing a word
+    assert same_person("Tom", "Tom Baker") and same_person("User Interface", "User Interface Designer")
     assert not in_room("Send the report") and not in_room("Present the concept", "I'll present it next meeting")
 
 

@@ -332,9 +332,14 @@ def due_as_said(texts: Iterable[str]) -> Optional[str]:
 
 
 def same_person(a: str, b: str) -> bool:
-    wa = {w for w in re.findall(r"[a-z']+", a.lower()) if len(w) > 1}
-    wb = {w for w in re.findall(r"[a-z']+", b.lower()) if len(w) > 1}
-    return bool(wa & wb)
+    """One person by two names: the same first word ("Tom", "Tom Baker"), or one name's words
+    within the other's ("User Interface", "User Interface Designer"). Roles that share a word
+    ("Industrial Designer", "User Interface Designer") are different people."""
+    wa = [w for w in re.findall(r"[a-z']+", a.lower()) if len(w) > 1]
+    wb = [w for w in re.findall(r"[a-z']+", b.lower()) if len(w) > 1]
+    if not wa or not wb:
+        return False
+    return wa[0] == wb[0] or set(wa) <= set(wb) or set(wb) <= set(wa)
 
 
 # ---- summaries ----

@@ -66,7 +66,8 @@ def speaker_threshold_param() -> Any:
 
 
 def label_segments(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[Segment]:
-    """The segments with speakers, split where the speaker changes between words."""
+    """The segments with speakers, split where the speaker changes between sentences; each
+    sentence goes to the speaker of most of its words' time."""
     turns = sorted(turns, key=lambda t: t.start)
     starts = [t.start for t in turns]
     out: list[Segment] = []
@@ -79,12 +80,12 @@ def label_segments(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[S
             out.append(seg)
             continue
         groups: list[tuple[str, list]] = []
-        for word in seg.words:
-            who = speaker_at(turns, starts, word.start, word.end) or (groups[-1][0] if groups else "")
+        for sentence in _sentences(seg.words):
+            who = _majority(sentence, turns, starts, groups[-1][0] if groups else "")
             if groups and groups[-1][0] == who:
-                groups[-1][1].append(word)
+                groups[-1][1].extend(sentence)
             else:
-                groups.append((who, [word]))
+                groups.append((who, list(sentence)))
         if len(groups) == 1:
             seg.speaker = groups[0][0]
             out.append(seg)
@@ -93,6 +94,26 @@ def label_segments(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[S
             text = "".join(w.word for w in words).strip()
             out.append(Segment(words[0].start, words[-1].end, text, words=list(words), speaker=who))
     return out
+
+
+def _sentences(words: Sequence[Any]) -> list[list[Any]]:
+    """Words cut after each word that ends a sentence (. ? !)."""
+    out: list[list[Any]] = [[]]
+    for word in words:
+        out[-1].append(word)
+        if word.word.strip().endswith((".", "?", "!")):
+            out.append([])
+    return [s for s in out if s]
+
+
+def _majority(sentence: Sequence[Any], turns: Sequence[Turn], starts: list[float], before: str) -> str:
+    """The speaker of most of a sentence's speech: a diarizer's change of speaker a word or two
+    late ("I'll send the revised | budget by Monday") does not cut the sentence in two."""
+    said: dict[str, float] = {}
+    for word in sentence:
+        who = speaker_at(turns, starts, word.start, word.end) or before
+        said[who] = said.get(who, 0.0) + max(word.end - word.start, 0.01)
+    return max(said, key=lambda who: said[who])
 
 
 def speaker_at(turns: Sequence[Turn], starts: list[float], start: float, end: float) -> str:

@@ -342,6 +342,13 @@ def test_speakers_go_on_words_and_split_segments():
         ("S1", "Fine then.", 2.0, 2.9),
         ("", "c", 20, 22),  # no turn within a second
     ]
+    late = [
+        Word(10 + i * 0.3, 10.3 + i * 0.3, f" {w}")
+        for i, w in enumerate("I'll send the budget by Monday, the ninth.".split())
+    ]
+    turns = [Turn(9.0, 11.0, "S1"), Turn(11.0, 13.0, "S2")]  # the change heard three words late
+    got = label_segments([Segment(10, 12.4, "I'll send the budget by Monday, the ninth.", words=late)], turns)
+    assert [(s.speaker, s.text) for s in got] == [("S2", "I'll send the budget by Monday, the ninth.")]
     plain = [Segment(0, 4, "a"), Segment(4, 9, "b")]
     assert [s.speaker for s in label_segments(plain, [Turn(0, 5, "S1"), Turn(5, 10, "S2")])] == ["S1", "S2"]
 

@@ -66,8 +66,8 @@ def speaker_threshold_param() -> Any:
 
 
 def label_segments(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[Segment]:
-    """The segments with speakers, split where the speaker changes between sentences; each
-    sentence goes to the speaker of most of its words' time."""
+    """The segments with speakers, split where the speaker changes between sentences or at a
+    clause break; each piece goes to the speaker of most of its words' time."""
     turns = sorted(turns, key=lambda t: t.start)
     starts = [t.start for t in turns]
     out: list[Segment] = []
@@ -81,11 +81,12 @@ def label_segments(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[S
             continue
         groups: list[tuple[str, list]] = []
         for sentence in _sentences(seg.words):
-            who = _majority(sentence, turns, starts, groups[-1][0] if groups else "")
-            if groups and groups[-1][0] == who:
-                groups[-1][1].extend(sentence)
-            else:
-                groups.append((who, list(sentence)))
+            for piece in _clauses(sentence, turns, starts, groups[-1][0] if groups else ""):
+                who = _majority(piece, turns, starts, groups[-1][0] if groups else "")
+                if groups and groups[-1][0] == who:
+                    groups[-1][1].extend(piece)
+                else:
+                    groups.append((who, list(piece)))
         if len(groups) == 1:
             seg.speaker = groups[0][0]
             out.append(seg)
@@ -104,6 +105,25 @@ def _sentences(words: Sequence[Any]) -> list[list[Any]]:
         if word.word.strip().endswith((".", "?", "!")):
             out.append([])
     return [s for s in out if s]
+
+
+def _clauses(sentence: Sequence[Any], turns: Sequence[Turn], starts: list[float], before: str) -> list[list[Any]]:
+    """A sentence cut where the speaker changes at a clause break (a word ending in , ; :, a
+    word either side): "This is Diane in New Jersey, | and I'm Sheila". A change anywhere else
+    is a diarizer's boundary heard late or early, and the sentence stays whole."""
+    who = []
+    for word in sentence:
+        who.append(speaker_at(turns, starts, word.start, word.end) or (who[-1] if who else before))
+    cuts = []
+    for i in range(1, len(sentence)):
+        if who[i] == who[i - 1]:
+            continue
+        near = [j for j in (i, i - 1, i + 1) if 0 < j < len(sentence) and sentence[j - 1].word.strip()[-1:] in ",;:"]
+        if not near:
+            return [list(sentence)]
+        cuts.append(near[0])
+    bounds = [0, *sorted(set(cuts)), len(sentence)]
+    return [list(sentence[a:b]) for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
 def _majority(sentence: Sequence[Any], turns: Sequence[Turn], starts: list[float], before: str) -> str:

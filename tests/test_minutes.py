@@ -169,7 +169,7 @@ def test_long_meeting_is_chunked_on_segments_and_merged(run_in_process, tmp_path
     assert len({(a.owner, a.task) for a in result.action_items}) == len(result.action_items)
     assert result.executive_summary
     read = record["metrics"]["lines_read"]
-    assert read["action items"] == read["decisions"] == read["transcript"] > read["facts"] > 0  # all, facts in part
+    assert read["action items"] == read["decisions"] == read["transcript"] >= read["facts"] > 0  # facts: first, last
 
 
 def test_real_talk_gives_commitments_not_utterances(run_in_process, tmp_path):

@@ -349,6 +349,10 @@ def test_speakers_go_on_words_and_split_segments():
     turns = [Turn(9.0, 11.0, "S1"), Turn(11.0, 13.0, "S2")]  # the change heard three words late
     got = label_segments([Segment(10, 12.4, "I'll send the budget by Monday, the ninth.", words=late)], turns)
     assert [(s.speaker, s.text) for s in got] == [("S2", "I'll send the budget by Monday, the ninth.")]
+    two = [Word(30 + i * 0.3, 30.3 + i * 0.3, f" {w}") for i, w in enumerate("This is Diane, and I'm Sheila.".split())]
+    turns = [Turn(29.0, 30.7, "S1"), Turn(30.7, 33.0, "S2")]  # heard a word late: at the comma anyway
+    got = label_segments([Segment(30, 31.8, "This is Diane, and I'm Sheila.", words=two)], turns)
+    assert [(s.speaker, s.text) for s in got] == [("S1", "This is Diane,"), ("S2", "and I'm Sheila.")]
     plain = [Segment(0, 4, "a"), Segment(4, 9, "b")]
     assert [s.speaker for s in label_segments(plain, [Turn(0, 5, "S1"), Turn(5, 10, "S2")])] == ["S1", "S2"]
 

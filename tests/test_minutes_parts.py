@@ -92,6 +92,15 @@ def test_voices_get_names_from_introductions_thanks_and_answers():
     assert any("S1" in n and "addresses Tom" in n for n in notes) and any("Peter Pan" in n for n in notes)
 
 
+def test_two_voices_never_share_a_name():
+    said = [Line(1, "S1", "Omar, how is the booking system?"), Line(2, "S4", "It is installed."),
+            Line(3, "S1", "Thanks, Omar."), Line(4, "S3", "I will get three quotes for new chairs.")]  # fmt: skip
+    names, notes = name_speakers(
+        [{"label": "S3", "name": "Omar"}, {"label": "S4", "name": "Omar"}], said, ["Omar Hadded"]
+    )
+    assert names == {"S4": "Omar Hadded"} and notes == ["speaker S3: not 'Omar' (that is S4's name)"]
+
+
 def test_a_phone_introduction_names_its_voice_and_a_place_is_no_attendee():
     """Two people on a real call (pyannote's sample, as tiny.en hears it): "This is Diane" names
     its voice; "Texas" (heard for "in Texas") is no attendee once both voices have names."""

@@ -85,4 +85,22 @@ def name_speakers(proposed: Sequence[dict], lines: Sequence[Line], known_names: 
     for label, counter in votes.items():
         if label not in names and counter:
             names[label] = counter.most_common(1)[0][0]
+    _one_voice_per_name(names, votes, notes)
     return {label: full_name(name, known_names) for label, name in names.items()}, notes
+
+
+def _one_voice_per_name(names: dict[str, str], votes: dict[str, Counter], notes: list[str]) -> None:
+    """Two voices never get one name: the one the cues name keeps it (else the first named)."""
+    holders: dict[str, list[str]] = defaultdict(list)
+    for label, name in names.items():
+        holders[name.split()[0].lower()].append(label)
+    for first, labels in holders.items():
+        if len(labels) < 2:
+            continue
+        keep = max(
+            labels, key=lambda lb: (sum(n for v, n in votes[lb].items() if v.lower() == first), -labels.index(lb))
+        )
+        for label in labels:
+            if label != keep:
+                notes.append(f"speaker {label}: not '{names[label]}' (that is {keep}'s name)")
+                del names[label]

@@ -107,10 +107,15 @@ def _sentences(words: Sequence[Any]) -> list[list[Any]]:
     return [s for s in out if s]
 
 
+#: Words a clause needs to be a turn of its own inside a sentence.
+MIN_CLAUSE_WORDS = 3
+
+
 def _clauses(sentence: Sequence[Any], turns: Sequence[Turn], starts: list[float], before: str) -> list[list[Any]]:
     """A sentence cut where the speaker changes at a clause break (a word ending in , ; :, a
-    word either side): "This is Diane in New Jersey, | and I'm Sheila". A change anywhere else
-    is a diarizer's boundary heard late or early, and the sentence stays whole."""
+    word either side) between clauses of :data:`MIN_CLAUSE_WORDS` words or more: "This is
+    Diane in New Jersey, | and I'm Sheila". A change anywhere else is a diarizer's boundary
+    heard late or early ("Daniel, | what would it cost?"), and the sentence stays whole."""
     who = []
     for word in sentence:
         who.append(speaker_at(turns, starts, word.start, word.end) or (who[-1] if who else before))
@@ -123,7 +128,9 @@ def _clauses(sentence: Sequence[Any], turns: Sequence[Turn], starts: list[float]
             return [list(sentence)]
         cuts.append(near[0])
     bounds = [0, *sorted(set(cuts)), len(sentence)]
-    return [list(sentence[a:b]) for a, b in zip(bounds, bounds[1:]) if b > a]
+    if any(b - a < MIN_CLAUSE_WORDS for a, b in zip(bounds, bounds[1:])):
+        return [list(sentence)]  # "Daniel, | what would it cost?": a name, not a turn
+    return [list(sentence[a:b]) for a, b in zip(bounds, bounds[1:])]
 
 
 def _majority(sentence: Sequence[Any], turns: Sequence[Turn], starts: list[float], before: str) -> str:

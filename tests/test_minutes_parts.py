@@ -362,6 +362,10 @@ def test_speakers_go_on_words_and_split_segments():
     turns = [Turn(29.0, 30.7, "S1"), Turn(30.7, 33.0, "S2")]  # heard a word late: at the comma anyway
     got = label_segments([Segment(30, 31.8, "This is Diane, and I'm Sheila.", words=two)], turns)
     assert [(s.speaker, s.text) for s in got] == [("S1", "This is Diane,"), ("S2", "and I'm Sheila.")]
+    ask = [Word(40 + i * 0.3, 40.3 + i * 0.3, f" {w}") for i, w in enumerate("Daniel, what would it cost?".split())]
+    turns = [Turn(39.0, 40.4, "S2"), Turn(40.4, 42.0, "S1")]  # a name is no turn of its own
+    got = label_segments([Segment(40, 41.5, "Daniel, what would it cost?", words=ask)], turns)
+    assert [(s.speaker, s.text) for s in got] == [("S1", "Daniel, what would it cost?")]
     plain = [Segment(0, 4, "a"), Segment(4, 9, "b")]
     assert [s.speaker for s in label_segments(plain, [Turn(0, 5, "S1"), Turn(5, 10, "S2")])] == ["S1", "S2"]
 

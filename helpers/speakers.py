@@ -116,7 +116,7 @@ def _clauses(sentence: Sequence[Any], turns: Sequence[Turn], starts: list[float]
     word either side) between clauses of :data:`MIN_CLAUSE_WORDS` words or more: "This is
     Diane in New Jersey, | and I'm Sheila". A change anywhere else is a diarizer's boundary
     heard late or early ("Daniel, | what would it cost?"), and the sentence stays whole."""
-    who = []
+    who: list[str] = []
     for word in sentence:
         who.append(speaker_at(turns, starts, word.start, word.end) or (who[-1] if who else before))
     cuts = []

@@ -414,7 +414,7 @@ LATER = re.compile(
 def in_room_clause(sentence: str) -> bool:
     """The sentence's own "I'll ..." is done in the room ("then I'll meet you in half an hour")."""
     take = TAKE_ON.search(sentence)
-    return bool(take) and in_room(task_phrase(take.group("rest")), sentence)
+    return take is not None and in_room(task_phrase(take.group("rest")), sentence)
 
 
 def in_room(task: str, sentence: str = "") -> bool:
@@ -475,8 +475,9 @@ def commitments(lines: Sequence[Line], names: dict[str, str]) -> list[dict]:
                 continue
             take = TAKE_ON.search(sentence)
             group = WE_TAKE_ON.search(sentence) if not take else None
-            if (take or group) and line.speaker:
-                task = task_phrase((take or group).group("rest"))
+            said = take or group
+            if said is not None and line.speaker:
+                task = task_phrase(said.group("rest"))
                 if take and re.search(r"\bI can\b", take.group(0)) and not due_as_said([sentence]):
                     continue  # "then I can take some notes": an offer, unless it has a time
                 due = due_as_said([sentence])

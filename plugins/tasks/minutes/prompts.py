@@ -31,7 +31,7 @@ SPEAKERS = """
 
 ACTIONS = """{roster}List the action items as JSON: work that a person takes on to do after the meeting, because they say "I'll" or "I will" do it or agree when asked. Leave out what is done during the meeting itself (introducing, presenting, showing or passing something), questions, and ideas nobody takes on. For each: owner (the name of that person, or "all" when the whole group takes it on), task (what they will do), due (the deadline in the words said, else "not stated"), line (the line number).{language}"""
 
-DECISIONS = """{roster}What did the meeting decide? Answer as JSON: decisions, each a thing the group settled: a choice made, a proposal the others agreed to, or a requirement, target or limit set for the work (a price, a cost, a date, a feature). Leave out questions and ideas nobody agreed to. For each: decision (one sentence, its numbers as said) and line (the line number where it was settled). Then discussion_points (the topics, one short sentence each).{language}"""
+DECISIONS = """{roster}What did the meeting decide? Answer as JSON: decisions (each with the decision in one sentence and the line number where it was decided), then discussion_points (the topics, one short sentence each).{language}"""
 
 SUMMARY = """{roster}{facts}Now write an executive summary of the meeting in three sentences of plain prose (no lists, no quotes of the transcript). Say what was decided, and the action items as work that people will do; do not describe them as done. Use only facts from the transcript.{language}"""
 

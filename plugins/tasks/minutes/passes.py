@@ -6,8 +6,9 @@ numbered transcript: the facts (date, place, attendees, next meeting, and a name
 the action items, the decisions, then the summary from what those found. Every request starts
 with the same system prompt and transcript; llama.cpp keeps the evaluated prefix, so the
 transcript is read once and each later pass costs only its question and answer. A transcript
-longer than the window is cut between lines into chunks, each asked the same questions,
-and the answers are merged; the summary then comes from the merged lists alone.
+longer than ``llm.chunk_tokens`` (or the window) is cut between lines into chunks, each asked
+for its action items and decisions (the facts: the first and last chunks, and any with new
+voices), and the answers are merged; the summary then comes from the merged lists alone.
 """
 
 from __future__ import annotations

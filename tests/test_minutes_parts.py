@@ -23,6 +23,7 @@ from taskdeck.plugins.tasks.minutes.evidence import (
     commitments,
     due_as_said,
     in_room,
+    in_room_clause,
     numbered_lines,
     same_person,
     when_tokens,
@@ -184,6 +185,14 @@ def test_real_talk_commitments_are_work_for_after_the_meeting(tmp_path):
         and in_room("Introduce myself")
         and in_room("Start with the presentation")
     )
+    assert in_room_clause("We do have to decide this meeting on our target audience.")
+    meeting = lines(
+        [("S1", "We have to decide in this meeting. Yeah. We need to have the functions and our target audience.")]
+    )
+    d = data(action_items=[{"owner": "Maria Lopez", "task": "Finalize the target audience", "due": "", "line": 1}])
+    notes = check_action_items(d, meeting)
+    assert not d["action_items"] and "done in the meeting itself" in notes[0]
+    assert not in_room_clause("I will put the minutes from this meeting in our project folder.")
     assert not same_person("Industrial Designer", "User Interface Designer")  # roles sharing a word
     assert same_person("Tom", "Tom Baker") and same_person("User Interface", "User Interface Designer")
     assert not in_room("Send the report") and not in_room("Present the concept", "I'll present it next meeting")

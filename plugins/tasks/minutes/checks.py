@@ -194,7 +194,7 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
         if not commits(line.text) and not (following and commits(following.text)):
             notes.append(f"removed action item '{task}': nobody takes it on in line {line.number}")
             continue
-        if in_room(task, said) or in_room_clause(said):
+        if in_room(task, said) or in_room_clause(said) or in_room_clause(_lead_in(line.text, said)):
             notes.append(f"removed action item '{task}': done in the meeting itself (line {line.number})")
             continue
         if stated(data.get("next_meeting")) and support(task, data["next_meeting"]) >= 0.5:
@@ -231,6 +231,13 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
         if stated(record["owner"]) and record["owner"] != GROUP:
             add_attendee(data["attendees"], {"name": record["owner"], "role": NOT_STATED})
     return notes
+
+
+def _lead_in(text: str, sentence: str, count: int = 2) -> str:
+    """The ``count`` sentences of ``text`` said just before ``sentence``."""
+    said = sentences(text)
+    at = said.index(sentence) if sentence in said else 0
+    return " ".join(said[max(0, at - count) : at])
 
 
 def _anchor(claim: str, cited: Any, lines: Sequence[Line]) -> tuple[Line | None, float]:

@@ -411,8 +411,17 @@ LATER = re.compile(
 )
 
 
+#: Work for the meeting in progress: "we have to decide this in this meeting".
+THIS_MEETING = re.compile(
+    r"\b(?:in|during|at|within|decide(?:d)?(?:\s+\w+)?|before\s+the\s+end\s+of)\s+(?:this|today's)\s+meeting\b", re.I
+)
+
+
 def in_room_clause(sentence: str) -> bool:
-    """The sentence's own "I'll ..." is done in the room ("then I'll meet you in half an hour")."""
+    """The sentence's own "I'll ..." is done in the room ("then I'll meet you in half an hour"),
+    or the sentence gives the work to the meeting in progress ("decide it in this meeting")."""
+    if THIS_MEETING.search(sentence):
+        return True
     take = TAKE_ON.search(sentence)
     return take is not None and in_room(task_phrase(take.group("rest")), sentence)
 

@@ -81,12 +81,16 @@ def label_segments(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[S
             continue
         groups: list[tuple[str, list]] = []
         for sentence in _sentences(seg.words):
-            for piece in _clauses(sentence, turns, starts, groups[-1][0] if groups else ""):
-                who = _majority(piece, turns, starts, groups[-1][0] if groups else "")
+            heard: list[str] = []  # each word's speaker, a word no turn covers taking the one before
+            for word in sentence:
+                before = heard[-1] if heard else (groups[-1][0] if groups else "")
+                heard.append(speaker_at(turns, starts, word.start, word.end) or before)
+            for a, b in _clauses(sentence, heard):
+                who = _majority(sentence[a:b], heard[a:b])
                 if groups and groups[-1][0] == who:
-                    groups[-1][1].extend(piece)
+                    groups[-1][1].extend(sentence[a:b])
                 else:
-                    groups.append((who, list(piece)))
+                    groups.append((who, list(sentence[a:b])))
         if len(groups) == 1:
             seg.speaker = groups[0][0]
             out.append(seg)
@@ -111,34 +115,32 @@ def _sentences(words: Sequence[Any]) -> list[list[Any]]:
 MIN_CLAUSE_WORDS = 3
 
 
-def _clauses(sentence: Sequence[Any], turns: Sequence[Turn], starts: list[float], before: str) -> list[list[Any]]:
-    """A sentence cut where the speaker changes at a clause break (a word ending in , ; :, a
-    word either side) between clauses of :data:`MIN_CLAUSE_WORDS` words or more: "This is
-    Diane in New Jersey, | and I'm Sheila". A change anywhere else is a diarizer's boundary
-    heard late or early ("Daniel, | what would it cost?"), and the sentence stays whole."""
-    who: list[str] = []
-    for word in sentence:
-        who.append(speaker_at(turns, starts, word.start, word.end) or (who[-1] if who else before))
+def _clauses(sentence: Sequence[Any], heard: Sequence[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` word ranges of a sentence, cut where the speaker ``heard`` changes at a
+    clause break (a word ending in , ; :, a word either side) between clauses of
+    :data:`MIN_CLAUSE_WORDS` words or more: "This is Diane in New Jersey, | and I'm Sheila". A
+    change anywhere else is a diarizer's boundary heard late or early ("Daniel, | what would it
+    cost?"), and the sentence stays whole."""
+    whole = [(0, len(sentence))]
     cuts = []
     for i in range(1, len(sentence)):
-        if who[i] == who[i - 1]:
+        if heard[i] == heard[i - 1]:
             continue
         near = [j for j in (i, i - 1, i + 1) if 0 < j < len(sentence) and sentence[j - 1].word.strip()[-1:] in ",;:"]
         if not near:
-            return [list(sentence)]
+            return whole
         cuts.append(near[0])
     bounds = [0, *sorted(set(cuts)), len(sentence)]
     if any(b - a < MIN_CLAUSE_WORDS for a, b in zip(bounds, bounds[1:])):
-        return [list(sentence)]  # "Daniel, | what would it cost?": a name, not a turn
-    return [list(sentence[a:b]) for a, b in zip(bounds, bounds[1:])]
+        return whole  # "Daniel, | what would it cost?": a name, not a turn
+    return list(zip(bounds, bounds[1:]))
 
 
-def _majority(sentence: Sequence[Any], turns: Sequence[Turn], starts: list[float], before: str) -> str:
-    """The speaker of most of a sentence's speech: a diarizer's change of speaker a word or two
-    late ("I'll send the revised | budget by Monday") does not cut the sentence in two."""
+def _majority(words: Sequence[Any], heard: Sequence[str]) -> str:
+    """The speaker of most of the words' time: a diarizer's change of speaker a word or two
+    late ("I'll send the revised | budget by Monday") does not cut a sentence in two."""
     said: dict[str, float] = {}
-    for word in sentence:
-        who = speaker_at(turns, starts, word.start, word.end) or before
+    for word, who in zip(words, heard):
         said[who] = said.get(who, 0.0) + max(word.end - word.start, 0.01)
     return max(said, key=lambda who: said[who])
 

@@ -90,6 +90,8 @@ _OPENING = r"(?:^|[.?!]\s+)(?:(?i:and|so|now|okay|ok|then|also|good|great|right)
 _ADDRESSEE = r"([A-Z][a-z]+(?: [A-Z][a-z]+){0,2}),\s+(?:[A-Z][a-z]+,\s+)?"
 _ASKING = r"(?:(?:can|could|would|will)\s+you|please|I(?:'d|\s+would)\s+like\s+you\s+to)"
 REQUEST = re.compile(_OPENING + _ADDRESSEE + _ASKING + r"\b")
+#: A line that asks someone to do something: a short "Yes." after it is an answer, not a backchannel.
+ASKED = re.compile(r"\b" + _ASKING + r"\b", re.I)
 #: "James, where did we land?": a sentence spoken to the person named.
 VOCATIVE = re.compile(_OPENING + r"([A-Z][a-z]+),\s+[a-z]")
 DONE = re.compile(
@@ -100,8 +102,6 @@ DONE = re.compile(
 )
 #: Words after which a participle describes a thing ("two finished bikes"), not work done.
 ATTRIBUTIVE = set("a an the two three four five six our their its his her my your these those some all new".split())
-#: A line that asks someone to do something: a short "Yes." after it is an answer, not a backchannel.
-ASKED = re.compile(r"\b(?:can|could|would|will) you\b|\bplease\b", re.I)
 FUTURE = re.compile(r"\b(will|'ll|shall|going to|to be|agreed to|asked to|is to|are to|needs? to|plans? to)\b", re.I)
 
 

@@ -69,7 +69,7 @@ class Writer:
                 f"the chat model's window ({self.backend.context_window()} tokens) leaves {max(budget, 0)} tokens "
                 "for the transcript: raise llm.n_ctx or lower llm.max_new_tokens"
             )
-        budget = min(budget, max(p.llm.chunk_tokens, MIN_CHUNK_TOKENS))
+        budget = min(budget, p.llm.chunk_tokens)  # chunk_tokens is at least MIN_CHUNK_TOKENS
         chunks: list[list[Line]] = []
         size = 0
         for line in lines:

@@ -63,6 +63,22 @@ class Command:
             print(f"warning: comparison table not written: {one_line(exc)}", file=sys.stderr)
 
 
+def _plugin_warnings_on_one_line() -> None:
+    """A plugin's deprecated use is shown as ``warning: ...``, one line, as other warnings are."""
+    import warnings
+
+    from taskdeck.plugin_api import PluginAPIWarning
+
+    shown = warnings.formatwarning
+
+    def one_line(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> str:
+        if issubclass(category, PluginAPIWarning):
+            return f"warning: {message}\n"
+        return shown(message, category, *args, **kwargs)
+
+    warnings.formatwarning = one_line  # type: ignore[assignment]
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     """Entry point of ``run.py`` and of the ``taskdeck`` console script."""
     import hydra
@@ -77,10 +93,13 @@ def main(argv: Optional[list[str]] = None) -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us; we print them as one line
     os.environ.setdefault("HF_HUB_VERBOSITY", "error")  # not a warning per Hub retry: a failure is one line
     command = Command()
+    _plugin_warnings_on_one_line()
     try:
         session = get_session()
         for broken in session.broken:
             print(f"warning: plugin '{broken.name}' failed to load ({broken.reason}); the others work", file=sys.stderr)
+        for note in session.version_notes:
+            print(f"warning: {note}", file=sys.stderr)
         _check_group_choices(session, sys.argv[1:])
         register_configs(session)
         scratch = _listing_dir(sys.argv[1:])

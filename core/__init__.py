@@ -4,6 +4,9 @@ The public API for plugin authors::
 
     from taskdeck import hookimpl, Task, Labels, required, param
 
+``PLUGIN_API`` is the version of that API (``docs/plugin-api.md``: the public names, the
+compatibility policy and the changelog).
+
 The layers, each a package: ``taskdeck`` (this one: contracts and engine), ``taskdeck.helpers``
 (services plugins share), ``taskdeck.evaluation`` (eval= metrics), ``taskdeck.comparison``
 (multirun tables), ``taskdeck.plugins`` (built-in plugins) and ``taskdeck.app`` (the command line).
@@ -58,9 +61,11 @@ from .errors import (
 )
 from .formatters import Formatter
 from .hookspecs import hookimpl
+from .io import atomic_write_bytes, atomic_write_text
 from .models import ModelRef
 from .packs import ModelPack, Piece
 from .params import param, required
+from .plugin_api import PLUGIN_API, PluginAPIWarning, PluginContractError
 from .results import (
     Answer,
     Answers,
@@ -92,6 +97,9 @@ from .tasks import Model, Task
 __version__ = "0.1.0"
 
 __all__ = [
+    "PLUGIN_API",
+    "PluginAPIWarning",
+    "PluginContractError",
     "CHAT",
     "CHAT_JSON",
     "VISION_CHAT",
@@ -166,6 +174,8 @@ __all__ = [
     "UnknownNameError",
     "Vocabulary",
     "Word",
+    "atomic_write_bytes",
+    "atomic_write_text",
     "hookimpl",
     "param",
     "required",

@@ -9,12 +9,14 @@ implements those it lists, and the others say which capability is missing.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Optional, TypedDict
 
 from .errors import CapabilityError
 from .params import param
+from .plugin_api import guard, guarded_names
 
 if TYPE_CHECKING:
     from .models import ModelRef
@@ -226,6 +228,14 @@ class Backend:
     priority: ClassVar[int] = 100
     #: What to tell a user who gives this backend an option it lacks (``backend.<key>=``), by key.
     option_notes: ClassVar[Mapping[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A backend's contract methods are checked where they are called (``plugin_api.guard``)."""
+        super().__init_subclass__(**kwargs)
+        for name, contract in _CONTRACT.items():
+            impl = cls.__dict__.get(name)
+            if inspect.isfunction(impl) and not getattr(impl, "__taskdeck_guarded__", False):
+                setattr(cls, name, guard(contract, impl))
 
     def __init__(self, model: ModelRef, params: Any):
         self.model = model
@@ -475,3 +485,9 @@ class Backend:
 
     def _lacks(self, capability: str) -> CapabilityError:
         return CapabilityError(f"backend '{self.name}' does not offer '{capability}' for model '{self.model.ref}'")
+
+
+#: The contract's methods as declared above; the base class's own are checked as well.
+_CONTRACT = {name: vars(Backend)[name] for name in guarded_names(Backend)}
+for _name, _contract in _CONTRACT.items():
+    setattr(Backend, _name, guard(_contract, _contract))

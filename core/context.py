@@ -37,6 +37,9 @@ class Catalog:
     packs: dict[str, ModelPack]
     owners: dict[str, str]  # "task:<name>" → plugin name
     broken: tuple[BrokenPlugin, ...]
+    #: Third-party plugin → the plugin API version it declares (None: not declared), and what
+    #: this taskdeck says of it (an empty string when it is supported).
+    third_party: dict[str, tuple[Optional[str], str]]
     presets: Callable[[str], list[str]]  # presets(group) → names of the YAML presets of a config group
 
 
@@ -218,6 +221,10 @@ class RunContext:
             packs=dict(s.packs.items()),
             owners=owners,
             broken=tuple(s.broken),
+            third_party={
+                name: (declared, next((n for n in s.version_notes if n.startswith(f"plugin '{name}' ")), ""))
+                for name, declared in s.declared_api.items()
+            },
             presets=lambda group: preset_names(s, group),
         )
 

@@ -8,16 +8,18 @@ restricts which third-party plugins load (comma-separated names; empty: none).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Optional
 
 import pluggy
 
 from . import hookspecs
 from .errors import TaskdeckError
+from .plugin_api import DECLARATION, PluginContractError, check_declared
 from .registry import Registry
 
 ENTRY_POINT_GROUP = "taskdeck"
@@ -89,6 +91,10 @@ class Session:
     structured_configs: list[dict[str, Any]] = field(default_factory=list)
     broken: list[BrokenPlugin] = field(default_factory=list)
     plugin_names: list[str] = field(default_factory=list)
+    #: Third-party plugin → the plugin API version it declares (None: not declared).
+    declared_api: dict[str, Optional[str]] = field(default_factory=dict)
+    #: One line per third-party plugin whose declared version this taskdeck does not match.
+    version_notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,13 @@ def _collect(session: Session, plugin: Any, name: str) -> None:
     for hook_name, register in hooks.items():
         for impl in getattr(session.pm.hook, hook_name).get_hookimpls():
             if impl.plugin is plugin:
-                impl.function(**({"register": register} if "register" in impl.argnames else {}))
+                checked = _checked(hook_name, register)
+                returned = impl.function(**({"register": checked} if "register" in impl.argnames else {}))
+                if returned is not None:
+                    raise PluginContractError(
+                        f"{hook_name} returned a {type(returned).__name__}: call register(...) for each "
+                        "thing it adds and return nothing"
+                    )
     trial: dict[int, Registry[Any]] = {id(reg): Registry(reg.what) for reg, _, _ in staged}
     for reg, item_name, _ in staged:  # raises on a clash before anything is added
         if item_name in reg:
@@ -136,6 +148,47 @@ def _collect(session: Session, plugin: Any, name: str) -> None:
             session.config_paths.append(search_path)
         if node:
             session.structured_configs.append(node)
+
+
+def _expected(hook_name: str) -> tuple[type, bool, str]:
+    """What a hook's ``register`` takes: a base type, whether a class (else an instance), and
+    how to say it."""
+    from .backends import Backend
+    from .formatters import Formatter
+    from .packs import ModelPack
+    from .tasks import Task
+
+    return {
+        "register_tasks": (Task, True, "a taskdeck.Task subclass"),
+        "register_backends": (Backend, True, "a taskdeck.Backend subclass"),
+        "register_formatters": (Formatter, False, "a taskdeck.Formatter instance"),
+        "register_model_packs": (ModelPack, False, "a taskdeck.ModelPack"),
+    }[hook_name]
+
+
+def _checked(hook_name: str, register: Any) -> Any:
+    """``register`` behind a check of what a plugin hands it: the right kind of thing, named."""
+    if hook_name == "register_configs":
+        return register
+
+    def check(item: Any = None, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:
+            raise PluginContractError(f"{hook_name}: register() takes one thing at a time")
+        base, is_class, words = _expected(hook_name)
+        fits = isinstance(item, type) and issubclass(item, base) if is_class else isinstance(item, base)
+        if not fits:
+            shown = f"class {item.__name__}" if isinstance(item, type) else type(item).__name__
+            raise PluginContractError(f"{hook_name}: register() takes {words}, not {shown}")
+        name = getattr(item, "alias" if base.__name__ == "ModelPack" else "name", None)
+        if not isinstance(name, str) or not name:
+            key = "alias" if base.__name__ == "ModelPack" else "name"
+            raise PluginContractError(f"{hook_name}: {words} needs a {key} (a non-empty string)")
+        params = getattr(item, "Params", None)
+        if is_class and not dataclasses.is_dataclass(params):
+            raise PluginContractError(f"{hook_name}: {item.__name__}.Params must be a dataclass")
+        register(item)
+
+    return check
 
 
 def _restriction() -> set[str] | None:
@@ -167,6 +220,12 @@ def build_session(builtins: tuple[str, ...] = BUILTIN_PLUGINS, third_party: bool
         except Exception as exc:  # a broken plugin must not take the others down
             session.broken.append(BrokenPlugin(name, _reason(exc)))
             continue
+        if ep is not None:
+            declared = getattr(plugin, DECLARATION, None)
+            session.declared_api[name] = None if declared is None else str(declared)
+            note = check_declared(name, declared)
+            if note:
+                session.version_notes.append(note)
         try:
             pm.check_pending()
             _collect(session, plugin, name)

@@ -7,8 +7,11 @@ plan) before anything loads.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, TextIO
 
@@ -19,6 +22,7 @@ from .errors import ConfigError, MissingInputError, TaskdeckError
 from .io import atomic_write_json
 from .metrics import peak_gpu_mb, peak_rss_mb, reset_peaks
 from .params import check_values
+from .plugin_api import BUILTIN_PREFIX, PluginContractError, calling
 from .scoring import EvalPlan, plan
 
 if TYPE_CHECKING:
@@ -83,7 +87,8 @@ class Runner:
             self.record.update({"model": getattr(params, "model", None)})
             if batch_input:
                 self.record.update(input=str(batch_input), shard=self.cfg.get("shard"))
-            with ctx.watch.time("run"):
+            owner = self.session.tasks.owner(self.session.tasks.canonical(str(self.cfg.task)))
+            with ctx.watch.time("run"), calling(owner), _named(owner, f"task '{task_cls.name}'"):
                 if batch_input:
                     self.result = run_batch(
                         task_cls(),
@@ -99,7 +104,7 @@ class Runner:
                         self.cfg.get("subset"),
                     )
                 else:
-                    self.result = task_cls().run(params, ctx)
+                    self.result = _checked_result(task_cls().run(params, ctx), owner, task_cls.name)
             if evaluation is not None and isinstance(self.result, BatchResult):
                 ctx.metrics.update(evaluation.score(Path(self.result.results)))
             written = self._write(formatters, task_cls.name, task_cls)
@@ -146,7 +151,14 @@ class Runner:
             )
         written = []
         for f in formatters:
-            path = f.write(self.result, self.run_dir, stem, self.stream)
+            owner = self.session.formatters.owner(f.name)
+            with calling(owner), _named(owner, f"output format '{f.name}'"):
+                path = f.write(self.result, self.run_dir, stem, self.stream)
+            if path is not None and not isinstance(path, (str, os.PathLike)):
+                raise PluginContractError(
+                    f"plugin '{owner}': output format '{f.name}' returned {type(path).__name__} from write(): "
+                    "return the path it wrote, or None for terminal output"
+                )
             if path is not None:
                 written.append(str(path))
         return written
@@ -174,6 +186,31 @@ class Runner:
         self.record["metrics"] = metrics
         self.record["run_dir"] = str(self.run_dir)
         atomic_write_json(self.run_dir / "result.json", self.record)
+
+
+def _checked_result(result: Any, owner: str, task: str) -> Result:
+    """A task's ``run`` must hand back a Result, which the formatters and result.json read."""
+    from .results import Result
+
+    if not isinstance(result, Result):
+        raise PluginContractError(
+            f"plugin '{owner}': task '{task}' returned {type(result).__name__} from run(): "
+            "return a taskdeck.Result, e.g. taskdeck.Text(...)"
+        )
+    return result
+
+
+@contextmanager
+def _named(owner: str, what: str) -> Iterator[None]:
+    """A third-party plugin's unexpected exception, named: the plugin, its part, the error."""
+    try:
+        yield
+    except (TaskdeckError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if owner.startswith(BUILTIN_PREFIX):
+            raise
+        raise PluginContractError(f"plugin '{owner}': {what} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def run_task(session: Session, cfg: Any, run_dir: Path, stream: TextIO = sys.stdout) -> dict[str, Any]:

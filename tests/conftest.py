@@ -91,6 +91,30 @@ def cli(
     return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=900)
 
 
+def plugin_venv(root: Path, packages: list[Path]) -> Path:
+    """A venv under ``root`` that sees this environment's packages (taskdeck included) through
+    a .pth file, with ``packages`` (plugin folders) pip-installed into it as a user would;
+    returns its python."""
+    import sysconfig
+
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    parent = sysconfig.get_paths()["purelib"]
+    (venv / site.split(str(venv) + "/", 1)[1] / "parent.pth").write_text(
+        f"import site; site.addsitedir({parent!r})\n"
+    )
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*pip, *map(str, packages)], check=True, cwd=root)
+    return python
+
+
 def used(record: dict) -> list[dict]:
     """The models a run's result.json names, each as (model, backend, capability) alone
     (without the usage a backend records beside them, e.g. its memory footprint)."""

@@ -4,31 +4,15 @@ The temporary venv sees this environment's packages (taskdeck included) through 
 file, and gets two plugins of its own: examples/taskdeck-wordfreq and a broken one.
 """
 
-import subprocess
-import sys
-import sysconfig
 import textwrap
 
 import pytest
-from conftest import REPO, cli
+from conftest import REPO, cli, plugin_venv
 
 
 @pytest.fixture(scope="module")
 def plugin_env(tmp_path_factory):
     root = tmp_path_factory.mktemp("plugin-env")
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    parent = sysconfig.get_paths()["purelib"]
-    (root / "venv" / site.split(str(venv) + "/", 1)[1] / "parent.pth").write_text(
-        f"import site; site.addsitedir({parent!r})\n"
-    )
     broken = root / "taskdeck-broken"
     (broken / "taskdeck_broken").mkdir(parents=True)
     (broken / "taskdeck_broken" / "__init__.py").write_text("raise ImportError('needs libfoo 2.0')\n")
@@ -46,24 +30,7 @@ def plugin_env(tmp_path_factory):
         packages = ["taskdeck_broken"]
     """)
     )
-    for pkg in (REPO / "examples" / "taskdeck-wordfreq", broken):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "--python",
-                str(python),
-                "install",
-                "-q",
-                "--no-deps",
-                "--no-build-isolation",
-                str(pkg),
-            ],
-            check=True,
-            cwd=root,
-        )
-    return python
+    return plugin_venv(root, [REPO / "examples" / "taskdeck-wordfreq", broken])
 
 
 def test_plugin_task_runs_without_yaml(plugin_env, tmp_path):

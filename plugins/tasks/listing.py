@@ -1,11 +1,12 @@
-"""``task=plugins``: list tasks, backends, output formats, model packs and broken plugins.
+"""``task=plugins``: list tasks, backends, output formats, model packs, third-party plugins
+with the plugin API version each declares, and broken plugins.
 
 Imports no heavy library: it reads what the plugins registered.
 """
 
 from dataclasses import dataclass
 
-from taskdeck import Report, Section, Task, hookimpl
+from taskdeck import PLUGIN_API, Report, Section, Task, hookimpl
 from taskdeck.params import describe_fields
 
 
@@ -77,6 +78,16 @@ class PluginsTask(Task):
         ]
         if presets:
             sections.append(Section("Presets (YAML configs on the search path)", presets))
+        if s.third_party:
+            sections.append(
+                Section(
+                    f"Third-party plugins (this taskdeck's plugin API: {PLUGIN_API})",
+                    [
+                        {"plugin": n, "plugin API": declared or "not declared", "note": note or "supported"}
+                        for n, (declared, note) in sorted(s.third_party.items())
+                    ],
+                )
+            )
         if s.broken:
             sections.append(
                 Section("Plugins that failed to load", [{"plugin": b.name, "reason": b.reason} for b in s.broken])

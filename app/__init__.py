@@ -76,7 +76,7 @@ def _plugin_warnings_on_one_line() -> None:
             return f"warning: {message}\n"
         return shown(message, category, *args, **kwargs)
 
-    warnings.formatwarning = one_line  # type: ignore[assignment]
+    warnings.formatwarning = one_line
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -151,7 +151,7 @@ def _old_stream_flag(arguments: dict[str, Any]) -> None:
 _ADAPTERS: dict[str, tuple[Callable[[dict[str, Any]], None], ...]] = {"chat": (_old_stream_flag,)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _contract(fn: Callable[..., Any]) -> tuple[inspect.Signature, dict[str, Any]]:
     from . import results  # the names the contract's annotations use under TYPE_CHECKING
 
@@ -305,7 +305,5 @@ def guarded_names(backend_cls: type) -> tuple[str, ...]:
     return tuple(
         n
         for n, fn in vars(backend_cls).items()
-        if not n.startswith("_")
-        and inspect.isfunction(fn)
-        and len(inspect.signature(fn).parameters) > 1
+        if not n.startswith("_") and inspect.isfunction(fn) and len(inspect.signature(fn).parameters) > 1
     )

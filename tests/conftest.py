@@ -107,9 +107,7 @@ def plugin_venv(root: Path, packages: list[Path]) -> Path:
         check=True,
     ).stdout.strip()
     parent = sysconfig.get_paths()["purelib"]
-    (venv / site.split(str(venv) + "/", 1)[1] / "parent.pth").write_text(
-        f"import site; site.addsitedir({parent!r})\n"
-    )
+    (venv / site.split(str(venv) + "/", 1)[1] / "parent.pth").write_text(f"import site; site.addsitedir({parent!r})\n")
     pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-build-isolation"]
     subprocess.run([*pip, *map(str, packages)], check=True, cwd=root)
     return python

@@ -147,7 +147,9 @@ def test_a_task_that_returns_no_result_fails_in_one_line(api_env, tmp_path):
 
 def test_a_formatter_that_returns_no_path_fails_in_one_line(api_env, tmp_path):
     python, _ = api_env
-    proc = cli("task=headline", "text=red", "model=colours", "output=misfit_output", tmp_path=tmp_path, python=str(python))
+    proc = cli(
+        "task=headline", "text=red", "model=colours", "output=misfit_output", tmp_path=tmp_path, python=str(python)
+    )
     assert _error(proc) == (
         "error: plugin 'misfit': output format 'misfit_output' returned int from write(): "
         "return the path it wrote, or None for terminal output"
@@ -172,7 +174,9 @@ def test_a_plugin_from_the_template_installs_runs_and_passes_its_own_tests(api_e
 def test_the_template_refuses_a_folder_that_exists(tmp_path):
     (tmp_path / "taskdeck-notes").mkdir()
     proc = subprocess.run(
-        [sys.executable, "-m", "taskdeck", "new-plugin", "notes", "--dir", str(tmp_path)], capture_output=True, text=True
+        [sys.executable, "-m", "taskdeck", "new-plugin", "notes", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "exists already" in proc.stderr
 
@@ -188,7 +192,9 @@ def test_declared_versions_are_judged_against_the_supported_range():
     assert check_declared("p", "1.0") is None and check_declared("p", "1.1") is None
     assert "newer than this taskdeck's 1.1: upgrade taskdeck" in check_declared("p", "1.2")
     assert "older than the oldest this taskdeck supports (1.0)" in check_declared("p", "0.9")
-    assert check_declared("p", "one") == "plugin 'p' declares TASKDECK_PLUGIN_API = 'one': write major.minor, e.g. '1.1'"
+    assert (
+        check_declared("p", "one") == "plugin 'p' declares TASKDECK_PLUGIN_API = 'one': write major.minor, e.g. '1.1'"
+    )
 
 
 def test_stream_flag_is_adapted_with_a_warning_naming_the_plugin(tmp_path):
@@ -209,7 +215,10 @@ def test_stream_flag_is_adapted_with_a_warning_naming_the_plugin(tmp_path):
 
     backend = Recorder(ModelRef("r", "path", "file"), None)
     messages = [{"role": "user", "content": "hi"}]
-    with calling("old_plugin"), pytest.warns(PluginAPIWarning, match=r"^plugin 'old_plugin' uses Backend\.chat\(stream=False\)"):
+    with (
+        calling("old_plugin"),
+        pytest.warns(PluginAPIWarning, match=r"^plugin 'old_plugin' uses Backend\.chat\(stream=False\)"),
+    ):
         backend.chat(messages, stream=False)
     assert backend.given is None
     with warnings.catch_warnings():

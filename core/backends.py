@@ -491,3 +491,13 @@ class Backend:
 _CONTRACT = {name: vars(Backend)[name] for name in guarded_names(Backend)}
 for _name, _contract in _CONTRACT.items():
     setattr(Backend, _name, guard(_contract, _contract))
+
+#: Every contract method that uses the loaded model (all but the life cycle's): a model cache
+#: lets one of them run at a time per model.
+MODEL_METHODS = tuple(
+    n
+    for n, fn in vars(Backend).items()
+    if inspect.isfunction(fn)
+    and not n.startswith("_")
+    and n not in ("capabilities", "load", "unload", "usage", "context_window", "check_language")
+)

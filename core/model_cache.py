@@ -18,10 +18,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backends import METHODS
-
-#: Backend methods that touch the loaded model, besides the capability methods.
-_MODEL_METHODS = ("count_tokens", "detokenize", "spell", "vocabulary", "render_chat", "seq2seq_info")
+from .backends import MODEL_METHODS
 
 
 @dataclass
@@ -110,7 +107,7 @@ def _serialise_calls(backend: Any) -> None:
     """Wrap the backend's model methods on the instance so one call runs at a time."""
     lock = threading.RLock()  # re-entrant: a method may call another (chat -> count_tokens)
     backend._taskdeck_call_lock = lock
-    for name in {*METHODS.values(), *_MODEL_METHODS}:
+    for name in MODEL_METHODS:
         method = getattr(backend, name, None)
         if callable(method):
             setattr(backend, name, _locked(method, lock))

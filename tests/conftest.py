@@ -93,8 +93,9 @@ def cli(
 
 def plugin_venv(root: Path, packages: list[Path]) -> Path:
     """A venv under ``root`` that sees this environment's packages (taskdeck included) through
-    a .pth file, with ``packages`` (plugin folders) pip-installed into it as a user would;
-    returns its python."""
+    a .pth file, with ``packages`` (plugin folders) pip-installed into it as a user would,
+    each from a copy (the build leaves nothing in the checkout); returns its python."""
+    import shutil
     import sysconfig
 
     venv = root / "venv"
@@ -109,7 +110,11 @@ def plugin_venv(root: Path, packages: list[Path]) -> Path:
     parent = sysconfig.get_paths()["purelib"]
     (venv / site.split(str(venv) + "/", 1)[1] / "parent.pth").write_text(f"import site; site.addsitedir({parent!r})\n")
     pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-build-isolation"]
-    subprocess.run([*pip, *map(str, packages)], check=True, cwd=root)
+    copies = [
+        shutil.copytree(p, root / "sources" / p.name, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+        for p in packages
+    ]
+    subprocess.run([*pip, *map(str, copies)], check=True, cwd=root)
     return python
 
 

@@ -42,25 +42,63 @@ def test_every_capability_has_a_method_on_the_contract():
     assert all(callable(getattr(Backend, m, None)) for m in METHODS.values())
 
 
+def _docs_plugin(tmp_path, monkeypatch, index: int, builtins: tuple = ()):
+    """The docs' Python block number ``index`` loaded for real as a plugin (with ``builtins``)."""
+    from taskdeck.plugin_manager import build_session
+
+    code = re.findall(r"```python\n(.*?)```", DOCS.read_text(), re.S)[index]
+    name = f"taskdeck_docs_block{index}"
+    (tmp_path / f"{name}.py").write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    session = build_session(builtins=(*builtins, name), third_party=False)
+    assert not session.broken
+    return code, session
+
+
+def test_the_docs_python_blocks_are_all_run_here():
+    assert len(re.findall(r"```python\n", DOCS.read_text())) == 3
+
+
 def test_the_minimal_plugin_in_the_docs_runs(tmp_path, monkeypatch):
-    """The docs' first Python block is a whole plugin of at most 20 lines: loaded for real, its
+    """The docs' first Python block is a whole plugin of at most 22 lines: loaded for real, its
     task runs, and its declared range refuses a bad value."""
     from taskdeck.context import RunContext
     from taskdeck.errors import ConfigError
     from taskdeck.params import check_values
-    from taskdeck.plugin_manager import build_session
 
-    code = re.search(r"```python\n(.*?)```", DOCS.read_text(), re.S).group(1)
-    assert len(code.strip().splitlines()) <= 20
-    (tmp_path / "taskdeck_docs_shout.py").write_text(code)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    session = build_session(builtins=("taskdeck_docs_shout",), third_party=False)
-    assert not session.broken
+    code, session = _docs_plugin(tmp_path, monkeypatch, 0)
+    assert len(code.strip().splitlines()) <= 22
     task = session.tasks.get("shout")
     assert task().run(task.Params(text="hello", marks=3), RunContext(session, None, tmp_path)).text == "HELLO!!!"
     with pytest.raises(ConfigError, match=r"marks=-1 is out of range: give an integer >= 0"):
         check_values(task.Params(text="x", marks=-1))
-    sys.modules.pop("taskdeck_docs_shout", None)
+
+
+def test_the_docs_model_task_streams_a_headline_from_the_embedded_chat_model(tmp_path, monkeypatch):
+    import io
+
+    from taskdeck.context import RunContext
+
+    _, session = _docs_plugin(
+        tmp_path, monkeypatch, 1, ("taskdeck.plugins.packs.chat_models", "taskdeck.plugins.backends.llama_cpp")
+    )
+    task = session.tasks.get("headline")
+    streamed = io.StringIO()
+    ctx = RunContext(session, None, tmp_path, stream=streamed)
+    try:
+        text = task().run(task.Params(text="The council approved a new bridge on Monday.", model="smollm2-135m"), ctx)
+    finally:
+        ctx.close()
+    assert text.text and streamed.getvalue().strip() == text.text
+
+
+def test_the_docs_formatter_writes_a_card(tmp_path, monkeypatch):
+    from taskdeck import Text
+
+    _, session = _docs_plugin(tmp_path, monkeypatch, 2)
+    path = session.formatters.get("card").write(Text("Red Green"), tmp_path, "headline", None)
+    assert path.read_text() == "+-----------+\n| Red Green |\n+-----------+\n"
 
 
 def test_every_builtin_plugin_module_is_registered():

@@ -254,6 +254,52 @@ def test_the_model_cache_is_bounded_keeps_models_in_use_and_loads_each_once():
     assert unloads == ["a", "b"]
 
 
+def test_a_batch_and_a_chat_on_one_cached_model_never_interleave():
+    """Every contract method that uses the model takes its lock, chat_batch among them (a UI
+    batch run beside a chat run on one shared llama.cpp model)."""
+    from taskdeck.backends import MODEL_METHODS, Backend
+    from taskdeck.model_cache import ModelCache
+    from taskdeck.tasks import Model
+
+    inside, overlaps = [], []
+
+    class Shared(Backend):
+        name = "shared"
+
+        def _busy(self, what):
+            inside.append(what)
+            time.sleep(0.05)
+            if len(inside) > 1:
+                overlaps.append(tuple(inside))
+            inside.remove(what)
+
+        def chat(self, messages, **options):
+            self._busy("chat")
+
+        def chat_batch(self, conversations, **options):
+            for _ in conversations:
+                self._busy("batch")
+
+        def count_tokens(self, text):
+            self._busy("count")
+            return 1
+
+    assert {"chat", "chat_batch", "count_tokens", "tokenize", "embed", "inspect"} <= set(MODEL_METHODS)
+    cache = ModelCache()
+    model, _ = cache.borrow("m", lambda: Model(Shared("m", None), "chat"))
+    calls = [
+        lambda: model.backend.chat_batch([[{"role": "user", "content": "a"}]] * 4),
+        lambda: model.backend.chat([{"role": "user", "content": "b"}]),
+        lambda: model.backend.count_tokens("c"),
+    ]
+    threads = [threading.Thread(target=c) for c in calls]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert overlaps == []
+    cache.give_back("m")
+    cache.clear()
+
+
 # ---- the command line ----
 
 

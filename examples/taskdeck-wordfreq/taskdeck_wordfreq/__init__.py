@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from taskdeck import Report, Section, Task, hookimpl, param, required
 
+TASKDECK_PLUGIN_API = "1.1"  # the plugin API this plugin is written for (docs/plugin-api.md)
+
 
 class WordFreq(Task):
     name = "wordfreq"

@@ -81,7 +81,7 @@ def test_the_docs_model_task_streams_a_headline_from_the_embedded_chat_model(tmp
     from taskdeck.context import RunContext
 
     _, session = _docs_plugin(
-        tmp_path, monkeypatch, 1, ("taskdeck.plugins.packs.chat_models", "taskdeck.plugins.backends.llama_cpp")
+        tmp_path, monkeypatch, 2, ("taskdeck.plugins.packs.chat_models", "taskdeck.plugins.backends.llama_cpp")
     )
     task = session.tasks.get("headline")
     streamed = io.StringIO()
@@ -96,7 +96,7 @@ def test_the_docs_model_task_streams_a_headline_from_the_embedded_chat_model(tmp
 def test_the_docs_formatter_writes_a_card(tmp_path, monkeypatch):
     from taskdeck import Text
 
-    _, session = _docs_plugin(tmp_path, monkeypatch, 2)
+    _, session = _docs_plugin(tmp_path, monkeypatch, 1)
     path = session.formatters.get("card").write(Text("Red Green"), tmp_path, "headline", None)
     assert path.read_text() == "+-----------+\n| Red Green |\n+-----------+\n"
 

@@ -49,6 +49,7 @@ from .backends import (
     Turn,
     Vocabulary,
 )
+from .capabilities import Capability
 from .context import Catalog, RunContext
 from .errors import (
     CapabilityError,
@@ -131,6 +132,7 @@ __all__ = [
     "Candidate",
     "Caption",
     "DetectedObject",
+    "Capability",
     "CapabilityError",
     "Catalog",
     "Completion",

@@ -492,8 +492,8 @@ _CONTRACT = {name: vars(Backend)[name] for name in guarded_names(Backend)}
 for _name, _contract in _CONTRACT.items():
     setattr(Backend, _name, guard(_contract, _contract))
 
-#: Every contract method that uses the loaded model (all but the life cycle's): a model cache
-#: lets one of them run at a time per model.
+#: Every method ``Backend`` declares that uses the loaded model (all but the life cycle's): what a
+#: model cache locks when it is not told the session's declared capabilities.
 MODEL_METHODS = tuple(
     n
     for n, fn in vars(Backend).items()

@@ -21,6 +21,7 @@ from .params import check_values
 from .tasks import Model
 
 if TYPE_CHECKING:
+    from .capabilities import Capability
     from .model_cache import ModelCache
     from .packs import ModelPack
     from .plugin_manager import BrokenPlugin, Session
@@ -31,11 +32,12 @@ class Catalog:
     """What the plugins registered, read-only: name → class (tasks, backends), instance
     (formatters, packs), the plugin that registered each name, and the plugins that failed."""
 
+    capabilities: dict[str, Capability]
     tasks: dict[str, type]
     backends: dict[str, type[Backend]]
     formatters: dict[str, Any]
     packs: dict[str, ModelPack]
-    owners: dict[str, str]  # "task:<name>" → plugin name
+    owners: dict[str, str]  # "task:<name>", "capability:<name>", ... → plugin name
     broken: tuple[BrokenPlugin, ...]
     #: Third-party plugin → the plugin API version it declares (None: not declared), and what
     #: this taskdeck says of it (an empty string when it is supported).
@@ -91,7 +93,9 @@ class RunContext:
         if self._cache is None:
             loaded = self._load(ref, needs, chosen, options)
         else:
-            loaded, warm = self._cache.borrow(key, lambda: self._load(ref, needs, chosen, options))
+            loaded, warm = self._cache.borrow(
+                key, lambda: self._load(ref, needs, chosen, options), self._session.model_methods()
+            )
             self._borrowed.add(key)
         self._loaded[key] = loaded
         entry = {"model": loaded.backend.model.ref, "backend": loaded.backend.name, "capability": loaded.capability}
@@ -211,10 +215,17 @@ class RunContext:
         s = self._session
         owners = {
             f"{what}:{n}": reg.owner(n)
-            for what, reg in (("task", s.tasks), ("backend", s.backends), ("output", s.formatters), ("model", s.packs))
+            for what, reg in (
+                ("capability", s.capabilities),
+                ("task", s.tasks),
+                ("backend", s.backends),
+                ("output", s.formatters),
+                ("model", s.packs),
+            )
             for n in reg.names()
         }
         return Catalog(
+            capabilities=dict(s.capabilities.items()),
             tasks=dict(s.tasks.items()),
             backends=dict(s.backends.items()),
             formatters=dict(s.formatters.items()),

@@ -18,6 +18,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .backends import Backend
+    from .capabilities import Capability
     from .formatters import Formatter
     from .packs import ModelPack
     from .tasks import Task
@@ -40,6 +41,16 @@ def register_tasks(register: Callable[[type[Task]], None]) -> None:
     :param register: call ``register(TaskClass)`` for each :class:`taskdeck.Task` subclass.
         The class's ``name`` becomes the value of ``task=`` on the command line and its
         ``Params`` dataclass becomes the typed config of that task.
+    """
+
+
+@hookspec
+def register_capabilities(register: Callable[[Capability], None]) -> None:
+    """Declare capabilities: what a task may ask a model for, and the methods that serve it.
+
+    :param register: call ``register(capability)`` for each :class:`taskdeck.Capability`; its
+        ``name`` is what tasks list in ``needs`` and backends in ``all_capabilities``, its
+        ``protocol`` class declares the methods' typed signatures (checked on every call).
     """
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +37,13 @@ class ModelCache:
         self._lock = threading.Lock()
         self.loads = 0  # models loaded so far (a warm borrow loads nothing)
 
-    def borrow(self, key: Hashable, load: Callable[[], Any]) -> tuple[Any, bool]:
+    def borrow(
+        self, key: Hashable, load: Callable[[], Any], methods: Iterable[str] = MODEL_METHODS
+    ) -> tuple[Any, bool]:
         """The model for ``key`` and whether it was already loaded; ``load()`` makes it once
-        (concurrent borrowers of one key wait for the first). Pair with :meth:`give_back`."""
+        (concurrent borrowers of one key wait for the first), and its ``methods`` (the declared
+        capabilities', ``Session.model_methods()``) run one call at a time. Pair with
+        :meth:`give_back`."""
         with self._lock:
             entry = self._entries.setdefault(key, _Entry())
             entry.users += 1
@@ -49,7 +53,7 @@ class ModelCache:
                 warm = entry.model is not None
                 if not warm:
                     entry.model = load()
-                    _serialise_calls(entry.model.backend)
+                    _serialise_calls(entry.model.backend, methods)
                     self.loads += 1
         except BaseException:
             with self._lock:
@@ -103,11 +107,11 @@ def _unload(entry: _Entry) -> None:
         entry.model = None
 
 
-def _serialise_calls(backend: Any) -> None:
+def _serialise_calls(backend: Any, methods: Iterable[str]) -> None:
     """Wrap the backend's model methods on the instance so one call runs at a time."""
     lock = threading.RLock()  # re-entrant: a method may call another (chat -> count_tokens)
     backend._taskdeck_call_lock = lock
-    for name in MODEL_METHODS:
+    for name in methods:
         method = getattr(backend, name, None)
         if callable(method):
             setattr(backend, name, _locked(method, lock))

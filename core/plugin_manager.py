@@ -26,6 +26,7 @@ ENTRY_POINT_GROUP = "taskdeck"
 RESTRICT_ENV = "TASKDECK_PLUGINS"
 
 BUILTIN_PLUGINS = (
+    "taskdeck.plugins.capabilities",
     "taskdeck.plugins.tasks.listing",
     "taskdeck.plugins.tasks.classification",
     "taskdeck.plugins.tasks.zero_shot",
@@ -83,6 +84,7 @@ class Session:
     """Everything the plugins registered, plus the plugins that failed to load."""
 
     pm: pluggy.PluginManager
+    capabilities: Registry = field(default_factory=lambda: Registry("capability"))
     tasks: Registry = field(default_factory=lambda: Registry("task"))
     backends: Registry = field(default_factory=lambda: Registry("backend"))
     formatters: Registry = field(default_factory=lambda: Registry("output format"))
@@ -95,6 +97,14 @@ class Session:
     declared_api: dict[str, Optional[str]] = field(default_factory=dict)
     #: One line per third-party plugin whose declared version this taskdeck does not match.
     version_notes: list[str] = field(default_factory=list)
+    #: One line per backend that offers a capability nobody declares, or lacks one of its methods.
+    capability_notes: list[str] = field(default_factory=list)
+
+    def model_methods(self) -> tuple[str, ...]:
+        """The backend methods that use a loaded model: every declared capability's, and
+        ``count_tokens`` (a model cache lets one of them run at a time per model)."""
+        names = (m for c in self.capabilities.names() for m in self.capabilities.get(c).methods)
+        return ("count_tokens", *dict.fromkeys(names))
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,7 @@ def _collect(session: Session, plugin: Any, name: str) -> None:
     staged: list[tuple[Registry, str, Any]] = []
     configs: list[tuple[str | None, dict]] = []
     hooks = {
+        "register_capabilities": lambda c: staged.append((session.capabilities, c.name, c)),
         "register_tasks": lambda cls: staged.extend(
             [(session.tasks, cls.name, cls), *((session.tasks, a, Alias(cls.name)) for a in cls.aliases)]
         ),
@@ -154,11 +165,13 @@ def _expected(hook_name: str) -> tuple[type, bool, str]:
     """What a hook's ``register`` takes: a base type, whether a class (else an instance), and
     how to say it."""
     from .backends import Backend
+    from .capabilities import Capability
     from .formatters import Formatter
     from .packs import ModelPack
     from .tasks import Task
 
     return {
+        "register_capabilities": (Capability, False, "a taskdeck.Capability"),
         "register_tasks": (Task, True, "a taskdeck.Task subclass"),
         "register_backends": (Backend, True, "a taskdeck.Backend subclass"),
         "register_formatters": (Formatter, False, "a taskdeck.Formatter instance"),
@@ -179,9 +192,9 @@ def _checked(hook_name: str, register: Any) -> Any:
         if not fits:
             shown = f"class {item.__name__}" if isinstance(item, type) else type(item).__name__
             raise PluginContractError(f"{hook_name}: register() takes {words}, not {shown}")
-        name = getattr(item, "alias" if base.__name__ == "ModelPack" else "name", None)
+        key = "alias" if base.__name__ == "ModelPack" else "name"
+        name = getattr(item, key, None)
         if not isinstance(name, str) or not name:
-            key = "alias" if base.__name__ == "ModelPack" else "name"
             raise PluginContractError(f"{hook_name}: {words} needs a {key} (a non-empty string)")
         params = getattr(item, "Params", None)
         if is_class and not dataclasses.is_dataclass(params):
@@ -234,7 +247,36 @@ def build_session(builtins: tuple[str, ...] = BUILTIN_PLUGINS, third_party: bool
             session.broken.append(BrokenPlugin(name, _reason(exc)))
             continue
         session.plugin_names.append(name)
+    _bind_capabilities(session)
     return session
+
+
+def _bind_capabilities(session: Session) -> None:
+    """Each backend against the capabilities it offers: the methods of a plugin's protocol are
+    checked on every call, as ``Backend``'s are; an undeclared capability or a missing method is
+    noted (and the capability is not offered)."""
+    from .plugin_api import guard
+
+    for name, cls in session.backends.items():
+        owner = session.backends.owner(name)
+        for offered in cls.all_capabilities:
+            if offered not in session.capabilities:
+                session.capability_notes.append(
+                    f"plugin '{owner}': backend '{name}' offers capability '{offered}', which no plugin declares: "
+                    "install the plugin that declares it, or declare it with register_capabilities"
+                )
+                continue
+            capability = session.capabilities.get(offered)
+            protocol = capability.declared_by()
+            for method in capability.methods:
+                impl = getattr(cls, method, None)
+                if impl is None:
+                    session.capability_notes.append(
+                        f"plugin '{owner}': backend '{name}' offers capability '{offered}' "
+                        f"without its method {method}()"
+                    )
+                elif not getattr(impl, "__taskdeck_guarded__", False) and callable(vars(protocol).get(method)):
+                    setattr(cls, method, guard(vars(protocol)[method], impl))
 
 
 def _reason(exc: BaseException) -> str:

@@ -29,23 +29,12 @@ def rendered(fn, returns: bool = True) -> str:
 
 
 def contract_methods():
-    """The Backend methods a plugin implements: every capability's and the helpers tasks call."""
-    from taskdeck.backends import METHODS, Backend
+    """The Backend methods a plugin implements: the life cycle, the helpers tasks call, and
+    every declared built-in capability's methods."""
+    from taskdeck.backends import Backend
+    from taskdeck.plugin_manager import build_session
 
-    names = [
-        "capabilities",
-        "load",
-        "unload",
-        "usage",
-        "context_window",
-        "count_tokens",
-        "check_language",
-        *dict.fromkeys(METHODS.values()),
-        "chat_batch",
-        "seq2seq_info",
-        "detokenize",
-        "spell",
-        "vocabulary",
-        "render_chat",
-    ]
-    return [getattr(Backend, n) for n in names]
+    declared = build_session(third_party=False).capabilities
+    served = (m for c in declared.names() for m in declared.get(c).methods)
+    names = ["capabilities", "load", "unload", "usage", "context_window", "count_tokens", "check_language"]
+    return [getattr(Backend, n) for n in dict.fromkeys([*names, *served])]

@@ -35,11 +35,31 @@ def test_every_contract_method_is_documented_with_its_signature(method):
     )
 
 
-def test_every_capability_has_a_method_on_the_contract():
-    from taskdeck.backends import CAPABILITIES, METHODS, Backend
+def _declared():
+    from taskdeck.plugin_manager import build_session
 
-    assert set(METHODS) == set(CAPABILITIES)
-    assert all(callable(getattr(Backend, m, None)) for m in METHODS.values())
+    return build_session(third_party=False)
+
+
+def test_the_builtin_capabilities_are_declared_through_the_hook_with_methods_on_the_contract():
+    from taskdeck.backends import CAPABILITIES, MODEL_METHODS, Backend
+
+    session = _declared()
+    assert set(session.capabilities.names()) == set(CAPABILITIES)
+    assert {session.capabilities.owner(n) for n in CAPABILITIES} == {"taskdeck.plugins.capabilities"}
+    for name in CAPABILITIES:
+        assert all(callable(getattr(Backend, m, None)) for m in session.capabilities.get(name).methods), name
+    assert set(session.model_methods()) == set(MODEL_METHODS)  # every model method serves a capability
+
+
+def test_every_builtin_backend_implements_what_it_offers():
+    from taskdeck.backends import Backend
+
+    session = _declared()
+    for name, cls in session.backends.items():
+        for offered in cls.all_capabilities:
+            main = session.capabilities.get(offered).methods[0]
+            assert getattr(cls, main) is not getattr(Backend, main), f"backend {name} offers {offered} without {main}()"
 
 
 def _docs_plugin(tmp_path, monkeypatch, index: int, builtins: tuple = ()):
@@ -57,7 +77,7 @@ def _docs_plugin(tmp_path, monkeypatch, index: int, builtins: tuple = ()):
 
 
 def test_the_docs_python_blocks_are_all_run_here():
-    assert len(re.findall(r"```python\n", DOCS.read_text())) == 3
+    assert len(re.findall(r"```python\n", DOCS.read_text())) == 4
 
 
 def test_the_minimal_plugin_in_the_docs_runs(tmp_path, monkeypatch):
@@ -81,7 +101,7 @@ def test_the_docs_model_task_streams_a_headline_from_the_embedded_chat_model(tmp
     from taskdeck.context import RunContext
 
     _, session = _docs_plugin(
-        tmp_path, monkeypatch, 2, ("taskdeck.plugins.packs.chat_models", "taskdeck.plugins.backends.llama_cpp")
+        tmp_path, monkeypatch, 3, ("taskdeck.plugins.packs.chat_models", "taskdeck.plugins.backends.llama_cpp")
     )
     task = session.tasks.get("headline")
     streamed = io.StringIO()
@@ -96,7 +116,7 @@ def test_the_docs_model_task_streams_a_headline_from_the_embedded_chat_model(tmp
 def test_the_docs_formatter_writes_a_card(tmp_path, monkeypatch):
     from taskdeck import Text
 
-    _, session = _docs_plugin(tmp_path, monkeypatch, 1)
+    _, session = _docs_plugin(tmp_path, monkeypatch, 2)
     path = session.formatters.get("card").write(Text("Red Green"), tmp_path, "headline", None)
     assert path.read_text() == "+-----------+\n| Red Green |\n+-----------+\n"
 
@@ -128,3 +148,16 @@ def test_every_package_folder_is_packaged():
         for init in (REPO / folder).rglob("__init__.py"):
             wanted.add(".".join([package, *init.parent.relative_to(REPO / folder).parts]))
     assert wanted - packaged == set()
+
+
+def test_the_docs_capability_is_declared_offered_and_checked(tmp_path, monkeypatch):
+    from taskdeck import PluginContractError
+    from taskdeck.models import ModelRef
+
+    _, session = _docs_plugin(tmp_path, monkeypatch, 1, ("taskdeck.plugins.capabilities",))
+    assert session.capabilities.get("rerank").batched and not session.capability_notes
+    assert "rerank" in session.model_methods()
+    backend = session.backends.get("overlap")(ModelRef("o", "path", "overlap"), None)
+    assert backend.rerank("red fox", ["a red car", "blue sky"]) == [0.5, 0.0]
+    with pytest.raises(PluginContractError, match=r"documents must be a list of strings, not str$"):
+        backend.rerank("red fox", "a red car")

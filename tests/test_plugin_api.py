@@ -57,7 +57,13 @@ def test_plugins_lists_third_party_plugins_with_their_api_version(api_env, tmp_p
         "misfit": ("1.1", "supported"),
         "misfit_register": ("1.1", "supported"),
         "notes": ("1.1", "supported"),
+        "lookup": ("1.1", "supported"),
     }
+    capabilities = {
+        r["capability"]: r for s in listing["sections"] if s["title"].startswith("Capab") for r in s["rows"]
+    }
+    assert capabilities["lookup"]["plugin"] == "lookup" and capabilities["lookup"]["methods"] == "lookup()"
+    assert capabilities["chat"]["plugin"] == "taskdeck.plugins.capabilities"
     older = (
         "plugin 'misfit_returns' was written for plugin API 0.9, older than the oldest this taskdeck "
         "supports (1.0): update it as docs/plugin-api.md's changelog says"
@@ -123,6 +129,11 @@ def test_the_old_plugin_runs_on_the_embedded_chat_model(api_env, tmp_path):
             "**options)",
         ),
         (
+            "protocol",
+            "error: plugin 'misfit' called WordlistBackend.lookup(words='red'): "
+            "words must be a list of strings, not str",
+        ),
+        (
             "unknown",
             "error: plugin 'misfit' called WordlistBackend.score_labels() wrongly: got an unexpected keyword "
             "argument 'normalise'; the contract is score_labels(messages, labels)",
@@ -134,6 +145,45 @@ def test_a_wrong_call_to_a_backend_fails_in_one_line_naming_plugin_method_and_ar
     proc = cli("task=misfit_call", f"how={how}", tmp_path=tmp_path, python=str(python))
     assert _error(proc) == message
     assert json.loads((tmp_path / "run" / "result.json").read_text())["error_type"] == "PluginContractError"
+
+
+def test_a_capability_declared_by_one_plugin_is_offered_by_another_and_used_by_a_task(api_env, tmp_path):
+    """``lookup`` is in no taskdeck file: taskdeck-lookup declares it (and task=known), the
+    wordlist backend offers it, the colours pack is the model."""
+    python, _ = api_env
+    proc = cli("task=known", "text=red fish Blue", "output=json", tmp_path=tmp_path, python=str(python))
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads((tmp_path / "run" / "known.json").read_text())["sections"][0]["rows"]
+    assert rows == [{"word": "red", "known": True}, {"word": "fish", "known": False}, {"word": "Blue", "known": True}]
+    record = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert [(m["backend"], m["capability"]) for m in record["models"]] == [("wordlist", "lookup")]
+
+
+def test_a_capability_nobody_declares_is_named_in_one_line(api_env, tmp_path):
+    python, _ = api_env
+    proc = cli("task=plugins", tmp_path=tmp_path, python=str(python), env={"TASKDECK_PLUGINS": "wordlist,colours"})
+    assert proc.returncode == 0, proc.stderr
+    assert _warnings(proc.stderr) == [
+        "warning: plugin 'wordlist': backend 'wordlist' offers capability 'lookup', which no plugin declares: "
+        "install the plugin that declares it, or declare it with register_capabilities"
+    ]
+
+
+def test_a_plugin_capability_is_checked_and_locked_like_a_builtin_one(monkeypatch):
+    """In process, from the packages' sources: the protocol guards the backend's method, and a
+    model cache locks it."""
+    from taskdeck import PluginContractError
+    from taskdeck.plugin_manager import BUILTIN_PLUGINS, build_session
+
+    for name in ("taskdeck-wordlist", "taskdeck-lookup"):
+        monkeypatch.syspath_prepend(str(PACKAGES / name))
+    session = build_session((*BUILTIN_PLUGINS, "taskdeck_wordlist", "taskdeck_lookup"), third_party=False)
+    assert not session.broken and not session.capability_notes
+    assert "lookup" in session.model_methods()
+    backend_cls = session.backends.get("wordlist")
+    assert backend_cls.lookup.__taskdeck_guarded__
+    with pytest.raises(PluginContractError, match=r"fold_case must be True or False, not str$"):
+        backend_cls.lookup(None, ["red"], fold_case="no")
 
 
 def test_a_task_that_returns_no_result_fails_in_one_line(api_env, tmp_path):

@@ -1,5 +1,5 @@
-"""``task=plugins``: list tasks, backends, output formats, model packs, third-party plugins
-with the plugin API version each declares, and broken plugins.
+"""``task=plugins``: list tasks, backends, output formats, model packs, capabilities,
+third-party plugins with the plugin API version each declares, and broken plugins.
 
 Imports no heavy library: it reads what the plugins registered.
 """
@@ -65,11 +65,22 @@ class PluginsTask(Task):
             packs.append(
                 {"model": alias, "description": p.description, "size": p.size, "licence": p.licence, "status": status}
             )
+        capabilities = [
+            {
+                "capability": name,
+                "description": c.description,
+                "methods": ", ".join(f"{m}()" for m in c.methods),
+                "batched": "yes" if c.batched else "",
+                "plugin": s.owners[f"capability:{name}"],
+            }
+            for name, c in s.capabilities.items()
+        ]
         sections = [
             Section("Tasks (task=NAME)", tasks),
             Section("Backends (backend=NAME; auto picks by model format)", backends),
             Section("Output formats (output=NAME or output=[a,b])", formatters),
             Section("Model packs (model=ALIAS)", packs),
+            Section("Capabilities (what a task needs, what a backend offers)", capabilities),
         ]
         presets = [
             {"preset": f"{group}={name}", "group": group}

@@ -15,7 +15,7 @@ class WrongCall(Task):
     @dataclass
     class Params:
         model: str = param("colours", "a chat model")
-        how: str = param("type", "the mistake", choices=("type", "missing", "unknown"))
+        how: str = param("type", "the mistake", choices=("type", "missing", "unknown", "protocol"))
 
     def run(self, params, ctx):
         backend, _ = ctx.model(params.model, needs=[CHAT])
@@ -23,8 +23,10 @@ class WrongCall(Task):
             backend.chat([{"role": "user", "content": "red"}], max_new_tokens="many")
         elif params.how == "missing":
             backend.chat(max_new_tokens=4)
-        else:
+        elif params.how == "unknown":
             backend.score_labels([{"role": "user", "content": "red"}], ["a"], normalise=True)
+        else:
+            backend.lookup("red")  # a capability another plugin declares: its protocol is checked too
 
 
 class NoResult(Task):

@@ -1,5 +1,6 @@
 """A backend for word-list models (``format="wordlist"``): its chat answers with the words of
-the list that the user's last message holds, capitalised, in the order written."""
+the list that the user's last message holds, capitalised, in the order written; it also
+offers ``lookup``, a capability another plugin (``taskdeck-lookup``) declares."""
 
 import re
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ class WordlistBackend(Backend):
     description = "answers with the listed words a message holds"
     Params = WordlistParams
     formats = ("wordlist",)
-    all_capabilities = (CHAT,)
+    all_capabilities = (CHAT, "lookup")
 
     def load(self):
         self.words = set(self.model.path().read_text().split())
@@ -32,6 +33,9 @@ class WordlistBackend(Backend):
         if stream is not None:
             stream(text)
         return Completion(text, prompt_tokens=len(said), completion_tokens=len(text.split()))
+
+    def lookup(self, words, *, fold_case=True):
+        return [(w.lower() if fold_case else w) in self.words for w in words]
 
 
 @hookimpl

@@ -1,7 +1,8 @@
 """Builds the pluggy manager, loads built-in and third-party plugins, fills the registries.
 
-Built-ins are registered exactly like third-party plugins. Third-party plugins come from
-the entry-point group ``taskdeck``, loaded one at a time: a plugin that fails to import or
+Built-ins are found and registered exactly like third-party plugins: both come from the
+entry-point group ``taskdeck`` (the built-ins are the taskdeck distribution's own entry
+points), loaded one at a time: a plugin that fails to import or
 to register is recorded (name + reason) and the others still load. ``TASKDECK_PLUGINS``
 restricts which third-party plugins load (comma-separated names; empty: none).
 """
@@ -25,52 +26,8 @@ from .registry import Registry
 ENTRY_POINT_GROUP = "taskdeck"
 RESTRICT_ENV = "TASKDECK_PLUGINS"
 
-BUILTIN_PLUGINS = (
-    "taskdeck.plugins.capabilities",
-    "taskdeck.plugins.tasks.listing",
-    "taskdeck.plugins.tasks.classification",
-    "taskdeck.plugins.tasks.zero_shot",
-    "taskdeck.plugins.tasks.ner",
-    "taskdeck.plugins.tasks.qa",
-    "taskdeck.plugins.tasks.fill_mask",
-    "taskdeck.plugins.tasks.summarization",
-    "taskdeck.plugins.tasks.translation",
-    "taskdeck.plugins.tasks.chat",
-    "taskdeck.plugins.tasks.minutes",
-    "taskdeck.plugins.tasks.synthetic",
-    "taskdeck.plugins.tasks.asr",
-    "taskdeck.plugins.tasks.tts",
-    "taskdeck.plugins.tasks.text_to_image",
-    "taskdeck.plugins.tasks.image_classification",
-    "taskdeck.plugins.tasks.zero_shot_image",
-    "taskdeck.plugins.tasks.image_to_text",
-    "taskdeck.plugins.tasks.object_detection",
-    "taskdeck.plugins.tasks.tokenize",
-    "taskdeck.plugins.tasks.inspect",
-    "taskdeck.plugins.tasks.serve",
-    "taskdeck.plugins.backends.llama_cpp",
-    "taskdeck.plugins.backends.hf_transformers",
-    "taskdeck.plugins.backends.openai_api",
-    "taskdeck.plugins.backends.faster_whisper",
-    "taskdeck.plugins.backends.piper_tts",
-    "taskdeck.plugins.backends.diffusers_images",
-    "taskdeck.plugins.backends.diarizer",
-    "taskdeck.plugins.formatters.terminal",
-    "taskdeck.plugins.formatters.json_file",
-    "taskdeck.plugins.formatters.markdown_file",
-    "taskdeck.plugins.formatters.html_file",
-    "taskdeck.plugins.formatters.csv_file",
-    "taskdeck.plugins.formatters.subtitles",
-    "taskdeck.plugins.formatters.media_files",
-    "taskdeck.plugins.packs.chat_models",
-    "taskdeck.plugins.packs.speech_models",
-    "taskdeck.plugins.packs.speaker_models",
-    "taskdeck.plugins.packs.embedding_models",
-    "taskdeck.plugins.packs.image_models",
-    # The web front end (task=ui) lives with the command line in the app layer; it is named
-    # here as data, loaded like any plugin, and imports gradio only when it runs.
-    "taskdeck.app.ui",
-)
+#: The distribution whose entry points in the group are the built-in plugins.
+DISTRIBUTION = "taskdeck"
 
 
 @dataclass
@@ -211,21 +168,48 @@ def _restriction() -> set[str] | None:
     return {n.strip() for n in raw.split(",") if n.strip()}
 
 
-def _entry_points() -> list:
-    from importlib.metadata import entry_points
+def _entry_points() -> tuple[list, list]:
+    """The group's entry points: taskdeck's own (the built-ins) and the third-party ones
+    (sorted by name)."""
+    from importlib.metadata import distributions, entry_points
 
-    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+    others = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.dist is None or e.dist.name != DISTRIBUTION]
+    # taskdeck's own metadata may be found twice (a stale taskdeck.egg-info in a checkout on
+    # sys.path beside the installed one): the first that declares the built-ins is taken
+    own = next(
+        (
+            found
+            for d in distributions(name=DISTRIBUTION)
+            if (found := list(d.entry_points.select(group=ENTRY_POINT_GROUP)))
+        ),
+        [],
+    )
+    return own, sorted(others, key=lambda e: e.name)
 
 
-def build_session(builtins: tuple[str, ...] = BUILTIN_PLUGINS, third_party: bool = True) -> Session:
-    """A fresh session: a plugin manager with built-ins and entry-point plugins loaded."""
+@lru_cache(maxsize=1)
+def builtin_plugins() -> tuple[str, ...]:
+    """The built-in plugins' modules, found like third-party plugins: from the entry points the
+    taskdeck distribution declares (setup.cfg), so adding one edits no core file."""
+    modules = tuple(e.value for e in _entry_points()[0])
+    if not modules:
+        raise TaskdeckError(
+            "taskdeck's built-in plugins are not installed (no entry points of the taskdeck distribution): "
+            "pip install -e . in the checkout"
+        )
+    return modules
+
+
+def build_session(builtins: tuple[str, ...] | None = None, third_party: bool = True) -> Session:
+    """A fresh session: a plugin manager with the built-ins (``builtins``: these modules
+    instead) and the third-party entry-point plugins loaded."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     session = Session(pm=pm)
-    candidates: list[tuple[str, Any]] = [(m, None) for m in builtins]
+    candidates: list[tuple[str, Any]] = [(m, None) for m in (builtin_plugins() if builtins is None else builtins)]
     if third_party:
         allowed = _restriction()
-        candidates += [(ep.name, ep) for ep in _entry_points() if allowed is None or ep.name in allowed]
+        candidates += [(ep.name, ep) for ep in _entry_points()[1] if allowed is None or ep.name in allowed]
     for name, ep in candidates:
         try:
             plugin = importlib.import_module(name) if ep is None else ep.load()
@@ -254,7 +238,7 @@ def build_session(builtins: tuple[str, ...] = BUILTIN_PLUGINS, third_party: bool
 def _bind_capabilities(session: Session) -> None:
     """Each backend against the capabilities it offers: the methods of a plugin's protocol are
     checked on every call, as ``Backend``'s are; an undeclared capability or a missing method is
-    noted (and the capability is not offered)."""
+    noted in one line."""
     from .plugin_api import guard
 
     for name, cls in session.backends.items():

@@ -225,9 +225,9 @@ WORDFREQ = REPO / "examples" / "taskdeck-wordfreq"
 def ui_session():
     """The built-in plugins and the example third-party plugin (as its entry point would load it)."""
     sys.path.insert(0, str(WORDFREQ))
-    from taskdeck.plugin_manager import BUILTIN_PLUGINS, build_session
+    from taskdeck.plugin_manager import build_session, builtin_plugins
 
-    yield build_session((*BUILTIN_PLUGINS, "taskdeck_wordfreq"), third_party=False)
+    yield build_session((*builtin_plugins(), "taskdeck_wordfreq"), third_party=False)
     sys.path.remove(str(WORDFREQ))
 
 

@@ -1,4 +1,4 @@
-"""Every hook, called for real: a plugin implementing all five is loaded into a fresh session
+"""Every hook, called for real: a plugin implementing all six is loaded into a fresh session
 and what each hook registered is used. ``test_every_hook_has_a_test_here`` keeps this file
 complete as hooks are added (the list comes from pluggy, not from this file)."""
 
@@ -10,7 +10,13 @@ import pytest
 PLUGIN = textwrap.dedent("""
     from dataclasses import dataclass, field
 
-    from taskdeck import Backend, BackendParams, Formatter, ModelPack, Piece, Task, Text, hookimpl, param, required
+    from taskdeck import (
+        Backend, BackendParams, Capability, Formatter, ModelPack, Piece, Task, Text, hookimpl, param, required,
+    )
+
+    class Count:
+        def count(self, text: str) -> int:
+            raise NotImplementedError
 
     class Echo(Task):
         name = "echo-hooks"
@@ -32,6 +38,14 @@ PLUGIN = textwrap.dedent("""
         name = "null-hooks"
         Params = NullParams
         formats = ("null",)
+        all_capabilities = ("count-hooks",)
+
+        def count(self, text):
+            return len(text)
+
+    @hookimpl
+    def register_capabilities(register):
+        register(Capability("count-hooks", "characters of a text", ("count",), protocol=Count))
 
     class Upper(Formatter):
         name = "upper-hooks"
@@ -69,15 +83,27 @@ PLUGIN = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def hooked(tmp_path_factory):
     """A session of the built-ins plus the plugin above (loaded as a module, like a built-in)."""
-    from taskdeck.plugin_manager import BUILTIN_PLUGINS, build_session
+    from taskdeck.plugin_manager import build_session, builtin_plugins
 
     folder = tmp_path_factory.mktemp("hooks-plugin")
     (folder / "taskdeck_hooks_plugin.py").write_text(PLUGIN)
     sys.path.insert(0, str(folder))
     try:
-        yield build_session(builtins=(*BUILTIN_PLUGINS, "taskdeck_hooks_plugin"), third_party=False)
+        yield build_session(builtins=(*builtin_plugins(), "taskdeck_hooks_plugin"), third_party=False)
     finally:
         sys.path.remove(str(folder))
+
+
+def test_hook_register_capabilities(hooked):
+    from taskdeck import PluginContractError
+    from taskdeck.models import ModelRef
+
+    assert hooked.capabilities.get("count-hooks").methods == ("count",) and not hooked.capability_notes
+    assert hooked.capabilities.owner("count-hooks") == "taskdeck_hooks_plugin"
+    backend = hooked.backends.get("null-hooks")(ModelRef("n", "path", "null"), None)
+    assert backend.count("four") == 4
+    with pytest.raises(PluginContractError, match=r"text must be a string, not int$"):
+        backend.count(4)
 
 
 def test_hook_register_tasks(hooked, tmp_path):

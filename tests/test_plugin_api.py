@@ -173,11 +173,11 @@ def test_a_plugin_capability_is_checked_and_locked_like_a_builtin_one(monkeypatc
     """In process, from the packages' sources: the protocol guards the backend's method, and a
     model cache locks it."""
     from taskdeck import PluginContractError
-    from taskdeck.plugin_manager import BUILTIN_PLUGINS, build_session
+    from taskdeck.plugin_manager import build_session, builtin_plugins
 
     for name in ("taskdeck-wordlist", "taskdeck-lookup"):
         monkeypatch.syspath_prepend(str(PACKAGES / name))
-    session = build_session((*BUILTIN_PLUGINS, "taskdeck_wordlist", "taskdeck_lookup"), third_party=False)
+    session = build_session((*builtin_plugins(), "taskdeck_wordlist", "taskdeck_lookup"), third_party=False)
     assert not session.broken and not session.capability_notes
     assert "lookup" in session.model_methods()
     backend_cls = session.backends.get("wordlist")

@@ -2,7 +2,7 @@
 
 The public API for plugin authors::
 
-    from taskdeck import hookimpl, Task, Labels, required, param
+    from taskdeck import hookimpl, Task, Labels, required, param, route
 
 ``PLUGIN_API`` is the version of that API (``docs/plugin-api.md``: the public names, the
 compatibility policy and the changelog).
@@ -93,7 +93,7 @@ from .results import (
     Word,
 )
 from .scoring import Metric
-from .tasks import Model, Task
+from .tasks import Model, Task, route
 
 __version__ = "0.1.0"
 
@@ -181,4 +181,5 @@ __all__ = [
     "hookimpl",
     "param",
     "required",
+    "route",
 ]

@@ -1,10 +1,11 @@
 """The Task contract: typed Params in, a typed Result out, and the stages of a batch.
 
-A task writes what is its own: ``run`` for one input, and for a batch on a model whose
-capability takes many inputs at once (``batched``), ``prepare`` (one row's checked input)
-and ``forward`` (one call for many inputs). The base class owns the rest of a batch, in the
-spirit of transformers' ``Pipeline``: rows stream in, each is prepared (a bad row fails
-alone), rows that share options are grouped, sorted by length within a bounded window,
+A task writes what is its own: ``prepare`` (one input, checked) and a ``@route`` per
+capability it accepts (the method that serves it: many inputs at once, or one), and the base
+class owns ``run``; or it writes ``run`` itself, and for a batch on a model whose capability
+takes many inputs at once (``batched``), ``forward`` (one call for many inputs). The base
+class owns the rest of a batch, in the spirit of transformers' ``Pipeline``: rows stream in,
+each is prepared (a bad row fails alone), rows that share options are grouped, sorted by length within a bounded window,
 cut into chunks of ``chunk_size`` and forwarded; a chunk that fails is retried row by row,
 so only the bad row fails. Results come out as ``(row index, Result or Exception)``.
 """
@@ -25,6 +26,20 @@ if TYPE_CHECKING:
     from .scoring import Metric
 
 Outcome = Union["Result", BaseException]
+_ROUTE = "__taskdeck_route__"
+
+
+def route(capability: str, *, batched: bool = False) -> Any:
+    """Mark a Task method as the route that serves ``capability``: called as
+    ``(backend, item, params, ctx) -> Result`` with one prepared input, or, ``batched``,
+    ``(backend, items, params, ctx) -> [Result or Exception per item]`` with many. The base
+    class's ``run`` and batches choose the route of the capability the model offers."""
+
+    def mark(method: Any) -> Any:
+        setattr(method, _ROUTE, (capability, batched))
+        return method
+
+    return mark
 
 
 class Model(NamedTuple):
@@ -76,10 +91,39 @@ class Task:
     #: ``main`` (shown, not folded), ``advanced`` (folded away), ``hidden``; join two with ``;``.
     #: None is required: the form follows each field's type, range and choices.
     form_hints: ClassVar[Mapping[str, str]] = {}
+    #: Capability → (method name, batched): the task's ``@route`` methods, collected per class.
+    routes: ClassVar[dict[str, tuple[str, bool]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        routes = dict(cls.routes)
+        for name, member in vars(cls).items():
+            if hasattr(member, _ROUTE):
+                capability, batched = getattr(member, _ROUTE)
+                routes[capability] = (name, batched)
+        cls.routes = routes
+        if routes and "needs" not in vars(cls) and not cls.needs:
+            cls.needs = tuple(routes)  # preferred in the order the routes are written
+        if routes and "batched" not in vars(cls) and not cls.batched:
+            cls.batched = tuple(c for c, (_, b) in routes.items() if b)
 
     # ---- one input ----
     def run(self, params: Any, ctx: RunContext) -> Result:
-        raise NotImplementedError
+        """One input: prepared (a bad one fails before anything loads), the model loaded for
+        the first capability of ``needs`` it offers, and that capability's route. A task with
+        no ``@route`` writes its own ``run``."""
+        if not self.routes:
+            raise NotImplementedError(f"{type(self).__name__} declares no @route and writes no run()")
+        item = self.prepare(params)
+        backend, capability = self.model(params, ctx)
+        ctx.metrics["items"] = 1
+        name, batched = self.routes[capability]
+        if not batched:
+            return getattr(self, name)(backend, item, params, ctx)
+        outcome = getattr(self, name)(backend, [item], params, ctx)[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def model(self, params: Any, ctx: RunContext) -> Model:
         """The task's model, loaded for the first capability of ``needs`` it offers."""
@@ -124,6 +168,7 @@ class Task:
             for i, params in rows:
                 yield i, _attempt(lambda p=params: self.run(self.for_batch(p, ctx), ctx))
             return
+        forward = self._batched_route(chosen.capability)
         for window in _windows(rows, self.sort_window):
             groups: dict[Hashable, list[tuple[int, Any, Any]]] = {}
             for i, params in window:
@@ -137,17 +182,24 @@ class Task:
             for members in groups.values():
                 members.sort(key=lambda m: self.input_size(m[1]))
                 for start in range(0, len(members), self.chunk_size):
-                    yield from self._forward_chunk(chosen.backend, members[start : start + self.chunk_size], ctx)
+                    yield from self._forward_chunk(
+                        forward, chosen.backend, members[start : start + self.chunk_size], ctx
+                    )
 
-    def _forward_chunk(self, backend: Backend, chunk: list[tuple[int, Any, Any]], ctx: RunContext):
+    def _batched_route(self, capability: str) -> Any:
+        """The method that forwards many inputs for ``capability``: its ``@route``, else ``forward``."""
+        name, batched = self.routes.get(capability, ("forward", True))
+        return getattr(self, name if batched else "forward")
+
+    def _forward_chunk(self, forward: Any, backend: Backend, chunk: list[tuple[int, Any, Any]], ctx: RunContext):
         try:
-            outputs = list(self.forward(backend, [item for _, item, _ in chunk], chunk[0][2], ctx))
+            outputs = list(forward(backend, [item for _, item, _ in chunk], chunk[0][2], ctx))
         except Exception as exc:  # noqa: BLE001 - retried row by row below, so only the bad row fails
             if len(chunk) == 1:
                 yield chunk[0][0], exc
                 return
             for member in chunk:
-                yield from self._forward_chunk(backend, [member], ctx)
+                yield from self._forward_chunk(forward, backend, [member], ctx)
             return
         if len(outputs) != len(chunk):
             raise RuntimeError(f"{type(self).__name__}.forward returned {len(outputs)} results for {len(chunk)} inputs")

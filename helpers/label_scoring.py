@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 # next_logprobs(prefix) -> log-probabilities over the vocabulary after prompt + prefix
 NextLogprobs = Callable[[tuple[int, ...]], Sequence[float]]
@@ -59,6 +60,13 @@ def normalise(scores: dict[str, float]) -> dict[str, float]:
     exp = {k: math.exp(v - m) for k, v in scores.items()}
     z = sum(exp.values())
     return {k: v / z for k, v in exp.items()}
+
+
+def yes_probability(backend: Any, system: str, question: str) -> float:
+    """P(yes) against P(no) as a chat model's answer to ``question`` (one forward pass through
+    its ``score_labels``): the yes/no judgement the text tasks share."""
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": question}]
+    return normalise(backend.score_labels(messages, ["yes", "no"]))["yes"]
 
 
 def _logsumexp(xs: list[float]) -> float:

@@ -11,12 +11,13 @@ or a yes/no judgement per label from the chat model.
 from dataclasses import dataclass
 from typing import Optional
 
-from taskdeck import CLASSIFY, SCORE_LABELS, InputError, Labels, LabelScore, Task, hookimpl, param, required
+from taskdeck import CLASSIFY, SCORE_LABELS, InputError, Labels, LabelScore, Task, hookimpl, param, required, route
 from taskdeck.evaluation import CLASSIFICATION
-from taskdeck.helpers.label_scoring import normalise
+from taskdeck.helpers.label_scoring import normalise, yes_probability
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 SYSTEM = "You are a precise text classifier. Answer with exactly one of the given labels."
+YES_NO_SYSTEM = "You answer yes or no."
 PROMPT = "Which label fits this text best? Choose one of: {labels}.\n\nText: {text}\n\nAnswer with the label only."
 LABEL_PROMPT = "Does the label '{label}' apply to this text?\n\nText: {text}\n\nAnswer yes or no."
 SENTIMENT_PROMPT = (
@@ -39,19 +40,26 @@ class TextClassificationTask(Task):
         prompt: str = param(PROMPT, "user prompt for chat-model scoring; {text} and {labels} are filled in")
         label_prompt: str = param(LABEL_PROMPT, "multi-label yes/no prompt; {text} and {label} are filled in")
 
-    needs = (CLASSIFY, SCORE_LABELS)
-    batched = (CLASSIFY,)
     eval_metric = CLASSIFICATION
 
-    def run(self, params, ctx):
-        text = self.prepare(params)  # a bad input fails before anything loads
-        backend, capability = self.model(params, ctx)
-        ctx.metrics["items"] = 1
-        if capability == CLASSIFY:
-            return self.forward_one(backend, params, ctx)
+    def prepare(self, params) -> str:
+        return _text(params)
+
+    @route(CLASSIFY, batched=True)
+    def forward(self, backend, items, params, ctx):
+        """The classifier over many texts at once (sorted by length by the base class)."""
+        outputs = backend.classify(items, top_k=None, multi_label=params.multi_label)
+        return [self._result(text, scored, params, "classifier") for text, scored in zip(items, outputs)]
+
+    @route(SCORE_LABELS)
+    def score(self, backend, text, params, ctx):
+        """A chat model: each label's probability as its one-word answer (or yes/no per label)."""
         labels = self._labels(params)
         if params.multi_label:
-            scored = [(label, _yes_probability(backend, params, text, label)) for label in labels]
+            scored = [
+                (label, yes_probability(backend, YES_NO_SYSTEM, params.label_prompt.format(text=text, label=label)))
+                for label in labels
+            ]
             return self._result(text, scored, params, "chat-yes-no-per-label")
         messages = [
             {"role": "system", "content": params.system},
@@ -59,14 +67,6 @@ class TextClassificationTask(Task):
         ]
         probs = normalise(backend.score_labels(messages, labels))
         return self._result(text, list(probs.items()), params, "chat-label-scoring")
-
-    def prepare(self, params) -> str:
-        return _text(params)
-
-    def forward(self, backend, items, params, ctx):
-        """The classifier over many texts at once (sorted by length by the base class)."""
-        outputs = backend.classify(items, top_k=None, multi_label=params.multi_label)
-        return [self._result(text, scored, params, "classifier") for text, scored in zip(items, outputs)]
 
     def _labels(self, params) -> list[str]:
         labels = [str(lbl) for lbl in params.labels]
@@ -108,14 +108,6 @@ def _text(params) -> str:
     if not text:
         raise InputError('text= is empty: give the text to classify, e.g. text="I love this"')
     return text
-
-
-def _yes_probability(backend, params, text: str, label: str) -> float:
-    messages = [
-        {"role": "system", "content": "You answer yes or no."},
-        {"role": "user", "content": params.label_prompt.format(text=text, label=label)},
-    ]
-    return normalise(backend.score_labels(messages, ["yes", "no"]))["yes"]
 
 
 @hookimpl

@@ -37,6 +37,7 @@ from taskdeck import (
     hookimpl,
     param,
     required,
+    route,
 )
 from taskdeck.helpers.label_scoring import normalise
 
@@ -69,25 +70,20 @@ class FillMaskTask(Task):
         targets: list = param([], "score only these words, e.g. targets=[Paris,London] (empty: any word)")
         model: str = param(DEFAULT_MODEL, "model pack alias, local path or Hub id (a masked LM for the dedicated path)")
 
-    needs = (FILL_MASK, CHAT)
-    batched = (FILL_MASK,)
-
-    def run(self, params, ctx):
-        text, targets = _inputs(params)
-        backend, capability = self.model(params, ctx)
-        ctx.metrics["items"] = 1
-        if capability == FILL_MASK:
-            return self.forward_one(backend, params, ctx)
-        return _result(text, chat_fill(backend, text, params.top_k, targets), "chat-label-scoring")
-
     def prepare(self, params) -> str:
         return _inputs(params)[0]
 
+    @route(FILL_MASK, batched=True)
     def forward(self, backend, items, params, ctx):
         """The masked LM over many texts at once (rows forwarded together share top_k and targets)."""
         targets = _inputs(params)[1] or None
         found = backend.fill_mask(items, top_k=params.top_k, targets=targets)
         return [_result(text, candidates, "masked-lm") for text, candidates in zip(items, found)]
+
+    @route(CHAT)
+    def score(self, backend, text, params, ctx):
+        """A chat model scoring candidate words for the mask."""
+        return _result(text, chat_fill(backend, text, params.top_k, _inputs(params)[1]), "chat-label-scoring")
 
 
 def _inputs(params) -> tuple[str, list[str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from taskdeck import CLASSIFY_IMAGE, ImageLabels, LabelScore, Task, hookimpl, param, required
+from taskdeck import CLASSIFY_IMAGE, ImageLabels, LabelScore, Task, hookimpl, param, required, route
 from taskdeck.evaluation import CLASSIFICATION
 from taskdeck.helpers.images import IMAGE_HINT, load_image
 
@@ -25,8 +25,6 @@ class ImageClassificationTask(Task):
     batch_fields = ("image",)
     file_fields = ("image",)
     form_hints = {"image": IMAGE_HINT}
-    needs = (CLASSIFY_IMAGE,)
-    batched = (CLASSIFY_IMAGE,)
     eval_metric = CLASSIFICATION
     chunk_size = 16  # images per forward call; a batch holds at most this many decoded images
     sort_window = 16
@@ -37,18 +35,13 @@ class ImageClassificationTask(Task):
         model: str = param(DEFAULT_MODEL, "model pack alias, local folder or Hub id of an image classifier")
         top_k: int = param(5, "how many labels to keep, best first", ge=1)
 
-    def run(self, params, ctx):
-        picture = self.prepare(params)  # a bad image fails before the model loads
-        backend, _ = self.model(params, ctx)
-        ctx.metrics["items"] = 1
-        return self.forward(backend, [picture], params, ctx)[0]
-
     def prepare(self, params):
         return load_image(params.image)
 
     def input_size(self, item) -> int:
         return 0  # the image processor resizes every image alike: nothing to gain by sorting
 
+    @route(CLASSIFY_IMAGE, batched=True)
     def forward(self, backend, items, params, ctx):
         outputs = backend.classify_image([p.image for p in items], top_k=params.top_k)
         return [

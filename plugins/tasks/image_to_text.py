@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from taskdeck import CAPTION, VISION_CHAT, Caption, ConfigError, Task, hookimpl, param, required
+from taskdeck import CAPTION, VISION_CHAT, Caption, ConfigError, Task, hookimpl, param, required, route
 from taskdeck.helpers.images import IMAGE_HINT, Picture, image_message, load_image
 
 CHAT_PROMPT = "Describe this image in one sentence."
@@ -25,8 +25,6 @@ class ImageToTextTask(Task):
     batch_fields = ("image",)
     file_fields = ("image",)
     form_hints = {"image": IMAGE_HINT}
-    needs = (CAPTION, VISION_CHAT)
-    batched = (CAPTION,)
     chunk_size = 8
     sort_window = 8
 
@@ -52,24 +50,13 @@ class ImageToTextTask(Task):
             )
         return super().model(params, ctx)
 
-    def run(self, params, ctx):
-        picture = self.prepare(params)
-        backend, capability = self.model(params, ctx)
-        ctx.metrics["items"] = 1
-        if capability == CAPTION:
-            return self.forward(backend, [picture], params, ctx)[0]
-        with ctx.watch.time("caption"):
-            answer = backend.chat(
-                [image_message(picture, params.prompt or CHAT_PROMPT)], max_new_tokens=params.max_new_tokens
-            )
-        return _caption(picture, answer, f"vision chat {backend.model.ref}")
-
     def prepare(self, params) -> Picture:
         return load_image(params.image)
 
     def input_size(self, item) -> int:
         return 0
 
+    @route(CAPTION, batched=True)
     def forward(self, backend, items, params, ctx):
         outputs = backend.caption(
             [p.image for p in items],
@@ -78,6 +65,15 @@ class ImageToTextTask(Task):
             num_beams=params.num_beams,
         )
         return [_caption(p, out, "captioner") for p, out in zip(items, outputs)]
+
+    @route(VISION_CHAT)
+    def ask(self, backend, picture, params, ctx):
+        """A vision chat model asked for the caption."""
+        with ctx.watch.time("caption"):
+            answer = backend.chat(
+                [image_message(picture, params.prompt or CHAT_PROMPT)], max_new_tokens=params.max_new_tokens
+            )
+        return _caption(picture, answer, f"vision chat {backend.model.ref}")
 
 
 def _caption(picture: Picture, completion, method: str) -> Caption:

@@ -26,7 +26,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from taskdeck import CHAT, SCORE_LABELS, TAG, ConfigError, Entities, Entity, InputError, Task, hookimpl, param, required
+from taskdeck import (
+    CHAT,
+    SCORE_LABELS,
+    TAG,
+    ConfigError,
+    Entities,
+    Entity,
+    InputError,
+    Task,
+    hookimpl,
+    param,
+    required,
+    route,
+)
 from taskdeck.evaluation import ENTITIES
 from taskdeck.helpers.label_scoring import normalise
 
@@ -85,26 +98,22 @@ class NerTask(Task):
             DEFAULT_MODEL, "model pack alias, local path or Hub id (a token classifier for the dedicated path)"
         )
 
-    needs = (TAG, CHAT)
-    batched = (TAG,)
     eval_metric = ENTITIES
-
-    def run(self, params, ctx):
-        text, _ = _inputs(params)
-        backend, capability = self.model(params, ctx)
-        ctx.metrics["items"] = 1
-        if capability == TAG:
-            return self.forward_one(backend, params, ctx)
-        return _result(text, chat_entities(backend, text, _types(params)), "chat-json")
 
     def prepare(self, params) -> str:
         return _inputs(params)[0]
 
+    @route(TAG, batched=True)
     def forward(self, backend, items, params, ctx):
         """The token classifier over many texts at once; an overlong text fails alone (the base
         class retries a failed chunk row by row)."""
         found = backend.tag(items, aggregation_strategy=params.aggregation_strategy)
         return [_result(text, spans, "token-classifier") for text, spans in zip(items, found)]
+
+    @route(CHAT)
+    def extract(self, backend, text, params, ctx):
+        """A chat model listing the entities as JSON, each located in the text."""
+        return _result(text, chat_entities(backend, text, _types(params)), "chat-json")
 
 
 def _inputs(params) -> tuple[str, str]:

@@ -34,9 +34,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from taskdeck import CHAT, EXTRACT_ANSWER, SCORE_LABELS, Answer, Answers, InputError, Task, hookimpl, param, required
+from taskdeck import (
+    CHAT,
+    EXTRACT_ANSWER,
+    SCORE_LABELS,
+    Answer,
+    Answers,
+    InputError,
+    Task,
+    hookimpl,
+    param,
+    required,
+    route,
+)
 from taskdeck.evaluation import ANSWERS
-from taskdeck.helpers.label_scoring import normalise
+from taskdeck.helpers.label_scoring import yes_probability
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 UNSCORED = 0.0  # score of a chat answer when the backend cannot score labels
@@ -84,18 +96,8 @@ class QATask(Task):
             le=1,
         )
 
-    needs = (EXTRACT_ANSWER, CHAT)
-    batched = (EXTRACT_ANSWER,)
     eval_metric = ANSWERS
     chunk_size = 64  # pairs per extract_answer call (each pair may be several windows)
-
-    def run(self, params, ctx):
-        question, context = _inputs(params)
-        backend, capability = self.model(params, ctx)
-        ctx.metrics["items"] = 1
-        if capability == EXTRACT_ANSWER:
-            return self.forward_one(backend, params, ctx)
-        return _result(question, context, chat_answer(backend, question, context, params.chat_min_score), "chat-json")
 
     def prepare(self, params) -> tuple[str, str]:
         return _inputs(params)
@@ -103,10 +105,17 @@ class QATask(Task):
     def input_size(self, item) -> int:
         return len(item[0]) + len(item[1])
 
+    @route(EXTRACT_ANSWER, batched=True)
     def forward(self, backend, items, params, ctx):
         """The extractive model over many pairs at once: their windows share forward batches."""
         found = backend.extract_answer([q for q, _ in items], [c for _, c in items], **_options(params))
         return [_result(q, c, spans, "extractive") for (q, c), spans in zip(items, found)]
+
+    @route(CHAT)
+    def quote(self, backend, item, params, ctx):
+        """A chat model's quote from the context, checked by its own yes/no judgement."""
+        question, context = item
+        return _result(question, context, chat_answer(backend, question, context, params.chat_min_score), "chat-json")
 
 
 def _inputs(params) -> tuple[str, str]:
@@ -153,18 +162,10 @@ def chat_answer(backend, question: str, context: str, min_score: float = 0.5) ->
     answer = context[start:end]
     if SCORE_LABELS not in backend.capabilities():
         return [{"answer": answer, "score": UNSCORED, "start": start, "end": end}]
-    score = _yes_probability(backend, question, context, answer)
+    score = yes_probability(backend, SYSTEM, VERIFY.format(context=context, question=question, answer=answer))
     if score < min_score:  # the model rejects its own quote
         return []
     return [{"answer": answer, "score": score, "start": start, "end": end}]
-
-
-def _yes_probability(backend, question: str, context: str, answer: str) -> float:
-    messages = [
-        {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": VERIFY.format(context=context, question=question, answer=answer)},
-    ]
-    return normalise(backend.score_labels(messages, ["yes", "no"]))["yes"]
 
 
 _EDGE = " \t\r\n\"'`“”‘’«».,;:!?()[]{}"

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from taskdeck import SCORE_LABELS, ZERO_SHOT, InputError, Labels, LabelScore, Task, hookimpl, param, required
+from taskdeck import SCORE_LABELS, ZERO_SHOT, InputError, Labels, LabelScore, Task, hookimpl, param, required, route
 from taskdeck.evaluation import CLASSIFICATION
-from taskdeck.helpers.label_scoring import normalise
+from taskdeck.helpers.label_scoring import normalise, yes_probability
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 TEMPLATE = "This example is {}."
@@ -48,19 +48,28 @@ class ZeroShotTask(Task):
             DEFAULT_MODEL, "model pack alias, local path or Hub id (an NLI model for the dedicated path)"
         )
 
-    needs = (ZERO_SHOT, SCORE_LABELS)
-    batched = (ZERO_SHOT,)
     eval_metric = CLASSIFICATION
 
-    def run(self, params, ctx):
-        text, labels = _inputs(params)
-        backend, capability = self.model(params, ctx)
-        ctx.metrics["items"] = 1
-        if capability == ZERO_SHOT:
-            return self.forward_one(backend, params, ctx)
+    def prepare(self, params) -> str:
+        return _inputs(params)[0]
+
+    @route(ZERO_SHOT, batched=True)
+    def forward(self, backend, items, params, ctx):
+        """The NLI model over many texts at once (rows forwarded together share their labels)."""
+        labels = _inputs(params)[1] if items else []
+        outputs = backend.zero_shot(
+            items, labels, hypothesis_template=params.hypothesis_template, multi_label=params.multi_label
+        )
+        return [_result(text, scored, "nli", _independent(params, labels)) for text, scored in zip(items, outputs)]
+
+    @route(SCORE_LABELS)
+    def score(self, backend, text, params, ctx):
+        """A chat model: each label as its one-word answer, or a yes/no question per label."""
+        labels = _inputs(params)[1]
         if _independent(params, labels):
             scored = [
-                (label, _yes_probability(backend, text, params.hypothesis_template.format(label))) for label in labels
+                (label, yes_probability(backend, YES_NO_SYSTEM, _statement(text, params.hypothesis_template, label)))
+                for label in labels
             ]
             return _result(text, scored, "chat-yes-no-per-label", True)
         messages = [
@@ -69,17 +78,6 @@ class ZeroShotTask(Task):
         ]
         probs = normalise(backend.score_labels(messages, labels))
         return _result(text, list(probs.items()), "chat-label-scoring", False)
-
-    def prepare(self, params) -> str:
-        return _inputs(params)[0]
-
-    def forward(self, backend, items, params, ctx):
-        """The NLI model over many texts at once (rows forwarded together share their labels)."""
-        labels = _inputs(params)[1] if items else []
-        outputs = backend.zero_shot(
-            items, labels, hypothesis_template=params.hypothesis_template, multi_label=params.multi_label
-        )
-        return [_result(text, scored, "nli", _independent(params, labels)) for text, scored in zip(items, outputs)]
 
 
 def _inputs(params) -> tuple[str, list[str]]:
@@ -105,12 +103,8 @@ def _independent(params, labels) -> bool:
     return bool(params.multi_label) or len(labels) == 1
 
 
-def _yes_probability(backend, text: str, hypothesis: str) -> float:
-    messages = [
-        {"role": "system", "content": YES_NO_SYSTEM},
-        {"role": "user", "content": YES_NO_PROMPT.format(text=text, hypothesis=hypothesis)},
-    ]
-    return normalise(backend.score_labels(messages, ["yes", "no"]))["yes"]
+def _statement(text: str, template: str, label: str) -> str:
+    return YES_NO_PROMPT.format(text=text, hypothesis=template.format(label))
 
 
 def _result(text, scored, method, multi_label) -> Labels:

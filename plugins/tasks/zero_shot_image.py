@@ -31,6 +31,7 @@ from taskdeck import (
     hookimpl,
     param,
     required,
+    route,
 )
 from taskdeck.evaluation import CLASSIFICATION
 from taskdeck.helpers.images import IMAGE_HINT, Picture, image_message, load_image
@@ -45,8 +46,6 @@ class ZeroShotImageTask(Task):
     batch_fields = ("image",)
     file_fields = ("image",)
     form_hints = {"image": IMAGE_HINT}
-    needs = (ZERO_SHOT_IMAGE, VISION_CHAT)
-    batched = (ZERO_SHOT_IMAGE,)
     eval_metric = CLASSIFICATION
     chunk_size = 16
     sort_window = 16
@@ -69,13 +68,24 @@ class ZeroShotImageTask(Task):
             )
         return super().model(params, ctx)
 
-    def run(self, params, ctx):
-        picture = self.prepare(params)
+    def prepare(self, params) -> Picture:
+        _labels(params)
+        return load_image(params.image)
+
+    def input_size(self, item) -> int:
+        return 0
+
+    @route(ZERO_SHOT_IMAGE, batched=True)
+    def forward(self, backend, items, params, ctx):
+        outputs = backend.zero_shot_image(
+            [p.image for p in items], _labels(params), hypothesis_template=params.hypothesis_template
+        )
+        return [_result(p, scored, "image-text-similarity") for p, scored in zip(items, outputs)]
+
+    @route(VISION_CHAT)
+    def ask(self, backend, picture, params, ctx):
+        """A vision chat model: the labels scored as its answer, or its answer matched to one."""
         labels = _labels(params)
-        backend, capability = self.model(params, ctx)
-        ctx.metrics["items"] = 1
-        if capability == ZERO_SHOT_IMAGE:
-            return self.forward(backend, [picture], params, ctx)[0]
         messages = [image_message(picture, QUESTION.format(labels=", ".join(labels)))]
         if SCORE_LABELS in backend.capabilities():
             logprobs = backend.score_labels(messages, labels)
@@ -92,19 +102,6 @@ class ZeroShotImageTask(Task):
                 "model, or backend.logprobs=true where the server returns logprobs"
             )
         return _result(picture, [(label, 1.0 if label == chosen else 0.0) for label in labels], "chat-answer")
-
-    def prepare(self, params) -> Picture:
-        _labels(params)
-        return load_image(params.image)
-
-    def input_size(self, item) -> int:
-        return 0
-
-    def forward(self, backend, items, params, ctx):
-        outputs = backend.zero_shot_image(
-            [p.image for p in items], _labels(params), hypothesis_template=params.hypothesis_template
-        )
-        return [_result(p, scored, "image-text-similarity") for p, scored in zip(items, outputs)]
 
 
 def _labels(params) -> list[str]:

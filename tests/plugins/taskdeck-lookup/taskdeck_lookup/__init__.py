@@ -5,7 +5,7 @@ given words a model knows), with ``task=known`` using it. A backend in another p
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from taskdeck import Capability, Report, Section, Task, hookimpl, param, required
+from taskdeck import Capability, Report, Section, Task, hookimpl, param, required, route
 
 TASKDECK_PLUGIN_API = "1.1"
 LOOKUP = "lookup"
@@ -20,20 +20,22 @@ class Lookup:
 
 
 class Known(Task):
+    """A task as routes: the base class prepares, loads and calls the route of ``lookup``."""
+
     name = "known"
     description = "which words of a text a model knows"
-    needs = (LOOKUP,)
 
     @dataclass
     class Params:
         text: str = required("the words to look up")
         model: str = param("colours", "a model offering lookup")
 
-    def run(self, params, ctx):
-        backend, _ = ctx.model(params.model, needs=self.needs)
-        words = params.text.split()
-        known = backend.lookup(words)
-        rows = [{"word": w, "known": k} for w, k in zip(words, known)]
+    def prepare(self, params):
+        return params.text.split()
+
+    @route(LOOKUP)
+    def look_up(self, backend, words, params, ctx):
+        rows = [{"word": w, "known": k} for w, k in zip(words, backend.lookup(words))]
         return Report(title="known words", sections=[Section("words", rows)])
 
 

@@ -26,7 +26,19 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import CHAT, SEQ2SEQ, Completion, ConfigError, Generated, InputError, Task, hookimpl, param, required
+from taskdeck import (
+    CHAT,
+    SEQ2SEQ,
+    Completion,
+    ConfigError,
+    Generated,
+    InputError,
+    Task,
+    hookimpl,
+    param,
+    required,
+    route,
+)
 from taskdeck.evaluation import SUMMARY
 from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
@@ -78,35 +90,27 @@ class SummarizationTask(Task):
         )
         stream: bool = param(True, "chat models: print the summary as it is generated")
 
-    needs = (SEQ2SEQ, CHAT)
-    batched = (SEQ2SEQ, CHAT)
     eval_metric = SUMMARY
     chunk_size = 64  # texts summarized together, level by level
-
-    def run(self, params, ctx):
-        text = _text(params)
-        length = length_instruction(params.length)
-        backend, capability = self.model(params, ctx)
-        ctx.metrics["items"] = 1
-        if capability == SEQ2SEQ:
-            return self.forward_one(backend, params, ctx)
-        streaming = params.stream and not ctx.quiet
-        result = ChatSummarizer(backend, params, length, ctx).summarize([text], streaming)[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
 
     def for_batch(self, params, ctx):
         return dataclasses.replace(params, stream=False)
 
     def prepare(self, params) -> str:
-        return _text(params)
+        text = _text(params)
+        length_instruction(params.length)  # a bad length= fails before the model loads
+        return text
 
+    @route(SEQ2SEQ, batched=True)
     def forward(self, backend, items, params, ctx):
-        """Every text's chunks go through ``seq2seq`` (or ``chat_batch``) together, level by level."""
-        if self.model(params, ctx).capability == SEQ2SEQ:
-            return Seq2SeqSummarizer(backend, params, ctx).summarize(items)
-        return ChatSummarizer(backend, params, length_instruction(params.length), ctx).summarize(items, False)
+        """Every text's chunks go through ``seq2seq`` together, level by level."""
+        return Seq2SeqSummarizer(backend, params, ctx).summarize(items)
+
+    @route(CHAT, batched=True)
+    def summarize_by_chat(self, backend, items, params, ctx):
+        """The same map-reduce through ``chat_batch``; one text alone is streamed as it is written."""
+        streaming = len(items) == 1 and params.stream and not ctx.quiet
+        return ChatSummarizer(backend, params, length_instruction(params.length), ctx).summarize(items, streaming)
 
 
 def _text(params) -> str:
@@ -194,8 +198,8 @@ class Seq2SeqSummarizer:
                     continue
                 current[i], levels[i] = merged, levels[i] + 1
                 pending.append(i)
-        self.ctx.metrics["chunks"] = sum(c for c, d in zip(chunks, done) if not isinstance(d, Exception))
-        self.ctx.metrics["levels"] = max(levels, default=0) + 1
+        ok = [k for k, d in enumerate(done) if not isinstance(d, Exception)]
+        count_chunks(self.ctx, [chunks[k] for k in ok], [levels[k] for k in ok])
         return done
 
     def _result(self, source, final, gens, chunks, levels) -> Generated:
@@ -265,7 +269,7 @@ class ChatSummarizer:
                 current[i], levels[i] = merged, levels[i] + 1
                 pending.append(i)
         ok = [k for k, d in enumerate(done) if not isinstance(d, Exception)]
-        self.ctx.metrics.update(chunks=sum(chunks[k] for k in ok), levels=max((levels[k] for k in ok), default=0) + 1)
+        count_chunks(self.ctx, [chunks[k] for k in ok], [levels[k] for k in ok])
         return done
 
     def _ask(self, prompts: list[str], stream: bool) -> list[Completion]:
@@ -294,6 +298,13 @@ class ChatSummarizer:
         result = _generated(source, final, calls, f"{method} on {self.backend.name}", self.ctx)
         result.streamed = streaming
         return result
+
+
+def count_chunks(ctx, chunks: list[int], levels: list[int]) -> None:
+    """Add the texts' chunks to the run's ``chunks`` and keep its deepest ``levels``: a batch
+    counts every forward call's texts, not the last call's."""
+    ctx.metrics["chunks"] = ctx.metrics.get("chunks", 0) + sum(chunks)
+    ctx.metrics["levels"] = max(ctx.metrics.get("levels", 0), max(levels, default=0) + 1)
 
 
 def _generated(source: str, final: Completion, calls: list[Completion], method: str, ctx) -> Generated:

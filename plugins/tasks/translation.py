@@ -39,7 +39,19 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import CHAT, SEQ2SEQ, Completion, ConfigError, Generated, InputError, Task, hookimpl, param, required
+from taskdeck import (
+    CHAT,
+    SEQ2SEQ,
+    Completion,
+    ConfigError,
+    Generated,
+    InputError,
+    Task,
+    hookimpl,
+    param,
+    required,
+    route,
+)
 from taskdeck.evaluation import TRANSLATION
 from taskdeck.helpers import languages
 from taskdeck.helpers.text_chunks import chunk_sentences, split_paragraphs, split_sentences
@@ -78,18 +90,8 @@ class TranslationTask(Task):
         num_beams: int = param(4, "beam search width for seq2seq models (chat models decode greedily)", ge=1)
         stream: bool = param(True, "chat models: print the translation as it is generated")
 
-    needs = (SEQ2SEQ, CHAT)
-    batched = (SEQ2SEQ, CHAT)
     eval_metric = TRANSLATION
     chunk_size = 64  # texts whose lines and chunks are translated together
-
-    def run(self, params, ctx):
-        text, target, source = _inputs(params)
-        backend, capability = self.model(params, ctx)
-        ctx.metrics["items"] = 1
-        if capability == SEQ2SEQ:
-            return self.forward_one(backend, params, ctx)
-        return chat_translations(backend, [text], source, target, params, ctx, params.stream and not ctx.quiet)[0]
 
     def for_batch(self, params, ctx):
         return dataclasses.replace(params, stream=False)
@@ -97,12 +99,17 @@ class TranslationTask(Task):
     def prepare(self, params) -> str:
         return _inputs(params)[0]
 
+    @route(SEQ2SEQ, batched=True)
     def forward(self, backend, items, params, ctx):
-        """The lines and chunks of every text, translated together (seq2seq: in length-sorted batches)."""
-        if self.model(params, ctx).capability == SEQ2SEQ:
-            return Seq2SeqTranslator(backend, params, ctx).translate(items)
+        """The lines and chunks of every text, translated together in length-sorted batches."""
+        return Seq2SeqTranslator(backend, params, ctx).translate(items)
+
+    @route(CHAT, batched=True)
+    def translate_by_chat(self, backend, items, params, ctx):
+        """Every text's chunks through one ``chat_batch``; one text alone is streamed."""
         target, source = _languages(params)
-        return chat_translations(backend, items, source, target, params, ctx, False)
+        streaming = len(items) == 1 and params.stream and not ctx.quiet
+        return chat_translations(backend, items, source, target, params, ctx, streaming)
 
 
 def _inputs(params) -> tuple[str, str, str]:
@@ -249,7 +256,7 @@ class Seq2SeqTranslator:
             tgt_lang=self.tgt_lang,
             progress=lambda it: self.ctx.progress(it, total=len(it), desc="translating"),
         )
-        self.ctx.metrics["chunks"] = len(pieces)
+        self.ctx.metrics["chunks"] = self.ctx.metrics.get("chunks", 0) + len(pieces)
         results = []
         for text, plan in zip(texts, plans):
             out, used = [], []
@@ -276,7 +283,7 @@ def chat_translations(backend, texts: list[str], source: str, target: str, param
         raise ConfigError(f"the model's {window}-token window is too small to translate with: raise backend.n_ctx")
     plans = [chat_pieces(text, count, budget, source) for text in texts]
     pieces = [part for plan in plans for part, _ in plan]
-    ctx.metrics["chunks"] = len(pieces)
+    ctx.metrics["chunks"] = ctx.metrics.get("chunks", 0) + len(pieces)
     conversations = [
         [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt.format(text=part, **names)}]
         for part in pieces

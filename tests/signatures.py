@@ -30,11 +30,12 @@ def rendered(fn, returns: bool = True) -> str:
 
 def contract_methods():
     """The Backend methods a plugin implements: the life cycle, the helpers tasks call, and
-    every declared built-in capability's methods."""
+    the methods of every capability whose protocol is ``Backend`` itself."""
     from taskdeck.backends import Backend
     from taskdeck.plugin_manager import build_session
 
     declared = build_session(third_party=False).capabilities
-    served = (m for c in declared.names() for m in declared.get(c).methods)
+    on_backend = [declared.get(c) for c in declared.names() if declared.get(c).protocol is None]
+    served = (m for c in on_backend for m in c.methods)
     names = ["capabilities", "load", "unload", "usage", "context_window", "count_tokens", "check_language"]
     return [getattr(Backend, n) for n in dict.fromkeys([*names, *served])]

@@ -1,39 +1,29 @@
 """``task=serve``: a GGUF model (a pack, a path, a Hub GGUF) over an OpenAI-compatible API.
 
-llama-cpp-python's own server (``llama-cpp-python[server]``) on 127.0.0.1: chat and text
-completions streamed, the GGUF's chat template, JSON schemas enforced by a grammar, log
-probabilities with ``logprobs=true``. Requests are read as OpenAI's API means them
-(:class:`OpenAIRequests`): a ``json_schema`` response format is enforced and no repetition
-penalty is added, so greedy answers equal the local llama_cpp backend's. The model is loaded with the llama_cpp
-backend's options (``backend.threads``, ``backend.n_batch``, ...). Any job, launcher or machine
-then reaches it with ``backend=openai backend.base_url=http://127.0.0.1:PORT/v1``.
+The task asks for the ``serve_openai`` capability (declared by the llama_cpp plugin: its
+backend hands over llama-cpp-python's own server app, ``llama-cpp-python[server]``) and serves
+that ASGI app with uvicorn on a socket bound here (127.0.0.1 unless a key is required): chat
+and text completions streamed, the GGUF's chat template, JSON schemas enforced by a grammar,
+log probabilities with ``logprobs=true``, greedy answers equal to the local llama_cpp
+backend's. The model is loaded with the backend's options (``backend.threads``,
+``backend.n_batch`` with ``backend=llama_cpp``, ...). Any job, launcher or machine then
+reaches it with ``backend=openai backend.base_url=http://127.0.0.1:PORT/v1``.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
 import socket
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from taskdeck import (
-    INSPECT,
-    ConfigError,
-    MissingDependencyError,
-    Report,
-    Section,
-    Task,
-    hookimpl,
-    param,
-)
+from taskdeck import ConfigError, Report, Section, Task, hookimpl, param
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-#: What ``llama_cpp.server`` imports beyond llama-cpp-python itself.
-SERVER_PACKAGES = ("fastapi", "uvicorn", "sse_starlette", "starlette_context", "pydantic_settings")
+#: The capability served: a model's OpenAI-compatible server app (the llama_cpp plugin declares it).
+SERVE_OPENAI = "serve_openai"
 
 
 class ServeTask(Task):
@@ -54,7 +44,7 @@ class ServeTask(Task):
         )
         verbose: bool = param(False, "log every request")
 
-    needs = (INSPECT,)  # the file is found and checked here; the server loads the weights itself
+    needs = (SERVE_OPENAI,)  # the file is found and checked here; the server loads the weights itself
 
     def run(self, params: Any, ctx: Any) -> Report:
         server = start(params, ctx)
@@ -104,110 +94,24 @@ class Server:
             pass
 
     def close(self) -> None:
-        from llama_cpp.server import app as server_app
-
-        proxy = server_app._llama_proxy
-        if proxy is not None:
-            proxy.free()
-            server_app._llama_proxy = None
-        self.sock.close()
+        self.sock.close()  # the model is freed with the backend, when the run ends
 
 
 def start(params: Any, ctx: Any) -> Server:
-    """Check the options, load the model into llama-cpp-python's app and bind the port."""
-    missing = [m for m in ("llama_cpp", *SERVER_PACKAGES) if importlib.util.find_spec(m) is None]
-    if missing:
-        raise MissingDependencyError(
-            "llama-cpp-python[server]" if missing[0] != "llama_cpp" else "llama-cpp-python", "task=serve", "serve"
-        )
+    """Check the options, bind the port and get the model's server app."""
     key = _api_key(params)
-    # Resolved and checked as the llama_cpp backend would load it (its options apply); loads nothing.
-    found = ctx.model(params.model, needs=(INSPECT,), backend="llama_cpp", options={"n_ctx": params.n_ctx})
-    options = found.backend.params
-    path = found.backend.model.path()
+    backend, _ = ctx.model(params.model, needs=ServeTask.needs, options={"n_ctx": params.n_ctx})
     name = params.name or params.model
     sock = _bind(params.host, params.port)
     host, port = sock.getsockname()[:2]
     url = f"http://{_url_host(host)}:{port}/v1"
-
-    from llama_cpp.server.app import create_app
-    from llama_cpp.server.settings import ModelSettings, ServerSettings
-
-    from taskdeck.helpers.cpu import available_cpus
-
-    threads = options.threads or available_cpus()
-    model = ModelSettings(
-        model=str(path),
-        model_alias=name,
-        n_ctx=options.n_ctx,
-        n_batch=options.n_batch,
-        n_ubatch=min(options.n_batch, 512),
-        n_threads=threads,
-        n_threads_batch=threads,
-        n_gpu_layers=options.n_gpu_layers if options.device != "cpu" else 0,
-        logits_all=params.logprobs,
-        verbose=options.verbose,
-    )
-    settings = ServerSettings(host=params.host, port=port, api_key=key, interrupt_requests=False)
-    with ctx.watch.time("load"):
-        app = create_app(server_settings=settings, model_settings=[model])
-    return Server(OpenAIRequests(app), sock, url, name, params.verbose, ctx.stream)
-
-
-class OpenAIRequests:
-    """ASGI middleware making llama-cpp-python's server read requests as OpenAI's API means them.
-
-    - ``response_format={"type": "json_schema", "json_schema": {"schema": S}}`` becomes
-      ``{"type": "json_object", "schema": S}``, the form it enforces (it refuses the other);
-    - no repetition penalty unless asked (its server adds 1.1; OpenAI's API and
-      llama-cpp-python's own ``create_chat_completion`` have none), so greedy answers are the
-      local backend's."""
-
-    def __init__(self, app: Any):
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith("completions"):
-            await self.app(scope, receive, send)
-            return
-        chunks, more = [], True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                await self.app(scope, _replay([message], receive), send)
-                return
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = openai_request(b"".join(chunks))
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await self.app({**scope, "headers": headers}, _replay([{"type": "http.request", "body": body}], receive), send)
-
-
-def openai_request(body: bytes) -> bytes:
-    """A completion request's body as llama-cpp-python's server should read it (see :class:`OpenAIRequests`)."""
     try:
-        request = json.loads(body)
-    except ValueError:
-        return body
-    if not isinstance(request, dict):
-        return body
-    fmt = request.get("response_format")
-    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
-        schema = (fmt.get("json_schema") or {}).get("schema")
-        request["response_format"] = {"type": "json_object", **({"schema": schema} if schema else {})}
-    request.setdefault("repeat_penalty", 1.0)
-    return json.dumps(request).encode()
-
-
-def _replay(messages: list[dict], receive: Any) -> Any:
-    """A ``receive`` that gives ``messages`` first, then the connection's own (a disconnect)."""
-    pending = list(messages)
-
-    async def replayed() -> dict:
-        return pending.pop(0) if pending else await receive()
-
-    return replayed
+        with ctx.watch.time("load"):
+            app = backend.openai_app(name=name, host=params.host, port=port, api_key=key, logprobs=params.logprobs)
+        return Server(app, sock, url, name, params.verbose, ctx.stream)
+    except BaseException:
+        sock.close()
+        raise
 
 
 class RequestCounter:

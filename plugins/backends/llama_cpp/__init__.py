@@ -7,7 +7,9 @@ schema's grammar checked lazily, about 1.4x faster for JSON; everything else goe
 llama-cpp-python's ``create_chat_completion``. ``chat_batch`` decodes greedy conversations
 ``n_parallel`` at a time in one batch (``batched.py``), on a second context over the same
 weights. ``inspect`` reads the file's header only
-(``taskdeck.helpers.gguf``): no model is loaded for it.
+(``taskdeck.helpers.gguf``): no model is loaded for it. ``serve_openai``, a capability this
+plugin declares (``serving.py``), hands ``task=serve`` llama-cpp-python's OpenAI-compatible
+server app for the model.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from taskdeck import (
     TOKENIZE,
     Backend,
     BackendParams,
+    Capability,
     CapabilityError,
     Completion,
     InputError,
@@ -33,6 +36,8 @@ from taskdeck import (
 )
 from taskdeck.helpers.cpu import available_cpus
 from taskdeck.helpers.label_scoring import label_variants, score_token_sequences
+
+from .serving import SERVE_OPENAI, OpenAIServing
 
 #: Options that need llama-cpp-python's sampler chain (the greedy path takes none of them).
 SAMPLING_OPTIONS = ("top_p", "top_k", "repetition_penalty", "stop")
@@ -55,7 +60,7 @@ class LlamaCppBackend(Backend):
     description = "llama.cpp: GGUF models quantized on CPU (or GPU builds); the default for chat"
     Params = LlamaCppParams
     formats = ("gguf",)
-    all_capabilities = (CHAT, CHAT_JSON, SCORE_LABELS, TOKENIZE, INSPECT)
+    all_capabilities = (CHAT, CHAT_JSON, SCORE_LABELS, TOKENIZE, INSPECT, SERVE_OPENAI)
     extra = "llama"
     priority = 10
     _batch_context: Any = None  # batched.BatchContext, made by the first chat_batch that decodes together
@@ -69,7 +74,7 @@ class LlamaCppBackend(Backend):
         return None if importlib.util.find_spec("llama_cpp") else "llama-cpp-python"
 
     def load(self) -> None:
-        if self.capability == INSPECT:  # inspect() reads the file's header: no Llama object
+        if self.capability in (INSPECT, SERVE_OPENAI):  # the header alone; the server loads its own
             self.loaded = True
             return
         from llama_cpp import Llama
@@ -99,6 +104,10 @@ class LlamaCppBackend(Backend):
         self.loaded = True
 
     def unload(self) -> None:
+        if self.capability == SERVE_OPENAI and self.loaded:
+            from . import serving
+
+            serving.free()
         if self._batch_context is not None:
             self._batch_context.close()
             self._batch_context = None
@@ -107,6 +116,12 @@ class LlamaCppBackend(Backend):
             llm.close()
             self.llm = None
         self.loaded = False
+
+    # ---- serve_openai ----
+    def openai_app(self, *, name, host, port, api_key=None, logprobs=False):
+        from . import serving
+
+        return serving.openai_app(self, name, host, port, api_key, logprobs)
 
     # ---- chat ----
     def chat(
@@ -338,6 +353,19 @@ class LlamaCppBackend(Backend):
             for label in labels
         }
         return score_token_sequences(seqs, lambda prefix: self._next_logprobs(prompt + list(prefix)))
+
+
+@hookimpl
+def register_capabilities(register):
+    register(
+        Capability(
+            SERVE_OPENAI,
+            "serve the model over an OpenAI-compatible API (task=serve)",
+            ("openai_app",),
+            protocol=OpenAIServing,
+            light=True,
+        )
+    )
 
 
 @hookimpl

@@ -35,7 +35,7 @@ FBANK_CENTRE_S = 0.0125  # a 25 ms fbank frame's centre from its start
 
 @dataclass
 class Settings:
-    """The pipeline's knobs (the backend's params; docs/architecture.md says how they were chosen)."""
+    """The pipeline's knobs (the backend's params; docs/decisions.md says how they were chosen)."""
 
     step_s: float = 1.0
     onset: float = 0.5

@@ -1,6 +1,6 @@
 """Default prompts of ``task=minutes``; each is a task parameter, so config can override it.
 
-Lessons from the embedded models (see MODELS.md and docs/architecture.md): no example values in
+Lessons from the embedded models (see MODELS.md and docs/decisions.md): no example values in
 the prompt (small models copy them verbatim), one focused question per pass, JSON constrained
 by a schema, and line numbers as evidence (a number costs the model two tokens; a quote
 costs dozens). Every pass starts with the same system prompt and transcript, so on llama.cpp

@@ -98,7 +98,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         session = get_session()
         for broken in session.broken:
             print(f"warning: plugin '{broken.name}' failed to load ({broken.reason}); the others work", file=sys.stderr)
-        for note in [*session.version_notes, *session.capability_notes]:
+        for note in [*session.version_notes.values(), *session.capability_notes]:
             print(f"warning: {note}", file=sys.stderr)
         _check_group_choices(session, sys.argv[1:])
         register_configs(session)

@@ -232,10 +232,7 @@ class RunContext:
             packs=dict(s.packs.items()),
             owners=owners,
             broken=tuple(s.broken),
-            third_party={
-                name: (declared, next((n for n in s.version_notes if n.startswith(f"plugin '{name}' ")), ""))
-                for name, declared in s.declared_api.items()
-            },
+            third_party={name: (declared, s.version_notes.get(name, "")) for name, declared in s.declared_api.items()},
             presets=lambda group: preset_names(s, group),
         )
 

@@ -279,8 +279,10 @@ def _describe(hint: Any) -> str:
         return f"a list of {_plural(args[0])}" if args else "a list"
     if origin in (Iterable, typing.Iterable):
         return "an iterable"
+    if hint == Mapping[str, Any]:  # taskdeck.Message
+        return "a message ({'role': ..., 'content': ...})"
     if origin in (dict, Mapping, typing.Mapping):
-        return "a message ({'role': ..., 'content': ...})" if args == (str, Any) else "a dict"
+        return "a dict"
     if typing.is_typeddict(hint):
         return f"a dict ({hint.__name__})"
     if isinstance(hint, type):

@@ -52,8 +52,8 @@ class Session:
     plugin_names: list[str] = field(default_factory=list)
     #: Third-party plugin → the plugin API version it declares (None: not declared).
     declared_api: dict[str, Optional[str]] = field(default_factory=dict)
-    #: One line per third-party plugin whose declared version this taskdeck does not match.
-    version_notes: list[str] = field(default_factory=list)
+    #: Third-party plugin → one line about the version it declares, where this taskdeck does not match it.
+    version_notes: dict[str, str] = field(default_factory=dict)
     #: One line per backend that offers a capability nobody declares, or lacks one of its methods.
     capability_notes: list[str] = field(default_factory=list)
 
@@ -118,9 +118,9 @@ def _collect(session: Session, plugin: Any, name: str) -> None:
             session.structured_configs.append(node)
 
 
-def _expected(hook_name: str) -> tuple[type, bool, str]:
-    """What a hook's ``register`` takes: a base type, whether a class (else an instance), and
-    how to say it."""
+def _expected(hook_name: str) -> tuple[type, bool, str, str]:
+    """What a hook's ``register`` takes: a base type, whether a class (else an instance), how
+    to say it, and the attribute that names it."""
     from .backends import Backend
     from .capabilities import Capability
     from .formatters import Formatter
@@ -128,11 +128,11 @@ def _expected(hook_name: str) -> tuple[type, bool, str]:
     from .tasks import Task
 
     return {
-        "register_capabilities": (Capability, False, "a taskdeck.Capability"),
-        "register_tasks": (Task, True, "a taskdeck.Task subclass"),
-        "register_backends": (Backend, True, "a taskdeck.Backend subclass"),
-        "register_formatters": (Formatter, False, "a taskdeck.Formatter instance"),
-        "register_model_packs": (ModelPack, False, "a taskdeck.ModelPack"),
+        "register_capabilities": (Capability, False, "a taskdeck.Capability", "name"),
+        "register_tasks": (Task, True, "a taskdeck.Task subclass", "name"),
+        "register_backends": (Backend, True, "a taskdeck.Backend subclass", "name"),
+        "register_formatters": (Formatter, False, "a taskdeck.Formatter instance", "name"),
+        "register_model_packs": (ModelPack, False, "a taskdeck.ModelPack", "alias"),
     }[hook_name]
 
 
@@ -144,12 +144,11 @@ def _checked(hook_name: str, register: Any) -> Any:
     def check(item: Any = None, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             raise PluginContractError(f"{hook_name}: register() takes one thing at a time")
-        base, is_class, words = _expected(hook_name)
+        base, is_class, words, key = _expected(hook_name)
         fits = isinstance(item, type) and issubclass(item, base) if is_class else isinstance(item, base)
         if not fits:
             shown = f"class {item.__name__}" if isinstance(item, type) else type(item).__name__
             raise PluginContractError(f"{hook_name}: register() takes {words}, not {shown}")
-        key = "alias" if base.__name__ == "ModelPack" else "name"
         name = getattr(item, key, None)
         if not isinstance(name, str) or not name:
             raise PluginContractError(f"{hook_name}: {words} needs a {key} (a non-empty string)")
@@ -168,30 +167,24 @@ def _restriction() -> set[str] | None:
     return {n.strip() for n in raw.split(",") if n.strip()}
 
 
-def _entry_points() -> tuple[list, list]:
-    """The group's entry points: taskdeck's own (the built-ins) and the third-party ones
-    (sorted by name)."""
-    from importlib.metadata import distributions, entry_points
+def _third_party_entry_points() -> list:
+    """The group's entry points of every distribution but taskdeck, sorted by name."""
+    from importlib.metadata import entry_points
 
-    others = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.dist is None or e.dist.name != DISTRIBUTION]
-    # taskdeck's own metadata may be found twice (a stale taskdeck.egg-info in a checkout on
-    # sys.path beside the installed one): the first that declares the built-ins is taken
-    own = next(
-        (
-            found
-            for d in distributions(name=DISTRIBUTION)
-            if (found := list(d.entry_points.select(group=ENTRY_POINT_GROUP)))
-        ),
-        [],
-    )
-    return own, sorted(others, key=lambda e: e.name)
+    found = entry_points(group=ENTRY_POINT_GROUP)
+    return sorted((e for e in found if e.dist is None or e.dist.name != DISTRIBUTION), key=lambda e: e.name)
 
 
 @lru_cache(maxsize=1)
 def builtin_plugins() -> tuple[str, ...]:
     """The built-in plugins' modules, found like third-party plugins: from the entry points the
     taskdeck distribution declares (setup.cfg), so adding one edits no core file."""
-    modules = tuple(e.value for e in _entry_points()[0])
+    from importlib.metadata import distributions
+
+    # taskdeck's own metadata may be found twice (a stale taskdeck.egg-info in a checkout on
+    # sys.path beside the installed one): the first that declares the built-ins is taken
+    declared = (d.entry_points.select(group=ENTRY_POINT_GROUP) for d in distributions(name=DISTRIBUTION))
+    modules = next((tuple(e.value for e in found) for found in declared if found), ())
     if not modules:
         raise TaskdeckError(
             "taskdeck's built-in plugins are not installed (no entry points of the taskdeck distribution): "
@@ -209,7 +202,7 @@ def build_session(builtins: tuple[str, ...] | None = None, third_party: bool = T
     candidates: list[tuple[str, Any]] = [(m, None) for m in (builtin_plugins() if builtins is None else builtins)]
     if third_party:
         allowed = _restriction()
-        candidates += [(ep.name, ep) for ep in _entry_points()[1] if allowed is None or ep.name in allowed]
+        candidates += [(ep.name, ep) for ep in _third_party_entry_points() if allowed is None or ep.name in allowed]
     for name, ep in candidates:
         try:
             plugin = importlib.import_module(name) if ep is None else ep.load()
@@ -222,7 +215,7 @@ def build_session(builtins: tuple[str, ...] | None = None, third_party: bool = T
             session.declared_api[name] = None if declared is None else str(declared)
             note = check_declared(name, declared)
             if note:
-                session.version_notes.append(note)
+                session.version_notes[name] = note
         try:
             pm.check_pending()
             _collect(session, plugin, name)

@@ -5,9 +5,9 @@ capability it accepts (the method that serves it: many inputs at once, or one), 
 class owns ``run``; or it writes ``run`` itself, and for a batch on a model whose capability
 takes many inputs at once (``batched``), ``forward`` (one call for many inputs). The base
 class owns the rest of a batch, in the spirit of transformers' ``Pipeline``: rows stream in,
-each is prepared (a bad row fails alone), rows that share options are grouped, sorted by length within a bounded window,
-cut into chunks of ``chunk_size`` and forwarded; a chunk that fails is retried row by row,
-so only the bad row fails. Results come out as ``(row index, Result or Exception)``.
+each is prepared (a bad row fails alone), rows that share options are grouped, sorted by
+length within a bounded window, cut into chunks of ``chunk_size`` and forwarded; a chunk that
+fails is retried row by row, so only the bad row fails. Results come out as ``(row index, Result or Exception)``.
 """
 
 from __future__ import annotations

@@ -37,8 +37,8 @@ class Command:
         from hydra.core.hydra_config import HydraConfig
         from hydra.types import RunMode
 
-        from taskdeck.plugin_manager import get_session
-        from taskdeck.runner import run_task
+        from taskdeck.engine.plugin_manager import get_session
+        from taskdeck.engine.runner import run_task
 
         hc = HydraConfig.get()
         run_dir = Path(hc.runtime.output_dir)
@@ -84,8 +84,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     import hydra
 
     from taskdeck.comparison import tracking
-    from taskdeck.config import register_configs, with_search_path
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.config import register_configs, with_search_path
+    from taskdeck.engine.plugin_manager import get_session
 
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
@@ -148,7 +148,7 @@ def _listing_dir(args: list[str]) -> Optional[str]:
 def _check_group_choices(session: Any, args: list[str]) -> None:
     """Answer ``task=<unknown>`` / ``backend=<unknown>`` / ``preset=<unknown>`` with the choices
     and the nearest match, before Hydra does (sweeps like ``task=a,b`` are checked name by name)."""
-    from taskdeck.config import preset_names
+    from taskdeck.engine.config import preset_names
 
     groups = {
         "task": session.tasks.names() + session.tasks.aliases() + preset_names(session, "task"),
@@ -225,7 +225,7 @@ def _backend_option(name: str, params_type: str = "") -> str:
     import dataclasses
     import difflib
 
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
 
     backends = dict(get_session().backends.items())
     fields = {n: {f.name for f in dataclasses.fields(cls.Params)} for n, cls in backends.items()}
@@ -251,9 +251,9 @@ def _unknown_param(name: str, node_type: str) -> str:
     import dataclasses
     import difflib
 
-    from taskdeck.config import task_node
+    from taskdeck.engine.config import task_node
+    from taskdeck.engine.plugin_manager import get_session
     from taskdeck.params import describe_fields
-    from taskdeck.plugin_manager import get_session
 
     hint = "`python run.py task=plugins` lists each task's parameters"
     tasks = dict(get_session().tasks.items())

@@ -44,9 +44,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
 
+    from taskdeck.engine.plugin_manager import get_session
     from taskdeck.helpers.audio import audio_duration
     from taskdeck.models import resolve
-    from taskdeck.plugin_manager import get_session
 
     folder = str(resolve(args.model, get_session().packs).path())
     seconds = audio_duration(args.audio) or 0.0

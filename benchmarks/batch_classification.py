@@ -44,7 +44,7 @@ assert len(out) == len(texts)
 def build_model(folder: Path) -> None:
     from transformers import AutoTokenizer, BertForSequenceClassification
 
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
 
     src = get_session().packs.get("all-minilm-l6-v2").path()
     model = BertForSequenceClassification.from_pretrained(

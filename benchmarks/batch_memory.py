@@ -49,7 +49,7 @@ def tiny_classifier(folder: Path) -> None:
     import torch
     import transformers
 
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
 
     tok = transformers.AutoTokenizer.from_pretrained(get_session().packs.get("all-minilm-l6-v2").path())
     config = transformers.BertConfig(

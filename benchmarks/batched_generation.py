@@ -59,11 +59,11 @@ def questions(n: int) -> list[list[dict]]:
 
 def chat_rows(model: str, threads: int, prompts: int, tokens: int, widths: list[int]) -> list[tuple]:
     from taskdeck import CHAT
-    from taskdeck.context import RunContext
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
+    from taskdeck.engine.session_context import SessionContext
     from taskdeck.plugins.backends.llama_cpp import LlamaCppParams
 
-    ctx = RunContext(get_session(), LlamaCppParams(threads=threads, n_ctx=1024), quiet=True)
+    ctx = SessionContext(get_session(), LlamaCppParams(threads=threads, n_ctx=1024), quiet=True)
     backend = ctx.model(model, needs=[CHAT]).backend
     convos = questions(prompts)
     start = time.perf_counter()

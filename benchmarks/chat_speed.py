@@ -45,8 +45,8 @@ def raw_generate(model: str, tokens: int) -> float:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from taskdeck.engine.plugin_manager import get_session
     from taskdeck.models import resolve
-    from taskdeck.plugin_manager import get_session
     from taskdeck.plugins.backends.hf_transformers import TransformersBackend, TransformersParams
 
     # The folder taskdeck dequantized the GGUF into (made by the taskdeck run before this).

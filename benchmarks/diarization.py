@@ -37,10 +37,10 @@ EXAMPLES = ("launch_meeting", "clinic_meeting")
 
 def taskdeck_diarizer(threads: int):
     from taskdeck import DIARIZE, BackendParams
-    from taskdeck.context import RunContext
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
+    from taskdeck.engine.session_context import SessionContext
 
-    ctx = RunContext(get_session(), BackendParams(threads=threads), quiet=True)
+    ctx = SessionContext(get_session(), BackendParams(threads=threads), quiet=True)
     backend, _ = ctx.model("diarizer-campplus", needs=[DIARIZE])
     return backend
 

@@ -52,10 +52,10 @@ def main() -> None:
     from PIL import Image
     from transformers import pipeline
 
-    from taskdeck.config import register_configs, with_search_path
+    from taskdeck.engine.config import register_configs, with_search_path
+    from taskdeck.engine.plugin_manager import get_session
+    from taskdeck.engine.runner import Runner
     from taskdeck.models import resolve
-    from taskdeck.plugin_manager import get_session
-    from taskdeck.runner import Runner
 
     torch.set_num_threads(args.threads)
     session = get_session()

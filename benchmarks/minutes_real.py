@@ -86,10 +86,10 @@ class Matcher:
 
     def __init__(self) -> None:
         from taskdeck import EMBED, BackendParams
-        from taskdeck.context import RunContext
-        from taskdeck.plugin_manager import get_session
+        from taskdeck.engine.plugin_manager import get_session
+        from taskdeck.engine.session_context import SessionContext
 
-        ctx = RunContext(get_session(), BackendParams(threads=2), quiet=True)
+        ctx = SessionContext(get_session(), BackendParams(threads=2), quiet=True)
         self.backend, _ = ctx.model("all-minilm-l6-v2", needs=[EMBED])
 
     def similarity(self, a: list[str], b: list[str]):

@@ -57,7 +57,7 @@ def main() -> None:
     import openai
     from servers import openai_backend, transformers_folder, transformers_serve
 
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
 
     session = get_session()
     with (

@@ -48,8 +48,8 @@ CONFIGS = {
 
 def converted_folder(model: str, tmp: Path) -> Path:
     """The model's GGUF dequantized to fp32 safetensors by taskdeck (made by one short run if absent)."""
+    from taskdeck.engine.plugin_manager import get_session
     from taskdeck.models import resolve
-    from taskdeck.plugin_manager import get_session
     from taskdeck.plugins.backends.hf_transformers import TransformersBackend, TransformersParams
 
     folder = TransformersBackend(resolve(model, get_session().packs), TransformersParams())._converted_dir()
@@ -158,8 +158,8 @@ def first_rows(n: int, tmp: Path) -> Path:
 
 def gguf_row(model: str) -> tuple[str, float]:
     """The GGUF's quantization (from its name) and its size in MiB."""
+    from taskdeck.engine.plugin_manager import get_session
     from taskdeck.models import resolve
-    from taskdeck.plugin_manager import get_session
     from taskdeck.plugins.backends.hf_transformers.quantization import gguf_quantization
 
     ref = resolve(model, get_session().packs)

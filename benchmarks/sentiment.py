@@ -83,12 +83,12 @@ def first_call(fn):
 
 
 def taskdeck_classifier(model):
-    from taskdeck.context import RunContext
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
+    from taskdeck.engine.session_context import SessionContext
     from taskdeck.plugins.backends.llama_cpp import LlamaCppParams
     from taskdeck.plugins.tasks.classification import SentimentTask
 
-    ctx = RunContext(get_session(), LlamaCppParams(), run_dir=None, quiet=True)
+    ctx = SessionContext(get_session(), LlamaCppParams(), run_dir=None, quiet=True)
     task, P = SentimentTask(), SentimentTask.Params
     return (lambda text: task.run(P(text=text, model=model), ctx).labels[0].label), ctx.close
 
@@ -96,7 +96,7 @@ def taskdeck_classifier(model):
 def raw_classifier(model):
     from llama_cpp import Llama
 
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
     from taskdeck.plugins.tasks.classification import SENTIMENT_PROMPT as PROMPT
     from taskdeck.plugins.tasks.classification import SYSTEM, SentimentTask
 

@@ -99,8 +99,8 @@ def served_run(url: str, model: str, items: list, tokens: int, clients: int) -> 
 
 # ---- local processes ----
 def local_worker(model: str, threads: int, share: list, tokens: int, ready, go, out) -> None:
+    from taskdeck.engine.plugin_manager import get_session
     from taskdeck.models import resolve
-    from taskdeck.plugin_manager import get_session
     from taskdeck.plugins.backends.llama_cpp import LlamaCppBackend, LlamaCppParams
 
     backend = LlamaCppBackend(resolve(model, get_session().packs), LlamaCppParams(threads=threads, n_ctx=4096))

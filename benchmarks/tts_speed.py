@@ -46,7 +46,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=4, help="paragraph copies in the text")
     args = ap.parse_args()
 
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
 
     voice = str(get_session().packs.get("piper-joe").path())
     text = PARAGRAPH * args.repeat

@@ -262,7 +262,7 @@ def missing_shards(given: list[str]) -> list[str]:
 def merge_results(paths: list[Path], out: Path) -> dict[str, int]:
     """Concatenate shards' JSONL results in row order into ``out`` (and a CSV beside it);
     the counts of rows and failed rows."""
-    from taskdeck.batch import put_in_order, read_records
+    from taskdeck.engine.batch import put_in_order, read_records
 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)
@@ -276,9 +276,9 @@ def merge_results(paths: list[Path], out: Path) -> dict[str, int]:
 
 def _rescore(task: str, plan: dict[str, Any], results: Path) -> dict[str, Any]:
     """The merged results scored as ``eval=`` scored each shard: the task's metric on its file."""
+    from taskdeck.engine.eval_plan import EvalPlan
+    from taskdeck.engine.plugin_manager import get_session
     from taskdeck.evaluation import METRICS
-    from taskdeck.plugin_manager import get_session
-    from taskdeck.scoring import EvalPlan
 
     tasks = get_session().tasks
     metric = (tasks.get(task).eval_metric if task in tasks else None) or METRICS[plan.get("metric", "")]

@@ -50,7 +50,7 @@ from .backends import (
     Vocabulary,
 )
 from .capabilities import Capability
-from .context import Catalog, RunContext
+from .context import Catalog, Model, RunContext
 from .errors import (
     CapabilityError,
     ConfigError,
@@ -93,7 +93,7 @@ from .results import (
     Word,
 )
 from .scoring import Metric
-from .tasks import Model, Task, route
+from .tasks import Task, route
 
 __version__ = "0.1.0"
 

@@ -17,7 +17,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     new.add_argument("name", help="the plugin's name and its task's (lowercase letters, digits, _)")
     new.add_argument("--dir", default=".", help="the folder to write it in (default: here)")
     args = parser.parse_args(argv)
-    from .plugin_template import new_plugin
+    from .engine.plugin_template import new_plugin
 
     try:
         root = new_plugin(args.name, Path(args.dir))

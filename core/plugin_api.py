@@ -41,6 +41,14 @@ class PluginContractError(TaskdeckError):
     """A plugin used the plugin API in a way it does not allow (a wrong argument, a wrong return)."""
 
 
+@dataclass(frozen=True)
+class BrokenPlugin:
+    """A plugin that failed to load, and why (the others load)."""
+
+    name: str
+    reason: str
+
+
 class PluginAPIWarning(FutureWarning):
     """A plugin uses a form of the plugin API that a later minor version removes."""
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union
 
 from .params import MISSING
 
 if TYPE_CHECKING:
     from .backends import Backend
-    from .context import RunContext
+    from .context import Model, RunContext
     from .results import Result
     from .scoring import Metric
 
@@ -40,13 +40,6 @@ def route(capability: str, *, batched: bool = False) -> Any:
         return method
 
     return mark
-
-
-class Model(NamedTuple):
-    """A loaded model: its backend and the capability of the task's ``needs`` it serves."""
-
-    backend: Backend
-    capability: str
 
 
 class Task:

@@ -37,7 +37,7 @@ def one_torch_thread():
 
 @pytest.fixture(scope="session")
 def session():
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
 
     return get_session()
 
@@ -49,7 +49,7 @@ def compose(session):
     from hydra import initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
-    from taskdeck.config import register_configs, with_search_path
+    from taskdeck.engine.config import register_configs, with_search_path
 
     register_configs(session)
 
@@ -64,7 +64,7 @@ def compose(session):
 @pytest.fixture
 def run_in_process(session, compose, tmp_path):
     """Run a task through the real runner; returns (record, result, run_dir)."""
-    from taskdeck.runner import Runner
+    from taskdeck.engine.runner import Runner
 
     runs = iter(range(1000))
 
@@ -225,7 +225,7 @@ WORDFREQ = REPO / "examples" / "taskdeck-wordfreq"
 def ui_session():
     """The built-in plugins and the example third-party plugin (as its entry point would load it)."""
     sys.path.insert(0, str(WORDFREQ))
-    from taskdeck.plugin_manager import build_session, builtin_plugins
+    from taskdeck.engine.plugin_manager import build_session, builtin_plugins
 
     yield build_session((*builtin_plugins(), "taskdeck_wordfreq"), third_party=False)
     sys.path.remove(str(WORDFREQ))

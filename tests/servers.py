@@ -193,10 +193,10 @@ def api_error(message: str, kind: str, code: str | None = None) -> dict:
 @contextlib.contextmanager
 def openai_backend(session, base_url: str, model: str, **params) -> Iterator:
     """The openai backend bound to ``model`` at ``base_url`` and loaded, as a task gets it."""
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
     from taskdeck.plugins.backends.openai_api import OpenAIParams
 
-    ctx = RunContext(session, OpenAIParams(base_url=base_url, **params), quiet=True)
+    ctx = SessionContext(session, OpenAIParams(base_url=base_url, **params), quiet=True)
     backend, _ = ctx.model(model, needs=["chat", "transcribe", "speak", "draw"])
     try:
         yield backend

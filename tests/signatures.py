@@ -32,7 +32,7 @@ def contract_methods():
     """The Backend methods a plugin implements: the life cycle, the helpers tasks call, and
     the methods of every capability whose protocol is ``Backend`` itself."""
     from taskdeck.backends import Backend
-    from taskdeck.plugin_manager import build_session
+    from taskdeck.engine.plugin_manager import build_session
 
     declared = build_session(third_party=False).capabilities
     on_backend = [declared.get(c) for c in declared.names() if declared.get(c).protocol is None]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from taskdeck import CHAT, CHAT_JSON, SCORE_LABELS
-from taskdeck.context import RunContext
+from taskdeck.engine.session_context import SessionContext
 from taskdeck.errors import CapabilityError, MissingDependencyError
 from taskdeck.plugins.backends.hf_transformers import TransformersParams
 from taskdeck.plugins.backends.llama_cpp import LlamaCppParams
@@ -18,7 +18,7 @@ MESSAGES = [
 
 @pytest.fixture(scope="module")
 def llama(session):
-    ctx = RunContext(session, LlamaCppParams(threads=2, n_ctx=1024), quiet=True)
+    ctx = SessionContext(session, LlamaCppParams(threads=2, n_ctx=1024), quiet=True)
     yield ctx.model("smollm2-135m", needs=[CHAT])[0]
     ctx.close()
 
@@ -81,7 +81,7 @@ def test_label_scores_are_log_probabilities(llama):
 
 
 def test_transformers_chat_streams_on_converted_gguf(session):
-    ctx = RunContext(session, TransformersParams(threads=2), quiet=True)
+    ctx = SessionContext(session, TransformersParams(threads=2), quiet=True)
     backend, how = ctx.model("smollm2-135m", needs=[CHAT])
     assert how == CHAT and SCORE_LABELS in backend.capabilities()
     pieces = []
@@ -91,7 +91,7 @@ def test_transformers_chat_streams_on_converted_gguf(session):
 
 
 def test_auto_prefers_llama_cpp_for_gguf(session):
-    ctx = RunContext(session, LlamaCppParams(name="auto"), quiet=True)
+    ctx = SessionContext(session, LlamaCppParams(name="auto"), quiet=True)
     from taskdeck.models import resolve
 
     chosen = ctx._choose(resolve("smollm2-135m", session.packs), [CHAT_JSON], ctx.backend_params)
@@ -99,7 +99,7 @@ def test_auto_prefers_llama_cpp_for_gguf(session):
 
 
 def test_capability_missing_names_backends_that_have_it(session, tiny_classifier):
-    ctx = RunContext(session, TransformersParams(), quiet=True)
+    ctx = SessionContext(session, TransformersParams(), quiet=True)
     with pytest.raises(CapabilityError, match="needs one of: chat"):
         ctx.model(str(tiny_classifier), needs=[CHAT])
 
@@ -108,6 +108,6 @@ def test_missing_runtime_names_the_extra(session, monkeypatch):
     from taskdeck.plugins.backends.llama_cpp import LlamaCppBackend
 
     monkeypatch.setattr(LlamaCppBackend, "missing_package", classmethod(lambda cls: "llama-cpp-python"))
-    ctx = RunContext(session, LlamaCppParams(), quiet=True)
+    ctx = SessionContext(session, LlamaCppParams(), quiet=True)
     with pytest.raises(MissingDependencyError, match=r"pip install 'taskdeck\[llama\]'"):
         ctx.model("smollm2-135m", needs=[CHAT])

@@ -158,7 +158,7 @@ def test_one_row_that_breaks_a_forward_batch_fails_alone(run_in_process, tiny_cl
 def test_rows_stream_through_a_bounded_window(session, tiny_classifier):
     """run_batch pulls rows a window at a time (it never reads the whole input first) and
     sorts within the window; an empty batch loads no model."""
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
     from taskdeck.plugins.backends.hf_transformers import TransformersParams
 
     task_cls = session.tasks.get("sentiment")
@@ -171,7 +171,7 @@ def test_rows_stream_through_a_bounded_window(session, tiny_classifier):
             pulled.append(i)
             yield i, task_cls.Params(text="x" * (10 - i), model=str(tiny_classifier))
 
-    ctx = RunContext(session, TransformersParams(), quiet=True)
+    ctx = SessionContext(session, TransformersParams(), quiet=True)
     try:
         assert list(task.run_batch(iter(()), ctx)) == [] and not ctx.models_used
         order = []

@@ -11,7 +11,7 @@ import pytest
 from conftest import cli
 
 from taskdeck import CHAT, InputError
-from taskdeck.context import RunContext
+from taskdeck.engine.session_context import SessionContext
 from taskdeck.helpers.structured import validate
 from taskdeck.plugins.backends.llama_cpp import LlamaCppParams
 
@@ -32,7 +32,7 @@ def conversation(question: str) -> list[dict]:
 
 
 def backend(session, model: str, n_ctx: int, n_parallel: int):
-    ctx = RunContext(session, LlamaCppParams(threads=1, n_ctx=n_ctx, n_parallel=n_parallel), quiet=True)
+    ctx = SessionContext(session, LlamaCppParams(threads=1, n_ctx=n_ctx, n_parallel=n_parallel), quiet=True)
     return ctx, ctx.model(model, needs=[CHAT]).backend
 
 

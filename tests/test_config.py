@@ -4,7 +4,7 @@ import pytest
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
-from taskdeck.config import config_dirs, preset_names
+from taskdeck.engine.config import config_dirs, preset_names
 
 
 def _options(session, group):
@@ -14,7 +14,7 @@ def _options(session, group):
 
 def _groups(session):
     """Every config group: those in the ConfigStore and the folders on the search path."""
-    from taskdeck.config import register_configs
+    from taskdeck.engine.config import register_configs
 
     register_configs(session)
     stored = {name for name, node in ConfigStore.instance().repo.items() if isinstance(node, dict)}

@@ -36,7 +36,7 @@ NO_OFFLINE_DEFAULT = {
 
 
 def _builtin_tasks():
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
 
     s = get_session()
     return sorted(n for n in s.tasks.names() if s.tasks.owner(n).startswith("taskdeck.plugins."))

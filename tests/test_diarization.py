@@ -34,9 +34,9 @@ def voices(session):
     import soxr
 
     from taskdeck import SPEAK, BackendParams
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
 
-    ctx = RunContext(session, BackendParams(threads=2), quiet=True)
+    ctx = SessionContext(session, BackendParams(threads=2), quiet=True)
     # No sampling noise: the same recording on every run.
     quiet_voice = {"name": "piper", "noise_scale": 0.0, "noise_w_scale": 0.0}
     piper, _ = ctx.model("piper-joe", needs=[SPEAK], backend=quiet_voice)
@@ -52,9 +52,9 @@ def voices(session):
 
 def _backend(session, alias, name):
     from taskdeck import DIARIZE, BackendParams
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
 
-    ctx = RunContext(session, BackendParams(threads=2), quiet=True)
+    ctx = SessionContext(session, BackendParams(threads=2), quiet=True)
     backend, capability = ctx.model(alias, needs=[DIARIZE])
     assert (backend.name, capability) == (name, DIARIZE)
     return ctx, backend

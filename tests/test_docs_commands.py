@@ -54,9 +54,9 @@ def test_the_docs_have_commands():
 
 @pytest.mark.parametrize("doc,args", COMMANDS, ids=[f"{d}: {a}"[:90] for d, a in COMMANDS])
 def test_every_documented_command_composes(session, compose, doc, args):
-    from taskdeck.config import backend_params, task_params
+    from taskdeck.engine.config import backend_params, task_params
+    from taskdeck.engine.runner import output_names
     from taskdeck.params import check_values
-    from taskdeck.runner import output_names
 
     words = shlex.split(args)
     multirun = "-m" in words or "--multirun" in words

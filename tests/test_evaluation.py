@@ -7,10 +7,10 @@ import json
 import pytest
 from conftest import REPO
 
-from taskdeck.batch import parse_shard, shard_results, shard_rows
+from taskdeck.engine.batch import parse_shard, shard_results, shard_rows
+from taskdeck.engine.eval_plan import plan
 from taskdeck.errors import ConfigError, InputError
 from taskdeck.evaluation import TRANSCRIPT, bio_tags, evaluate
-from taskdeck.scoring import plan
 
 EXAMPLES = REPO / "examples" / "data"
 

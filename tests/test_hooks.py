@@ -83,7 +83,7 @@ PLUGIN = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def hooked(tmp_path_factory):
     """A session of the built-ins plus the plugin above (loaded as a module, like a built-in)."""
-    from taskdeck.plugin_manager import build_session, builtin_plugins
+    from taskdeck.engine.plugin_manager import build_session, builtin_plugins
 
     folder = tmp_path_factory.mktemp("hooks-plugin")
     (folder / "taskdeck_hooks_plugin.py").write_text(PLUGIN)
@@ -107,11 +107,11 @@ def test_hook_register_capabilities(hooked):
 
 
 def test_hook_register_tasks(hooked, tmp_path):
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
 
     task = hooked.tasks.get("echo-hooks")
     assert hooked.tasks.owner("echo-hooks") == "taskdeck_hooks_plugin"
-    result = task().run(task.Params(text="hi"), RunContext(hooked, None, tmp_path))
+    result = task().run(task.Params(text="hi"), SessionContext(hooked, None, tmp_path))
     assert result.text == "hi"
 
 

@@ -14,7 +14,7 @@ DOCS = REPO / "docs" / "plugins.md"
 
 
 def _hooks():
-    from taskdeck.plugin_manager import build_session
+    from taskdeck.engine.plugin_manager import build_session
 
     pm = build_session(builtins=(), third_party=False).pm
     return sorted((name, getattr(pm.hook, name).spec.function) for name in vars(pm.hook) if not name.startswith("_"))
@@ -36,7 +36,7 @@ def test_every_contract_method_is_documented_with_its_signature(method):
 
 
 def _declared():
-    from taskdeck.plugin_manager import build_session
+    from taskdeck.engine.plugin_manager import build_session
 
     return build_session(third_party=False)
 
@@ -67,7 +67,7 @@ def test_every_builtin_backend_implements_what_it_offers():
 
 def _docs_plugin(tmp_path, monkeypatch, index: int, builtins: tuple = ()):
     """The docs' Python block number ``index`` loaded for real as a plugin (with ``builtins``)."""
-    from taskdeck.plugin_manager import build_session
+    from taskdeck.engine.plugin_manager import build_session
 
     code = re.findall(r"```python\n(.*?)```", DOCS.read_text(), re.S)[index]
     name = f"taskdeck_docs_block{index}"
@@ -86,14 +86,14 @@ def test_the_docs_python_blocks_are_all_run_here():
 def test_the_minimal_plugin_in_the_docs_runs(tmp_path, monkeypatch):
     """The docs' first Python block is a whole plugin of at most 22 lines: loaded for real, its
     task runs, and its declared range refuses a bad value."""
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
     from taskdeck.errors import ConfigError
     from taskdeck.params import check_values
 
     code, session = _docs_plugin(tmp_path, monkeypatch, 0)
     assert len(code.strip().splitlines()) <= 22
     task = session.tasks.get("shout")
-    assert task().run(task.Params(text="hello", marks=3), RunContext(session, None, tmp_path)).text == "HELLO!!!"
+    assert task().run(task.Params(text="hello", marks=3), SessionContext(session, None, tmp_path)).text == "HELLO!!!"
     with pytest.raises(ConfigError, match=r"marks=-1 is out of range: give an integer >= 0"):
         check_values(task.Params(text="x", marks=-1))
 
@@ -101,14 +101,14 @@ def test_the_minimal_plugin_in_the_docs_runs(tmp_path, monkeypatch):
 def test_the_docs_model_task_streams_a_headline_from_the_embedded_chat_model(tmp_path, monkeypatch):
     import io
 
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
 
     _, session = _docs_plugin(
         tmp_path, monkeypatch, 3, ("taskdeck.plugins.packs.chat_models", "taskdeck.plugins.backends.llama_cpp")
     )
     task = session.tasks.get("headline")
     streamed = io.StringIO()
-    ctx = RunContext(session, None, tmp_path, stream=streamed)
+    ctx = SessionContext(session, None, tmp_path, stream=streamed)
     try:
         text = task().run(task.Params(text="The council approved a new bridge on Monday.", model="smollm2-135m"), ctx)
     finally:
@@ -127,7 +127,7 @@ def test_the_docs_formatter_writes_a_card(tmp_path, monkeypatch):
 def test_every_builtin_plugin_module_is_registered():
     """A module under plugins/ that implements a hook but is missing from setup.cfg's entry points
     would silently never load."""
-    from taskdeck.plugin_manager import builtin_plugins
+    from taskdeck.engine.plugin_manager import builtin_plugins
 
     found = set()
     for folder, package in (("plugins", "taskdeck.plugins"), ("app", "taskdeck.app")):  # app: the web UI's task

@@ -146,10 +146,10 @@ def test_text_tasks_fall_back_to_chat_over_the_api(run_in_process, openai_server
 
 
 def test_remote_model_names_are_not_taken_for_aliases_or_paths(session):
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
     from taskdeck.plugins.backends.openai_api import OpenAIParams
 
-    ctx = RunContext(session, OpenAIParams(base_url="http://127.0.0.1:9/v1"), quiet=True)
+    ctx = SessionContext(session, OpenAIParams(base_url="http://127.0.0.1:9/v1"), quiet=True)
     for name in ("gpt-4o-mini", "smollm2-135m", "tests", "org/model:tag"):
         backend = ctx._choose(ctx._resolve(name, ctx.backend_params), ["chat"], ctx.backend_params)
         assert backend.model.source == "remote" and backend.model.id == name

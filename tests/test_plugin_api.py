@@ -173,7 +173,7 @@ def test_a_plugin_capability_is_checked_and_locked_like_a_builtin_one(monkeypatc
     """In process, from the packages' sources: the protocol guards the backend's method, and a
     model cache locks it."""
     from taskdeck import PluginContractError
-    from taskdeck.plugin_manager import build_session, builtin_plugins
+    from taskdeck.engine.plugin_manager import build_session, builtin_plugins
 
     for name in ("taskdeck-wordlist", "taskdeck-lookup"):
         monkeypatch.syspath_prepend(str(PACKAGES / name))

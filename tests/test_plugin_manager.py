@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from taskdeck.plugin_manager import build_session
+from taskdeck.engine.plugin_manager import build_session
 
 GOOD = """
 from dataclasses import dataclass
@@ -125,7 +125,7 @@ def test_register_configs_structured_node_composes(plugin_dist, monkeypatch):
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
-    from taskdeck.config import register_configs
+    from taskdeck.engine.config import register_configs
 
     monkeypatch.setenv("TASKDECK_PLUGINS", "td_good")
     s = build_session()

@@ -37,7 +37,7 @@ def tiny_llama(tmp_path_factory, smollm2_tokenizer):
 @pytest.fixture(scope="module")
 def plain_run(tiny_llama, session, compose, tmp_path_factory):
     """The unquantized, undispatched run: its result.json record."""
-    from taskdeck.runner import Runner
+    from taskdeck.engine.runner import Runner
 
     cfg = compose(["quiet=true", "task=chat", f"model={tiny_llama}", "backend=transformers", PROMPT, *GREEDY])
     return Runner(session, cfg, tmp_path_factory.mktemp("plain")).run()
@@ -48,7 +48,7 @@ def test_quantized_model_generates_on_bitsandbytes_layers(quantization, tiny_lla
     import bitsandbytes as bnb
 
     from taskdeck import CHAT
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
     from taskdeck.plugins.backends.hf_transformers import TransformersParams
 
     overrides = ("task=chat", f"model={tiny_llama}", "backend=transformers", f"backend.quantization={quantization}")
@@ -59,7 +59,7 @@ def test_quantized_model_generates_on_bitsandbytes_layers(quantization, tiny_lla
     assert used["memory_footprint_mb"] < plain["memory_footprint_mb"] / 2  # 24.1 MiB fp32 → 9.0 int8, 7.5 4-bit
     assert record["metrics"]["peak_rss_mb"] > 0
 
-    ctx = RunContext(session, TransformersParams(quantization=quantization, threads=1), quiet=True)
+    ctx = SessionContext(session, TransformersParams(quantization=quantization, threads=1), quiet=True)
     try:
         backend = ctx.model(str(tiny_llama), needs=[CHAT]).backend
         layer = backend.hf_model.model.layers[0].mlp.down_proj
@@ -141,7 +141,7 @@ def test_4bit_layers_the_cpu_kernel_cannot_tile_are_refused_at_load(tiny_llama, 
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from taskdeck import CHAT, CapabilityError
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
     from taskdeck.plugins.backends.hf_transformers import TransformersParams
 
     if not has_avx512bf16():
@@ -152,7 +152,7 @@ def test_4bit_layers_the_cpu_kernel_cannot_tile_are_refused_at_load(tiny_llama, 
     LlamaForCausalLM(narrow).save_pretrained(tmp_path)
     for name in ("tokenizer.json", "tokenizer_config.json"):
         (tmp_path / name).write_bytes((tiny_llama / name).read_bytes())
-    ctx = RunContext(session, TransformersParams(quantization="fp4"), quiet=True)
+    ctx = SessionContext(session, TransformersParams(quantization="fp4"), quiet=True)
     with pytest.raises(CapabilityError, match="has 32 inputs and 64 outputs: use backend.quantization=int8"):
         ctx.model(str(tmp_path), needs=[CHAT])
     ctx.close()

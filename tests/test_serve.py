@@ -134,7 +134,7 @@ def test_a_json_schema_in_openai_form_is_enforced(smol_server):
     answers with exactly the schema's keys and enum values, as the local backend does."""
     import jsonschema
 
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.plugin_manager import get_session
     from taskdeck.plugins.backends.llama_cpp import LlamaCppBackend, LlamaCppParams
 
     messages = [{"role": "user", "content": "Describe a person as JSON."}]

@@ -173,7 +173,7 @@ def test_long_text_is_map_reduced_over_every_chunk(run_in_process, tiny_bart):
 def test_a_batch_counts_the_chunks_of_every_forward_call(session, tiny_bart, monkeypatch):
     """``chunks`` and ``levels`` in result.json cover the whole batch, however many forward
     calls it took (they were the last call's)."""
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
     from taskdeck.plugins.backends.hf_transformers import TransformersParams
 
     rows = ["The mayor opened the new bridge on Friday.", long_text(12), "Cats sleep a lot."]
@@ -182,7 +182,7 @@ def test_a_batch_counts_the_chunks_of_every_forward_call(session, tiny_bart, mon
 
     def counted(size):
         monkeypatch.setattr(task_cls, "chunk_size", size)
-        ctx = RunContext(session, TransformersParams(batch_size=1), quiet=True)
+        ctx = SessionContext(session, TransformersParams(batch_size=1), quiet=True)
         try:
             assert len(dict(task_cls().run_batch(enumerate(batch), ctx))) == 3
         finally:
@@ -197,12 +197,12 @@ def test_batch_rows_equal_single_runs(session, run_in_process, tiny_bart):
     """run_batch sends every row's chunks through generate together; each row's summary equals
     its single run, and an empty row fails alone."""
     from taskdeck import InputError
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
     from taskdeck.plugins.backends.hf_transformers import TransformersParams
 
     rows = ["The mayor opened the new bridge on Friday.", long_text(12), "Cats sleep a lot.", "  "]
     task_cls = session.tasks.get("summarization")
-    ctx = RunContext(session, TransformersParams(batch_size=1), quiet=True)
+    ctx = SessionContext(session, TransformersParams(batch_size=1), quiet=True)
     batch = [task_cls.Params(text=r, model=str(tiny_bart), max_new_tokens=6, num_beams=1) for r in rows]
     try:
         out = dict(task_cls().run_batch(enumerate(batch), ctx))

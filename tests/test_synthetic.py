@@ -262,9 +262,9 @@ def test_quality_measures():
 @pytest.fixture(scope="module")
 def minilm(session, one_torch_thread):
     from taskdeck import EMBED, BackendParams
-    from taskdeck.context import RunContext
+    from taskdeck.engine.session_context import SessionContext
 
-    ctx = RunContext(session, BackendParams(threads=1))
+    ctx = SessionContext(session, BackendParams(threads=1))
     backend, _ = ctx.model("all-minilm-l6-v2", needs=[EMBED])
     yield backend
     ctx.close()
@@ -429,7 +429,7 @@ def test_written_files_round_trip(run_in_process, fmt):
 def test_every_preset_composes_and_parses(session, compose):
     from omegaconf import OmegaConf
 
-    from taskdeck.config import preset_names
+    from taskdeck.engine.config import preset_names
 
     names = preset_names(session, "preset")
     assert {"reviews", "products", "customers", "jobs", "tickets", "transactions"} <= set(names)

@@ -3,7 +3,7 @@
 A front end beside the command line: a tab per task (third-party ones included) with a form
 made from its Params, run through the same Runner (``jobs.py``), results shown by kind
 (``views.py``), each tab an API endpoint named after its task (``page.py``). Models stay
-loaded between requests (:class:`taskdeck.model_cache.ModelCache`). gradio is imported only
+loaded between requests (:class:`taskdeck.engine.model_cache.ModelCache`). gradio is imported only
 when the app starts, so listing the plugins stays fast.
 
 Offline by default: analytics off, no share link unless ``share=true``, bound to 127.0.0.1;
@@ -72,8 +72,8 @@ class Server:
 
 def serve(params: Any, session: Any = None, stream: Any = sys.stdout) -> Server:
     """Build and launch the app without blocking; ``Server.close()`` stops it."""
-    from taskdeck.model_cache import ModelCache
-    from taskdeck.plugin_manager import get_session
+    from taskdeck.engine.model_cache import ModelCache
+    from taskdeck.engine.plugin_manager import get_session
 
     auth = _auth(params)
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no telemetry, no version check

@@ -1,8 +1,8 @@
 """One click, one run: the form's values composed with Hydra as the command line composes
-them, run by the same :class:`~taskdeck.runner.Runner` in its own run directory.
+them, run by the same :class:`~taskdeck.engine.runner.Runner` in its own run directory.
 
 The run happens in a worker thread (so the page can stream its text and show its progress)
-that borrows models from the server's :class:`~taskdeck.model_cache.ModelCache`. Cancelling
+that borrows models from the server's :class:`~taskdeck.engine.model_cache.ModelCache`. Cancelling
 raises ``KeyboardInterrupt`` in that thread, exactly what Ctrl-C does on the command line:
 the runner records ``interrupted`` and a batch keeps the rows that finished.
 """
@@ -184,7 +184,7 @@ class Runs:
     """Starts runs for the page, each through Hydra's compose and the Runner."""
 
     def __init__(self, session: Any, models: Any):
-        from taskdeck.config import register_configs
+        from taskdeck.engine.config import register_configs
 
         self.session, self.models = session, models
         self.started = 0  # runs started so far
@@ -202,7 +202,7 @@ class Runs:
 
     def runner(self, request: Request, stream: TextBuffer, run_dir: Optional[Path] = None) -> Any:
         """A Runner for ``request`` (``run_dir``: a job directory of a sweep)."""
-        from taskdeck.runner import Runner
+        from taskdeck.engine.runner import Runner
 
         cfg, run_dir = self.compose(request, run_dir)
         return Runner(self.session, cfg, run_dir, typing.cast(TextIO, stream), models=self.models)
@@ -225,7 +225,7 @@ class Runs:
         from hydra import compose, initialize_config_module
         from hydra.core.global_hydra import GlobalHydra
 
-        from taskdeck.config import with_search_path
+        from taskdeck.engine.config import with_search_path
 
         groups = [f"preset={request.preset}"] if request.preset else [f"task={request.task}"]
         groups.append(f"backend={request.backend or 'auto'}")

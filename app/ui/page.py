@@ -231,7 +231,7 @@ def _models(session: Any, task_cls: Any, default: Any) -> list[str]:
 
 def _presets(session: Any, task: str) -> list[str]:
     """The ``preset=`` YAML files that select ``task``."""
-    from taskdeck.config import config_dirs
+    from taskdeck.engine.config import config_dirs
 
     found = []
     for folder in config_dirs(session):

@@ -91,10 +91,10 @@ class Speakers:
     def _piper_voice(self):
         if self._piper is None:
             from taskdeck import SPEAK, BackendParams
-            from taskdeck.context import RunContext
-            from taskdeck.plugin_manager import get_session
+            from taskdeck.engine.plugin_manager import get_session
+            from taskdeck.engine.session_context import SessionContext
 
-            self._ctx = RunContext(get_session(), BackendParams(), quiet=True)
+            self._ctx = SessionContext(get_session(), BackendParams(), quiet=True)
             self._piper, _ = self._ctx.model("piper-joe", needs=[SPEAK], backend="auto")
         return self._piper
 

@@ -27,15 +27,15 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from .errors import ConfigError, InputError, MissingDependencyError
+from ..errors import ConfigError, InputError, MissingDependencyError
+from ..io import atomic_write_arrow, atomic_writer
+from ..models import hub_offline
+from ..results import Result
 from .hub_dataset import PREFIX, HubDataset, hub_dataset_id, pick_split
-from .io import atomic_write_arrow, atomic_writer
-from .models import hub_offline
-from .results import Result
 
 if TYPE_CHECKING:
-    from .context import RunContext
-    from .tasks import Task
+    from ..context import RunContext
+    from ..tasks import Task
 
 SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".txt", ".parquet")
 #: Files a plain folder given as ``input=`` is read for: a row per file (``path``, and ``label``

@@ -7,9 +7,9 @@ import keyword
 import re
 from pathlib import Path
 
-from .errors import ConfigError
-from .io import atomic_write_text
-from .plugin_api import PLUGIN_API
+from ..errors import ConfigError
+from ..io import atomic_write_text
+from ..plugin_api import PLUGIN_API
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -18,22 +18,16 @@ from typing import Any, Optional
 
 import pluggy
 
-from . import hookspecs
-from .errors import TaskdeckError
-from .plugin_api import DECLARATION, PluginContractError, check_declared
-from .registry import Registry
+from .. import hookspecs
+from ..errors import TaskdeckError
+from ..plugin_api import DECLARATION, BrokenPlugin, PluginContractError, check_declared
+from ..registry import Registry
 
 ENTRY_POINT_GROUP = "taskdeck"
 RESTRICT_ENV = "TASKDECK_PLUGINS"
 
 #: The distribution whose entry points in the group are the built-in plugins.
 DISTRIBUTION = "taskdeck"
-
-
-@dataclass
-class BrokenPlugin:
-    name: str
-    reason: str
 
 
 @dataclass
@@ -121,11 +115,11 @@ def _collect(session: Session, plugin: Any, name: str) -> None:
 def _expected(hook_name: str) -> tuple[type, bool, str, str]:
     """What a hook's ``register`` takes: a base type, whether a class (else an instance), how
     to say it, and the attribute that names it."""
-    from .backends import Backend
-    from .capabilities import Capability
-    from .formatters import Formatter
-    from .packs import ModelPack
-    from .tasks import Task
+    from ..backends import Backend
+    from ..capabilities import Capability
+    from ..formatters import Formatter
+    from ..packs import ModelPack
+    from ..tasks import Task
 
     return {
         "register_capabilities": (Capability, False, "a taskdeck.Capability", "name"),
@@ -232,7 +226,7 @@ def _bind_capabilities(session: Session) -> None:
     """Each backend against the capabilities it offers: the methods of a plugin's protocol are
     checked on every call, as ``Backend``'s are; an undeclared capability or a missing method is
     noted in one line."""
-    from .plugin_api import guard
+    from ..plugin_api import guard
 
     for name, cls in session.backends.items():
         owner = session.backends.owner(name)

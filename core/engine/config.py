@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
+    from ..tasks import Task
     from .plugin_manager import Session
-    from .tasks import Task
 
 DEFAULT_OUTPUTS = ["text", "json", "markdown"]
 
@@ -60,7 +60,7 @@ def register_configs(session: Session) -> None:
     structured config (the costly part of start-up) only when a command composes it."""
     from hydra.core.config_store import ConfigStore
 
-    from .backends import BackendParams
+    from ..backends import BackendParams
 
     cs = ConfigStore.instance()
     for name, task_cls in session.tasks.items():
@@ -170,7 +170,7 @@ def backend_params(session: Session, cfg: Any) -> Any:
     """The backend node as its Params dataclass instance."""
     from omegaconf import OmegaConf
 
-    from .backends import BackendParams
+    from ..backends import BackendParams
 
     node = cfg.get("backend")
     if node is None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backends import MODEL_METHODS
+from ..backends import MODEL_METHODS
 
 
 @dataclass

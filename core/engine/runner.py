@@ -15,20 +15,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, TextIO
 
+from ..errors import ConfigError, MissingInputError, TaskdeckError
+from ..io import atomic_write_json
+from ..params import check_values
+from ..plugin_api import BUILTIN_PREFIX, PluginContractError, calling
+from ..stopwatch import peak_gpu_mb, peak_rss_mb, reset_peaks
 from .batch import BatchResult, parse_shard, run_batch, shard_results
 from .config import backend_params, task_params
-from .context import RunContext
-from .errors import ConfigError, MissingInputError, TaskdeckError
-from .io import atomic_write_json
-from .metrics import peak_gpu_mb, peak_rss_mb, reset_peaks
-from .params import check_values
-from .plugin_api import BUILTIN_PREFIX, PluginContractError, calling
-from .scoring import EvalPlan, plan
+from .eval_plan import EvalPlan, plan
+from .session_context import SessionContext
 
 if TYPE_CHECKING:
+    from ..results import Result
     from .model_cache import ModelCache
     from .plugin_manager import Session
-    from .results import Result
 
 
 def output_names(value: Any) -> list[str]:
@@ -60,7 +60,7 @@ class Runner:
         """Run the task; always writes ``result.json``; re-raises the failure, if any."""
         t0 = time.perf_counter()
         reset_peaks()
-        ctx: Optional[RunContext] = None
+        ctx: Optional[SessionContext] = None
         try:
             task_cls = self.session.tasks.get(str(self.cfg.task))
             params = task_params(task_cls, self.cfg)
@@ -76,7 +76,7 @@ class Runner:
             backend = backend_params(self.session, self.cfg)
             check_values(backend, prefix="backend.")
             formatters = [self.session.formatters.get(n) for n in output_names(self.cfg.output)]
-            ctx = RunContext(
+            ctx = SessionContext(
                 self.session,
                 backend,
                 self.run_dir,
@@ -163,7 +163,7 @@ class Runner:
                 written.append(str(path))
         return written
 
-    def _finish(self, ctx: Optional[RunContext], t0: float) -> None:
+    def _finish(self, ctx: Optional[SessionContext], t0: float) -> None:
         wall = time.perf_counter() - t0
         metrics: dict[str, Any] = {"wall_s": round(wall, 3)}
         if ctx is not None:
@@ -190,7 +190,7 @@ class Runner:
 
 def _checked_result(result: Any, owner: str, task: str) -> Result:
     """A task's ``run`` must hand back a Result, which the formatters and result.json read."""
-    from .results import Result
+    from ..results import Result
 
     if not isinstance(result, Result):
         raise PluginContractError(

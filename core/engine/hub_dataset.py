@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from .errors import ConfigError, InputError, MissingDependencyError
+from ..errors import ConfigError, InputError, MissingDependencyError
 
 PREFIX = "hf://datasets/"
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from taskdeck import Result
-from taskdeck.results import markdown_table
 
 __all__ = ["markdown_table", "to_markdown"]
 
@@ -19,3 +20,17 @@ def to_markdown(result: Result, stem: str) -> str:
     if isinstance(text, str) and text:
         body += "> " + text.replace("\n", "\n> ") + "\n\n"
     return body + markdown_table(result.rows())
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """Rows of dicts as a GitHub-flavoured Markdown table (columns from all rows, in order)."""
+    if not rows:
+        return "_(empty)_\n"
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+
+    def cell(value: Any) -> str:
+        return ("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(r.get(c)) for c in cols) + " |" for r in rows]
+    return "\n".join(lines) + "\n"

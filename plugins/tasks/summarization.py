@@ -40,6 +40,7 @@ from taskdeck import (
     route,
 )
 from taskdeck.evaluation import SUMMARY
+from taskdeck.helpers.chunked import LevelledSummaries, generated
 from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
@@ -61,7 +62,6 @@ MERGE_PROMPT = (
 PART_LENGTH = LENGTHS["medium"]
 TEMPLATE_TOKENS = 32  # what a chat template adds around the messages (role markers), with margin
 MIN_CHUNK_TOKENS = 64  # a chat window leaving less room than this per chunk cannot summarize
-MAX_LEVELS = 8
 
 
 class SummarizationTask(Task):
@@ -110,7 +110,7 @@ class SummarizationTask(Task):
     def summarize_by_chat(self, backend, items, params, ctx):
         """The same map-reduce through ``chat_batch``; one text alone is streamed as it is written."""
         streaming = len(items) == 1 and params.stream and not ctx.quiet
-        return ChatSummarizer(backend, params, length_instruction(params.length), ctx).summarize(items, streaming)
+        return ChatSummarizer(backend, params, length_instruction(params.length), ctx, streaming).summarize(items)
 
 
 def _text(params) -> str:
@@ -132,155 +132,86 @@ def length_instruction(length: Any) -> str:
 
 
 # ---- seq2seq: map-reduce over every text at once, level by level ----
-class Seq2SeqSummarizer:
+class Seq2SeqSummarizer(LevelledSummaries):
     def __init__(self, backend, params, ctx):
-        self.backend, self.params, self.ctx = backend, params, ctx
+        super().__init__(ctx)
+        self.backend, self.params = backend, params
         configured = backend.seq2seq_info().task_prefixes.get("summarization")
         self.prefix = params.prefix or configured or ""
         self.window = backend.context_window()
-        if self.count([""])[0] >= self.window:
+        self.advice = f"lower max_new_tokens (now {params.max_new_tokens}) below the model's {self.window}-token window"
+        if self.size("") >= self.window:
             raise ConfigError(f"prefix='{self.prefix}' leaves no room in the model's {self.window}-token window")
 
-    def count(self, texts: list[str]) -> list[int]:
-        return [self.backend.count_tokens(self.prefix + t) for t in texts]
+    def size(self, text: str) -> int:
+        return self.backend.count_tokens(self.prefix + text)
 
-    def generate(self, texts: list[str], desc: str) -> list[Completion]:
+    def fits(self, size: int) -> bool:
+        return size <= self.window
+
+    def split(self, text: str) -> list[str]:
+        return chunk_sentences(split_sentences(text), self.size, self.window)
+
+    def call(self, inputs: list[str], final: bool) -> list[Completion]:
         p = self.params
         return self.backend.seq2seq(
-            [self.prefix + t for t in texts],
+            [self.prefix + t for t in inputs],
             max_new_tokens=p.max_new_tokens,
             min_new_tokens=p.min_new_tokens,
             num_beams=p.num_beams,
-            progress=lambda it: self.ctx.progress(it, total=len(it), desc=desc),
+            progress=lambda it: self.ctx.progress(it, total=len(it), desc="summarizing"),
         )
 
-    def summarize(self, texts: list[str]) -> list[Any]:
-        """A Generated (or the InputError that stopped it) per text."""
-        n = len(texts)
-        current = list(texts)
-        done: list[Any] = [None] * n
-        calls: list[list[Completion]] = [[] for _ in range(n)]
-        chunks, levels = [1] * n, [0] * n
-        pending = list(range(n))
-        while pending:
-            sizes = dict(zip(pending, self.count([current[i] for i in pending])))
-            jobs: list[tuple[int, list[str]]] = []
-            for i in pending:
-                if sizes[i] <= self.window:
-                    jobs.append((i, [current[i]]))  # fits: the final summary
-                elif levels[i] >= MAX_LEVELS:
-                    done[i] = InputError(
-                        f"the text did not fit the model's window after {MAX_LEVELS} levels of "
-                        "summaries: lower max_new_tokens"
-                    )
-                else:
-                    parts = chunk_sentences(split_sentences(current[i]), lambda t: self.count([t])[0], self.window)
-                    if levels[i] == 0:
-                        chunks[i] = len(parts)
-                    jobs.append((i, parts))
-            flat = [t for _, parts in jobs for t in parts]
-            desc = "summarizing" if all(len(parts) == 1 for _, parts in jobs) else "summarizing chunks"
-            outputs = iter(self.generate(flat, desc) if flat else [])
-            pending = []
-            for i, parts in jobs:
-                gens = [next(outputs) for _ in parts]
-                calls[i] += gens
-                if sizes[i] <= self.window:
-                    done[i] = self._result(texts[i], gens[0], calls[i], chunks[i], levels[i])
-                    continue
-                merged = " ".join(g.text for g in gens if g.text)
-                if not merged or self.count([merged])[0] >= sizes[i]:
-                    done[i] = InputError(
-                        f"the partial summaries ({self.count([merged])[0]} tokens) are no shorter than the text "
-                        f"({sizes[i]} tokens): lower max_new_tokens (now {self.params.max_new_tokens}) below "
-                        f"the model's {self.window}-token window"
-                    )
-                    continue
-                current[i], levels[i] = merged, levels[i] + 1
-                pending.append(i)
-        ok = [k for k, d in enumerate(done) if not isinstance(d, Exception)]
-        count_chunks(self.ctx, [chunks[k] for k in ok], [levels[k] for k in ok])
-        return done
-
-    def _result(self, source, final, gens, chunks, levels) -> Generated:
-        method = "seq2seq" if chunks == 1 else f"seq2seq map-reduce ({chunks} chunks, {levels + 1} levels)"
-        return _generated(source, final, gens, method, self.ctx)
+    def result(self, source, final, calls, chunks, level) -> Generated:
+        method = "seq2seq" if chunks == 1 else f"seq2seq map-reduce ({chunks} chunks, {level + 1} levels)"
+        return generated(source, final.text, calls, method, self.ctx)
 
 
 # ---- chat: the same map-reduce, each level's calls together ----
-class ChatSummarizer:
-    def __init__(self, backend, params, length: str, ctx):
-        self.backend, self.params, self.length, self.ctx = backend, params, length, ctx
+class ChatSummarizer(LevelledSummaries):
+    def __init__(self, backend, params, length: str, ctx, streaming: bool):
+        super().__init__(ctx)
+        self.backend, self.params, self.length, self.streaming = backend, params, length, streaming
         count, window = backend.count_tokens, backend.context_window()
         overhead = count(SYSTEM) + max(
             count(p.format(text="", length=length)) for p in (PROMPT, PART_PROMPT, MERGE_PROMPT)
         )
         self.budget = window - overhead - TEMPLATE_TOKENS - params.max_new_tokens
+        self.advice = f"lower max_new_tokens (now {params.max_new_tokens}) or raise backend.n_ctx"
         if self.budget < MIN_CHUNK_TOKENS:
             raise ConfigError(
                 f"max_new_tokens={params.max_new_tokens} leaves too little of the model's {window}-token "
                 "window for the text: lower max_new_tokens or raise backend.n_ctx"
             )
 
-    def summarize(self, texts: list[str], streaming: bool) -> list[Any]:
-        """A Generated (or the InputError that stopped it) per text. ``streaming``: one text,
-        its final summary printed as it is generated."""
-        count, n = self.backend.count_tokens, len(texts)
-        current, levels, chunks = list(texts), [0] * n, [1] * n
-        calls: list[list[Completion]] = [[] for _ in range(n)]
-        done: list[Any] = [None] * n
-        pending = list(range(n))
-        while pending:
-            jobs: list[tuple[int, int, list[str]]] = []  # (text, its size, prompts)
-            for i in pending:
-                size = count(current[i])
-                if size <= self.budget:
-                    prompt = PROMPT if levels[i] == 0 else MERGE_PROMPT
-                    jobs.append((i, size, [prompt.format(text=current[i], length=self.length)]))
-                elif levels[i] >= MAX_LEVELS:
-                    done[i] = InputError(
-                        f"the text did not fit the model's window after {MAX_LEVELS} levels of summaries: "
-                        "lower max_new_tokens or raise backend.n_ctx"
-                    )
-                else:
-                    parts = chunk_sentences(split_sentences(current[i]), count, self.budget)
-                    if levels[i] == 0:
-                        chunks[i] = len(parts)
-                    jobs.append((i, size, [PART_PROMPT.format(text=p, length=PART_LENGTH) for p in parts]))
-            if not jobs:
-                break
-            final = len(jobs) == 1 and jobs[0][1] <= self.budget  # one text's last call: may be streamed
-            gens = iter(self._ask([p for _, _, prompts in jobs for p in prompts], streaming and final))
-            pending = []
-            for i, size, prompts in jobs:
-                answers = [next(gens) for _ in prompts]
-                calls[i] += answers
-                if size <= self.budget:
-                    done[i] = self._result(texts[i], answers[0], calls[i], chunks[i], levels[i], streaming)
-                    continue
-                partials = (g.text for g in answers if g.text)
-                merged = "\n\n".join(f"Part {k}: {p}" for k, p in enumerate(partials, 1))
-                if not merged or count(merged) >= size:
-                    done[i] = InputError(
-                        f"the partial summaries are no shorter than the text ({size} tokens): "
-                        f"lower max_new_tokens (now {self.params.max_new_tokens})"
-                    )
-                    continue
-                current[i], levels[i] = merged, levels[i] + 1
-                pending.append(i)
-        ok = [k for k, d in enumerate(done) if not isinstance(d, Exception)]
-        count_chunks(self.ctx, [chunks[k] for k in ok], [levels[k] for k in ok])
-        return done
+    def size(self, text: str) -> int:
+        return self.backend.count_tokens(text)
 
-    def _ask(self, prompts: list[str], stream: bool) -> list[Completion]:
-        """One level's calls, together (``stream``: the one call, printed as it is generated)."""
-        conversations = [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": p}] for p in prompts]
+    def fits(self, size: int) -> bool:
+        return size <= self.budget
+
+    def split(self, text: str) -> list[str]:
+        return chunk_sentences(split_sentences(text), self.size, self.budget)
+
+    def whole(self, text: str, level: int) -> str:
+        return (PROMPT if level == 0 else MERGE_PROMPT).format(text=text, length=self.length)
+
+    def part(self, chunk: str) -> str:
+        return PART_PROMPT.format(text=chunk, length=PART_LENGTH)
+
+    def merge(self, summaries: list[str]) -> str:
+        return "\n\n".join(f"Part {k}: {p}" for k, p in enumerate(summaries, 1))
+
+    def call(self, inputs: list[str], final: bool) -> list[Completion]:
+        """One level's calls, together (one text's last call alone is printed as it is generated
+        when the run streams)."""
+        conversations = [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": p}] for p in inputs]
         max_new = self.params.max_new_tokens
-        if len(prompts) == 1:
-            emit = self.ctx.emit if stream else None
+        if len(inputs) == 1:
+            emit = self.ctx.emit if self.streaming and final else None
             gens = [self.backend.chat(conversations[0], max_new_tokens=max_new, temperature=0.0, stream=emit)]
         else:
-            with self.ctx.progress(None, total=len(prompts), desc=f"summarizing {len(prompts)} chunks") as bar:
+            with self.ctx.progress(None, total=len(inputs), desc=f"summarizing {len(inputs)} chunks") as bar:
                 gens = self.backend.chat_batch(
                     conversations, max_new_tokens=max_new, temperature=0.0, on_done=lambda _: bar.update(1)
                 )
@@ -288,45 +219,14 @@ class ChatSummarizer:
             gen.text = gen.text.strip()
         return gens
 
-    def _result(
-        self, source: str, final: Completion, calls: list[Completion], chunks: int, level: int, streaming: bool
-    ):
-        if streaming:
+    def result(self, source, final, calls, chunks, level) -> Generated:
+        if self.streaming:
             self.ctx.emit("\n")
             print(f"[{final.completion_tokens} tokens, {final.tokens_per_second:.1f} tokens/s]", file=sys.stderr)
         method = "chat" if chunks == 1 else f"chat map-reduce ({chunks} chunks, {level + 1} levels)"
-        result = _generated(source, final, calls, f"{method} on {self.backend.name}", self.ctx)
-        result.streamed = streaming
+        result = generated(source, final.text, calls, f"{method} on {self.backend.name}", self.ctx)
+        result.streamed = self.streaming
         return result
-
-
-def count_chunks(ctx, chunks: list[int], levels: list[int]) -> None:
-    """Add the texts' chunks to the run's ``chunks`` and keep its deepest ``levels``: a batch
-    counts every forward call's texts, not the last call's."""
-    ctx.metrics["chunks"] = ctx.metrics.get("chunks", 0) + sum(chunks)
-    ctx.metrics["levels"] = max(ctx.metrics.get("levels", 0), max(levels, default=0) + 1)
-
-
-def _generated(source: str, final: Completion, calls: list[Completion], method: str, ctx) -> Generated:
-    prompt_tokens = sum(g.prompt_tokens for g in calls)
-    completion = sum(g.completion_tokens for g in calls)
-    seconds = sum(g.seconds for g in calls)
-    speed = round(completion / seconds, 2) if seconds > 0 else 0.0
-    ctx.metrics.update(
-        prompt_tokens=ctx.metrics.get("prompt_tokens", 0) + prompt_tokens,
-        completion_tokens=ctx.metrics.get("completion_tokens", 0) + completion,
-        tokens_per_s=speed,
-        generate_calls=ctx.metrics.get("generate_calls", 0) + len(calls),
-    )
-    return Generated(
-        text=final.text,
-        source=source,
-        method=method,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion,
-        tokens_per_second=speed,
-        finish_reason=final.finish_reason,
-    )
 
 
 @hookimpl

@@ -42,9 +42,7 @@ from typing import Any, Optional
 from taskdeck import (
     CHAT,
     SEQ2SEQ,
-    Completion,
     ConfigError,
-    Generated,
     InputError,
     Task,
     hookimpl,
@@ -54,6 +52,7 @@ from taskdeck import (
 )
 from taskdeck.evaluation import TRANSLATION
 from taskdeck.helpers import languages
+from taskdeck.helpers.chunked import generated, regroup
 from taskdeck.helpers.text_chunks import chunk_sentences, split_paragraphs, split_sentences
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
@@ -263,9 +262,9 @@ class Seq2SeqTranslator:
             for indices, sep in plan:
                 out.append(" ".join(gens[k].text for k in indices if gens[k].text) + sep)
                 used += [gens[k] for k in indices]
-            n = sum(len(ix) for ix, _ in plan)
+            n = len(used)
             method = f"seq2seq ({self.how})" + (f", {n} chunks" if n > 1 else "")
-            results.append(_generated(text, "".join(out).strip(), used, method, self.ctx))
+            results.append(generated(text, "".join(out).strip(), used, method, self.ctx))
         return results
 
 
@@ -305,13 +304,11 @@ def chat_translations(backend, texts: list[str], source: str, target: str, param
             gens = backend.chat_batch(
                 conversations, max_new_tokens=limits, temperature=0.0, on_done=lambda _: bar.update(1)
             )
-    answers = iter(gens)
     results = []
-    for text, plan in zip(texts, plans):
-        calls = [next(answers) for _ in plan]
+    for text, plan, calls in zip(texts, plans, regroup(gens, [len(plan) for plan in plans])):
         out = "".join(g.text.strip() + sep for g, (_, sep) in zip(calls, plan))
         method = f"chat on {backend.name}" + (f", {len(plan)} chunks" if len(plan) > 1 else "")
-        result = _generated(text, out.strip(), calls, method, ctx)
+        result = generated(text, out.strip(), calls, method, ctx)
         result.streamed = streaming
         results.append(result)
     return results
@@ -338,28 +335,6 @@ def chat_pieces(text: str, count, budget: int, language: str = "") -> list[tuple
         else:
             pieces.append((unit, sep))
     return pieces
-
-
-def _generated(source: str, text: str, calls: list[Completion], method: str, ctx) -> Generated:
-    prompt_tokens = sum(g.prompt_tokens for g in calls)
-    completion = sum(g.completion_tokens for g in calls)
-    seconds = sum(g.seconds for g in calls)
-    speed = round(completion / seconds, 2) if seconds > 0 else 0.0
-    finish = "length" if any(g.finish_reason == "length" for g in calls) else (calls[-1].finish_reason if calls else "")
-    ctx.metrics.update(
-        prompt_tokens=ctx.metrics.get("prompt_tokens", 0) + prompt_tokens,
-        completion_tokens=ctx.metrics.get("completion_tokens", 0) + completion,
-        tokens_per_s=speed,
-    )
-    return Generated(
-        text=text,
-        source=source,
-        method=method,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion,
-        tokens_per_second=speed,
-        finish_reason=finish,
-    )
 
 
 @hookimpl

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from taskdeck import INSPECT, Inspection, Task, hookimpl, param
 from taskdeck.helpers.inspection import trim_tree
 
+from .report import InspectionReport
+
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 
 
@@ -42,7 +44,7 @@ class InspectTask(Task):
         depth: int = param(4, "levels of the architecture tree shown below the model (repeated blocks fold)", ge=1)
 
     def run(self, params, ctx) -> Inspection:
-        inspection = ctx.model(params.model, needs=self.needs).backend.inspect()
+        inspection = InspectionReport.of(ctx.model(params.model, needs=self.needs).backend.inspect())
         inspection.tree = trim_tree(inspection.tree, params.depth)
         ctx.metrics["items"] = 1
         return inspection

@@ -186,7 +186,7 @@ def test_rows_stream_through_a_bounded_window(session, tiny_classifier):
 def test_results_are_put_in_order_in_bounded_runs(tmp_path, monkeypatch):
     """The results file of several interrupted runs: one record per row, in input order, the
     last good try winning, sorted through runs of at most SORT_RUN records on disk."""
-    from taskdeck import batch
+    from taskdeck.engine import batch
 
     monkeypatch.setattr(batch, "SORT_RUN", 3)
     out = tmp_path / "results.jsonl"

@@ -309,7 +309,7 @@ def shard_results(results: Optional[str], shard: Optional[tuple[int, int]]) -> O
     return str(path.with_name(f"{path.stem}.part{shard[0]}of{shard[1]}{path.suffix or '.jsonl'}"))
 
 
-def run_batch(
+def run_batch_file(
     task: Task,
     task_cls: type[Task],
     params: Any,

@@ -20,7 +20,7 @@ from ..io import atomic_write_json
 from ..params import check_values
 from ..plugin_api import BUILTIN_PREFIX, PluginContractError, calling
 from ..stopwatch import peak_gpu_mb, peak_rss_mb, reset_peaks
-from .batch import BatchResult, parse_shard, run_batch, shard_results
+from .batch import BatchResult, parse_shard, run_batch_file, shard_results
 from .config import backend_params, task_params
 from .eval_plan import EvalPlan, plan
 from .session_context import SessionContext
@@ -90,7 +90,7 @@ class Runner:
             owner = self.session.tasks.owner(self.session.tasks.canonical(str(self.cfg.task)))
             with ctx.watch.time("run"), calling(owner), _named(owner, f"task '{task_cls.name}'"):
                 if batch_input:
-                    self.result = run_batch(
+                    self.result = run_batch_file(
                         task_cls(),
                         task_cls,
                         params,

@@ -209,7 +209,7 @@ def test_the_command_shown_parses_back_to_the_value(value):
 def test_the_model_cache_is_bounded_keeps_models_in_use_and_loads_each_once():
     from taskdeck.backends import Backend
     from taskdeck.engine.model_cache import ModelCache
-    from taskdeck.tasks import Model
+    from taskdeck import Model
 
     loads, unloads, inside = [], [], []
 
@@ -259,7 +259,7 @@ def test_a_batch_and_a_chat_on_one_cached_model_never_interleave():
     batch run beside a chat run on one shared llama.cpp model)."""
     from taskdeck.backends import MODEL_METHODS, Backend
     from taskdeck.engine.model_cache import ModelCache
-    from taskdeck.tasks import Model
+    from taskdeck import Model
 
     inside, overlaps = [], []
 

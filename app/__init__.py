@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from taskdeck.errors import TaskdeckError, UnknownNameError
+from taskdeck.errors import TaskdeckError, Terminated, UnknownNameError, stopped_by
 
 CONFIG_PACKAGE = "pkg://taskdeck.conf"
 _SHOW_TRACEBACK = ("TASKDECK_TRACEBACK", "HYDRA_FULL_ERROR")
@@ -86,6 +86,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     from taskdeck.comparison import tracking
     from taskdeck.engine.config import register_configs, with_search_path
     from taskdeck.engine.plugin_manager import get_session
+    from taskdeck.helpers.signals import terminate_on_sigterm
 
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
@@ -94,6 +95,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     os.environ.setdefault("HF_HUB_VERBOSITY", "error")  # not a warning per Hub retry: a failure is one line
     command = Command()
     _plugin_warnings_on_one_line()
+    terminate_on_sigterm()
     try:
         session = get_session()
         for broken in session.broken:
@@ -112,9 +114,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                 try:
                     app()
                 except BaseException as exc:  # the sweeper re-raised: the table still gets written
-                    command.finish_sweeps(
-                        "interrupted by the user" if isinstance(exc, KeyboardInterrupt) else one_line(exc)
-                    )
+                    command.finish_sweeps(stopped_by(exc) if isinstance(exc, KeyboardInterrupt) else one_line(exc))
                     raise
                 command.finish_sweeps()
         finally:
@@ -122,9 +122,9 @@ def main(argv: Optional[list[str]] = None) -> None:
                 shutil.rmtree(scratch, ignore_errors=True)
         if command.failure is not None:
             raise command.failure
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        print("terminated" if isinstance(exc, Terminated) else "interrupted", file=sys.stderr)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
     except SystemExit:
         raise
     except BaseException as exc:  # noqa: BLE001 - everything becomes one line

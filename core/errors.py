@@ -74,3 +74,13 @@ class InputError(TaskdeckError):
 
 class PluginLoadError(TaskdeckError):
     """A plugin failed to load; others still load. Carries the plugin name and the reason."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemd, Docker, Ray, Slurm, ``kill``), raised where Ctrl-C would be: the same
+    clean stop (what finished is kept, the run directory says so), exit code 143."""
+
+
+def stopped_by(exc: KeyboardInterrupt) -> str:
+    """What ``result.json`` says of a run that was stopped."""
+    return "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted by the user"

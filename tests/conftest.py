@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,31 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Started from a background job (a CI script's `&`, a shell without job control), the suite
+# inherits SIGINT ignored, and every process it starts would too: Ctrl-C sent to a server
+# under test would never arrive. A handler here makes the children start with SIGINT's default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_left():
+    """Whatever a test started and did not stop (a server after a failure) is killed when the
+    suite ends, and named: nothing outlives the run."""
+    yield
+    import psutil
+
+    left, names = psutil.Process().children(recursive=True), []
+    for child in left:
+        try:
+            names.append(" ".join(child.cmdline())[:80])
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(left, timeout=30)
+    if names:
+        print(f"\nkilled {len(names)} process(es) the tests left running: {'; '.join(names)}", file=sys.stderr)
 
 
 @pytest.fixture(autouse=True)

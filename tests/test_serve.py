@@ -41,10 +41,11 @@ class Served:
     def __init__(self, url: str, proc: subprocess.Popen, run_dir: Path):
         self.url, self.proc, self.run_dir = url, proc, run_dir
 
-    def stop(self) -> subprocess.CompletedProcess:
-        """Ctrl-C, as a user stops it; returns the finished process's output."""
+    def stop(self, sig: int = signal.SIGINT) -> subprocess.CompletedProcess:
+        """Ctrl-C (or ``sig``), as a user or a service manager stops it; returns the finished
+        process's output."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
         out, err = self.proc.communicate(timeout=60)
         return subprocess.CompletedProcess(self.proc.args, self.proc.returncode, out, err)
 
@@ -83,6 +84,7 @@ def serve(tmp_path: Path, *args: str, env: dict | None = None):
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +117,32 @@ def test_the_default_pack_serves_until_ctrl_c(tmp_path):
         assert answer.choices[0].message.content.strip() and answer.model == DEFAULT_MODEL
         done = served.stop()
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    record = json.loads((served.run_dir / "result.json").read_text())
+    assert record["status"] == "ok" and record["result"]["sections"][0]["rows"][0]["requests"] == 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_server_stops_on_a_signal_while_an_answer_streams(tmp_path, sig):
+    """Ctrl-C or SIGTERM (systemd, Docker, Slurm) while an answer streams: the answer ends at its
+    next token instead of running to max_tokens, the server exits 0 without a traceback, and its
+    run directory records the request."""
+    import urllib.request
+
+    with serve(tmp_path, f"model={SMOL}", "n_ctx=2048") as served:
+        # the end-of-text tokens banned: the answer would run to max_tokens if nothing stopped it
+        body = {"prompt": "1, 2, 3,", "max_tokens": 1500, "temperature": 0, "stream": True,
+                "logit_bias": {"0": -100, "2": -100}}  # fmt: skip
+        request = urllib.request.Request(
+            served.url + "/completions", json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=120) as stream:
+            first = stream.readline()  # the answer is being generated
+            assert first.startswith(b"data: "), first
+            done = served.stop(sig)
+            rest = stream.read().decode()
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    chunks = [line for line in rest.splitlines() if line.startswith("data: {")]
+    assert len(chunks) < 1000 and '"finish_reason": "length"' not in rest  # it ended, not ran out
     record = json.loads((served.run_dir / "result.json").read_text())
     assert record["status"] == "ok" and record["result"]["sections"][0]["rows"][0]["requests"] == 1
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -207,9 +208,9 @@ def test_the_command_shown_parses_back_to_the_value(value):
 
 
 def test_the_model_cache_is_bounded_keeps_models_in_use_and_loads_each_once():
+    from taskdeck import Model
     from taskdeck.backends import Backend
     from taskdeck.engine.model_cache import ModelCache
-    from taskdeck import Model
 
     loads, unloads, inside = [], [], []
 
@@ -257,9 +258,9 @@ def test_the_model_cache_is_bounded_keeps_models_in_use_and_loads_each_once():
 def test_a_batch_and_a_chat_on_one_cached_model_never_interleave():
     """Every contract method that uses the model takes its lock, chat_batch among them (a UI
     batch run beside a chat run on one shared llama.cpp model)."""
+    from taskdeck import Model
     from taskdeck.backends import MODEL_METHODS, Backend
     from taskdeck.engine.model_cache import ModelCache
-    from taskdeck import Model
 
     inside, overlaps = [], []
 
@@ -325,18 +326,44 @@ def test_ui_refuses_in_one_line(tmp_path, args, message):
     assert message in proc.stderr
 
 
-def test_task_ui_serves_until_interrupted(tmp_path):
-    import signal
-    import urllib.request
-
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "run.py"), "task=ui", "port=0", "tasks=[sentiment]", f"hydra.run.dir={tmp_path}"],
+def _ui_process(tmp_path, *args: str, ignore_sigint: bool = False) -> subprocess.Popen:
+    """``task=ui`` in a process of its own; ``ignore_sigint``: started as a shell starts a
+    background job without job control, SIGINT ignored."""
+    command = [sys.executable, str(REPO / "run.py"), "task=ui", "port=0", *args, f"hydra.run.dir={tmp_path}"]
+    if ignore_sigint:
+        command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
+    return subprocess.Popen(
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
         env={**os.environ, "GRADIO_TEMP_DIR": str(tmp_path / "gradio")},
     )
+
+
+def _stopped(proc: subprocess.Popen, sig: int) -> tuple[str, str]:
+    """Send ``sig`` and wait for the process to end (killed, and the test failed, if it does not)."""
+    proc.send_signal(sig)
+    try:
+        return proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(f"task=ui did not stop on signal {sig}:\n{err[-3000:]}") from None
+
+
+@pytest.mark.parametrize(
+    "sig, ignore_sigint",
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["SIGINT", "SIGTERM", "SIGINT-in-a-background-job"],
+)
+def test_task_ui_serves_until_interrupted(tmp_path, sig, ignore_sigint):
+    """Ctrl-C, SIGTERM (systemd, Docker), and SIGINT to a job started in the background (which
+    inherits SIGINT ignored): each stops the app cleanly."""
+    import urllib.request
+
+    proc = _ui_process(tmp_path, "tasks=[sentiment]", ignore_sigint=ignore_sigint)
     try:
         line = proc.stdout.readline()
         assert line.startswith("taskdeck ui on http://127.0.0.1:"), line + proc.stderr.read()
@@ -344,11 +371,39 @@ def test_task_ui_serves_until_interrupted(tmp_path):
         page = urllib.request.urlopen(url, timeout=30).read().decode()
         assert "<title>taskdeck</title>" in page or "taskdeck" in page
     finally:
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+        out, err = _stopped(proc, sig)
+    assert proc.returncode == 0 and "Traceback" not in err, err
     record = json.loads((tmp_path / "result.json").read_text())
     assert record["status"] == "ok" and record["result"]["sections"][0]["rows"][0]["url"] == url
+
+
+def test_a_run_in_progress_ends_as_interrupted_when_the_app_is_stopped(tmp_path):
+    """SIGTERM while a chat is being generated: the app stops, and the run's directory says
+    it was interrupted (nothing half-written, nothing left running)."""
+    from gradio_client import Client
+
+    proc = _ui_process(tmp_path, "tasks=[chat]")
+    try:
+        url = proc.stdout.readline().split()[3]
+        client = Client(url, verbose=False)
+        client.submit(
+            prompt="Write a very long essay, twenty paragraphs, on the history of Rome.",
+            model="qwen2.5-coder-0.5b",
+            max_new_tokens=3000,
+            temperature=0.0,
+            api_name="/chat",
+        )
+        started, deadline = None, time.monotonic() + 120
+        while started is None and proc.poll() is None and time.monotonic() < deadline:
+            started = next(iter((tmp_path / "outputs").glob("chat/*/*/.hydra")), None)  # the run began
+            time.sleep(0.1)
+    finally:
+        out, err = _stopped(proc, signal.SIGTERM)
+    assert started is not None, err
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    run = json.loads((started.parent / "result.json").read_text())
+    assert run["status"] == "interrupted", run
+    assert not list(started.parent.glob("*.tmp*"))
 
 
 def test_a_batch_reports_its_progress_and_shows_its_table(ui_app):

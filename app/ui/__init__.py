@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from taskdeck import ConfigError, MissingDependencyError, Report, Section, Task, hookimpl, param
+from taskdeck.helpers.signals import stoppable
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -42,15 +43,16 @@ class UiTask(Task):
         max_file_size: str = param("2gb", "largest upload, e.g. 500mb")
 
     def run(self, params: Any, ctx: Any) -> Report:
-        server = serve(params, stream=ctx.stream)
-        started = time.time()
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.close()
+        with stoppable():  # SIGINT and SIGTERM stop it, whatever the parent process ignores
+            server = serve(params, stream=ctx.stream)
+            started = time.time()
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                server.close()
         rows = [{"url": server.url, "served_s": round(time.time() - started, 1), "runs": server.runs_started}]
         return Report("taskdeck ui", [Section("served", rows)])
 
@@ -66,6 +68,9 @@ class Server:
         return self.runs.started
 
     def close(self) -> None:
+        """Stop: runs in progress end as interrupted (their run directories say so), then the
+        app and the models go."""
+        self.runs.stop_all()
         self.demo.close()
         self.models.clear()
 
@@ -107,7 +112,11 @@ def serve(params: Any, session: Any = None, stream: Any = sys.stdout) -> Server:
             css=CSS,
         )
     except OSError as exc:
+        demo.close()
         raise ConfigError(f"cannot serve on {params.host}:{params.port} ({exc}); choose another port=") from None
+    except BaseException:  # stopped while starting: nothing left serving
+        demo.close()
+        raise
     url = share_url or url
     print(f"taskdeck ui on {url} (Ctrl-C stops it)", file=stream, flush=True)
     return Server(demo, url, models, runs)

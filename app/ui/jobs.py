@@ -118,8 +118,18 @@ class Job:
         thread = self._thread
         if thread is None or self.done.is_set() or thread.ident is None:
             return True
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt))
-        return self.done.wait(wait_s)
+        deadline = time.monotonic() + wait_s
+        while True:
+            if self._still_running():  # again until the run ends: library code may swallow one
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt)
+                )
+            if self.done.wait(min(0.5, max(0.0, deadline - time.monotonic()))) or time.monotonic() >= deadline:
+                return self.done.is_set()
+
+    def _still_running(self) -> bool:
+        """The run has not yet taken the stop (once it has, it is writing its record: no second one)."""
+        return getattr(self.runner, "record", {}).get("status", "running") == "running"
 
 
 class SweepJob(Job):
@@ -188,6 +198,7 @@ class Runs:
 
         self.session, self.models = session, models
         self.started = 0  # runs started so far
+        self._live: list[Job] = []  # jobs started and maybe still running
         register_configs(session)
 
     def start(self, request: Request) -> Job:
@@ -197,8 +208,17 @@ class Runs:
         if request.sweep:
             for model in request.sweep:  # a bad value fails here, before any job runs
                 self._config(dataclasses.replace(request, values={**request.values, "model": model}, sweep=()))
-            return SweepJob(self, request, self._sweep_dir(request), stream).start()
-        return Job(self.runner(request, stream), stream, request).start()
+            job: Job = SweepJob(self, request, self._sweep_dir(request), stream)
+        else:
+            job = Job(self.runner(request, stream), stream, request)
+        self._live = [j for j in self._live if not j.done.is_set()] + [job]
+        return job.start()
+
+    def stop_all(self, wait_s: float = 10.0) -> None:
+        """Stop every run in progress as Ctrl-C would, each given ``wait_s`` to record itself."""
+        for job in self._live:
+            job.cancel(wait_s)
+        self._live = []
 
     def runner(self, request: Request, stream: TextBuffer, run_dir: Optional[Path] = None) -> Any:
         """A Runner for ``request`` (``run_dir``: a job directory of a sweep)."""

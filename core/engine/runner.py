@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, TextIO
 
-from ..errors import ConfigError, MissingInputError, TaskdeckError
+from ..errors import ConfigError, MissingInputError, TaskdeckError, stopped_by
 from ..io import atomic_write_json
 from ..params import check_values
 from ..plugin_api import BUILTIN_PREFIX, PluginContractError, calling
@@ -112,8 +112,8 @@ class Runner:
         except TaskdeckError as exc:
             self.record.update(status="error", error=str(exc), error_type=type(exc).__name__)
             raise
-        except KeyboardInterrupt:
-            self.record.update(status="interrupted", error="interrupted by the user")
+        except KeyboardInterrupt as exc:
+            self.record.update(status="interrupted", error=stopped_by(exc))
             raise
         except Exception as exc:
             self.record.update(status="error", error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__)

@@ -13,17 +13,21 @@ reaches it with ``backend=openai backend.base_url=http://127.0.0.1:PORT/v1``.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from taskdeck import ConfigError, Report, Section, Task, hookimpl, param
+from taskdeck.helpers.signals import stoppable
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: The capability served: a model's OpenAI-compatible server app (the llama_cpp plugin declares it).
 SERVE_OPENAI = "serve_openai"
+#: Seconds requests in flight get to finish once SIGINT or SIGTERM asks the server to stop.
+GRACE_S = 3
 
 
 class ServeTask(Task):
@@ -47,12 +51,13 @@ class ServeTask(Task):
     needs = (SERVE_OPENAI,)  # the file is found and checked here; the server loads the weights itself
 
     def run(self, params: Any, ctx: Any) -> Report:
-        server = start(params, ctx)
-        started = time.time()
-        try:
-            server.run()
-        finally:
-            server.close()
+        with stoppable():  # SIGINT and SIGTERM stop it, whatever the parent process ignores
+            server = start(params, ctx)
+            started = time.time()
+            try:
+                server.run()
+            finally:
+                server.close()
         rows = [
             {
                 "url": server.url,
@@ -67,15 +72,26 @@ class ServeTask(Task):
 class Server:
     """A configured llama-cpp-python server on a bound socket; ``run()`` blocks until Ctrl-C."""
 
-    def __init__(self, app: Any, sock: socket.socket, url: str, name: str, verbose: bool, stream: Any):
-        self.app, self.sock, self.url, self.name, self.stream = app, sock, url, name, stream
+    def __init__(self, backend: Any, app: Any, sock: socket.socket, url: str, name: str, verbose: bool, stream: Any):
+        self.backend, self.app, self.sock, self.url, self.name, self.stream = backend, app, sock, url, name, stream
         self.counter = RequestCounter(app)
         import uvicorn
 
         config = uvicorn.Config(
-            self.counter, log_level="info" if verbose else "warning", access_log=verbose, lifespan="off"
+            self.counter,
+            log_level="info" if verbose else "warning",
+            access_log=verbose,
+            lifespan="off",
+            timeout_graceful_shutdown=GRACE_S,
         )
         self.uvicorn = uvicorn.Server(config)
+        on_signal = self.uvicorn.handle_exit  # uvicorn's handler while it serves: answers end too
+
+        def handle_exit(sig: int, frame: Any) -> None:
+            self.backend.end_generations()
+            on_signal(sig, frame)
+
+        self.uvicorn.handle_exit = handle_exit  # type: ignore[method-assign]
 
     @property
     def requests(self) -> int:
@@ -88,10 +104,15 @@ class Server:
             file=self.stream,
             flush=True,
         )
-        try:
+        # A signal before uvicorn has put up its own handlers (or after it has taken them
+        # down) asks the same: stop serving, requests in flight get GRACE_S to finish.
+        with stoppable(self.stop):
             self.uvicorn.run(sockets=[self.sock])
-        except KeyboardInterrupt:  # uvicorn shuts down cleanly, then raises the Ctrl-C it caught
-            pass
+
+    def stop(self, signum: int = signal.SIGINT) -> None:
+        """Stop serving: answers being generated end at their next token, the loop exits."""
+        self.backend.end_generations()
+        self.uvicorn.should_exit = True
 
     def close(self) -> None:
         self.sock.close()  # the model is freed with the backend, when the run ends
@@ -108,7 +129,7 @@ def start(params: Any, ctx: Any) -> Server:
     try:
         with ctx.watch.time("load"):
             app = backend.openai_app(name=name, host=params.host, port=port, api_key=key, logprobs=params.logprobs)
-        return Server(app, sock, url, name, params.verbose, ctx.stream)
+        return Server(backend, app, sock, url, name, params.verbose, ctx.stream)
     except BaseException:
         sock.close()
         raise

@@ -123,6 +123,11 @@ class LlamaCppBackend(Backend):
 
         return serving.openai_app(self, name, host, port, api_key, logprobs)
 
+    def end_generations(self) -> None:
+        from . import serving
+
+        serving.end_generations()
+
     # ---- chat ----
     def chat(
         self, messages, *, max_new_tokens=256, temperature=0.0, stream=None, json_schema=None, **options: Any
@@ -361,7 +366,7 @@ def register_capabilities(register):
         Capability(
             SERVE_OPENAI,
             "serve the model over an OpenAI-compatible API (task=serve)",
-            ("openai_app",),
+            ("openai_app", "end_generations"),
             protocol=OpenAIServing,
             light=True,
         )

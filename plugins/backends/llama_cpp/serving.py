@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Optional
 
 from taskdeck import MissingDependencyError
@@ -29,6 +32,11 @@ class OpenAIServing:
         """An ASGI app serving the model as ``name`` over OpenAI's API (``/v1/chat/completions``,
         ``/v1/completions``, ``/v1/models``); ``api_key``: the key clients must send;
         ``logprobs``: keep the logits every request may ask for. ``unload()`` frees it."""
+        raise NotImplementedError
+
+    def end_generations(self) -> None:
+        """The server is stopping: every generation in flight ends at its next token (its
+        request fails), so the server's graceful shutdown need not wait for long answers."""
         raise NotImplementedError
 
 
@@ -63,13 +71,88 @@ def openai_app(backend: Any, name: str, host: str, port: int, api_key: Optional[
         verbose=options.verbose,
     )
     settings = ServerSettings(host=host, port=port, api_key=api_key, interrupt_requests=False)
-    return OpenAIRequests(create_app(server_settings=settings, model_settings=[model]))
+    app = create_app(server_settings=settings, model_settings=[model])
+    global _generations
+    from llama_cpp.server import app as server_app
+
+    _generations = Generations(server_app._llama_proxy())
+    return OpenAIRequests(app)
+
+
+class Stopping(BaseException):
+    """Raised in a generation in flight when the server stops and its model is freed (a
+    BaseException, so the server's route handler does not turn it into a 500 with a traceback)."""
+
+
+class Generations:
+    """The generations running on the server's model, and a way to end them at their next
+    token: requests run in worker threads that outlive the server's graceful shutdown, and
+    the model must not be freed under them (llama.cpp would crash)."""
+
+    def __init__(self, llama: Any):
+        self.stopping = threading.Event()
+        self.running = 0
+        self.changed = threading.Condition()
+        evaluate, complete = llama.eval, llama.create_completion
+
+        def eval(tokens: Any) -> Any:
+            if self.stopping.is_set():
+                raise Stopping("the server is stopping")
+            return evaluate(tokens)
+
+        def create_completion(*args: Any, **kwargs: Any) -> Any:
+            with self.counted():
+                out = complete(*args, **kwargs)
+            return self.stream(out) if isinstance(out, Iterator) else out
+
+        llama.eval, llama.create_completion = eval, create_completion  # chat completions call these too
+
+    @contextmanager
+    def counted(self) -> Iterator[None]:
+        with self.changed:
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.running -= 1
+                self.changed.notify_all()
+
+    def stream(self, chunks: Iterator[Any]) -> Iterator[Any]:
+        """A streamed completion, counted while each chunk is made (not while it waits to be asked)."""
+        while True:
+            with self.counted():
+                chunk = next(chunks, _END)
+            if chunk is _END:
+                return
+            yield chunk
+
+    def stop(self, wait_s: float = 30.0) -> bool:
+        """End every generation at its next token; True once none is running (within ``wait_s``)."""
+        self.stopping.set()
+        with self.changed:
+            return self.changed.wait_for(lambda: self.running == 0, wait_s)
+
+
+_END = object()
+_generations: Optional[Generations] = None
+
+
+def end_generations() -> None:
+    """Every generation in flight ends at its next token (without waiting for it)."""
+    if _generations is not None:
+        _generations.stopping.set()
 
 
 def free() -> None:
-    """Free the model the server app holds (llama-cpp-python keeps it in a module global)."""
+    """End the generations in flight, then free the model the server app holds
+    (llama-cpp-python keeps it in a module global)."""
+    global _generations
     from llama_cpp.server import app as server_app
 
+    if _generations is not None:
+        _generations.stop()
+        _generations = None
     proxy = getattr(server_app, "_llama_proxy", None)
     if proxy is not None:
         proxy.free()
@@ -103,7 +186,28 @@ class OpenAIRequests:
         body = openai_request(b"".join(chunks))
         headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
-        await self.app({**scope, "headers": headers}, _replay([{"type": "http.request", "body": body}], receive), send)
+        started = False
+
+        async def sending(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(
+                {**scope, "headers": headers}, _replay([{"type": "http.request", "body": body}], receive), sending
+            )
+        except Stopping:  # the server is stopping: a clear refusal, or the stream simply ends
+            if not started:
+                await _refuse(send, 503, "the server is stopping; send the request again once it is back")
+
+
+async def _refuse(send: Any, status: int, message: str) -> None:
+    """An OpenAI-style error response."""
+    body = json.dumps({"error": {"message": message, "type": "server_error", "code": status}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def openai_request(body: bytes) -> bytes:

@@ -15,6 +15,7 @@ the raw answer is saved as ``minutes.raw.txt``.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -103,6 +104,18 @@ class MinutesTask(Task):
 
     def run(self, params, ctx):
         transcript, diarized_by = self._transcript(params, ctx)
+        kept = None  # the transcript, kept from now on: a stop during the passes loses no speech-to-text
+        if ctx.run_dir is not None and params.audio:
+            kept = _save_transcript(transcript, {}, Path(ctx.run_dir))
+        try:
+            return self._write(transcript, diarized_by, params, ctx)
+        except KeyboardInterrupt:
+            if kept is not None:
+                print(f"the transcript is kept: task=minutes transcript={kept} skips speech-to-text", file=sys.stderr)
+            raise
+
+    def _write(self, transcript: Transcript, diarized_by: str, params, ctx) -> Minutes:
+        """Minutes of the transcript: the passes, the checks, the summary."""
         lines = numbered_lines(transcript, params.language or transcript.language or "en")
         if not lines:
             what = (
@@ -143,7 +156,7 @@ class MinutesTask(Task):
         ctx.metrics.update(items=1, chunks=data["chunks"], audio_s=round(transcript.duration, 2))
         ctx.metrics["diarization"] = diarized_by or "none"
         if ctx.run_dir is not None and params.audio:
-            _save_transcript(transcript, lines, data["speakers"], Path(ctx.run_dir))
+            _save_transcript(transcript, data["speakers"], Path(ctx.run_dir))
         models = {"speech-to-text": params.asr.model} if params.audio else {}
         if diarized_by:
             models["speakers"] = diarized_by
@@ -257,9 +270,9 @@ def _facts_text(data: dict) -> str:
     return "\n".join(out) + "\n\n" if len(out) > 1 else ""
 
 
-def _save_transcript(transcript: Transcript, lines: list[Line], speakers: dict[str, str], run_dir: Path) -> None:
+def _save_transcript(transcript: Transcript, speakers: dict[str, str], run_dir: Path) -> Path:
     """``transcript.txt`` (a line per turn, ``[mm:ss] Name: words`` when speakers are known) and
-    ``transcript.json`` (segments, with the names found for the voices)."""
+    ``transcript.json`` (segments, with the names found for the voices); returns the JSON's path."""
     for seg in transcript.segments:
         if seg.speaker in speakers:
             seg.speaker = f"{speakers[seg.speaker]} ({seg.speaker})"
@@ -269,7 +282,7 @@ def _save_transcript(transcript: Transcript, lines: list[Line], speakers: dict[s
         if seg.text.strip():
             text.append(f"[{_stamp(seg.start)}] {who}{' '.join(seg.text.split())}")
     atomic_write_text(run_dir / "transcript.txt", "\n".join(text) + "\n")
-    atomic_write_json(run_dir / "transcript.json", transcript.to_dict())
+    return atomic_write_json(run_dir / "transcript.json", transcript.to_dict())
 
 
 def _stamp(seconds: float) -> str:

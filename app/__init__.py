@@ -8,6 +8,7 @@ as one line on stderr with exit code 2 (a user can fix them) or 1 (a bug);
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -166,8 +167,25 @@ def _check_group_choices(session: Any, args: list[str]) -> None:
                 )
 
 
+#: Faults of the disk a run writes to: errno → what to do about it (a user can fix these).
+_DISK_FAULTS = {
+    errno.ENOSPC: "no space left on the device: free space there, or write elsewhere with hydra.run.dir=<folder>",
+    errno.EDQUOT: "disk quota exceeded: free space there, or write elsewhere with hydra.run.dir=<folder>",
+    errno.EACCES: "permission denied: choose a folder you can write with hydra.run.dir=<folder>",
+    errno.EROFS: "read-only file system: choose a writable folder with hydra.run.dir=<folder>",
+}
+
+
+def _disk_fault(exc: BaseException) -> Optional[str]:
+    """One line for an OSError of the disk (full, no permission, read-only), naming the file."""
+    if not isinstance(exc, OSError) or exc.errno not in _DISK_FAULTS:
+        return None
+    where = f"cannot write {exc.filename}: " if exc.filename else ""
+    return where + _DISK_FAULTS[exc.errno]
+
+
 def _user_error(exc: BaseException) -> bool:
-    if isinstance(exc, TaskdeckError):
+    if isinstance(exc, TaskdeckError) or _disk_fault(exc):
         return True
     mod = type(exc).__module__ or ""
     return mod.startswith(("hydra", "omegaconf"))
@@ -177,6 +195,9 @@ def one_line(exc: BaseException) -> str:
     """A single line describing ``exc``, with Hydra/OmegaConf messages condensed."""
     if isinstance(exc, (TaskdeckError, UnknownNameError)):
         return str(exc)
+    fault = _disk_fault(exc)
+    if fault:
+        return fault
     text = str(exc).strip()
     cause = exc.__cause__
     mod = type(exc).__module__ or ""

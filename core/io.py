@@ -26,9 +26,11 @@ def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
             yield f
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(path)  # a full disk fails a write(), which names no file
         raise
 
 

@@ -10,6 +10,7 @@ into a transformers checkpoint).
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
 import re
@@ -171,9 +172,22 @@ class ModelPack:
             atomic_write_text(stamp, state)
 
     def _assembled(self) -> bool:
+        """Assembled, and its files as they were then (a truncated or changed file is
+        assembled again from the installed packages, whose pieces are checked by hash)."""
         folder = self.target_dir()
         stamp = folder / ".complete"
-        return stamp.is_file() and stamp.read_text() == self._stamp()
+        return stamp.is_file() and stamp.read_text() == self._stamp() + self._files_state(folder)
+
+    def _files_state(self, folder: Path) -> str:
+        """Size and modification time of each assembled file ("" for one that is missing)."""
+        lines = []
+        for name in sorted(self.files):
+            try:
+                st = (folder / name).stat()
+            except OSError:
+                return "\nmissing"
+            lines.append(f"\n{name}:{st.st_size}:{st.st_mtime_ns}")
+        return "".join(lines)
 
     def _stamp(self) -> str:
         stamp = "\n".join(f"{n}:{self.sha256.get(n, '')}" for n in sorted(self.files))
@@ -183,6 +197,17 @@ class ModelPack:
 
     def _assemble(self) -> None:
         folder = self.target_dir()
+        try:
+            self._join_all(folder)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise ModelNotFoundError(
+                f"no space left to assemble model pack '{self.alias}' in {folder}: free space there, or "
+                "set TASKDECK_CACHE=<a folder with room>"
+            ) from None
+
+    def _join_all(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name, pieces in self.files.items():
             sources = [p.locate() for p in pieces]
@@ -193,7 +218,7 @@ class ModelPack:
             _join(sources, folder / name, self.sha256.get(name), self.alias)  # type: ignore[arg-type]
         if self.convert is not None:
             self.convert(folder)
-        (folder / ".complete").write_text(self._stamp())
+        atomic_write_text(folder / ".complete", self._stamp() + self._files_state(folder))
 
 
 def _join(sources: list[Path], dest: Path, sha256: Optional[str], alias: str) -> None:

@@ -47,6 +47,39 @@ def test_split_pack_is_joined_once_and_verified(split_packages, tmp_path):
     assert "tdpart1" not in sys.modules and "tdpart2" not in sys.modules
 
 
+@pytest.mark.parametrize("fault", ["truncated", "changed", "deleted"])
+def test_an_assembled_file_damaged_in_the_cache_is_assembled_again(split_packages, fault):
+    """A cached file cut short (a full disk, a killed copy) or edited is noticed by its size and
+    time, and joined again from the installed parts, which are checked by hash."""
+    import os
+
+    pack = _pack(hashlib.sha256(split_packages).hexdigest())
+    path = pack.path()
+    if fault == "truncated":
+        with open(path, "r+b") as f:
+            f.truncate(1000)
+    elif fault == "changed":
+        path.write_bytes(b"x" * len(split_packages))
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1))
+    else:
+        path.unlink()
+    assert not pack.ready()
+    assert pack.path().read_bytes() == split_packages and pack.ready()
+
+
+def test_no_room_to_assemble_is_one_line_naming_the_fix(split_packages, monkeypatch):
+    import errno
+
+    from taskdeck import packs
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(packs, "_join", full)
+    with pytest.raises(ModelNotFoundError, match=r"no space left to assemble model pack 'tdsplit' .*TASKDECK_CACHE="):
+        _pack("0" * 64).path()
+
+
 def test_hash_mismatch_fails_and_leaves_nothing(split_packages, tmp_path):
     pack = _pack("0" * 64)
     with pytest.raises(ModelNotFoundError, match="SHA-256"):

@@ -1,0 +1,41 @@
+"""Faults of what a run depends on: a full disk while the outputs are written is one line
+naming the file and the fix, exit code 2, and nothing half-written is left behind."""
+
+import subprocess
+import sys
+
+from conftest import REPO
+
+#: ``taskdeck.io`` on a disk with no space left: every write of an output fails with ENOSPC.
+FULL_DISK = """
+import errno, os, sys
+from taskdeck import io
+
+class Refusing:
+    def __init__(self, f): self.f = f
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.f.close()
+    def write(self, data): raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+class FullDisk:
+    def __getattr__(self, name): return getattr(os, name)
+    def fdopen(self, fd, *args, **kwargs): return Refusing(os.fdopen(fd, *args, **kwargs))
+
+io.os = FullDisk()
+from taskdeck.app import main
+main(sys.argv[1:])
+"""
+
+
+def test_a_full_disk_while_writing_outputs_is_one_line_and_leaves_nothing_half_written(tmp_path):
+    run_dir = tmp_path / "run"
+    args = ["task=tokenize", "text=hello world", "model=smollm2-135m", "quiet=true", f"hydra.run.dir={run_dir}"]
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, *args], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
+    assert proc.returncode == 2, proc.stderr
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: cannot write {run_dir}"), err
+    assert "no space left on the device: free space there, or write elsewhere with hydra.run.dir=" in err[0]
+    assert not [p for p in run_dir.rglob("*") if ".tmp" in p.name or p.suffix == ".part"]
+    assert not (run_dir / "tokenize.json").exists() and not (run_dir / "result.json").exists()

@@ -14,6 +14,7 @@ import ctypes
 import dataclasses
 import io
 import shlex
+import sys
 import threading
 import time
 import typing
@@ -118,6 +119,7 @@ class Job:
         thread = self._thread
         if thread is None or self.done.is_set() or thread.ident is None:
             return True
+        _quiet_when_swallowed()
         deadline = time.monotonic() + wait_s
         while True:
             if self._still_running():  # again until the run ends: library code may swallow one
@@ -130,6 +132,22 @@ class Job:
     def _still_running(self) -> bool:
         """The run has not yet taken the stop (once it has, it is writing its record: no second one)."""
         return getattr(self.runner, "record", {}).get("status", "running") == "running"
+
+
+def _quiet_when_swallowed() -> None:
+    """A stop that reaches a run inside a C library's callback (llama.cpp's logger, during a
+    model load) is swallowed there and Python reports it as "Exception ignored", with a
+    traceback; it is sent again until the run takes it, so that report is left out."""
+    previous = sys.unraisablehook
+    if getattr(previous, "taskdeck_quiet", False):
+        return
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            previous(unraisable)
+
+    hook.taskdeck_quiet = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 class SweepJob(Job):

@@ -179,7 +179,7 @@ class ModelPack:
         return stamp.is_file() and stamp.read_text() == self._stamp() + self._files_state(folder)
 
     def _files_state(self, folder: Path) -> str:
-        """Size and modification time of each assembled file ("" for one that is missing)."""
+        """Size and modification time of each assembled file (one marker when any is missing)."""
         lines = []
         for name in sorted(self.files):
             try:

@@ -14,8 +14,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO, cli
@@ -288,3 +291,62 @@ def test_minutes_through_the_served_model_match_the_local_backend(run_in_process
     assert right["local"] >= 2, right  # the check can fail: the 0.5B gets some items right
     [used] = record["models"]
     assert used["backend"] == "openai" and used["requests"] >= 4
+
+
+def _post(url: str, body: dict) -> Any:
+    import httpx
+
+    return httpx.post(f"{url}/chat/completions", json=body, timeout=120)
+
+
+def _ask(topic: str, tokens: int = 24) -> dict:
+    question = [{"role": "user", "content": f"{topic}: describe them."}]  # apart from the first token
+    return {"model": SMOL, "messages": question, "max_tokens": tokens, "temperature": 0}
+
+
+def test_clients_beyond_the_queue_are_refused_clearly_and_the_rest_answered_in_turn(tmp_path):
+    """One answer streams (forced to 1,000 tokens) while four clients come at once: two wait
+    (queue=2) and are refused once they waited queue_timeout_s, two are refused at once as
+    the queue is full, each with 503, Retry-After and a reason. Then three clients at once all
+    get the greedy answer each gets alone (requests never interleave on the model; the prompts
+    differ from their first token, so each reuses the same cached prefix), and a
+    client that drops its stream leaves the server answering the next."""
+    import httpx
+
+    with serve(tmp_path, f"model={SMOL}", "n_ctx=2048", "queue=2", "queue_timeout_s=1.5") as served:
+        long = {**_ask("Seas", 1000), "min_tokens": 1000, "stream": True}
+        streaming, chunks = threading.Event(), []
+
+        def stream_long() -> None:
+            with httpx.stream("POST", f"{served.url}/chat/completions", json=long, timeout=300) as response:
+                for line in response.iter_lines():
+                    if line:
+                        chunks.append(line)
+                        streaming.set()
+
+        with ThreadPoolExecutor(8) as pool:
+            first = pool.submit(stream_long)
+            assert streaming.wait(120), "the long answer never started"
+            refused = list(pool.map(lambda t: _post(served.url, _ask(t)), ["Cats", "Dogs", "Foxes", "Cows"]))
+            first.result()
+            assert chunks[-1] == "data: [DONE]" and len([c for c in chunks if c.startswith("data: {")]) > 500
+            reasons = sorted(r.json()["error"]["message"].split(":")[0].split(" for ")[0] for r in refused)
+            assert [r.status_code for r in refused] == [503] * 4 and all(r.headers["retry-after"] for r in refused)
+            assert reasons == ["the request waited 1.5 s", "the request waited 1.5 s"] + ["the server is busy"] * 2
+
+            topics = ["Lighthouses", "Bicycles", "Train stations"]
+            together = list(pool.map(lambda t: _post(served.url, _ask(t)), topics))
+        alone = [_post(served.url, _ask(t)) for t in topics]
+        assert [r.status_code for r in together + alone] == [200] * 6
+        assert [r.json()["choices"][0]["message"]["content"] for r in together] == [
+            r.json()["choices"][0]["message"]["content"] for r in alone
+        ]
+
+        with httpx.stream("POST", f"{served.url}/chat/completions", json=long, timeout=120) as response:
+            next(response.iter_lines())  # the first chunk, then the client goes away
+        after = _post(served.url, _ask(topics[0]))
+        assert after.status_code == 200 and after.json() == {**after.json(), "choices": alone[0].json()["choices"]}
+        done = served.stop()
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    [row] = json.loads((served.run_dir / "result.json").read_text())["result"]["sections"][0]["rows"]
+    assert (row["requests"], row["refused_full"], row["refused_waited"]) == (13, 2, 2), row

@@ -533,3 +533,61 @@ def test_without_gradio_the_ui_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "gradio", None)  # as if it were not installed
     with pytest.raises(MissingDependencyError, match=r"pip install 'taskdeck\[ui\]'"):
         serve(UiTask.Params(port=0))
+
+
+LEAVING_CLIENT = """
+import sys, time
+from gradio_client import Client
+from gradio_client.utils import Status
+job = Client(sys.argv[1], verbose=False).submit(
+    prompt="Write a very long essay, twenty paragraphs, on the history of Rome.",
+    model="smollm2-135m", max_new_tokens=3000, temperature=0.0, api_name="/chat",
+)
+while job.status().code != Status.ITERATING:
+    time.sleep(0.05)
+print("streaming", flush=True)
+time.sleep(600)
+"""
+
+
+def test_clients_beyond_the_queue_are_refused_and_a_client_that_leaves_stops_its_run(tmp_path):
+    """A long chat streams to a client while four clients call /sentiment at once: two wait
+    (queue=2) and two are refused with Gradio's "queue is full". The chat's client is killed
+    mid-stream: its run ends as interrupted and the two waiting are answered, with the right
+    labels. Every run directory is whole."""
+    from gradio_client import Client
+    from gradio_client.utils import QueueError, Status
+
+    proc = _ui_process(tmp_path, "tasks=[chat,sentiment]", "queue=2")
+    leaving = None
+    try:
+        url = proc.stdout.readline().split()[3]
+        leaving = subprocess.Popen([sys.executable, "-c", LEAVING_CLIENT, url], stdout=subprocess.PIPE, text=True)
+        assert leaving.stdout.readline().strip() == "streaming"
+        texts = ["I love this phone, it is great!", "This is awful, I want a refund.", "Great!", "Awful."]
+        jobs = []
+        for client, text in [(Client(url, verbose=False), t) for t in texts]:  # one after another, in order
+            jobs.append(client.submit(text=text, model="qwen2.5-coder-0.5b", api_name="/sentiment"))
+            while jobs[-1].status().code in (Status.STARTING, Status.JOINING_QUEUE):
+                time.sleep(0.05)
+        refused = []
+        for job in jobs[2:]:  # the queue holds the first two
+            with pytest.raises(QueueError, match="Queue is full"):
+                job.result(timeout=60)
+            refused.append(job)
+        assert not any(job.done() for job in jobs[:2])  # still waiting behind the chat
+        leaving.kill()
+        labels = [_record(job.result(timeout=120))["result"]["labels"][0]["label"] for job in jobs[:2]]
+    finally:
+        if leaving is not None and leaving.poll() is None:
+            leaving.kill()
+        out, err = _stopped(proc, signal.SIGINT)
+    assert labels == ["positive", "negative"]
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    runs = {p.parent.parent.parent.name: [] for p in (tmp_path / "outputs").glob("*/*/*/.hydra")}
+    for hydra in (tmp_path / "outputs").glob("*/*/*/.hydra"):
+        runs[hydra.parent.parent.parent.name].append(json.loads((hydra.parent / "result.json").read_text())["status"])
+        assert not list(hydra.parent.glob("*.tmp*"))
+    assert runs == {"chat": ["interrupted"], "sentiment": ["ok", "ok"]}
+    served = json.loads((tmp_path / "result.json").read_text())["result"]["sections"][0]["rows"][0]
+    assert served["runs"] == 3

@@ -39,6 +39,7 @@ class UiTask(Task):
         tasks: list = param([], "only these tasks' tabs (default: every registered task)")
         keep_models: int = param(3, "loaded models kept between requests (least recently used out)", ge=1)
         concurrency: int = param(1, "runs at once (each model still serves one call at a time)", ge=1)
+        queue: int = param(32, "runs waiting at most; more are refused ('the queue is full'), try again later", ge=1)
         open_browser: bool = param(False, "open the page in the default browser")
         max_file_size: str = param("2gb", "largest upload, e.g. 500mb")
 
@@ -93,7 +94,7 @@ def serve(params: Any, session: Any = None, stream: Any = sys.stdout) -> Server:
     models = ModelCache(params.keep_models)
     runs = Runs(session, models)
     demo = build(session, runs, [str(t) for t in params.tasks] or None, params.concurrency)
-    demo.queue(default_concurrency_limit=params.concurrency)
+    demo.queue(default_concurrency_limit=params.concurrency, max_size=params.queue)
     outputs = os.path.abspath("outputs")
     os.makedirs(outputs, exist_ok=True)
     try:

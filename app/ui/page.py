@@ -12,6 +12,7 @@ import inspect
 import json
 import shlex
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -257,12 +258,18 @@ def _handler(gr: Any, runs: Runs, task_cls: Any, specs: list[FieldSpec], chat: b
             raise gr.Error(one_line(exc), print_exception=False) from None
         slot.job = job
         shown = ""
-        while not job.done.wait(0.25):
-            text = job.stream.getvalue()
-            if text != shown:
-                shown = text
-                yield _updates(gr, views.streaming(text, _pending(conversation, text) if chat else None), chat, history)
-        slot.job = None
+        try:
+            while not job.done.wait(0.25):
+                text = job.stream.getvalue()
+                if text != shown:
+                    shown = text
+                    streamed = views.streaming(text, _pending(conversation, text) if chat else None)
+                    yield _updates(gr, streamed, chat, history)
+        except GeneratorExit:  # the client went away or cancelled: the run stops as Stop stops it
+            threading.Thread(target=job.cancel, daemon=True, name="taskdeck-stop").start()
+            raise
+        finally:
+            slot.job = None
         record = job.record
         out = views.view(job.result, record, job.run_dir, conversation if chat else None)
         out["status"] = views.status_line(record, request.command())

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from taskdeck import ConfigError, Report, Section, Task, hookimpl, param
+from taskdeck.helpers.admission import Admission
 from taskdeck.helpers.signals import stoppable
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
@@ -46,6 +47,8 @@ class ServeTask(Task):
         logprobs: bool = param(
             False, "return log-probabilities (label scoring); keeps logits for every token: n_ctx x vocabulary floats"
         )
+        queue: int = param(32, "requests waiting for the model at most; more are refused (503, Retry-After)", ge=0)
+        queue_timeout_s: float = param(300.0, "a request that waited this long for the model is refused (503)", gt=0)
         verbose: bool = param(False, "log every request")
 
     needs = (SERVE_OPENAI,)  # the file is found and checked here; the server loads the weights itself
@@ -58,29 +61,24 @@ class ServeTask(Task):
                 server.run()
             finally:
                 server.close()
-        rows = [
-            {
-                "url": server.url,
-                "model": server.name,
-                "requests": server.requests,
-                "served_s": round(time.time() - started, 1),
-            }
-        ]
+        rows = [{"url": server.url, "model": server.name, **server.counts, "served_s": round(time.time() - started, 1)}]
         return Report("taskdeck serve", [Section("served", rows)])
 
 
 class Server:
     """A configured llama-cpp-python server on a bound socket; ``run()`` blocks until Ctrl-C."""
 
-    def __init__(self, backend: Any, app: Any, sock: socket.socket, url: str, name: str, verbose: bool, stream: Any):
-        self.backend, self.app, self.sock, self.url, self.name, self.stream = backend, app, sock, url, name, stream
-        self.counter = RequestCounter(app)
+    def __init__(self, backend: Any, app: Any, sock: socket.socket, url: str, params: Any, stream: Any, key: Any):
+        self.backend, self.sock, self.url, self.stream = backend, sock, url, stream
+        self.name = params.name or params.model
+        # one generation at a time on the model (in arrival order), the queue bounded in count and time
+        self.app = Admission(app, queue=params.queue, wait_s=params.queue_timeout_s, admits=_completion(key))
         import uvicorn
 
         config = uvicorn.Config(
-            self.counter,
-            log_level="info" if verbose else "warning",
-            access_log=verbose,
+            self.app,
+            log_level="info" if params.verbose else "warning",
+            access_log=params.verbose,
             lifespan="off",
             timeout_graceful_shutdown=GRACE_S,
         )
@@ -94,8 +92,9 @@ class Server:
         self.uvicorn.handle_exit = handle_exit  # type: ignore[method-assign]
 
     @property
-    def requests(self) -> int:
-        return self.counter.count
+    def counts(self) -> dict[str, int]:
+        """Completion requests taken, refused (queue full, waited too long), left while waiting."""
+        return dict(self.app.counts)
 
     def run(self) -> None:
         print(
@@ -129,22 +128,23 @@ def start(params: Any, ctx: Any) -> Server:
     try:
         with ctx.watch.time("load"):
             app = backend.openai_app(name=name, host=params.host, port=port, api_key=key, logprobs=params.logprobs)
-        return Server(backend, app, sock, url, name, params.verbose, ctx.stream)
+        return Server(backend, app, sock, url, params, ctx.stream, key)
     except BaseException:
         sock.close()
         raise
 
 
-class RequestCounter:
-    """ASGI middleware counting chat and text completion requests."""
+def _completion(key: Optional[str]) -> Any:
+    """Whether a request is a chat or text completion (what runs on the model) with the key
+    if one is required (one without is refused by the app at once, never queued)."""
+    authorization = f"Bearer {key}".encode() if key else None
 
-    def __init__(self, app: Any):
-        self.app, self.count = app, 0
+    def admits(scope: dict) -> bool:
+        if scope["method"] != "POST" or not scope["path"].endswith("completions"):
+            return False
+        return authorization is None or dict(scope["headers"]).get(b"authorization") == authorization
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].endswith("completions"):
-            self.count += 1
-        await self.app(scope, receive, send)
+    return admits
 
 
 def _api_key(params: Any) -> Optional[str]:

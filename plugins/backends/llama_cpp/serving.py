@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Optional
 
 from taskdeck import MissingDependencyError
+from taskdeck.helpers.admission import refuse, replay
 
 SERVE_OPENAI = "serve_openai"
 #: What ``llama_cpp.server`` imports beyond llama-cpp-python itself.
@@ -179,7 +180,7 @@ class OpenAIRequests:
         while more:
             message = await receive()
             if message["type"] != "http.request":  # the client went away
-                await self.app(scope, _replay([message], receive), send)
+                await self.app(scope, replay([message], receive), send)
                 return
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
@@ -195,19 +196,11 @@ class OpenAIRequests:
 
         try:
             await self.app(
-                {**scope, "headers": headers}, _replay([{"type": "http.request", "body": body}], receive), sending
+                {**scope, "headers": headers}, replay([{"type": "http.request", "body": body}], receive), sending
             )
         except Stopping:  # the server is stopping: a clear refusal, or the stream simply ends
             if not started:
-                await _refuse(send, 503, "the server is stopping; send the request again once it is back")
-
-
-async def _refuse(send: Any, status: int, message: str) -> None:
-    """An OpenAI-style error response."""
-    body = json.dumps({"error": {"message": message, "type": "server_error", "code": status}}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+                await refuse(send, 503, "the server is stopping; send the request again once it is back")
 
 
 def openai_request(body: bytes) -> bytes:
@@ -224,13 +217,3 @@ def openai_request(body: bytes) -> bytes:
         request["response_format"] = {"type": "json_object", **({"schema": schema} if schema else {})}
     request.setdefault("repeat_penalty", 1.0)
     return json.dumps(request).encode()
-
-
-def _replay(messages: list[dict], receive: Any) -> Any:
-    """A ``receive`` that gives ``messages`` first, then the connection's own (a disconnect)."""
-    pending = list(messages)
-
-    async def replayed() -> dict:
-        return pending.pop(0) if pending else await receive()
-
-    return replayed

@@ -2,8 +2,10 @@
 ``huggingface_hub`` and ``datasets`` use to list, stream and download a repository's files.
 
 Repositories are folders: ``root/models/org/name/…`` and ``root/datasets/org/name/…``. A
-repository in ``gated`` answers 401 unless the request carries ``Bearer <token>``. Every
-request is recorded as ``(method, path, authorization)`` in ``seen``.
+repository in ``gated`` answers 401 unless the request carries ``Bearer <token>``. A file
+named in ``cut`` (file name -> reads) is served whole that many times, then the Hub drops
+mid-stream: each later read gets its headers and half its bytes, and the connection closes.
+Every request is recorded as ``(method, path, authorization)`` in ``seen``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ COMMIT = "c" * 40
 
 
 class FakeHub:
-    def __init__(self, root: Path, gated: tuple[str, ...] = (), token: str = "hf_secret_token"):
+    def __init__(
+        self, root: Path, gated: tuple[str, ...] = (), token: str = "hf_secret_token", cut: dict | None = None
+    ):
         self.root, self.gated, self.token = Path(root), set(gated), token
+        self.cut, self.reads = dict(cut or {}), dict.fromkeys(cut or {}, 0)
         self.seen: list[tuple[str, str, str]] = []
         hub = self
 
@@ -108,6 +113,11 @@ class FakeHub:
         with open(path, "rb") as f:
             f.seek(start)
             body = b"" if head else f.read(stop - start)
+        if not head and path.name in self.cut:
+            self.reads[path.name] += 1
+            if self.reads[path.name] > self.cut[path.name]:  # the Hub drops mid-stream
+                body = body[: len(body) // 2]
+                req.close_connection = True
         self._send(req, code, body, headers, head, length=stop - start)
 
     def _json(self, req: BaseHTTPRequestHandler, value, head: bool) -> None:

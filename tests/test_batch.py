@@ -2,6 +2,7 @@
 
 import csv
 import json
+import subprocess
 
 import pytest
 from conftest import cli
@@ -330,3 +331,44 @@ def test_a_hub_dataset_is_streamed_as_batch_input(run_in_process, reviews_csv, t
             proc = cli(*common, *args, tmp_path=tmp_path, env={**env, **extra})
             assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
             assert message in proc.stderr and "input 'hf://datasets/org/" in proc.stderr, proc.stderr
+
+
+def test_a_hub_dataset_that_drops_mid_stream_keeps_the_rows_that_finished(tmp_path):
+    """The Hub serves the first of two Parquet shards, then drops every read of the second
+    (half its bytes, then the connection closes): after the Hub client's own retries the run
+    ends in one line that says how many rows are kept and how to go on; run again with
+    results= on a Hub that is back, it does only the rest, and the rows equal one whole run."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from fake_hub import FakeHub
+
+    rows = [{"id": i, "review": f"review {i}: " + TEXTS[i % len(TEXTS)]} for i in range(30)]
+    data = tmp_path / "repos" / "datasets" / "org" / "reviews" / "data"
+    data.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows[:20]), data / "test-00000-of-00002.parquet")
+    pq.write_table(pa.Table.from_pylist(rows[20:]), data / "test-00001-of-00002.parquet")
+    (data.parent / "README.md").write_text(CARD.replace("num_examples: 6", "num_examples: 30"))
+    common = ("task=tokenize", "model=smollm2-135m", "input=org/reviews", "split=test", "column=review")
+    results = tmp_path / "kept.jsonl"
+
+    def run(hub: FakeHub, *args: str) -> subprocess.CompletedProcess:
+        env = {"HF_ENDPOINT": hub.url, "HF_HUB_OFFLINE": "", "HF_HUB_CACHE": str(tmp_path / "hub"),
+               "HF_DATASETS_CACHE": str(tmp_path / "datasets")}  # fmt: skip
+        return cli(*common, f"results={results}", *args, tmp_path=tmp_path, env=env)
+
+    with FakeHub(tmp_path / "repos", cut={"test-00001-of-00002.parquet": 0}) as hub:
+        proc = run(hub)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "input 'hf://datasets/org/reviews' dropped mid-stream after 20 rows" in proc.stderr, proc.stderr
+    assert f"the 20 rows that finished are kept in {results}: run again with results={results}" in proc.stderr
+    assert len(results.read_text().splitlines()) == 20
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["status"] == "error"
+
+    with FakeHub(tmp_path / "repos") as hub:
+        proc = run(hub)
+        assert proc.returncode == 0 and "30 ok, 0 failed, 20 already done" in proc.stdout, proc.stdout + proc.stderr
+        resumed = [json.loads(line) for line in results.read_text().splitlines()]
+        whole = tmp_path / "whole.jsonl"
+        assert cli(*common, f"results={whole}", tmp_path=tmp_path / "w", env={"HF_ENDPOINT": hub.url,
+                   "HF_HUB_OFFLINE": "", "HF_HUB_CACHE": str(tmp_path / "hub2")}).returncode == 0  # fmt: skip
+    assert resumed == [json.loads(line) for line in whole.read_text().splitlines()]

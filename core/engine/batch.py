@@ -115,12 +115,18 @@ class RowSource:
         """``(index, row)`` of every row, or of those in ``selected`` (a contiguous range)."""
         stop = selected.stop if selected is not None else None
         start = selected.start if selected is not None else 0
+        i = -1
         try:
             for i, row in enumerate(self._read()):
                 if stop is not None and i >= stop:
                     return
                 if i >= start:
                     yield i, row
+        except ConnectionError as exc:
+            raise InputError(
+                f"{self.label} dropped mid-stream after {i + 1} rows (tried again for about 20 s: "
+                f"{str(exc).splitlines()[0]})"
+            ) from None
         except (ValueError, UnicodeDecodeError, csv.Error, OSError) as exc:
             raise InputError(f"{self.label} cannot be read: {str(exc).splitlines()[0]}") from None
 
@@ -349,20 +355,28 @@ def run_batch_file(
     ok = failed = tokens = 0
     with open(out, "a", encoding="utf-8") as sink:
         outcomes = task.run_batch(todo(), ctx)
-        for i, outcome in ctx.progress(outcomes, total=len(selected) - skipped, desc=task_cls.name):
-            record: dict[str, Any] = {"index": i, **in_flight.pop(i)}
-            if isinstance(outcome, BaseException):
-                if isinstance(outcome, KeyboardInterrupt):
-                    raise outcome
-                record["error"] = str(outcome).splitlines()[0] if str(outcome) else type(outcome).__name__
-                failed += 1
-            else:
-                record.update(flatten(outcome, inputs=dict(record)))
-                record["error"] = ""
-                tokens += outcome.generated_tokens()
-                ok += 1
-            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-            sink.flush()
+        try:
+            for i, outcome in ctx.progress(outcomes, total=len(selected) - skipped, desc=task_cls.name):
+                record: dict[str, Any] = {"index": i, **in_flight.pop(i)}
+                if isinstance(outcome, BaseException):
+                    if isinstance(outcome, KeyboardInterrupt):
+                        raise outcome
+                    record["error"] = str(outcome).splitlines()[0] if str(outcome) else type(outcome).__name__
+                    failed += 1
+                else:
+                    record.update(flatten(outcome, inputs=dict(record)))
+                    record["error"] = ""
+                    tokens += outcome.generated_tokens()
+                    ok += 1
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sink.flush()
+        except InputError as exc:  # the input failed part way (a Hub stream dropped): what finished stays
+            if not ok + failed:
+                raise
+            raise InputError(
+                f"{exc}; the {ok + failed} rows that finished are kept in {out}: "
+                f"run again with results={out} to go on from there"
+            ) from None
     table = put_in_order(out)
     if table_format != "csv":
         table = arrow_table(out, table_format)

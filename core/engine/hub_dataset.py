@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from ..errors import ConfigError, InputError, MissingDependencyError
 
@@ -42,6 +42,13 @@ def pick_split(splits: list[str], split: Optional[str], where: str) -> str:
     return split
 
 
+def one_try_per_read(config: Any) -> None:
+    """A dropped read is tried again by ``huggingface_hub`` (5 times, 1 to 8 s apart: a blip of
+    about 20 s is ridden over); ``datasets`` would try that whole round 20 times more, 5 s
+    apart, so a Hub that stays away took many minutes to fail. One round is kept."""
+    config.STREAMING_READ_MAX_RETRIES = config.STREAMING_OPEN_MAX_RETRIES = 1
+
+
 class HubDataset:
     """One split of a Hub dataset: ``rows`` streamed; ``count`` when the dataset card says it
     (else ``None``); ``columns`` from its features."""
@@ -54,6 +61,7 @@ class HubDataset:
             raise MissingDependencyError("datasets", f"{self.where} (a Hub dataset)", extra="datasets") from None
         datasets.logging.set_verbosity_error()
         datasets.disable_progress_bars()
+        one_try_per_read(datasets.config)
         try:
             loaded = datasets.load_dataset(repo, subset, streaming=not offline)
         except Exception as exc:  # noqa: BLE001 - not found, gated, offline, bad subset: one line

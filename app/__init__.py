@@ -171,17 +171,27 @@ def _check_group_choices(session: Any, args: list[str]) -> None:
 _DISK_FAULTS = {
     errno.ENOSPC: "no space left on the device: free space there, or write elsewhere with hydra.run.dir=<folder>",
     errno.EDQUOT: "disk quota exceeded: free space there, or write elsewhere with hydra.run.dir=<folder>",
-    errno.EACCES: "permission denied: choose a folder you can write with hydra.run.dir=<folder>",
     errno.EROFS: "read-only file system: choose a writable folder with hydra.run.dir=<folder>",
+}
+_ELSEWHERE = "choose another path (hydra.run.dir=<folder> for the outputs)"
+_PATH_FAULTS = {
+    errno.EACCES: f"permission denied: {_ELSEWHERE}",
+    errno.EISDIR: "a folder is where a file is wanted: name a file",
+    errno.ENOTDIR: f"part of the path is a file, not a folder: {_ELSEWHERE}",
+    errno.EEXIST: f"a file is where a folder is wanted: {_ELSEWHERE}",
 }
 
 
 def _disk_fault(exc: BaseException) -> Optional[str]:
-    """One line for an OSError of the disk (full, no permission, read-only), naming the file."""
-    if not isinstance(exc, OSError) or exc.errno not in _DISK_FAULTS:
+    """One line for an OSError of the disk (full, read-only) or of a path (no permission, a
+    file where a folder is wanted and the other way round), naming the file."""
+    if not isinstance(exc, OSError):
         return None
-    where = f"cannot write {exc.filename}: " if exc.filename else ""
-    return where + _DISK_FAULTS[exc.errno]
+    if exc.errno in _DISK_FAULTS:
+        return (f"cannot write {exc.filename}: " if exc.filename else "") + _DISK_FAULTS[exc.errno]
+    if exc.errno in _PATH_FAULTS:
+        return (f"cannot use {exc.filename}: " if exc.filename else "") + _PATH_FAULTS[exc.errno]
+    return None
 
 
 def _user_error(exc: BaseException) -> bool:

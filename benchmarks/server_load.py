@@ -10,7 +10,7 @@ latency, answered / refused / lost, and the server's memory after each round.
 Each of N clients sends --requests requests one after another, all N at once, each with a
 timeout; a request is answered (200 / a result), refused (503 or Gradio's "queue is full")
 or lost (no answer, a connection error). Memory: the server process's RSS after a warm-up
-and after each round (flat when nothing leaks).
+and after each round; the largest N runs twice, so a leak shows as growth in the last round.
 
 Run from the repository root, alone (never beside tests or another model):
   python benchmarks/server_load.py [--model qwen2.5-coder-0.5b] [--clients 1 4 16] [--requests 4] [--tokens 32]
@@ -132,10 +132,11 @@ def ui_sender(url: str, model: str) -> Callable[[int], str]:
 def measure(name: str, pid: int, send: Callable[[int], str], args: argparse.Namespace) -> list[dict]:
     round_of(1, 2, send)  # warm-up: the model loaded, the first compile paid
     rows, before = [], rss_mb(pid)
-    for n in args.clients:
-        row = {"server": name, "clients": n, **round_of(n, args.requests, send), "rss_mb": rss_mb(pid)}
+    for n in [*args.clients, args.clients[-1]]:  # the largest N twice: memory must not grow again
+        again = " (again)" if len(rows) == len(args.clients) else ""
+        row = {"server": name, "clients": f"{n}{again}", **round_of(n, args.requests, send), "rss_mb": rss_mb(pid)}
         rows.append(row)
-        print(f"  {name} N={n}: {row['req_s']:.2f} req/s", flush=True)
+        print(f"  {name} N={n}{again}: {row['req_s']:.2f} req/s", flush=True)
     rows[0]["rss_before_mb"] = before
     return rows
 

@@ -139,6 +139,8 @@ def read_job(job_dir: Path) -> dict[str, Any]:
         given = yaml.safe_load((job_dir / ".hydra" / "overrides.yaml").read_text()) or []
     except FileNotFoundError:  # stopped as it started, before Hydra wrote the job's config
         return {"dir": job_dir, "overrides": {}, "record": {"status": "no result", "error": STOPPED_AT_START}}
+    except OSError as exc:
+        return {"dir": job_dir, "overrides": {}, "record": {"status": "no result", "error": f"unreadable: {exc}"}}
     for item in given:
         key, _, value = str(item).partition("=")
         overrides[key.lstrip("+~")] = re.sub(r"\\(.)", r"\1", value)  # Hydra's escapes: I\ hate\ it
@@ -147,7 +149,7 @@ def read_job(job_dir: Path) -> dict[str, Any]:
         record = json.loads(result_file.read_text())
     except FileNotFoundError:
         record = {"status": "no result", "error": "the job wrote no result.json (killed, or it failed in Hydra)"}
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:  # cut short, a folder, no permission: the job's row says so
         record = {"status": "no result", "error": f"result.json unreadable: {exc}"}
     return {"dir": job_dir, "overrides": overrides, "record": record}
 
@@ -402,4 +404,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     if len(args) != 1 or not Path(args[0]).is_dir():
         print("usage: python -m taskdeck.comparison <sweep dir>", file=sys.stderr)
         sys.exit(2)
-    write_comparison(Path(args[0]), sys.stdout)
+    try:
+        write_comparison(Path(args[0]), sys.stdout)
+    except OSError as exc:  # a sweep folder that cannot be read or written
+        print(f"error: cannot use {exc.filename or args[0]}: {exc.strerror or exc}", file=sys.stderr)
+        sys.exit(2)

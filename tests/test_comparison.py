@@ -242,6 +242,24 @@ def test_rebuild_from_disk(biased_classifiers, tmp_path):
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert [r["text"] for r in table(out)] == ["good", "bad"] and (out / "comparison.png").is_file()
 
+    # a job whose result.json cannot be read (a folder here; no permission alike) is a row saying so
+    (out / "1" / "result.json").unlink()
+    (out / "1" / "result.json").mkdir()
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "taskdeck.comparison", str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    good, bad = table(out)
+    assert good["status"] == "ok" and bad["status"] == "no result" and "result.json unreadable" in bad["error"]
+    # a sweep folder the table cannot be written in: one line, exit 2
+    (out / "comparison.md").unlink()
+    (out / "comparison.md").mkdir()
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "taskdeck.comparison", str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert rebuilt.returncode == 2 and rebuilt.stderr.count("\n") == 1, rebuilt.stderr
+    assert rebuilt.stderr.startswith(f"error: cannot use {out}"), rebuilt.stderr
+
 
 def test_ner_eval_scores_entities_with_seqeval(session, tmp_path):
     """``eval=`` on a JSONL of texts with gold entity spans: a tagger that finds nothing has

@@ -103,8 +103,7 @@ def test_a_shard_whose_worker_dies_leaves_the_table_of_what_finished(tmp_path):
     sweep = tmp_path / "sweep"
     proc = subprocess.Popen(cmd, cwd=REPO, env=ray_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = None
-    deadline = time.monotonic() + 300
-    while killed is None and proc.poll() is None and time.monotonic() < deadline:
+    while killed is None and proc.poll() is None:  # bound by the sweep's own events, not by wall time
         started = [d for d in sweep.glob("[0-9]") if (d / ".hydra").is_dir()]
         finished = [d for d in started if (d / "result.json").exists()]
         if len(started) == 3 and len(finished) == 2:
@@ -113,7 +112,7 @@ def test_a_shard_whose_worker_dies_leaves_the_table_of_what_finished(tmp_path):
                 worker.kill()
                 killed = next(d.name for d in started if d not in finished)
         time.sleep(0.05)
-    out, err = proc.communicate(timeout=300)
+    out, err = proc.communicate(timeout=1800)  # a guard against a hang only: slow on a loaded machine
     assert killed is not None, f"no running shard was found to kill:\n{out}\n{err}"
     assert proc.returncode == 1, err
     assert err.strip().splitlines()[-1].startswith("error: WorkerCrashedError") and "Traceback" not in err

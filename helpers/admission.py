@@ -20,8 +20,8 @@ class Admission:
     """ASGI middleware in front of ``app`` for the requests ``admits(scope)`` picks (the others
     pass straight through)."""
 
-    def __init__(self, app: Any, *, queue: int, wait_s: float, admits: Callable[[dict], bool], running: int = 1):
-        self.app, self.queue, self.wait_s, self.admits, self.running = app, queue, wait_s, admits, running
+    def __init__(self, app: Any, *, queue: int, wait_s: float, admits: Callable[[dict], bool]):
+        self.app, self.queue, self.wait_s, self.admits = app, queue, wait_s, admits
         self.waiting = 0
         self.counts = {"requests": 0, "refused_full": 0, "refused_waited": 0, "left_waiting": 0}
         self._gate: Optional[asyncio.Semaphore] = None  # made in the server's event loop
@@ -32,8 +32,8 @@ class Admission:
             return
         self.counts["requests"] += 1
         if self._gate is None:
-            self._gate = asyncio.Semaphore(self.running)
-        body, left = await _read_body(receive)
+            self._gate = asyncio.Semaphore(1)
+        body, left = await read_body(receive)
         if left:
             self.counts["left_waiting"] += 1
             return
@@ -79,7 +79,7 @@ class Admission:
         return "left" if left in done else "waited"
 
 
-async def _read_body(receive: Any) -> tuple[bytes, bool]:
+async def read_body(receive: Any) -> tuple[bytes, bool]:
     """The request's body, and whether the client went away before sending all of it."""
     chunks, more = [], True
     while more:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Optional
 
 from taskdeck import MissingDependencyError
-from taskdeck.helpers.admission import refuse, replay
+from taskdeck.helpers.admission import read_body, refuse, replay
 
 SERVE_OPENAI = "serve_openai"
 #: What ``llama_cpp.server`` imports beyond llama-cpp-python itself.
@@ -176,15 +176,11 @@ class OpenAIRequests:
         if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith("completions"):
             await self.app(scope, receive, send)
             return
-        chunks, more = [], True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                await self.app(scope, replay([message], receive), send)
-                return
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = openai_request(b"".join(chunks))
+        body, left = await read_body(receive)
+        if left:  # the client went away
+            await self.app(scope, replay([{"type": "http.disconnect"}], receive), send)
+            return
+        body = openai_request(body)
         headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         started = False

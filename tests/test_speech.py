@@ -106,6 +106,39 @@ def test_long_audio_in_small_chunks_drops_nothing(spoken, tmp_path):
     assert starts == sorted(starts) and result["segments"][-1]["end"] > 2.5 * len(samples) / rate
 
 
+def test_batched_decoding_gives_the_words_of_one_piece_at_a_time_in_sentences(spoken, tmp_path):
+    """The default decodes VAD-cut pieces in batches (BatchedInferencePipeline): the same words
+    as ``backend.batch_size=1`` (WhisperModel.transcribe), cut into sentences on the words' times."""
+    wav, _ = spoken
+    samples, rate = sf.read(wav, dtype="float32")
+    pause = np.zeros(rate, dtype="float32")
+    long_wav = tmp_path / "long.flac"
+    sf.write(long_wav, np.concatenate([samples, pause, samples, pause, samples]), rate)
+    proc, out = run(tmp_path, "batched", "task=asr", f"audio={long_wav}", "output=json", "word_timestamps=true")
+    assert proc.returncode == 0, proc.stderr
+    batched = json.loads((out / "result.json").read_text())["result"]
+    proc, out = run(
+        tmp_path,
+        "one",
+        "task=asr",
+        f"audio={long_wav}",
+        "output=json",
+        "backend=faster_whisper",
+        "backend.batch_size=1",
+    )
+    assert proc.returncode == 0, proc.stderr
+    one = json.loads((out / "result.json").read_text())["result"]
+    assert "batches of 8" in batched["method"] and "batches" not in one["method"]
+    assert wer(one["text"], batched["text"]) < 0.05, (one["text"], batched["text"])
+    assert wer(" ".join([SENTENCES] * 3), batched["text"]) < WER_BOUND
+    segments = batched["segments"]
+    assert len(segments) >= 9  # three sentences, three times
+    assert all(s["text"].endswith((".", "?", "!")) for s in segments[:-1])
+    for s in segments:
+        assert s["words"] and s["start"] == s["words"][0]["start"] and s["end"] == s["words"][-1]["end"]
+    assert not any(s["words"] for s in one["segments"])  # words only when asked for
+
+
 def test_multilingual_model_detects_the_language(spoken, tmp_path):
     wav, _ = spoken
     proc, out = run(tmp_path, "asr", "task=asr", f"audio={wav}", "model=whisper-base", "output=json")

@@ -16,7 +16,8 @@ the two example meetings (their scripts) and pyannote-audio's real phone call (i
 fetched once from PyPI), after Whisper's English text normaliser (from transformers).
 
 Run from the repository root, alone on the machine:
-  python benchmarks/asr_speed.py [--audio examples/meeting/launch_meeting.mp3] [--model whisper-tiny.en] [--runs 3] [--wer]
+  python benchmarks/asr_speed.py [--audio examples/meeting/launch_meeting.mp3] [--model whisper-tiny.en]
+      [--runs 3] [--wer]
 """
 
 import argparse

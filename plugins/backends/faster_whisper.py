@@ -49,9 +49,7 @@ class FasterWhisperParams(BackendParams):
     name: str = "faster_whisper"
     compute_type: str = param("int8", "int8 | int8_float32 | float32 | float16 (GPU) | default")
     num_workers: int = param(1, "parallel transcriptions sharing the model", ge=1)
-    batch_size: int = param(
-        8, "speech pieces decoded together (with vad_filter); 1 decodes one after another", ge=1
-    )
+    batch_size: int = param(8, "speech pieces decoded together (with vad_filter); 1 decodes one after another", ge=1)
 
 
 class FasterWhisperBackend(Backend):

@@ -45,6 +45,33 @@ def test_listing_shows_everything_and_imports_nothing_heavy(tmp_path):
         assert expected in proc.stdout, expected
 
 
+def test_the_listing_imports_the_plugins_and_little_else(tmp_path):
+    """Start-up stays flat as plugins are added: ``task=plugins`` imports each plugin's module,
+    the core, and at most 70 more taskdeck modules (68 when counted); none of what only a run
+    needs (the minutes' checks and passes, the servers' asyncio admission)."""
+    code = (
+        "import sys; from taskdeck.app import main; "
+        "from taskdeck.engine.plugin_manager import builtin_plugins; "
+        f"main(['task=plugins', 'output=json', 'hydra.run.dir={tmp_path / 'run'}']); "
+        "ours = [m for m in sys.modules if m.startswith('taskdeck')]; "
+        "print('COUNT', len(builtin_plugins()), len([m for m in ours if m not in builtin_plugins()])); "
+        "print('LOADED', ' '.join(sorted(sys.modules)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    plugins, others = map(int, proc.stdout.split("COUNT ")[1].split()[:2])
+    assert plugins >= 40 and others <= 70, (plugins, others)
+    loaded = set(proc.stdout.split("LOADED ")[1].split())
+    for module in (
+        "asyncio",
+        "taskdeck.helpers.admission",
+        "taskdeck.plugins.tasks.minutes.checks",
+        "taskdeck.plugins.tasks.minutes.passes",
+        "taskdeck.plugins.tasks.minutes.evidence",
+    ):
+        assert module not in loaded, module
+
+
 def test_the_listing_leaves_nothing_on_disk(tmp_path):
     """``task=plugins`` (and a bare ``run.py``) prints; no outputs/ directory, no scratch left."""
     scratch = tmp_path / "tmp"

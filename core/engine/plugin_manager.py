@@ -162,11 +162,20 @@ def _restriction() -> set[str] | None:
 
 
 def _third_party_entry_points() -> list:
-    """The group's entry points of every distribution but taskdeck, sorted by name."""
+    """The group's entry points of every distribution but taskdeck, sorted by name. taskdeck's
+    own are told by their modules (the built-ins), not by ``e.dist.name``, which parses each
+    distribution's METADATA (40 ms at start-up for 42 entry points)."""
     from importlib.metadata import entry_points
 
-    found = entry_points(group=ENTRY_POINT_GROUP)
-    return sorted((e for e in found if e.dist is None or e.dist.name != DISTRIBUTION), key=lambda e: e.name)
+    own = set(builtin_plugins())
+
+    def theirs(e: Any) -> bool:
+        if e.value in own:
+            return False
+        # a stale copy of taskdeck's metadata may declare a module since removed
+        return not e.value.startswith("taskdeck.") or e.dist is None or e.dist.name != DISTRIBUTION
+
+    return sorted(filter(theirs, entry_points(group=ENTRY_POINT_GROUP)), key=lambda e: e.name)
 
 
 @lru_cache(maxsize=1)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from taskdeck import ConfigError, Report, Section, Task, hookimpl, param
-from taskdeck.helpers.admission import Admission
 from taskdeck.helpers.signals import stoppable
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
@@ -72,6 +71,8 @@ class Server:
         self.backend, self.sock, self.url, self.stream = backend, sock, url, stream
         self.name = params.name or params.model
         # one generation at a time on the model (in arrival order), the queue bounded in count and time
+        from taskdeck.helpers.admission import Admission  # asyncio: not for listings
+
         self.app = Admission(app, queue=params.queue, wait_s=params.queue_timeout_s, admits=_completion(key))
         import uvicorn
 

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from typing import Any, Optional
 
 from taskdeck import MissingDependencyError
-from taskdeck.helpers.admission import read_body, refuse, replay
 
 SERVE_OPENAI = "serve_openai"
 #: What ``llama_cpp.server`` imports beyond llama-cpp-python itself.
@@ -173,6 +172,8 @@ class OpenAIRequests:
         self.app = app
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        from taskdeck.helpers.admission import read_body, refuse, replay
+
         if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith("completions"):
             await self.app(scope, receive, send)
             return

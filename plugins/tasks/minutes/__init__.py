@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from taskdeck import CHAT, InputError, Task, TaskdeckError, Transcript, hookimpl, param
 from taskdeck.helpers import languages
@@ -26,18 +26,11 @@ from taskdeck.helpers.speakers import DEFAULT_DIARIZER, diarize_transcript, pack
 from taskdeck.io import atomic_write_json, atomic_write_text
 
 from . import prompts
-from .checks import (
-    check_action_items,
-    check_dates,
-    check_decisions,
-    check_people_and_dates,
-    check_summary,
-    stated,
-)
-from .evidence import Line, numbered_lines
-from .passes import Writer
-from .result import ActionItem, Attendee, Decision, Minutes
-from .schema import NOT_STATED
+
+if TYPE_CHECKING:  # the writing parts load when minutes are written, not when tasks are listed
+    from .evidence import Line
+    from .passes import Writer
+    from .result import Minutes
 
 
 @dataclass
@@ -116,6 +109,10 @@ class MinutesTask(Task):
 
     def _write(self, transcript: Transcript, diarized_by: str, params, ctx) -> Minutes:
         """Minutes of the transcript: the passes, the checks, the summary."""
+        from .checks import check_action_items, check_dates, check_decisions, check_people_and_dates, check_summary
+        from .evidence import numbered_lines
+        from .passes import Writer
+
         lines = numbered_lines(transcript, params.language or transcript.language or "en")
         if not lines:
             what = (
@@ -255,6 +252,8 @@ def _as_checked(data: dict) -> None:
 
 def _facts_text(data: dict) -> str:
     """The checked lists, as the summary pass reads them."""
+    from .checks import stated
+
     out = ["Checked facts of this meeting:"]
     if data["decisions"]:
         out.append("Decisions:\n" + "\n".join(f"- {d['text']}" for d in data["decisions"]))
@@ -291,6 +290,10 @@ def _stamp(seconds: float) -> str:
 
 
 def _minutes(data: dict, summary: str, checks: list[str], transcript: Transcript, models: dict) -> Minutes:
+    from .checks import stated
+    from .result import ActionItem, Attendee, Decision, Minutes
+    from .schema import NOT_STATED
+
     def text(key: str) -> str:
         value = str(data.get(key) or "").strip()
         return value if stated(value) else NOT_STATED

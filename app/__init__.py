@@ -83,7 +83,20 @@ def _plugin_warnings_on_one_line() -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    """Entry point of ``run.py`` and of the ``taskdeck`` console script."""
+    """Entry point of ``run.py`` and of the ``taskdeck`` console script (``argv`` None: the
+    command line's). A command line's process then exits without Python's last garbage
+    collection over every object the models' libraries made: about 0.9 s of a run with
+    transformers (``gc.freeze``; files are closed and ``atexit`` handlers still run)."""
+    try:
+        _command(argv)
+    finally:
+        if argv is None:
+            import gc
+
+            gc.freeze()
+
+
+def _command(argv: Optional[list[str]]) -> None:
     import hydra
 
     from taskdeck.comparison import tracking

@@ -153,12 +153,15 @@ class FasterWhisperBackend(Backend):
         vad_filter: bool = True,
         initial_prompt: Optional[str] = None,
         temperature: Any = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+        batch_size: Optional[int] = None,
         **options: Any,
     ) -> Transcript:
+        """``batch_size`` (this call's; else ``backend.batch_size``): pieces decoded together."""
         self.check_language(language, translate)
+        batch_size = batch_size or self.params.batch_size
         samples = getattr(audio, "samples", None)
         source = getattr(audio, "source", "") if samples is not None else str(audio)
-        batched = vad_filter and self.params.batch_size > 1
+        batched = vad_filter and batch_size > 1
         common: dict[str, Any] = dict(
             language=language or None,
             task="translate" if translate else "transcribe",
@@ -169,7 +172,7 @@ class FasterWhisperBackend(Backend):
         if batched:
             segments_iter, info = self._batched().transcribe(
                 samples if samples is not None else str(audio),
-                batch_size=self.params.batch_size,
+                batch_size=batch_size,
                 vad_parameters={"min_silence_duration_ms": BATCH_PAUSE_MS},
                 word_timestamps=True,  # to cut its pieces into sentences
                 **common,
@@ -196,7 +199,7 @@ class FasterWhisperBackend(Backend):
             progress(info.duration)
         how = f"{'translate' if translate else 'transcribe'}, beam {beam_size}"
         if batched:
-            how += f", batches of {self.params.batch_size}"
+            how += f", batches of {batch_size}"
         return Transcript(
             text=" ".join(s.text for s in segments if s.text).strip(),
             segments=segments,

@@ -132,7 +132,9 @@ def test_batched_decoding_gives_the_words_of_one_piece_at_a_time_in_sentences(sp
     assert wer(one["text"], batched["text"]) < 0.05, (one["text"], batched["text"])
     assert wer(" ".join([SENTENCES] * 3), batched["text"]) < WER_BOUND
     segments = batched["segments"]
-    assert len(segments) >= 9  # three sentences, three times
+    # three sentences, three times (two may run together where a full stop is not heard);
+    # a batched piece runs up to 30 s, a sentence here under 10 s
+    assert len(segments) >= 6 and all(s["end"] - s["start"] < 10 for s in segments), segments
     assert all(s["text"].endswith((".", "?", "!")) for s in segments[:-1])
     for s in segments:
         assert s["words"] and s["start"] == s["words"][0]["start"] and s["end"] == s["words"][-1]["end"]

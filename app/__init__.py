@@ -297,7 +297,7 @@ def _backend_option(name: str, params_type: str = "") -> str:
     backends = dict(session.backends.items())
     fields = {n: {f.name for f in dataclasses.fields(cls.Params)} for n, cls in backends.items()}
     task = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("task=")), "")
-    needs = set(getattr(session.tasks.get(task), "needs", ()) if task in session.tasks else ())
+    needs = set(session.tasks.get(task).needs) if task in session.tasks else set()
     owners = sorted(n for n, names in fields.items() if name in names)
     # of those, the ones that can run the task (``needs``: the capabilities of its routes)
     owners = [n for n in owners if needs & set(backends[n].all_capabilities)] or owners

@@ -80,7 +80,7 @@ def label_segments(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[S
             out.append(seg)
             continue
         groups: list[tuple[str, list]] = []
-        for sentence in _sentences(seg.words):
+        for sentence in word_sentences(seg.words):
             heard: list[str] = []  # each word's speaker, a word no turn covers taking the one before
             for word in sentence:
                 before = heard[-1] if heard else (groups[-1][0] if groups else "")
@@ -101,7 +101,7 @@ def label_segments(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[S
     return out
 
 
-def _sentences(words: Sequence[Any]) -> list[list[Any]]:
+def word_sentences(words: Sequence[Any]) -> list[list[Any]]:
     """Words cut after each word that ends a sentence (. ? !)."""
     out: list[list[Any]] = [[]]
     for word in words:

@@ -18,7 +18,6 @@ by the words' times.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -35,13 +34,13 @@ from taskdeck import (
     param,
 )
 from taskdeck.helpers.cpu import available_cpus
+from taskdeck.helpers.speakers import word_sentences
 
 MULTILINGUAL_HINT = "whisper-base"
 #: Batched pieces end at pauses this long (faster-whisper's batched default, 160 ms, cuts
 #: mid-sentence: word error rate 11.6 % against 10.0 % one piece after another, on the
 #: recordings of ``benchmarks/asr_speed.py --wer``; at 500 ms, 10.0 %).
 BATCH_PAUSE_MS = 500
-SENTENCE_END = (".", "?", "!")
 
 
 @dataclass
@@ -217,22 +216,12 @@ class FasterWhisperBackend(Backend):
         return self.batched
 
 
-def sentences(words: Iterable[Word]) -> list[Segment]:
-    """Timed words → one segment per sentence (a word ending in ``.``, ``?`` or ``!`` ends one)."""
-    out: list[Segment] = []
-    current: list[Word] = []
-    for word in words:
-        current.append(word)
-        if word.word.strip().endswith(SENTENCE_END):
-            out.append(_segment(current))
-            current = []
-    if current:
-        out.append(_segment(current))
-    return out
-
-
-def _segment(words: list[Word]) -> Segment:
-    return Segment(start=words[0].start, end=words[-1].end, text="".join(w.word for w in words).strip(), words=words)
+def sentences(words: list[Word]) -> list[Segment]:
+    """Timed words → one segment per sentence."""
+    return [
+        Segment(start=ws[0].start, end=ws[-1].end, text="".join(w.word for w in ws).strip(), words=ws)
+        for ws in word_sentences(words)
+    ]
 
 
 @hookimpl

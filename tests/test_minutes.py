@@ -4,6 +4,7 @@ instead of audio, long meetings in chunks, the openai path, and bad input."""
 import json
 import re
 
+import docx
 import pytest
 from conftest import REPO, cli
 
@@ -126,11 +127,18 @@ def test_example_meeting_audio_to_minutes(tmp_path):
 
 def test_a_named_transcript_gives_every_owner_and_due_date(run_in_process):
     """The clinic meeting's script as a transcript ('Name: words' lines): five speakers,
-    self-assigned tasks and relative due dates, all right."""
-    record, result, run_dir, _ = run_in_process("task=minutes", f"transcript={EXAMPLE / 'clinic_meeting.txt'}")
+    self-assigned tasks and relative due dates, all right; the Word document's table holds them."""
+    record, result, run_dir, _ = run_in_process(
+        "task=minutes", f"transcript={EXAMPLE / 'clinic_meeting.txt'}", "output=[json,markdown,docx]"
+    )
     minutes = result.to_dict()
     items = strict_items(minutes, facts_of("clinic"))
     assert all(owner_ok and due_ok for _, owner_ok, due_ok in items), (minutes["action_items"], items)
+    [table] = docx.Document(str(run_dir / "minutes.docx")).tables
+    assert [[c.text for c in row.cells] for row in table.rows] == [
+        ["Owner", "Action", "Due"],
+        *([a["owner"], a["task"], a["due"]] for a in minutes["action_items"]),
+    ]
     assert {a.name.split()[0] for a in result.attendees} >= {"Priya", "Grace", "Omar", "Daniel", "Elena"}
     assert "wednesday" in result.next_meeting.lower()
     assert record["metrics"]["diarization"] == "none" and not result.speakers

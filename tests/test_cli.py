@@ -110,7 +110,10 @@ ERRORS = [
     (["task=sentiment", "text=hi", "top_k=abc"], "bad value in top_k=abc"),
     (["task=sentiment", "text=hi", "model=qwen2.5-coder-15b"], "unknown model alias 'qwen2.5-coder-15b' (did you mean"),
     (["task=sentiment", "text=hi", "model=acme/no-such-model"], "HF_HUB_OFFLINE is set and it is not in the local"),
-    (["task=sentiment", "text=hi", "output=xml"], "unknown output format 'xml'; choices: csv, docx, html, json, markdown, pdf"),
+    (
+        ["task=sentiment", "text=hi", "output=xml"],
+        "unknown output format 'xml'; choices: csv, docx, html, json, markdown, pdf,",
+    ),
     (
         ["task=sentiment", "text=hi", "backend=vllm"],
         "unknown backend 'vllm'; choices: auto, diarizer, diffusers, faster_whisper, llama_cpp",

@@ -413,7 +413,8 @@ def test_markdown_shows_every_part_and_marks_what_is_not_stated():
         assert part in md, part
     record = m.to_dict()
     assert record["action_items"][0] == {
-        "owner": "Tom", "task": "Test | sign off firmware", "due": "13 March", "evidence": "Tom: I'll test it."
+        "owner": "Tom", "task": "Test | sign off firmware", "due": "13 March", "evidence": "Tom: I'll test it.",
+        "more": {},
     }  # fmt: skip
     assert record["decisions"][0]["evidence"].startswith("Maria Lopez:") and record["speakers"] == {"S1": "Maria Lopez"}
 

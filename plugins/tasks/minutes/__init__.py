@@ -25,12 +25,13 @@ from taskdeck.helpers import languages
 from taskdeck.helpers.speakers import DEFAULT_DIARIZER, diarize_transcript, pack_diarizers, speaker_threshold_param
 from taskdeck.io import atomic_write_json, atomic_write_text
 
-from . import prompts
+from . import prompts, templates
 
 if TYPE_CHECKING:  # the writing parts load when minutes are written, not when tasks are listed
     from .evidence import Line
     from .passes import Writer
     from .result import Minutes
+    from .templates import Template
 
 
 @dataclass
@@ -68,7 +69,7 @@ class MinutesTask(Task):
         "meeting minutes from audio or a transcript: who said they would do what, by when, and what was decided"
     )
     batch_fields = ("audio",)
-    form_hints = {"transcript": "file:.txt,.json,.srt,.vtt"}
+    form_hints = {"transcript": "file:.txt,.json,.srt,.vtt", "template": "main;choices:" + ",".join(templates.names())}
 
     @dataclass
     class Params:
@@ -78,6 +79,9 @@ class MinutesTask(Task):
             input=True,
         )  # fmt: skip
         language: Optional[str] = param(None, "language of the meeting (passed to ASR) and of the minutes")
+        template: str = param(
+            "default", "the minutes' sections: " + ", ".join(templates.names()) + ", or a YAML file (docs/minutes.md)"
+        )
         asr: AsrChoice = field(
             default_factory=AsrChoice, metadata={"help": "speech-to-text: asr.model, asr.backend, asr.beam_size"}
         )
@@ -100,20 +104,28 @@ class MinutesTask(Task):
         language_prompt: str = param(prompts.LANGUAGE, "asks for minutes in language=; {language}")
 
     def run(self, params, ctx):
+        template = templates.load(params.template)  # a wrong template fails before speech-to-text
         transcript, diarized_by = self._transcript(params, ctx)
         kept = None  # the transcript, kept from now on: a stop during the passes loses no speech-to-text
         if ctx.run_dir is not None and params.audio:
             kept = _save_transcript(transcript, {}, Path(ctx.run_dir))
         try:
-            return self._write(transcript, diarized_by, params, ctx)
+            return self._write(transcript, diarized_by, params, ctx, template)
         except KeyboardInterrupt:
             if kept is not None:
                 print(f"the transcript is kept: task=minutes transcript={kept} skips speech-to-text", file=sys.stderr)
             raise
 
-    def _write(self, transcript: Transcript, diarized_by: str, params, ctx) -> Minutes:
+    def _write(self, transcript: Transcript, diarized_by: str, params, ctx, template: Template) -> Minutes:
         """Minutes of the transcript: the passes, the checks, the summary."""
-        from .checks import check_action_items, check_dates, check_decisions, check_people_and_dates, check_summary
+        from .checks import (
+            check_action_items,
+            check_dates,
+            check_decisions,
+            check_people_and_dates,
+            check_points,
+            check_summary,
+        )
         from .evidence import numbered_lines
         from .passes import Writer
 
@@ -131,7 +143,7 @@ class MinutesTask(Task):
         language_line = (
             params.language_prompt.format(language=language_name(params.language)) if params.language else ""
         )
-        writer = Writer(backend, params, ctx, language_line)
+        writer = Writer(backend, params, ctx, language_line, template)
         with ctx.watch.time("llm"):
             data = self._passes(writer, lines, params)
             checks = list(writer.notes)
@@ -141,11 +153,12 @@ class MinutesTask(Task):
                 checks += check_people_and_dates(data, lines)
                 checks += check_action_items(data, lines)
                 checks += check_decisions(data, lines)
+                checks += check_points(data, lines, {name: template.heading(name) for name in data["lists"]})
                 checks += check_dates(data, lines)
             else:
                 _as_checked(data)
-            summary = writer.summary(data, _facts_text(data))
-            if params.check:
+            summary = writer.summary(data, _facts_text(data, template)) if template.shows("summary") else ""
+            if params.check and summary:
                 summary, notes = check_summary(summary, data, lines)
                 checks += notes
         ctx.metrics["llm_s"] = round(ctx.watch.spans.get("llm", 0.0), 3)
@@ -162,7 +175,7 @@ class MinutesTask(Task):
         if diarized_by:
             models["speakers"] = diarized_by
         models["minutes"] = params.llm.model
-        return _minutes(data, summary, checks, transcript, models)
+        return _minutes(data, summary, checks, transcript, models, template)
 
     # ---- stages ----
     def _transcript(self, params, ctx) -> tuple[Transcript, str]:
@@ -250,16 +263,20 @@ def language_name(code: Optional[str]) -> str:
 def _as_checked(data: dict) -> None:
     """check=false: the model's items as given, in the shape the checks produce."""
     data["action_items"] = [
-        {"owner": a["owner"], "task": a["task"], "due": a["due"], "evidence": ""} for a in data["action_items"]
+        {**{k: v for k, v in a.items() if k != "line"}, "evidence": ""} for a in data["action_items"]
     ]
     data["decisions"] = [{"text": d["decision"], "evidence": ""} for d in data["decisions"]]
+    data["lists"] = {name: [{"text": p["point"], "evidence": ""} for p in got] for name, got in data["lists"].items()}
 
 
-def _facts_text(data: dict) -> str:
+def _facts_text(data: dict, template: Template) -> str:
     """The checked lists, as the summary pass reads them."""
     from .checks import stated
 
     out = ["Checked facts of this meeting:"]
+    for name, points in data["lists"].items():
+        if points:
+            out.append(f"{template.heading(name)}:\n" + "\n".join(f"- {p['text']}" for p in points))
     if data["decisions"]:
         out.append("Decisions:\n" + "\n".join(f"- {d['text']}" for d in data["decisions"]))
     if data["action_items"]:
@@ -294,9 +311,11 @@ def _stamp(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
 
 
-def _minutes(data: dict, summary: str, checks: list[str], transcript: Transcript, models: dict) -> Minutes:
+def _minutes(
+    data: dict, summary: str, checks: list[str], transcript: Transcript, models: dict, template: Template
+) -> Minutes:
     from .checks import stated
-    from .result import ActionItem, Attendee, Decision, Minutes
+    from .result import ActionItem, Attendee, Decision, Minutes, Point
     from .schema import NOT_STATED
 
     def text(key: str) -> str:
@@ -320,6 +339,7 @@ def _minutes(data: dict, summary: str, checks: list[str], transcript: Transcript
                 a["task"],
                 a["due"] if stated(a["due"]) else NOT_STATED,
                 a.get("evidence", ""),
+                {k: str(a.get(k) or NOT_STATED) for k in template.extra_fields},
             )
             for a in data["action_items"]
         ],  # fmt: skip
@@ -331,6 +351,10 @@ def _minutes(data: dict, summary: str, checks: list[str], transcript: Transcript
         language=transcript.language,
         chunks=data["chunks"],
         models=models,
+        template=template.name,
+        sections=[(s, template.heading(s)) for s in template.sections],
+        columns=template.columns(),
+        points={name: [Point(p["text"], p.get("evidence", "")) for p in got] for name, got in data["lists"].items()},
     )
 
 

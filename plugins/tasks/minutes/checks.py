@@ -221,7 +221,8 @@ def check_action_items(data: dict, lines: Sequence[Line]) -> list[str]:
             owner = NOT_STATED
         due = _due(item, line, task, owner, lines, names, changes)
         record = {"owner": owner, "task": task, "due": due, "line": line.number,
-                  "evidence": _evidence(line, owner, lines, names)}  # fmt: skip
+                  "evidence": _evidence(line, owner, lines, names),
+                  **{k: v for k, v in item.items() if k not in ("owner", "task", "due", "line")}}  # fmt: skip
         if any(_duplicate(record, k) for k in kept):
             continue
         kept.append(record)
@@ -349,11 +350,40 @@ def check_decisions(data: dict, lines: Sequence[Line]) -> list[str]:
     return notes
 
 
+def check_points(data: dict, lines: Sequence[Line], headings: dict[str, str]) -> list[str]:
+    """Each point of a template's lists anchored to a line that supports it, its numbers and
+    dates said there; else removed. Repeats are merged."""
+    notes: list[str] = []
+    for name, points in data["lists"].items():
+        kept: list[dict] = []
+        for entry in points:
+            text = str(entry.get("point", "") if isinstance(entry, dict) else entry).strip()
+            if len(content_words(text)) < 2:
+                continue
+            line, score = _anchor(text, entry.get("line") if isinstance(entry, dict) else None, lines)
+            where = headings.get(name, name).lower()
+            if line is None or score < DECISION_SUPPORT:
+                notes.append(f"removed {where} point '{text}': the transcript does not support it")
+                continue
+            missing = when_tokens(text) - when_tokens(window(lines, line))
+            if missing:
+                notes.append(f"removed {where} point '{text}': {', '.join(sorted(missing))} is not said there")
+                continue
+            if any(support(k["text"], text) >= 0.8 for k in kept):
+                continue
+            speaker = data["speakers"].get(line.speaker, line.speaker)
+            evidence = f"{speaker}: {line.verbatim}" if speaker else line.verbatim
+            kept.append({"text": text, "line": line.number, "evidence": evidence})
+        data["lists"][name] = kept
+    return notes
+
+
 def check_summary(summary: str, data: dict, lines: Sequence[Line]) -> tuple[str, list[str]]:
     """The summary without the sentences the transcript and the checked lists do not support."""
     facts = [d["text"] for d in data["decisions"]] + [
         f"{a['owner']} {a['task']} {a['due']}" for a in data["action_items"]
     ]
+    facts += [p["text"] for points in data.get("lists", {}).values() for p in points]
     facts += [f"{key} {data[key]}" for key in ("date", "location", "next_meeting") if stated(data.get(key))]
     tasks = [a["task"] for a in data["action_items"]]
     kept, notes = [], []

@@ -23,8 +23,9 @@ from taskdeck.helpers.structured import chat_json
 from . import prompts
 from .checks import add_attendee, stated
 from .evidence import Line
-from .schema import ACTIONS_SCHEMA, DECISIONS_SCHEMA, NOT_STATED, facts_schema
+from .schema import DECISIONS_SCHEMA, NOT_STATED, actions_schema, facts_schema, points_schema
 from .speakers import anonymous_labels, name_speakers
+from .templates import Template
 
 TEMPLATE_TOKENS = 64  # chat-template markers around the messages, with margin
 QUESTION_TOKENS = 160  # the roster and facts a question carries, with margin
@@ -33,13 +34,15 @@ MIN_CHUNK_TOKENS = 256  # less room than this per chunk cannot make minutes
 #: cut off (seen with the 0.5B model); the tries after a failed one penalise repetition.
 RETRY_REPETITION_PENALTY = 1.15
 PASS_TOKENS = {"facts": 400, "action items": 1024, "decisions": 500, "summary": 200}
+POINTS_TOKENS = 400  # a template's list (blockers, risks): short points
 
 
 class Writer:
     """Asks ``backend`` the minutes' questions about numbered transcript lines."""
 
-    def __init__(self, backend: Any, params: Any, ctx: Any, language_line: str):
+    def __init__(self, backend: Any, params: Any, ctx: Any, language_line: str, template: Template | None = None):
         self.backend, self.params, self.ctx, self.language = backend, params, ctx, language_line
+        self.template = template or Template("default")
         self.notes: list[str] = []
         #: Each pass's answer as the model gave it, before the checks (``minutes.passes.json``).
         self.answers: list[dict] = []
@@ -55,7 +58,8 @@ class Writer:
         """Lines packed into chunks that fit the window with the longest question."""
         count = self.backend.count_tokens
         p = self.params
-        questions = (p.facts_prompt, p.actions_prompt, p.decisions_prompt, p.summary_prompt)
+        questions = (p.facts_prompt, self._actions_prompt(), p.decisions_prompt, self._summary_prompt(),
+                     *(self._points_prompt(name) for name in self._lists()))  # fmt: skip
         fixed = (
             count(p.system_prompt)
             + max(count(q) for q in questions)
@@ -89,6 +93,7 @@ class Writer:
         data: dict[str, Any] = {
             "title": NOT_STATED, "date": NOT_STATED, "location": NOT_STATED, "next_meeting": NOT_STATED,
             "attendees": [], "speakers": {}, "action_items": [], "discussion_points": [], "decisions": [],
+            "lists": {},
         }  # fmt: skip
         for index, chunk in enumerate(chunks, 1):
             part = prompts.PART.format(index=index, total=len(chunks)) if len(chunks) > 1 else ""
@@ -104,14 +109,23 @@ class Writer:
                 data["speakers"].update({k: v for k, v in names.items() if k not in data["speakers"]})
                 self.notes += notes
             roster = _roster(data["speakers"])
-            actions = self._ask(prefix, self._question(self.params.actions_prompt, roster=roster), ACTIONS_SCHEMA,
-                                "action items")  # fmt: skip
-            data["action_items"] += actions["action_items"]
-            found = self._ask(prefix, self._question(self.params.decisions_prompt, roster=roster), DECISIONS_SCHEMA,
-                              "decisions")  # fmt: skip
-            data["discussion_points"] += found["discussion_points"]
-            data["decisions"] += found["decisions"]
-            for name in ("action items", "decisions"):
+            shown = self.template.shows
+            if shown("action_items"):
+                actions = self._ask(prefix, self._question(self._actions_prompt(), roster=roster),
+                                    actions_schema(self.template.extra_fields), "action items")  # fmt: skip
+                data["action_items"] += actions["action_items"]
+                self.read["action items"] = self.read.get("action items", 0) + len(chunk)
+            if shown("decisions", "discussion_points"):
+                found = self._ask(prefix, self._question(self.params.decisions_prompt, roster=roster),
+                                  DECISIONS_SCHEMA, "decisions")  # fmt: skip
+                data["discussion_points"] += found["discussion_points"]
+                data["decisions"] += found["decisions"]
+                self.read["decisions"] = self.read.get("decisions", 0) + len(chunk)
+            for name in self._lists():
+                most = self.template.lists[name].most
+                found = self._ask(prefix, self._question(self._points_prompt(name), roster=roster),
+                                  points_schema(most), name)  # fmt: skip
+                data["lists"].setdefault(name, []).extend(found["points"])
                 self.read[name] = self.read.get(name, 0) + len(chunk)
         data["chunks"] = len(chunks)
         self._transcript = self._prefix(chunks[0], "")[1]["content"] if len(chunks) == 1 else ""
@@ -119,7 +133,7 @@ class Writer:
 
     def summary(self, data: dict, facts: str) -> str:
         """The executive summary, from the transcript (one chunk) and the checked lists."""
-        question = self._question(self.params.summary_prompt, roster=_roster(data["speakers"]), facts=facts)
+        question = self._question(self._summary_prompt(), roster=_roster(data["speakers"]), facts=facts)
         messages = [
             {"role": "system", "content": self.params.system_prompt},
             {"role": "user", "content": self._transcript + question},
@@ -137,6 +151,28 @@ class Writer:
         self._timed("summary", start, gen.completion_tokens)
         self.summary_text = gen.text.strip()
         return self.summary_text
+
+    # ---- the template's questions ----
+    def _lists(self) -> list[str]:
+        return [s for s in self.template.sections if s in self.template.lists]
+
+    def _actions_prompt(self) -> str:
+        extra = self.template.extra_fields
+        if not extra:
+            return self.params.actions_prompt
+        fields = prompts.FIELDS.format(fields=", ".join(extra))
+        prompt = self.params.actions_prompt
+        return prompt.replace("{language}", fields + "{language}") if "{language}" in prompt else prompt + fields
+
+    def _summary_prompt(self) -> str:
+        """The template's summary question where it has one and the summary prompt was not set."""
+        if self.template.summary_prompt and self.params.summary_prompt == prompts.SUMMARY:
+            return self.template.summary_prompt
+        return self.params.summary_prompt
+
+    def _points_prompt(self, name: str) -> str:
+        question = self.template.lists[name].question.replace("{", "{{").replace("}", "}}")
+        return prompts.POINTS.format(question=question)
 
     # ---- requests ----
     def _prefix(self, chunk: Sequence[Line], part: str) -> list[dict]:
@@ -168,7 +204,7 @@ class Writer:
                 messages,
                 schema,
                 retries=p.llm.retries,
-                max_new_tokens=min(p.llm.max_new_tokens, PASS_TOKENS[name]),
+                max_new_tokens=min(p.llm.max_new_tokens, PASS_TOKENS.get(name, POINTS_TOKENS)),
                 temperature=p.llm.temperature,
                 seed=p.seed,
                 stream=stream,

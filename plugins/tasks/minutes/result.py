@@ -23,12 +23,33 @@ class ActionItem:
     due: str = NOT_STATED
     #: The transcript line the item comes from (and the owner's answer to a request).
     evidence: str = ""
+    #: The template's own fields (e.g. priority), as said.
+    more: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Decision:
     text: str
     evidence: str = ""
+
+
+@dataclass
+class Point:
+    """A point of one of a template's lists (a blocker, a risk), with its transcript line."""
+
+    text: str
+    evidence: str = ""
+
+
+#: The default template's sections and headings (``templates/default.yaml``).
+DEFAULT_SECTIONS = [
+    ("summary", "Summary"),
+    ("discussion_points", "Key discussion points"),
+    ("decisions", "Decisions"),
+    ("action_items", "Action items"),
+    ("next_meeting", "Next meeting"),
+]
+DEFAULT_COLUMNS = [("owner", "Owner"), ("task", "Action"), ("due", "Due")]
 
 
 @dataclass
@@ -54,9 +75,15 @@ class Minutes(Result):
     language: str = ""
     chunks: int = 1
     models: dict[str, str] = field(default_factory=dict)
+    #: The template (``template=``) that laid the minutes out: its sections, in order, with their
+    #: headings; the action-item table's columns; the points of its own lists.
+    template: str = "default"
+    sections: list[tuple[str, str]] = field(default_factory=lambda: list(DEFAULT_SECTIONS))
+    columns: list[tuple[str, str]] = field(default_factory=lambda: list(DEFAULT_COLUMNS))
+    points: dict[str, list[Point]] = field(default_factory=dict)
 
     def rows(self) -> list[dict[str, Any]]:
-        return [{"owner": a.owner, "task": a.task, "due": a.due} for a in self.action_items]
+        return [{key: _field(a, key) for key, _ in self.columns} for a in self.action_items]
 
     def summary(self) -> str:  # the terminal shows the whole minutes
         return self.to_markdown()
@@ -70,16 +97,8 @@ class Minutes(Result):
             or NOT_STATED
         )
         out += [f"**Attendees:** {people}", ""]
-        out += ["## Summary", "", self.executive_summary.strip() or NOT_STATED, ""]
-        out += _bullets("Key discussion points", self.discussion_points)
-        out += _bullets("Decisions", [d.text for d in self.decisions])
-        out += ["## Action items", ""]
-        if self.action_items:
-            out += ["| Owner | Action | Due |", "|---|---|---|"]
-            out += [f"| {_cell(a.owner)} | {_cell(a.task)} | {_cell(a.due)} |" for a in self.action_items]
-        else:
-            out.append("_None recorded._")
-        out += ["", "## Next meeting", "", self.next_meeting or NOT_STATED, ""]
+        for key, heading in self.sections:
+            out += self._section(key, heading)
         if self.checks:
             out += ["<details><summary>Checks against the transcript</summary>", ""]
             out += [f"- {c}" for c in self.checks]
@@ -91,6 +110,29 @@ class Minutes(Result):
             made += ", by " + " and ".join(f"{m} ({role})" for role, m in self.models.items())
         out.append(made + '. Facts the transcript does not state are marked "not stated"._')
         return "\n".join(out) + "\n"
+
+    def _section(self, key: str, heading: str) -> list[str]:
+        if key == "summary":
+            return [f"## {heading}", "", self.executive_summary.strip() or NOT_STATED, ""]
+        if key == "discussion_points":
+            return _bullets(heading, self.discussion_points)
+        if key == "decisions":
+            return _bullets(heading, [d.text for d in self.decisions])
+        if key == "next_meeting":
+            return [f"## {heading}", "", self.next_meeting or NOT_STATED, ""]
+        if key != "action_items":
+            return _bullets(heading, [p.text for p in self.points.get(key, [])])
+        out = [f"## {heading}", ""]
+        if self.action_items:
+            out += ["| " + " | ".join(title for _, title in self.columns) + " |", "|" + "---|" * len(self.columns)]
+            out += ["| " + " | ".join(_cell(_field(a, k)) for k, _ in self.columns) + " |" for a in self.action_items]
+        else:
+            out.append("_None recorded._")
+        return [*out, ""]
+
+
+def _field(item: ActionItem, key: str) -> str:
+    return getattr(item, key) if key in ("owner", "task", "due") else item.more.get(key, NOT_STATED)
 
 
 def _bullets(title: str, items: list[str]) -> list[str]:

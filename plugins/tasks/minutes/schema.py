@@ -40,7 +40,20 @@ def facts_schema(labels: Sequence[str] = ()) -> dict:
     return _object(**fields)
 
 
-ACTIONS_SCHEMA: dict = _object(action_items=_list(_object(owner=_STR, task=_STR, due=_STR, line=_LINE), 12))
+def actions_schema(extra: Sequence[str] = ()) -> dict:
+    """Action items: owner, task, due, a template's own fields (as said), and the line."""
+    more = {name: _STR for name in extra}
+    fields: dict[str, dict] = {"owner": _STR, "task": _STR, "due": _STR, **more, "line": _LINE}
+    return _object(action_items=_list(_object(**fields), 12))
+
+
+ACTIONS_SCHEMA: dict = actions_schema()
+
+
+def points_schema(most: int) -> dict:
+    """A template's list: short points, each with its line."""
+    return _object(points=_list(_object(point=_STR, line=_LINE), most))
+
 
 DECISIONS_SCHEMA: dict = _object(
     decisions=_list(_object(decision=_STR, line=_LINE), 8),

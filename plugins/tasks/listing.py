@@ -10,6 +10,11 @@ from taskdeck import PLUGIN_API, Report, Section, Task, hookimpl
 from taskdeck.params import describe_fields
 
 
+def _usual(hint: str) -> str:
+    """A form hint's usual values (``main;choices:a,b``) as ``a|b``."""
+    return hint.split("choices:", 1)[1].split(";")[0].replace(",", "|")
+
+
 def _fmt(v, limit=40):
     text = "???" if v == "???" else repr(v) if isinstance(v, str) else str(v)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -29,7 +34,10 @@ class PluginsTask(Task):
         for name, cls in s.tasks.items():
             fields = describe_fields(cls.Params) if hasattr(cls.Params, "__dataclass_fields__") else []
             inputs = " ".join(f"{f['name']}={_fmt(f['default'])}" for f in fields if f["input"])
-            options = " ".join(f"{f['name']}={_fmt(f['default'])}" for f in fields if not f["input"])
+            usual = {k: _usual(h) for k, h in getattr(cls, "form_hints", {}).items() if "choices:" in h}
+            options = " ".join(
+                f"{f['name']}={usual.get(f['name']) or _fmt(f['default'])}" for f in fields if not f["input"]
+            )
             tasks.append(
                 {
                     "task": name,

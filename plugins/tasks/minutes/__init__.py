@@ -165,8 +165,8 @@ class MinutesTask(Task):
         ctx.metrics["passes"] = writer.timings
         ctx.metrics["lines_read"] = {"transcript": len(lines), **writer.read}
         if ctx.run_dir is not None:
-            atomic_write_json(Path(ctx.run_dir) / "minutes.passes.json", writer.answers + [{"pass": "summary",
-                              "answer": writer.summary_text}])  # fmt: skip
+            summarised = [{"pass": "summary", "answer": writer.summary_text}] if template.shows("summary") else []
+            atomic_write_json(Path(ctx.run_dir) / "minutes.passes.json", writer.answers + summarised)
         ctx.metrics.update(items=1, chunks=data["chunks"], audio_s=round(transcript.duration, 2))
         ctx.metrics["diarization"] = diarized_by or "none"
         if ctx.run_dir is not None and params.audio:

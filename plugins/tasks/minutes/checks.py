@@ -369,6 +369,11 @@ def check_points(data: dict, lines: Sequence[Line], headings: dict[str, str]) ->
             if missing:
                 notes.append(f"removed {where} point '{text}': {', '.join(sorted(missing))} is not said there")
                 continue
+            if any(
+                item.get("line") == line.number and support(item["task"], text) >= 0.6 for item in data["action_items"]
+            ):
+                notes.append(f"removed {where} point '{text}': it is an action item")
+                continue
             if any(support(k["text"], text) >= 0.8 for k in kept):
                 continue
             speaker = data["speakers"].get(line.speaker, line.speaker)

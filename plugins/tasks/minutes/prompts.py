@@ -35,7 +35,7 @@ DECISIONS = """{roster}What did the meeting decide? Answer as JSON: decisions (e
 
 SUMMARY = """{roster}{facts}Now write an executive summary of the meeting in three sentences of plain prose (no lists, no quotes of the transcript). Say what was decided, and the action items as work that people will do; do not describe them as done. Use only facts from the transcript.{language}"""
 
-POINTS = """{{roster}}{question} Answer as JSON: points (each one short sentence, with the line number where it is said); an empty list when the transcript says none.{{language}}"""
+POINTS = """{{roster}}{question} Answer as JSON: points (each one short sentence, with the line number where it is said).{{language}}"""
 
 FIELDS = """ Also for each item: {fields} (in the words said, else "not stated")."""
 

@@ -78,7 +78,12 @@ class MinutesTask(Task):
             None, "a transcript instead of audio: .txt ('Name: words' lines name speakers), .json, .srt or .vtt",
             input=True,
         )  # fmt: skip
-        language: Optional[str] = param(None, "language of the meeting (passed to ASR) and of the minutes")
+        language: Optional[str] = param(
+            None, "language of the meeting (speech-to-text; outside English, asr.model=whisper-base)"
+        )
+        summary_language: Optional[str] = param(
+            None, "language of the minutes (default: the meeting's); made in English, then translated"
+        )
         template: str = param(
             "default", "the minutes' sections: " + ", ".join(templates.names()) + ", or a YAML file (docs/minutes.md)"
         )
@@ -101,7 +106,9 @@ class MinutesTask(Task):
         actions_prompt: str = param(prompts.ACTIONS, "pass 2: action items with their lines; {roster}, {language}")
         decisions_prompt: str = param(prompts.DECISIONS, "pass 3: discussion and decisions; {roster}, {language}")
         summary_prompt: str = param(prompts.SUMMARY, "pass 4: the summary; {roster}, {facts}, {language}")
-        language_prompt: str = param(prompts.LANGUAGE, "asks for minutes in language=; {language}")
+        translate_prompt: str = param(
+            prompts.TRANSLATE, "translates a meeting into English, the minutes out of it; {source}, {target}, {texts}"
+        )
 
     def run(self, params, ctx):
         template = templates.load(params.template)  # a wrong template fails before speech-to-text
@@ -128,8 +135,10 @@ class MinutesTask(Task):
         )
         from .evidence import numbered_lines
         from .passes import Writer
+        from .translation import minutes_texts, translate_in_place
 
-        lines = numbered_lines(transcript, params.language or transcript.language or "en")
+        spoken = params.language or transcript.language or "en"
+        lines = numbered_lines(transcript, "en" if transcript.language == "en" else spoken)
         if not lines:
             what = (
                 f"audio '{params.audio}' holds no speech"
@@ -140,13 +149,17 @@ class MinutesTask(Task):
         backend, _ = ctx.model(
             params.llm.model, needs=[CHAT], backend=params.llm.backend, options={"n_ctx": params.llm.n_ctx}
         )
-        language_line = (
-            params.language_prompt.format(language=language_name(params.language)) if params.language else ""
-        )
-        writer = Writer(backend, params, ctx, language_line, template)
+        writer = Writer(backend, params, ctx, "", template)
+        translated = []
         with ctx.watch.time("llm"):
+            if transcript.language != "en" and not _english(spoken):  # the checks read English
+                lines = self._lines_in_english(writer, transcript, spoken)
+                translated.append(
+                    f"the transcript was translated from {language_name(spoken)} into English by "
+                    f"{params.llm.model} before the minutes were made; evidence quotes the English"
+                )
             data = self._passes(writer, lines, params)
-            checks = list(writer.notes)
+            checks = [*translated, *writer.notes]
             if params.audio and params.diarize is None and not diarized_by:
                 checks.append(self._no_diarizer(params, ctx))
             if params.check:
@@ -161,12 +174,17 @@ class MinutesTask(Task):
             if params.check and summary:
                 summary, notes = check_summary(summary, data, lines)
                 checks += notes
+            target = params.summary_language or spoken
+            if not _english(target):
+                held = {"text": summary}
+                places = minutes_texts(data, held, template.extra_fields)
+                translate_in_place(places, lambda texts: writer.translate(texts, "English", language_name(target)))
+                summary = held["text"]
         ctx.metrics["llm_s"] = round(ctx.watch.spans.get("llm", 0.0), 3)
         ctx.metrics["passes"] = writer.timings
         ctx.metrics["lines_read"] = {"transcript": len(lines), **writer.read}
         if ctx.run_dir is not None:
-            summarised = [{"pass": "summary", "answer": writer.summary_text}] if template.shows("summary") else []
-            atomic_write_json(Path(ctx.run_dir) / "minutes.passes.json", writer.answers + summarised)
+            atomic_write_json(Path(ctx.run_dir) / "minutes.passes.json", writer.answers)
         ctx.metrics.update(items=1, chunks=data["chunks"], audio_s=round(transcript.duration, 2))
         ctx.metrics["diarization"] = diarized_by or "none"
         if ctx.run_dir is not None and params.audio:
@@ -175,7 +193,11 @@ class MinutesTask(Task):
         if diarized_by:
             models["speakers"] = diarized_by
         models["minutes"] = params.llm.model
-        return _minutes(data, summary, checks, transcript, models, template)
+        if not _english(target):
+            models["translation"] = params.llm.model
+        minutes = _minutes(data, summary, checks, transcript, models, template)
+        minutes.language = languages.iso_of(target)
+        return minutes
 
     # ---- stages ----
     def _transcript(self, params, ctx) -> tuple[Transcript, str]:
@@ -198,11 +220,14 @@ class MinutesTask(Task):
             model=params.asr.model,  # timed as "asr"
             backend=params.asr.backend,
             language=params.language,
+            translate=not _english(params.language),  # speech in another language, written in English
             beam_size=params.asr.beam_size,
             vad_filter=params.asr.vad_filter,
             batch_size=params.asr.batch_size,
             word_timestamps=bool(diarizer),  # speakers change between words
         )
+        if not _english(params.language):
+            transcript.language = "en"  # Whisper wrote it in English
         ctx.metrics["asr_s"] = round(ctx.watch.spans.get("asr", 0.0), 3)
         if diarizer and transcript.segments:
             diarize_transcript(
@@ -238,6 +263,19 @@ class MinutesTask(Task):
         hint = pack.install_hint() if pack is not None else "install it"
         return f"voices not told apart: the diarizer '{params.diarizer}' is not installed ({hint})"
 
+    def _lines_in_english(self, writer: Writer, transcript: Transcript, spoken: str) -> list[Line]:
+        """The transcript's numbered lines, each segment translated into English by the chat model."""
+        from .evidence import numbered_lines
+        from .translation import translate_in_place
+
+        said = [{"text": seg.text} for seg in transcript.segments]
+        places = [(s, "text") for s in said if s["text"].strip()]
+        translate_in_place(places, lambda texts: writer.translate(texts, language_name(spoken), "English"))
+        for seg, text in zip(transcript.segments, said):
+            seg.text = text["text"]
+        transcript.language = "en"
+        return numbered_lines(transcript, "en")
+
     def _passes(self, writer: Writer, lines: list[Line], params) -> dict:
         from taskdeck.helpers.structured import StructuredOutputError
 
@@ -253,6 +291,10 @@ class MinutesTask(Task):
                 f"({exc}){where}; try more retries (llm.retries=), a larger model (llm.model=), "
                 f"or a server that honours response_format"
             ) from None
+
+
+def _english(language: Optional[str]) -> bool:
+    return languages.iso_of(language, default="en") == "en"
 
 
 def language_name(code: Optional[str]) -> str:

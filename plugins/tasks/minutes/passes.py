@@ -46,7 +46,6 @@ class Writer:
         self.notes: list[str] = []
         #: Each pass's answer as the model gave it, before the checks (``minutes.passes.json``).
         self.answers: list[dict] = []
-        self.summary_text = ""
         #: Seconds and tokens written per pass, summed over chunks (``result.json``).
         self.timings: dict[str, dict[str, float]] = {}
         #: Transcript lines each pass read, summed over chunks (``result.json``: all of them, or says so).
@@ -149,8 +148,9 @@ class Writer:
         )
         bar.close()
         self._timed("summary", start, gen.completion_tokens)
-        self.summary_text = gen.text.strip()
-        return self.summary_text
+        text = gen.text.strip()
+        self.answers.append({"pass": "summary", "answer": text})
+        return text
 
     # ---- the template's questions ----
     def _lists(self) -> list[str]:
@@ -187,9 +187,23 @@ class Writer:
             speakers=prompts.SPEAKERS if labels else "", roster=roster, facts=facts, language=self.language
         )
 
+    def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+        """``texts`` from ``source`` into ``target`` (language names), in one request."""
+        from .translation import schema
+
+        numbered = "\n".join(f"{i}. {' '.join(t.split())}" for i, t in enumerate(texts, 1))
+        question = self.params.translate_prompt.format(source=source, target=target, texts=numbered)
+        messages = [{"role": "system", "content": prompts.TRANSLATOR}, {"role": "user", "content": question}]
+        most = 2 * self.backend.count_tokens(numbered) + 16 * len(texts) + 32
+        answer = self._request(messages, schema(len(texts)), "translation", most)
+        return [str(t) for t in answer["texts"]]
+
     def _ask(self, prefix: list[dict], question: str, schema: dict, name: str) -> dict:
-        p = self.params
         messages = [prefix[0], {"role": "user", "content": prefix[1]["content"] + question}]
+        return self._request(messages, schema, name, PASS_TOKENS.get(name, POINTS_TOKENS))
+
+    def _request(self, messages: list[dict], schema: dict, name: str, most_tokens: int) -> dict:
+        p = self.params
         bar = self.ctx.progress(None, desc=f"minutes: {name}", unit="tok", leave=True)
         start = time.perf_counter()
         written = [0]
@@ -204,7 +218,7 @@ class Writer:
                 messages,
                 schema,
                 retries=p.llm.retries,
-                max_new_tokens=min(p.llm.max_new_tokens, PASS_TOKENS.get(name, POINTS_TOKENS)),
+                max_new_tokens=min(p.llm.max_new_tokens, most_tokens),
                 temperature=p.llm.temperature,
                 seed=p.seed,
                 stream=stream,

@@ -39,6 +39,10 @@ POINTS = """{{roster}}{question} Answer as JSON: points (each one short sentence
 
 FIELDS = """ Also for each item: {fields} (in the words said, else "not stated")."""
 
-LANGUAGE = ' Write every text value in {language}, but keep "not stated" as it is.'
+TRANSLATOR = "You translate texts accurately and completely, keeping their meaning and people's names."
+
+TRANSLATE = """Translate each numbered text from {source} into {target}. Keep people's names as they are; write dates, days and times in {target} words; what a person says they will do, write as they would say it in {target} ("I'll ..." in English). Answer as JSON: texts (the translations, one per numbered text, in the same order).
+
+{texts}"""
 
 PART = " (part {index} of {total} of a longer meeting)"

@@ -107,3 +107,12 @@ def test_an_unknown_template_fails_before_anything_loads(tmp_path):
         "(or a YAML file's path)"
     )
     assert not (tmp_path / "run" / "minutes.md").exists()
+
+
+def test_the_web_form_offers_the_templates():
+    from taskdeck.app.ui.forms import form_fields
+    from taskdeck.plugins.tasks.minutes import MinutesTask
+
+    [field] = [f for f in form_fields(MinutesTask) if f.key == "template"]
+    assert field.widget == "dropdown" and not field.advanced and field.initial == "default"
+    assert list(field.choices) == templates.names()

@@ -1,5 +1,5 @@
 """A result's Markdown report as blocks (headings, paragraphs, lists, tables, code) and inline
-spans (bold, italic, code), for the formatters that lay it out as DOCX or PDF.
+spans (bold, italic, code), and the base of the formatters that lay it out as DOCX or PDF.
 
 It reads the Markdown the results write (``helpers.markdown``), not every CommonMark construct:
 ATX headings, paragraphs with hard line breaks, ``-`` lists, pipe tables, fenced code, ``>``
@@ -9,11 +9,36 @@ quotes and a ``<details><summary>`` block, whose summary becomes a small heading
 from __future__ import annotations
 
 import html
+import importlib.util
 import re
 from dataclasses import dataclass, field
-from typing import Union
+from pathlib import Path
+from typing import Any, ClassVar, Union
 
-__all__ = ["Block", "Bullets", "Code", "Heading", "Paragraph", "Span", "Table", "blocks", "plain", "spans"]
+from taskdeck import Formatter, MissingDependencyError, Result
+from taskdeck.io import atomic_write_bytes
+
+from .markdown import to_markdown
+
+__all__ = ["Block", "Bullets", "Code", "DocumentFormatter", "Heading", "Paragraph", "Span", "Table"]
+__all__ += ["blocks", "plain", "spans"]
+
+
+class DocumentFormatter(Formatter):
+    """Writes ``<stem>.<extension>``: the result's Markdown report laid out by :meth:`render`,
+    which needs the package ``package`` (import name ``module``, extra ``documents``)."""
+
+    module: ClassVar[str]
+    package: ClassVar[str]
+
+    def write(self, result: Result, run_dir: Path, stem: str, stream: Any) -> Path:
+        if importlib.util.find_spec(self.module) is None:
+            raise MissingDependencyError(self.package, f"output={self.name}", "documents")
+        return atomic_write_bytes(run_dir / f"{stem}.{self.extension}", self.render(to_markdown(result, stem), stem))
+
+    def render(self, markdown: str, title: str) -> bytes:
+        """The document's bytes; ``title`` names it when the report has no heading."""
+        raise NotImplementedError
 
 
 @dataclass

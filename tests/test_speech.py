@@ -107,8 +107,10 @@ def test_long_audio_in_small_chunks_drops_nothing(spoken, tmp_path):
 
 
 def test_batched_decoding_gives_the_words_of_one_piece_at_a_time_in_sentences(spoken, tmp_path):
-    """The default decodes VAD-cut pieces in batches (BatchedInferencePipeline): the same words
-    as ``backend.batch_size=1`` (WhisperModel.transcribe), cut into sentences on the words' times."""
+    """The default decodes VAD-cut pieces in batches (BatchedInferencePipeline): words as right
+    as ``backend.batch_size=1`` (WhisperModel.transcribe), cut into sentences on the words' times.
+    (Piper's voice differs a little per run, and the two decoders then differ in a word or two, so
+    each is held to the script, not to the other.)"""
     wav, _ = spoken
     samples, rate = sf.read(wav, dtype="float32")
     pause = np.zeros(rate, dtype="float32")
@@ -129,8 +131,9 @@ def test_batched_decoding_gives_the_words_of_one_piece_at_a_time_in_sentences(sp
     assert proc.returncode == 0, proc.stderr
     one = json.loads((out / "result.json").read_text())["result"]
     assert "batches of 8" in batched["method"] and "batches" not in one["method"]
-    assert wer(one["text"], batched["text"]) < 0.05, (one["text"], batched["text"])
-    assert wer(" ".join([SENTENCES] * 3), batched["text"]) < WER_BOUND
+    script = " ".join([SENTENCES] * 3)
+    assert wer(script, batched["text"]) < WER_BOUND, batched["text"]
+    assert wer(script, batched["text"]) <= wer(script, one["text"]) + 0.05, (one["text"], batched["text"])
     segments = batched["segments"]
     # three sentences, three times (two may run together where a full stop is not heard);
     # a batched piece runs up to 30 s, a sentence here under 10 s

@@ -1,24 +1,20 @@
 """``output=docx``: the Markdown report as a Word document (python-docx): headings, paragraphs,
 lists, tables (the minutes' action items), code."""
 
-import importlib.util
 import io
 
-from taskdeck import Formatter, MissingDependencyError, hookimpl
-from taskdeck.helpers.document import Bullets, Code, Heading, Paragraph, Table, blocks, spans
-from taskdeck.helpers.markdown import to_markdown
-from taskdeck.io import atomic_write_bytes
+from taskdeck import hookimpl
+from taskdeck.helpers.document import Bullets, Code, DocumentFormatter, Heading, Paragraph, Table, blocks, spans
 
 
-class DocxFormatter(Formatter):
+class DocxFormatter(DocumentFormatter):
     name = "docx"
     description = "write <task>.docx (the report as a Word document; needs python-docx)"
     extension = "docx"
+    module, package = "docx", "python-docx"
 
-    def write(self, result, run_dir, stem, stream):
-        if importlib.util.find_spec("docx") is None:
-            raise MissingDependencyError("python-docx", "output=docx", "documents")
-        return atomic_write_bytes(run_dir / f"{stem}.docx", docx_bytes(to_markdown(result, stem), stem))
+    def render(self, markdown, title):
+        return docx_bytes(markdown, title)
 
 
 def docx_bytes(markdown: str, title: str) -> bytes:

@@ -4,10 +4,8 @@ fonts that ship in matplotlib's wheel (or the system's), so accents, Greek and C
 import importlib.util
 from pathlib import Path
 
-from taskdeck import Formatter, MissingDependencyError, hookimpl
-from taskdeck.helpers.document import Bullets, Code, Heading, Paragraph, Table, blocks, plain, spans
-from taskdeck.helpers.markdown import to_markdown
-from taskdeck.io import atomic_write_bytes
+from taskdeck import MissingDependencyError, hookimpl
+from taskdeck.helpers.document import Bullets, Code, DocumentFormatter, Heading, Paragraph, Table, blocks, plain, spans
 
 _SYSTEM_FONTS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu-sans-fonts"))
 _FONT_FILES = {
@@ -22,15 +20,14 @@ _BODY_PT = 10.5
 _LINE_MM = 5.4
 
 
-class PdfFormatter(Formatter):
+class PdfFormatter(DocumentFormatter):
     name = "pdf"
     description = "write <task>.pdf (the report as an A4 document; needs fpdf2 and matplotlib's fonts)"
     extension = "pdf"
+    module, package = "fpdf", "fpdf2"
 
-    def write(self, result, run_dir, stem, stream):
-        if importlib.util.find_spec("fpdf") is None:
-            raise MissingDependencyError("fpdf2", "output=pdf", "documents")
-        return atomic_write_bytes(run_dir / f"{stem}.pdf", pdf_bytes(to_markdown(result, stem), stem))
+    def render(self, markdown, title):
+        return pdf_bytes(markdown, title)
 
 
 def font_folder() -> Path:

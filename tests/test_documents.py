@@ -5,6 +5,7 @@ import io
 
 import docx
 import pytest
+from conftest import cli
 from pypdf import PdfReader
 
 from taskdeck import MissingDependencyError
@@ -123,3 +124,10 @@ def test_any_task_writes_documents(run_in_process):
     assert rows[0][:3] == ["position", "id", "token"] and [r[2] for r in rows[1:]] == ["Hi", "Ġthere"]
     text = PdfReader(run_dir / "tokenize.pdf").pages[0].extract_text()
     assert text.startswith("Tokens: smollm2-135m") and "Ġthere" in text
+
+
+def test_a_pdf_run_prints_no_font_tables(tmp_path):
+    """fontTools logs each table it subsets at INFO; the console keeps to the result."""
+    proc = cli("task=tokenize", "text='Hi there'", "model=smollm2-135m", "output=[text,pdf]", tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "fontTools" not in proc.stdout + proc.stderr and (tmp_path / "run" / "tokenize.pdf").is_file()

@@ -4,7 +4,7 @@ lists, tables (the minutes' action items), code."""
 import io
 
 from taskdeck import hookimpl
-from taskdeck.helpers.document import Bullets, Code, DocumentFormatter, Heading, Paragraph, Table, blocks, spans
+from taskdeck.helpers.document import Bullets, Code, DocumentFormatter, Heading, Paragraph, Table, blocks, plain, spans
 
 
 class DocxFormatter(DocumentFormatter):
@@ -27,7 +27,7 @@ def docx_bytes(markdown: str, title: str) -> bytes:
     for block in blocks(markdown):
         if isinstance(block, Heading):
             if block.level == 1:
-                document.core_properties.title = "".join(s.text for s in spans(block.text))
+                document.core_properties.title = plain(block.text)
             _runs(document.add_heading(level=min(block.level, 9)), block.text)
         elif isinstance(block, Paragraph):
             paragraph = document.add_paragraph(style="Quote" if block.quote else None)

@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # the writing parts load when minutes are written, not when t
     from .result import Minutes
     from .templates import Template
 
+BUILT_IN_TEMPLATES = templates.names()  # read once: the form's choices and the option's help
+
 
 @dataclass
 class AsrChoice:
@@ -69,7 +71,7 @@ class MinutesTask(Task):
         "meeting minutes from audio or a transcript: who said they would do what, by when, and what was decided"
     )
     batch_fields = ("audio",)
-    form_hints = {"transcript": "file:.txt,.json,.srt,.vtt", "template": "main;choices:" + ",".join(templates.names())}
+    form_hints = {"transcript": "file:.txt,.json,.srt,.vtt", "template": "main;choices:" + ",".join(BUILT_IN_TEMPLATES)}
 
     @dataclass
     class Params:
@@ -85,7 +87,7 @@ class MinutesTask(Task):
             None, "language of the minutes (default: the meeting's); made in English, then translated"
         )
         template: str = param(
-            "default", "the minutes' sections: " + ", ".join(templates.names()) + ", or a YAML file (docs/minutes.md)"
+            "default", "the minutes' sections: " + ", ".join(BUILT_IN_TEMPLATES) + ", or a YAML file (docs/minutes.md)"
         )
         asr: AsrChoice = field(
             default_factory=AsrChoice, metadata={"help": "speech-to-text: asr.model, asr.backend, asr.beam_size"}
@@ -149,7 +151,7 @@ class MinutesTask(Task):
         backend, _ = ctx.model(
             params.llm.model, needs=[CHAT], backend=params.llm.backend, options={"n_ctx": params.llm.n_ctx}
         )
-        writer = Writer(backend, params, ctx, "", template)
+        writer = Writer(backend, params, ctx, template)
         translated = []
         with ctx.watch.time("llm"):
             if transcript.language != "en" and not _english(spoken):  # the checks read English

@@ -23,7 +23,7 @@ from taskdeck.helpers.structured import chat_json
 from . import prompts
 from .checks import add_attendee, stated
 from .evidence import Line
-from .schema import DECISIONS_SCHEMA, NOT_STATED, actions_schema, facts_schema, points_schema
+from .schema import DECISIONS_SCHEMA, NOT_STATED, actions_schema, facts_schema, points_schema, translation_schema
 from .speakers import anonymous_labels, name_speakers
 from .templates import Template
 
@@ -40,8 +40,8 @@ POINTS_TOKENS = 400  # a template's list (blockers, risks): short points
 class Writer:
     """Asks ``backend`` the minutes' questions about numbered transcript lines."""
 
-    def __init__(self, backend: Any, params: Any, ctx: Any, language_line: str, template: Template | None = None):
-        self.backend, self.params, self.ctx, self.language = backend, params, ctx, language_line
+    def __init__(self, backend: Any, params: Any, ctx: Any, template: Template | None = None):
+        self.backend, self.params, self.ctx = backend, params, ctx
         self.template = template or Template("default")
         self.notes: list[str] = []
         #: Each pass's answer as the model gave it, before the checks (``minutes.passes.json``).
@@ -183,19 +183,16 @@ class Writer:
         return [{"role": "system", "content": self.params.system_prompt}, {"role": "user", "content": text}]
 
     def _question(self, template: str, labels: Sequence[str] = (), roster: str = "", facts: str = "") -> str:
-        return template.format(
-            speakers=prompts.SPEAKERS if labels else "", roster=roster, facts=facts, language=self.language
-        )
+        # minutes are made in English (translation.py); {language} stays a slot user prompts may hold
+        return template.format(speakers=prompts.SPEAKERS if labels else "", roster=roster, facts=facts, language="")
 
     def translate(self, texts: list[str], source: str, target: str) -> list[str]:
         """``texts`` from ``source`` into ``target`` (language names), in one request."""
-        from .translation import schema
-
         numbered = "\n".join(f"{i}. {' '.join(t.split())}" for i, t in enumerate(texts, 1))
         question = self.params.translate_prompt.format(source=source, target=target, texts=numbered)
         messages = [{"role": "system", "content": prompts.TRANSLATOR}, {"role": "user", "content": question}]
         most = 2 * self.backend.count_tokens(numbered) + 16 * len(texts) + 32
-        answer = self._request(messages, schema(len(texts)), "translation", most)
+        answer = self._request(messages, translation_schema(len(texts)), "translation", most)
         return [str(t) for t in answer["texts"]]
 
     def _ask(self, prefix: list[dict], question: str, schema: dict, name: str) -> dict:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from taskdeck import Result
 
 from .schema import NOT_STATED
+from .templates import BUILT_IN_SECTIONS, FIELD_TITLES
 
 
 @dataclass
@@ -41,15 +42,9 @@ class Point:
     evidence: str = ""
 
 
-#: The default template's sections and headings (``templates/default.yaml``).
-DEFAULT_SECTIONS = [
-    ("summary", "Summary"),
-    ("discussion_points", "Key discussion points"),
-    ("decisions", "Decisions"),
-    ("action_items", "Action items"),
-    ("next_meeting", "Next meeting"),
-]
-DEFAULT_COLUMNS = [("owner", "Owner"), ("task", "Action"), ("due", "Due")]
+#: The default template's sections and headings, and its action-item columns.
+DEFAULT_SECTIONS = list(BUILT_IN_SECTIONS.items())
+DEFAULT_COLUMNS = list(FIELD_TITLES.items())
 
 
 @dataclass
@@ -132,7 +127,7 @@ class Minutes(Result):
 
 
 def _field(item: ActionItem, key: str) -> str:
-    return getattr(item, key) if key in ("owner", "task", "due") else item.more.get(key, NOT_STATED)
+    return getattr(item, key) if key in FIELD_TITLES else item.more.get(key, NOT_STATED)
 
 
 def _bullets(title: str, items: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""The JSON schemas of the minutes' passes (facts, action items, decisions).
+"""The JSON schemas of the minutes' passes (facts, action items, decisions, a template's points, translations).
 
 ``maxItems`` on every list stops small models from looping inside a list until the token
 limit (measured with the embedded 0.5B model). Keys are few and short: each is decoded as
@@ -59,3 +59,8 @@ DECISIONS_SCHEMA: dict = _object(
     decisions=_list(_object(decision=_STR, line=_LINE), 8),
     discussion_points=_list(_STR, 6),
 )
+
+
+def translation_schema(count: int) -> dict:
+    """A translation request's answer: as many translations as texts."""
+    return _object(texts={"type": "array", "items": _STR, "minItems": count, "maxItems": count})

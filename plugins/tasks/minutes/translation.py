@@ -53,9 +53,3 @@ def translate_in_place(places: list[tuple[Any, Any]], translate: Callable[[list[
         for (obj, key), text in zip(group, translate([str(obj[key]) for obj, key in group])):
             if text.strip():
                 obj[key] = text.strip()
-
-
-def schema(count: int) -> dict:
-    """As many translations as texts."""
-    texts = {"type": "array", "items": {"type": "string"}, "minItems": count, "maxItems": count}
-    return {"type": "object", "properties": {"texts": texts}, "required": ["texts"], "additionalProperties": False}

@@ -21,19 +21,17 @@ DEFAULT_DIARIZER = "diarizer-campplus"
 def diarize_transcript(
     ctx: Any,
     transcript: Transcript,
-    audio: str,
+    audio: Any,
     *,
     model: str = DEFAULT_DIARIZER,
     backend: Any = None,
     speakers: Optional[int] = None,
     threshold: Optional[float] = None,
 ) -> list[Turn]:
-    """Diarize ``audio`` with ``model`` and label ``transcript``'s segments in place; returns
-    the turns. ``threshold`` replaces the diarizer's own clustering threshold (higher: fewer
-    speakers). The progress bar runs in seconds of audio."""
-    if threshold is not None and backend is None:
-        backend = {"name": next(iter(pack_diarizers(ctx, model)), "auto"), "threshold": threshold}
-    diarizer, _ = ctx.model(model, needs=[DIARIZE], backend=backend)
+    """Diarize ``audio`` (a path or a Waveform) with ``model`` and label ``transcript``'s
+    segments in place; returns the turns. ``threshold`` replaces the diarizer's own clustering
+    threshold (higher: fewer speakers). The progress bar runs in seconds of audio."""
+    diarizer = diarizer_model(ctx, model, backend=backend, threshold=threshold)
     bar = ctx.progress(None, total=round(transcript.duration, 1) or None, desc="diarization", unit="s", leave=True)
 
     def advance(seconds: float) -> None:
@@ -45,6 +43,14 @@ def diarize_transcript(
     bar.close()
     transcript.segments = label_segments(transcript.segments, turns)
     return turns
+
+
+def diarizer_model(ctx: Any, model: str, *, backend: Any = None, threshold: Optional[float] = None) -> Any:
+    """The loaded diarizer ``model`` (the run's one, when already loaded): ``threshold`` set on
+    its pack's backend when given."""
+    if threshold is not None and backend is None:
+        backend = {"name": next(iter(pack_diarizers(ctx, model)), "auto"), "threshold": threshold}
+    return ctx.model(model, needs=[DIARIZE], backend=backend).backend
 
 
 def pack_diarizers(ctx: Any, model: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The built-in capabilities, declared through the hook a third-party plugin uses for its own.
 
-Their methods are declared, typed, on :class:`taskdeck.Backend` (``core/backends.py``).
+Their methods are declared, typed, on :class:`taskdeck.Backend` (``core/backends.py``), except
+``voiceprint``'s, which its protocol declares (:mod:`taskdeck.helpers.voices`).
 """
 
 from taskdeck import (
@@ -28,6 +29,7 @@ from taskdeck import (
     Capability,
     hookimpl,
 )
+from taskdeck.helpers.voices import VOICEPRINT, Voiceprints
 
 BUILTIN = (
     Capability(CHAT, "answer a conversation", ("chat", "chat_batch")),
@@ -45,6 +47,7 @@ BUILTIN = (
     Capability(SPEAK, "text to speech", ("speak",)),
     Capability(DRAW, "text to image", ("draw",)),
     Capability(DIARIZE, "who spoke when", ("diarize",)),
+    Capability(VOICEPRINT, "a voice embedding per speaker of a diarized recording", ("voiceprints",), Voiceprints),
     Capability(
         TOKENIZE,
         "the model's tokenizer alone",

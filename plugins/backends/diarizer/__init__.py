@@ -1,7 +1,8 @@
 """Speaker diarization backends: who spoke when, offline, on CPU.
 
 - ``backend=diarizer`` (the default, pack ``diarizer-campplus``): pyannote's segmentation-3.0
-  and 3D-Speaker's CAM++ as ONNX graphs on onnxruntime, no torch (:mod:`.pipeline`).
+  and 3D-Speaker's CAM++ as ONNX graphs on onnxruntime, no torch (:mod:`.pipeline`); it also
+  offers ``voiceprint`` (a CAM++ embedding per speaker, for known voices).
 - ``backend=resemblyzer`` (pack ``voice-ge2e``, the ``voice-ge2e`` extra with torch):
   Resemblyzer's GE2E encoder over Silero VAD windows (:mod:`.ge2e`), the earlier default.
 """
@@ -9,12 +10,13 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Optional
 
 from taskdeck import DIARIZE, Backend, BackendParams, InputError, Turn, hookimpl, param
 from taskdeck.helpers.cpu import available_cpus
+from taskdeck.helpers.voices import VOICEPRINT, Voiceprint
 
 from .ge2e import VoiceDiarizer
 
@@ -38,7 +40,7 @@ class SpeakerDiarizer(Backend):
     description = "speaker diarization: pyannote segmentation-3.0 + CAM++ embeddings + clustering, ONNX on CPU"
     Params = SpeakerDiarizerParams
     formats = ("speaker-onnx",)
-    all_capabilities = (DIARIZE,)
+    all_capabilities = (DIARIZE, VOICEPRINT)
     extra = "diarize"
     priority = 10
 
@@ -70,7 +72,18 @@ class SpeakerDiarizer(Backend):
 
     def unload(self) -> None:
         self.__dict__.pop("models", None)
+        self.__dict__.pop("_frames", None)
         self.loaded = False
+
+    def _campplus(self, samples: Any) -> tuple[Any, Any]:
+        """CAM++'s frame features of ``samples``, kept for the last recording: the voiceprints
+        of a recording just diarized cost no second pass."""
+        from .pipeline import Settings, campplus_frames
+
+        cached = getattr(self, "_frames", None)
+        if cached is None or cached[0] is not samples:
+            cached = self._frames = (samples, *campplus_frames(self.models, samples, Settings.embed_chunk_s))
+        return cached[1], cached[2]
 
     def diarize(
         self, audio: Any, *, speakers: Optional[int] = None, progress: Optional[Callable[[float], None]] = None
@@ -84,10 +97,23 @@ class SpeakerDiarizer(Backend):
         waveform = audio if isinstance(audio, Waveform) else load_audio(str(audio))
         knobs = {f.name: getattr(self.params, f.name) for f in fields(Settings) if hasattr(self.params, f.name)}
         settings = Settings(**knobs)  # the params that are the pipeline's knobs
-        turns = diarize_samples(self.models, waveform.samples, settings, speakers=speakers, progress=progress)
+        samples = waveform.samples
+        turns = diarize_samples(
+            self.models, samples, settings, speakers=speakers, progress=progress, frames=lambda: self._campplus(samples)
+        )
         if progress:
             progress(waveform.duration)
         return [Turn(start, end, f"S{k + 1}") for start, end, k in turns]
+
+    def voiceprints(self, audio: Any, turns: Sequence[Turn]) -> dict[str, Voiceprint]:
+        from taskdeck.helpers.audio import Waveform, load_audio
+
+        from .pipeline import voiceprints
+
+        waveform = audio if isinstance(audio, Waveform) else load_audio(str(audio))
+        features, times = self._campplus(waveform.samples)
+        found = voiceprints(features, times, self.models.dense, [(t.start, t.end, t.speaker) for t in turns])
+        return {label: Voiceprint(vector.tolist(), seconds) for label, (vector, seconds) in found.items()}
 
 
 @hookimpl

@@ -133,9 +133,11 @@ def diarize_samples(
     settings: Settings,
     speakers: Optional[int] = None,
     progress: Optional[Callable[[float], None]] = None,
+    frames: Optional[Callable[[], tuple[Any, Any]]] = None,
 ) -> list[tuple[float, float, int]]:
     """(start, end, speaker index) turns of 16 kHz mono ``samples``, speakers numbered in order
-    of first appearance, overlapping where two talk at once."""
+    of first appearance, overlapping where two talk at once. ``frames()``, when given, returns
+    CAM++'s frame features of ``samples`` (:func:`campplus_frames`, from a cache)."""
     import numpy as np
 
     if len(samples) < ls.FRAME_SPAN:
@@ -147,7 +149,7 @@ def diarize_samples(
     count = ls.speaker_count(activity, offsets, n_frames, most=speakers or settings.max_speakers)
     if not count.any():
         return []
-    features, times = campplus_frames(models, samples, settings.embed_chunk_s)
+    features, times = frames() if frames else campplus_frames(models, samples, settings.embed_chunk_s)
     embeddings, heard, active = local_embeddings(models, activity, starts, features, times)
     active &= ~np.isnan(embeddings).any(axis=2)
     clear = heard >= settings.min_embed_s
@@ -166,3 +168,44 @@ def diarize_samples(
     for _, _, k in turns:
         order.setdefault(k, len(order))
     return [(a, b, order[k]) for a, b, k in turns]
+
+
+#: Seconds of one speaker's solo speech pooled into one embedding (as a segmentation window).
+VOICEPRINT_PIECE_S = 10.0
+#: Seconds a piece needs to count; a speaker with none that long is pooled whole.
+VOICEPRINT_MIN_S = 1.0
+
+
+def voiceprints(features: Any, times: Any, dense: dict[str, Any], turns: Any) -> dict[str, tuple[Any, float]]:
+    """Each speaker of ``turns`` (``(start, end, label)``) → a unit 192-d voice embedding and the
+    seconds it was made from: CAM++'s embeddings of the speaker's solo speech, pooled per
+    :data:`VOICEPRINT_PIECE_S` piece as the diarizer pools a window's local speaker, averaged
+    over the pieces by their length. Overlapped speech is left out (it is where another voice
+    leaks in); a speaker heard only in overlap has no voiceprint."""
+    import numpy as np
+
+    from .speaker_clustering import unit
+
+    who: dict[str, Any] = {}
+    for start, end, label in turns:
+        lo, hi = np.searchsorted(times, [start, end])
+        who.setdefault(label, np.zeros(len(times), dtype=np.int32))[lo:hi] = 1
+    talking = sum(who.values()) if who else np.zeros(len(times), dtype=np.int32)
+    piece = np.floor(times / VOICEPRINT_PIECE_S).astype(int)
+    least = max(2, int(VOICEPRINT_MIN_S / CAMPPLUS_STEP_S))
+    out: dict[str, tuple[Any, float]] = {}
+    for label, mask in who.items():
+        solo = (mask > 0) & (talking == 1)
+        if solo.sum() < 2:
+            continue
+        groups = [solo & (piece == p) for p in np.unique(piece[solo])]
+        groups = [g for g in groups if g.sum() >= least] or [solo]
+        vectors, weights = [], []
+        for g in groups:
+            chosen = features[g]
+            stats = np.concatenate([chosen.mean(axis=0), chosen.std(axis=0, ddof=1)])
+            vectors.append(unit((stats @ dense["weight"] - dense["mean"]) / dense["std"]))
+            weights.append(g.sum())
+        mean = unit(np.average(np.stack(vectors), axis=0, weights=np.asarray(weights, dtype=np.float64)))
+        out[label] = (mean, float(solo.sum() * CAMPPLUS_STEP_S))
+    return out

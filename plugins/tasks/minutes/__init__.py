@@ -22,18 +22,37 @@ from typing import TYPE_CHECKING, Optional
 
 from taskdeck import CHAT, InputError, Task, TaskdeckError, Transcript, hookimpl, param
 from taskdeck.helpers import languages
-from taskdeck.helpers.speakers import DEFAULT_DIARIZER, diarize_transcript, pack_diarizers, speaker_threshold_param
+from taskdeck.helpers.speakers import (
+    DEFAULT_DIARIZER,
+    diarize_transcript,
+    diarizer_model,
+    pack_diarizers,
+    speaker_threshold_param,
+)
 from taskdeck.io import atomic_write_json, atomic_write_text
 
 from . import prompts, templates
 
 if TYPE_CHECKING:  # the writing parts load when minutes are written, not when tasks are listed
+    from taskdeck.helpers.voices import Match, VoiceLibrary, Voiceprint
+
     from .evidence import Line
     from .passes import Writer
     from .result import Minutes
     from .templates import Template
 
 BUILT_IN_TEMPLATES = templates.names()  # read once: the form's choices and the option's help
+
+
+@dataclass
+class Heard:
+    """The voices of a diarized recording: each speaker's voiceprint, and those recognised as
+    known voices (label → name and similarity) from the library in ``folder``."""
+
+    diarizer: str
+    prints: dict[str, Voiceprint] = field(default_factory=dict)
+    known: dict[str, Match] = field(default_factory=dict)
+    folder: str = ""
 
 
 @dataclass
@@ -101,6 +120,8 @@ class MinutesTask(Task):
         speakers: Optional[int] = param(None, "the number of speakers, when known (diarization)", ge=1)
         diarizer: str = param(DEFAULT_DIARIZER, "the model offering 'diarize'")
         speaker_threshold: Optional[float] = speaker_threshold_param()
+        known_voices: bool = param(True, "name the voices enrolled with task=voices before the model reads")
+        voices: Optional[str] = param(None, "the known voices' folder (default: ~/.local/share/taskdeck/voices)")
         check: bool = param(True, "hold owners, due dates, decisions and the summary to the transcript")
         seed: Optional[int] = param(0, "random seed for the chat model")
         system_prompt: str = param(prompts.SYSTEM, "system prompt of the minutes writer")
@@ -114,19 +135,22 @@ class MinutesTask(Task):
 
     def run(self, params, ctx):
         template = templates.load(params.template)  # a wrong template fails before speech-to-text
-        transcript, diarized_by = self._transcript(params, ctx)
+        library = self._library(params)
+        transcript, heard = self._transcript(params, ctx, library)
         kept = None  # the transcript, kept from now on: a stop during the passes loses no speech-to-text
         if ctx.run_dir is not None and params.audio:
             kept = _save_transcript(transcript, {}, Path(ctx.run_dir))
         try:
-            return self._write(transcript, diarized_by, params, ctx, template)
+            return self._write(transcript, heard, params, ctx, template)
         except KeyboardInterrupt:
             if kept is not None:
                 print(f"the transcript is kept: task=minutes transcript={kept} skips speech-to-text", file=sys.stderr)
             raise
 
-    def _write(self, transcript: Transcript, diarized_by: str, params, ctx, template: Template) -> Minutes:
+    def _write(self, transcript: Transcript, heard: Heard, params, ctx, template: Template) -> Minutes:
         """Minutes of the transcript: the passes, the checks, the summary."""
+        from taskdeck.helpers.voices import write_run_voices
+
         from .checks import (
             check_action_items,
             check_dates,
@@ -137,6 +161,7 @@ class MinutesTask(Task):
         )
         from .evidence import numbered_lines
         from .passes import Writer
+        from .speakers import check_known_voices
         from .translation import minutes_texts, translate_in_place
 
         spoken = params.language or transcript.language or "en"
@@ -161,9 +186,13 @@ class MinutesTask(Task):
                     f"{params.llm.model} before the minutes were made; evidence quotes the English"
                 )
             data = self._passes(writer, lines, params)
-            checks = [*translated, *writer.notes]
-            if params.audio and params.diarize is None and not diarized_by:
+            checks = [*translated, *_known_notes(heard), *writer.notes]
+            if params.audio and params.diarize is None and not heard.diarizer:
                 checks.append(self._no_diarizer(params, ctx))
+            if heard.known:
+                names = {m.name: label for label, m in heard.known.items()}
+                checks += check_known_voices(lines, names, [a["name"] for a in data["attendees"]])
+                data["speakers"] = {**{label: m.name for label, m in heard.known.items()}, **data["speakers"]}
             if params.check:
                 checks += check_people_and_dates(data, lines)
                 checks += check_action_items(data, lines)
@@ -188,12 +217,16 @@ class MinutesTask(Task):
         if ctx.run_dir is not None:
             atomic_write_json(Path(ctx.run_dir) / "minutes.passes.json", writer.answers)
         ctx.metrics.update(items=1, chunks=data["chunks"], audio_s=round(transcript.duration, 2))
-        ctx.metrics["diarization"] = diarized_by or "none"
+        ctx.metrics["diarization"] = heard.diarizer or "none"
         if ctx.run_dir is not None and params.audio:
             _save_transcript(transcript, data["speakers"], Path(ctx.run_dir))
+            if heard.prints:
+                write_run_voices(
+                    Path(ctx.run_dir), heard.prints, data["speakers"], model=heard.diarizer, source=params.audio
+                )
         models = {"speech-to-text": params.asr.model} if params.audio else {}
-        if diarized_by:
-            models["speakers"] = diarized_by
+        if heard.diarizer:
+            models["speakers"] = heard.diarizer
         models["minutes"] = params.llm.model
         if not _english(target):
             models["translation"] = params.llm.model
@@ -202,8 +235,17 @@ class MinutesTask(Task):
         return minutes
 
     # ---- stages ----
-    def _transcript(self, params, ctx) -> tuple[Transcript, str]:
-        """The transcript and the diarizer that labelled its speakers ("" when none did)."""
+    def _library(self, params) -> Optional[VoiceLibrary]:
+        """The known voices (read before anything loads: a broken library fails at once)."""
+        if not params.known_voices or not params.audio:
+            return None
+        from taskdeck.helpers.voices import VoiceLibrary, library_folder
+
+        return VoiceLibrary(library_folder(params.voices))
+
+    def _transcript(self, params, ctx, library: Optional[VoiceLibrary]) -> tuple[Transcript, Heard]:
+        """The transcript and its voices: the diarizer that labelled its speakers ("" when none
+        did), their voiceprints, and the known voices among them (renamed in the transcript)."""
         from taskdeck.helpers.transcripts import read_transcript, transcribe_audio
 
         if bool(params.audio) == bool(params.transcript):
@@ -214,7 +256,7 @@ class MinutesTask(Task):
         if params.transcript:
             if params.diarize:
                 raise InputError("diarize=true needs audio=<recording>: a transcript file has no voices to tell apart")
-            return read_transcript(params.transcript), ""
+            return read_transcript(params.transcript), Heard("")
         diarizer = self._diarizer(params, ctx)
         transcript = transcribe_audio(
             ctx,
@@ -231,11 +273,15 @@ class MinutesTask(Task):
         if not _english(params.language):
             transcript.language = "en"  # Whisper wrote it in English
         ctx.metrics["asr_s"] = round(ctx.watch.spans.get("asr", 0.0), 3)
+        heard = Heard(diarizer)
         if diarizer and transcript.segments:
-            diarize_transcript(
+            from taskdeck.helpers.audio import load_audio
+
+            waveform = load_audio(params.audio)  # decoded once for the turns and the voiceprints
+            turns = diarize_transcript(
                 ctx,
                 transcript,
-                params.audio,
+                waveform,
                 model=diarizer,
                 speakers=params.speakers,
                 threshold=params.speaker_threshold,
@@ -243,7 +289,24 @@ class MinutesTask(Task):
             ctx.metrics["diarize_s"] = round(ctx.watch.spans.get("diarize", 0.0), 3)
             for seg in transcript.segments:
                 seg.words = []
-        return transcript, diarizer
+            heard = self._voices(ctx, params, waveform, turns, transcript, library, diarizer)
+        return transcript, heard
+
+    def _voices(self, ctx, params, waveform, turns, transcript: Transcript, library, diarizer: str) -> Heard:
+        """Each speaker's voiceprint; the known voices among them named in the transcript."""
+        from taskdeck.helpers.voices import recognise, voiceprints_of
+
+        backend = diarizer_model(ctx, diarizer, threshold=params.speaker_threshold)
+        with ctx.watch.time("voices"):
+            prints = voiceprints_of(backend, waveform, turns)
+        heard = Heard(diarizer, prints)
+        if library is not None and library.profiles and prints:
+            heard.folder = str(library.folder)
+            heard.known = recognise(prints, list(library.profiles.values()), model=diarizer)
+            for seg in transcript.segments:
+                if seg.speaker in heard.known:
+                    seg.speaker = heard.known[seg.speaker].name
+        return heard
 
     def _diarizer(self, params, ctx) -> str:
         """The diarization model to use: the one named when ``diarize=true``; with
@@ -293,6 +356,14 @@ class MinutesTask(Task):
                 f"({exc}){where}; try more retries (llm.retries=), a larger model (llm.model=), "
                 f"or a server that honours response_format"
             ) from None
+
+
+def _known_notes(heard: Heard) -> list[str]:
+    """What the known voices named, for the checks."""
+    if not heard.known:
+        return []
+    named = ", ".join(f"{label} is {m.name} ({m.similarity:.2f})" for label, m in heard.known.items())
+    return [f"known voices (similarity to the voice enrolled, {heard.folder}): {named}"]
 
 
 def _english(language: Optional[str]) -> bool:

@@ -44,10 +44,9 @@ class VoicesTask(Task):
             done = self._enrol(library, params)
         elif params.action in ("rename", "merge", "forget"):
             done = self._change(library, params)
-        return Report(
-            title=f"known voices in {library.folder}",
-            sections=[Section(done or "known voices", _rows(library), note=_note(library))],
-        )
+        note = "; ".join(n for n in (done, _note(library)) if n)
+        title = f"known voices in {library.folder}"
+        return Report(title=title, sections=[Section("voices", _rows(library), note=note)])
 
     def _enrol(self, library: VoiceLibrary, params) -> str:
         if not params.run:

@@ -27,7 +27,6 @@ from typing import Any, Optional
 from taskdeck import DIARIZE, Backend, BackendParams, InputError, Turn, param
 from taskdeck.helpers.cpu import available_cpus
 
-from .ge2e_clustering import centroids, cluster, frame_labels, turns_from_frames
 from .ge2e_features import N_MELS, RATE, mel_spectrogram
 
 WINDOW_S = 1.6  # the encoder's partial utterance: 160 frames
@@ -123,6 +122,8 @@ class VoiceDiarizer(Backend):
         self, audio: Any, *, speakers: Optional[int] = None, progress: Optional[Callable[[float], None]] = None
     ) -> list[Turn]:
         import numpy as np
+
+        from .ge2e_clustering import centroids, cluster, frame_labels, turns_from_frames  # a run's, not a listing's
 
         if speakers is not None and speakers < 1:
             raise InputError(f"speakers={speakers}: give the number of speakers (1 or more), or leave it unset")

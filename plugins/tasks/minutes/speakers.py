@@ -5,7 +5,9 @@ give when they talk: a self-introduction ("I'm Maria Lopez") names the speaker; 
 Maria" names the speaker of the line before; "Tom, can you ..." names the speaker of the
 next line when another voice answers. A proposal is kept when the name is said in the
 meeting and no cue contradicts it; where the cues agree on another name, theirs wins; a
-voice nobody names keeps its label.
+voice nobody names keeps its label. A voice already named (a known voice, from the library of
+``task=voices``) keeps its name, and no other voice takes it; :func:`check_known_voices`
+reports where the transcript says otherwise.
 """
 
 from __future__ import annotations
@@ -64,13 +66,19 @@ def name_speakers(proposed: Sequence[dict], lines: Sequence[Line], known_names: 
     cue becomes the full name)."""
     said = " ".join(line.text for line in lines).lower()
     votes, never = cues(lines, [n.split()[0] for n in known_names if n.split()])
+    anonymous = set(anonymous_labels(lines))
+    taken = {line.speaker for line in lines if line.speaker and line.speaker not in anonymous}  # known voices
+    votes = defaultdict(Counter, {label: c for label, c in votes.items() if label in anonymous})
     names: dict[str, str] = {}
     notes: list[str] = []
     for entry in proposed:
         label, name = str(entry.get("label", "")), str(entry.get("name", "")).strip()
-        if not name or name.lower() in (NOT_STATED, "unknown") or label in names:
+        if not name or name.lower() in (NOT_STATED, "unknown") or label in names or label not in anonymous:
             continue
         first = name.split()[0]
+        if any(same_person(name, voice) for voice in taken):
+            notes.append(f"speaker {label}: not '{name}' (a known voice by that name speaks in the meeting)")
+            continue
         if first.lower() not in said:
             notes.append(f"speaker {label}: '{name}' is not named in the transcript")
             continue
@@ -83,8 +91,9 @@ def name_speakers(proposed: Sequence[dict], lines: Sequence[Line], known_names: 
             continue
         names[label] = name
     for label, counter in votes.items():
-        if label not in names and counter:
-            names[label] = counter.most_common(1)[0][0]
+        free = [(name, n) for name, n in counter.most_common() if not any(same_person(name, v) for v in taken)]
+        if label not in names and free:
+            names[label] = free[0][0]
     _one_voice_per_name(names, votes, notes)
     return {label: full_name(name, known_names) for label, name in names.items()}, notes
 

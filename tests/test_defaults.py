@@ -25,6 +25,7 @@ SAMPLE_INPUTS = {
     "synthetic": ["kind='customer reviews for a coffee shop'", "count=3"],
     "tokenize": ["text='Tokenizers split unbelievably long words.'"],
     "inspect": [],
+    "voices": [],
 }
 #: Servers run until Ctrl-C: their defaults are served and stopped in their own tests.
 SERVERS = {"serve": "test_serve.py::test_the_default_pack_serves_until_ctrl_c"}

@@ -91,16 +91,23 @@ def test_recognition_names_a_close_voice_once_and_no_voice_it_cannot_tell():
 
 
 @pytest.fixture(scope="module")
-def example_voices():
-    """Each example meeting's found speakers: voiceprint, and the rendered voice they are."""
+def diarizer():
     from taskdeck import DIARIZE, BackendParams
     from taskdeck.engine.plugin_manager import get_session
     from taskdeck.engine.session_context import SessionContext
-    from taskdeck.evaluation.diarization import read_rttm
-    from taskdeck.helpers.audio import load_audio
 
     ctx = SessionContext(get_session(), BackendParams(), quiet=True)
     backend, _ = ctx.model(MODEL, needs=[DIARIZE])
+    return backend
+
+
+@pytest.fixture(scope="module")
+def example_voices(diarizer):
+    """Each example meeting's found speakers: voiceprint, and the rendered voice they are."""
+    from taskdeck.evaluation.diarization import read_rttm
+    from taskdeck.helpers.audio import load_audio
+
+    backend = diarizer
     out = {}
     for meeting in ("launch_meeting", "clinic_meeting"):
         waveform = load_audio(str(MEETING / f"{meeting}.mp3"))
@@ -113,6 +120,23 @@ def example_voices():
         people = {label: max(who, key=lambda w: who[w]) for label, who in overlap.items()}
         out[meeting] = (prints, people)
     return out
+
+
+def test_voiceprints_after_diarizing_are_those_of_a_fresh_pass(diarizer):
+    """Right after diarize, voiceprints come from the features it computed (kept for the
+    recording it diarized, not held in memory); for other samples they are computed afresh."""
+    import numpy as np
+
+    from taskdeck.helpers.audio import Waveform, load_audio
+
+    waveform = load_audio(str(MEETING / "clinic_meeting.mp3"))
+    turns = diarizer.diarize(waveform)
+    kept = diarizer.voiceprints(waveform, turns)
+    fresh = diarizer.voiceprints(Waveform(waveform.samples.copy()), turns)
+    assert set(kept) == set(fresh) == {t.speaker for t in turns}
+    for label, vp in kept.items():
+        assert np.allclose(vp.vector, fresh[label].vector, atol=1e-5) and vp.seconds == fresh[label].seconds
+        assert abs(np.linalg.norm(vp.vector) - 1) < 1e-6 and len(vp.vector) == 192
 
 
 def test_voices_enrolled_from_one_meeting_are_known_in_another(example_voices):

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import importlib.util
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Optional
@@ -72,25 +73,15 @@ class SpeakerDiarizer(Backend):
 
     def unload(self) -> None:
         self.__dict__.pop("models", None)
-        self.__dict__.pop("_frames", None)
+        self.__dict__.pop("_last", None)
         self.loaded = False
-
-    def _campplus(self, samples: Any) -> tuple[Any, Any]:
-        """CAM++'s frame features of ``samples``, kept for the last recording: the voiceprints
-        of a recording just diarized cost no second pass."""
-        from .pipeline import Settings, campplus_frames
-
-        cached = getattr(self, "_frames", None)
-        if cached is None or cached[0] is not samples:
-            cached = self._frames = (samples, *campplus_frames(self.models, samples, Settings.embed_chunk_s))
-        return cached[1], cached[2]
 
     def diarize(
         self, audio: Any, *, speakers: Optional[int] = None, progress: Optional[Callable[[float], None]] = None
     ) -> list[Turn]:
         from taskdeck.helpers.audio import Waveform, load_audio
 
-        from .pipeline import Settings, diarize_samples
+        from .pipeline import Settings, campplus_frames, diarize_samples
 
         if speakers is not None and speakers < 1:
             raise InputError(f"speakers={speakers}: give the number of speakers (1 or more), or leave it unset")
@@ -98,20 +89,36 @@ class SpeakerDiarizer(Backend):
         knobs = {f.name: getattr(self.params, f.name) for f in fields(Settings) if hasattr(self.params, f.name)}
         settings = Settings(**knobs)  # the params that are the pipeline's knobs
         samples = waveform.samples
-        turns = diarize_samples(
-            self.models, samples, settings, speakers=speakers, progress=progress, frames=lambda: self._campplus(samples)
-        )
+        computed: list = []  # CAM++'s features, when the recording has speech
+
+        def frames() -> tuple[Any, Any]:
+            computed.append(campplus_frames(self.models, samples, settings.embed_chunk_s))
+            return computed[0]
+
+        found = diarize_samples(self.models, samples, settings, speakers=speakers, progress=progress, frames=frames)
         if progress:
             progress(waveform.duration)
-        return [Turn(start, end, f"S{k + 1}") for start, end, k in turns]
+        turns = [Turn(start, end, f"S{k + 1}") for start, end, k in found]
+        if computed:  # the voiceprints too, from the same features: asked for next, they cost no second pass
+            features, times = computed[0]
+            self._last = (weakref.ref(samples), tuple(turns), self._voiceprints(features, times, turns))
+        return turns
 
     def voiceprints(self, audio: Any, turns: Sequence[Turn]) -> dict[str, Voiceprint]:
         from taskdeck.helpers.audio import Waveform, load_audio
 
-        from .pipeline import voiceprints
+        from .pipeline import Settings, campplus_frames
 
         waveform = audio if isinstance(audio, Waveform) else load_audio(str(audio))
-        features, times = self._campplus(waveform.samples)
+        last = getattr(self, "_last", None)
+        if last is not None and last[0]() is waveform.samples and last[1] == tuple(turns):
+            return dict(last[2])
+        features, times = campplus_frames(self.models, waveform.samples, Settings.embed_chunk_s)
+        return self._voiceprints(features, times, turns)
+
+    def _voiceprints(self, features: Any, times: Any, turns: Sequence[Turn]) -> dict[str, Voiceprint]:
+        from .pipeline import voiceprints
+
         found = voiceprints(features, times, self.models.dense, [(t.start, t.end, t.speaker) for t in turns])
         return {label: Voiceprint(vector.tolist(), seconds) for label, (vector, seconds) in found.items()}
 

@@ -137,7 +137,7 @@ def diarize_samples(
 ) -> list[tuple[float, float, int]]:
     """(start, end, speaker index) turns of 16 kHz mono ``samples``, speakers numbered in order
     of first appearance, overlapping where two talk at once. ``frames()``, when given, returns
-    CAM++'s frame features of ``samples`` (:func:`campplus_frames`, from a cache)."""
+    CAM++'s frame features of ``samples`` (:func:`campplus_frames`; the caller keeps them)."""
     import numpy as np
 
     if len(samples) < ls.FRAME_SPAN:

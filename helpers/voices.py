@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
@@ -224,15 +224,23 @@ def voiceprints_of(diarizer: Any, audio: Any, turns: Sequence[Turn]) -> dict[str
 
 
 def write_run_voices(
-    run_dir: Path, prints: Mapping[str, Voiceprint], names: Mapping[str, str], *, model: str, source: str
+    run_dir: Path,
+    prints: Mapping[str, Voiceprint],
+    names: Mapping[str, str],
+    *,
+    model: str,
+    source: str,
+    doubted: Collection[str] = (),
 ) -> Path:
     """``minutes.voices.json``: each speaker's voiceprint and the name the minutes gave it (none
-    for a voice they left anonymous), for ``task=voices action=enrol run=...``."""
+    for a voice they left anonymous), for ``task=voices action=enrol run=...``; ``doubted``
+    labels are known voices the transcript contradicts (not enrolled again unless asked)."""
     voices = {
         label: {
             "name": names.get(label) or None,
             "seconds": round(vp.seconds, 2),
             "vector": [round(float(x), 6) for x in vp.vector],
+            **({"doubted": True} if label in doubted else {}),
         }
         for label, vp in prints.items()
     }

@@ -162,7 +162,7 @@ def test_known_voices_keep_their_names_and_a_contradiction_is_reported():
     assert names == {"S5": "Elena Petrova"}  # the known voice is not renamed, and S5 is not given its name
     assert notes == ["speaker S5: not 'Tom Baker' (a known voice by that name speaks in the meeting)"]
     reported = check_known_voices(said, {"Tom Baker": "S2", "Priya Shah": "S1"}, ["Grace Liu", "Elena Petrova"])
-    assert reported == ["known voice Tom Baker (S2) is 'Grace' by what was said: check who spoke"]
+    assert reported == {"S2": ["known voice Tom Baker (S2) is 'Grace' by what was said: check who spoke"]}
 
 
 @pytest.fixture(scope="module")
@@ -246,3 +246,13 @@ def test_minutes_name_known_voices_before_the_model_reads(example_voices, tmp_pa
     assert {"Priya Shah", "Daniel Brooks"} <= owners
     saved = json.loads((tmp_path / "run" / VOICES_FILE).read_text())
     assert {v["name"] for v in saved["voices"].values()} >= set(expected.values())
+    assert [v["name"] for v in saved["voices"].values() if v.get("doubted")] == ["Tom Baker"]
+
+    # enrolling from this run adds to the voices it confirmed, not to the one it contradicted
+    proc = cli("task=voices", "action=enrol", f"run={tmp_path / 'run'}", f"voices={tmp_path / 'voices'}",
+               tmp_path=tmp_path / "enrol")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "the transcript contradicts the name" in proc.stdout
+    after = VoiceLibrary(tmp_path / "voices")
+    assert len(after.get("Tom Baker").enrolments) == 1
+    assert all(len(after.get(name).enrolments) == 2 for name in ("Priya Shah", "Daniel Brooks", "Omar Haddad"))

@@ -58,6 +58,7 @@ class VoicesTask(Task):
             )
         heard = json.loads(path.read_text(encoding="utf-8"))
         voices: dict = heard.get("voices", {})
+        doubted: list[str] = []  # known voices the run's transcript contradicts
         if params.label:
             if params.label not in voices:
                 raise InputError(f"label={params.label}: the run's voices are {', '.join(voices) or 'none'}")
@@ -67,7 +68,8 @@ class VoicesTask(Task):
         else:
             if params.name:
                 raise InputError("name= needs label=<S1, S2 ...>: which of the run's voices it names")
-            chosen = {label: v["name"] for label, v in voices.items() if v.get("name")}
+            chosen = {label: v["name"] for label, v in voices.items() if v.get("name") and not v.get("doubted")}
+            doubted = [f"{label} ({v['name']})" for label, v in voices.items() if v.get("doubted")]
             if not chosen:
                 raise InputError(
                     f"the minutes of run={params.run} named no voice: enrol one with label=S1 name=<who it is>"
@@ -79,7 +81,8 @@ class VoicesTask(Task):
                 short.append(f"{label} ({entry['seconds']:.1f} s)")
                 continue
             print_ = Voiceprint(list(entry["vector"]), float(entry["seconds"]))
-            library.enrol(who, print_, model=heard["model"], source=str(heard.get("source") or params.run))
+            source = Path(str(heard.get("source") or params.run)).name
+            library.enrol(who, print_, model=heard["model"], source=source)
             saved.append(f"{who} ({label})")
         if not saved:
             raise InputError(
@@ -88,6 +91,8 @@ class VoicesTask(Task):
             )
         library.save()
         skipped = f"; not {', '.join(short)}: under {MIN_SECONDS:.0f} s alone" if short else ""
+        if doubted:
+            skipped += f"; not {', '.join(doubted)}: the transcript contradicts the name (label=... name=... to enrol)"
         return f"enrolled {', '.join(saved)}{skipped}"
 
     def _change(self, library: VoiceLibrary, params) -> str:

@@ -53,6 +53,7 @@ class Heard:
     prints: dict[str, Voiceprint] = field(default_factory=dict)
     known: dict[str, Match] = field(default_factory=dict)
     folder: str = ""
+    doubted: dict[str, list[str]] = field(default_factory=dict)  # known voices the transcript contradicts
 
 
 @dataclass
@@ -191,7 +192,8 @@ class MinutesTask(Task):
                 checks.append(self._no_diarizer(params, ctx))
             if heard.known:
                 names = {m.name: label for label, m in heard.known.items()}
-                checks += check_known_voices(lines, names, [a["name"] for a in data["attendees"]])
+                heard.doubted = check_known_voices(lines, names, [a["name"] for a in data["attendees"]])
+                checks += [note for notes in heard.doubted.values() for note in notes]
                 data["speakers"] = {**{label: m.name for label, m in heard.known.items()}, **data["speakers"]}
             if params.check:
                 checks += check_people_and_dates(data, lines)
@@ -222,7 +224,12 @@ class MinutesTask(Task):
             _save_transcript(transcript, data["speakers"], Path(ctx.run_dir))
             if heard.prints:
                 write_run_voices(
-                    Path(ctx.run_dir), heard.prints, data["speakers"], model=heard.diarizer, source=params.audio
+                    Path(ctx.run_dir),
+                    heard.prints,
+                    data["speakers"],
+                    model=heard.diarizer,
+                    source=params.audio,
+                    doubted=set(heard.doubted),
                 )
         models = {"speech-to-text": params.asr.model} if params.audio else {}
         if heard.diarizer:

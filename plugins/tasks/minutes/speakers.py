@@ -115,18 +115,22 @@ def _one_voice_per_name(names: dict[str, str], votes: dict[str, Counter], notes:
                 del names[label]
 
 
-def check_known_voices(lines: Sequence[Line], known: dict[str, str], attendees: Sequence[str]) -> list[str]:
-    """Notes where the transcript contradicts a voice named by the known voices (``known``:
-    name → the diarizer's label): the voice introduces itself as someone else, is thanked or
-    answers as someone else, or speaks to the person it was named as."""
+def check_known_voices(lines: Sequence[Line], known: dict[str, str], attendees: Sequence[str]) -> dict[str, list[str]]:
+    """The diarizer's label → notes, for each voice named by the known voices (``known``: name
+    → label) whose name the transcript contradicts: the voice introduces itself as someone
+    else, is thanked or answers as someone else, or speaks to the person it was named as."""
     names = list(dict.fromkeys([*attendees, *known]))
     votes, never = cues(lines, [n.split()[0] for n in names if n.split()])
-    notes = []
+    out: dict[str, list[str]] = {}
     for name, label in known.items():
         first = name.split()[0]
         if any(same_person(name, n) for n in never.get(name, ())):
-            notes.append(f"known voice {name} ({label}) speaks to {first}: the voice may not be {name}")
+            out.setdefault(label, []).append(
+                f"known voice {name} ({label}) speaks to {first}: the voice may not be {name}"
+            )
         best = votes[name].most_common(1) if name in votes else []
         if best and not same_person(name, best[0][0]):
-            notes.append(f"known voice {name} ({label}) is '{best[0][0]}' by what was said: check who spoke")
-    return notes
+            out.setdefault(label, []).append(
+                f"known voice {name} ({label}) is '{best[0][0]}' by what was said: check who spoke"
+            )
+    return out

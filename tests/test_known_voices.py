@@ -163,6 +163,11 @@ def test_known_voices_keep_their_names_and_a_contradiction_is_reported():
     assert notes == ["speaker S5: not 'Tom Baker' (a known voice by that name speaks in the meeting)"]
     reported = check_known_voices(said, {"Tom Baker": "S2", "Priya Shah": "S1"}, ["Grace Liu", "Elena Petrova"])
     assert reported == {"S2": ["known voice Tom Baker (S2) is 'Grace' by what was said: check who spoke"]}
+    # an introduction contradicts a known voice even when the minutes list nobody of that name
+    intro = [Line(1, "Maria Lopez", "Good afternoon. I'm Priya Shah, the medical director.")]
+    assert check_known_voices(intro, {"Maria Lopez": "S1"}, []) == {
+        "S1": ["known voice Maria Lopez (S1) is 'Priya' by what was said: check who spoke"]
+    }
 
 
 @pytest.fixture(scope="module")

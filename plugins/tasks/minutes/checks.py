@@ -95,7 +95,7 @@ def check_people_and_dates(data: dict, lines: Sequence[Line]) -> list[str]:
     for person in data["attendees"]:
         voice = any(same_person(person["name"], v) for v in voices)
         if all_named and not voice:
-            notes.append(f"removed attendee '{person['name']}': not one of the {len(labels)} voices")
+            notes.append(f"removed attendee '{person['name']}': not one of the {len(voices)} voices")
         elif voice or _mentioned(person["name"], said):
             kept.append(person)
         else:

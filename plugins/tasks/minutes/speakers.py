@@ -119,7 +119,8 @@ def check_known_voices(lines: Sequence[Line], known: dict[str, str], attendees: 
     """The diarizer's label → notes, for each voice named by the known voices (``known``: name
     → label) whose name the transcript contradicts: the voice introduces itself as someone
     else, is thanked or answers as someone else, or speaks to the person it was named as."""
-    names = list(dict.fromkeys([*attendees, *known]))
+    introduced = [name for line in lines for name in INTRODUCTION.findall(line.text)]  # "I'm Priya Shah"
+    names = list(dict.fromkeys([*attendees, *known, *introduced]))
     votes, never = cues(lines, [n.split()[0] for n in names if n.split()])
     out: dict[str, list[str]] = {}
     for name, label in known.items():

@@ -123,6 +123,19 @@ def test_a_phone_introduction_names_its_voice_and_a_place_is_no_attendee():
     assert [a["name"] for a in d["attendees"]] == ["Diane", "Sheila", "Texas"]  # nothing to tell them by
 
 
+def test_a_doubted_known_voice_is_not_taken_as_the_meetings_voice():
+    """A known voice the transcript contradicts ("Tom Baker" greeted as Grace) is no proof of
+    who attended: the people the transcript names stay, the doubted name goes unless said."""
+    call = [("Tom Baker", "Thanks. Grace here, the venue is booked."), ("S2", "Great, Omar will send the invites.")]
+    people = [{"name": n, "role": NOT_STATED} for n in ("Grace", "Omar")]
+    d = data(attendees=people, speakers={"S2": "Priya"})
+    notes = check_people_and_dates(d, lines(call), doubted={"Tom Baker"})
+    assert [a["name"] for a in d["attendees"]] == ["Grace", "Omar", "Priya"] and notes == []
+    d = data(attendees=[dict(p) for p in people], speakers={"S2": "Priya"})
+    notes = check_people_and_dates(d, lines(call))  # trusted, the known voice pushes Grace and Omar out
+    assert [a["name"] for a in d["attendees"]] == ["Priya", "Tom Baker"] and len(notes) == 2
+
+
 def test_commitments_are_found_with_their_owner_and_due_date_as_said():
     found = commitments(lines(), {"S1": "Maria Lopez", "S2": "Tom", "S3": "Sarah"})
     assert [(c["owner"], c["task"], c["due"]) for c in found] == [

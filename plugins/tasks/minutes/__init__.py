@@ -196,7 +196,8 @@ class MinutesTask(Task):
                 checks += [note for notes in heard.doubted.values() for note in notes]
                 data["speakers"] = {**{label: m.name for label, m in heard.known.items()}, **data["speakers"]}
             if params.check:
-                checks += check_people_and_dates(data, lines)
+                doubted = {heard.known[label].name for label in heard.doubted}
+                checks += check_people_and_dates(data, lines, doubted)
                 checks += check_action_items(data, lines)
                 checks += check_decisions(data, lines)
                 checks += check_points(data, lines, {name: template.heading(name) for name in data["lists"]})

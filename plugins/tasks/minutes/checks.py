@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Optional
 
 from .dates import describe, fits, meeting_year, ordinal, said_dates, with_day, wrong_weekdays
@@ -79,15 +79,16 @@ def speaker_names(data: dict, lines: Sequence[Line]) -> list[str]:
 
 
 # ---- people, dates ----
-def check_people_and_dates(data: dict, lines: Sequence[Line]) -> list[str]:
+def check_people_and_dates(data: dict, lines: Sequence[Line], doubted: Collection[str] = ()) -> list[str]:
     """Attendees the transcript never names are removed (every named voice is one), and when
     every voice of a diarized recording has a name, the attendees are those voices (a place or
     a person talked about is not one); a month nobody said makes a date ``not stated``; a year
-    nobody said is removed."""
+    nobody said is removed. ``doubted``: names of known voices the transcript contradicts,
+    which are not taken as voices (nor as proof that every voice is named)."""
     said = _words(" ".join(line.text for line in lines))
-    voices = speaker_names(data, lines)
+    voices = [v for v in speaker_names(data, lines) if v not in doubted]
     labels = anonymous_labels(lines)
-    all_named = bool(labels) and set(labels) <= set(data["speakers"])
+    all_named = bool(labels) and set(labels) <= set(data["speakers"]) and not doubted
     notes: list[str] = []
     kept = []
     for name in voices:

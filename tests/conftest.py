@@ -41,10 +41,11 @@ def _no_process_left():
 @pytest.fixture(autouse=True)
 def _offline_and_isolated(monkeypatch, tmp_path):
     """No test reaches the Hub; plugins installed by hand elsewhere don't leak in; what a user
-    keeps (known voices) goes to the test's own folder, never the user's."""
+    keeps (known voices, the minutes archive) goes to the test's own folder, never the user's."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_VERBOSITY", "error")
     monkeypatch.setenv("TASKDECK_DATA", str(tmp_path / "taskdeck-data"))
+    monkeypatch.setenv("TASKDECK_ARCHIVE", str(tmp_path / "archive.sqlite"))
 
 
 def text_arg(text: str) -> str:

@@ -1,11 +1,8 @@
 """Sentence embeddings from a bare encoder (the transformers backend's ``embed``).
 
 Pooling follows the model's sentence-transformers files when it has them, as
-sentence-transformers does: ``1_Pooling/config.json`` chooses mean, CLS, max, mean-sqrt-len
-or last-token pooling, ``modules.json`` says whether a ``Normalize`` step follows, and
-``sentence_bert_config.json`` gives the longest input (longer texts are truncated, as there).
-A bare encoder without those files gets mean pooling and L2 normalisation. Texts are
-batched sorted by length, so a batch carries little padding.
+sentence-transformers does (:mod:`taskdeck.helpers.sentence_pooling`). Texts are batched sorted
+by length, so a batch carries little padding.
 """
 
 from __future__ import annotations
@@ -15,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-_MODES = ("cls_token", "max_tokens", "mean_sqrt_len_tokens", "lasttoken", "mean_tokens")
+from taskdeck.helpers.sentence_pooling import pooling_settings as settings_from_files
 
 
 def embed(
@@ -71,13 +68,8 @@ def pooling_settings(backend: Any) -> dict[str, Any]:
     """``mode``, ``normalize`` and ``max_length`` from the model's sentence-transformers files
     (read once per loaded model)."""
     if getattr(backend, "_embed_settings", None) is None:
-        pooling = _model_json(backend, "1_Pooling/config.json") or {}
-        modules = _model_json(backend, "modules.json")
-        sbert = _model_json(backend, "sentence_bert_config.json") or {}
-        mode = next((m for m in _MODES if pooling.get(f"pooling_mode_{m}")), "mean_tokens")
-        normalize = True if modules is None else any(str(m.get("type", "")).endswith("Normalize") for m in modules)
-        limit = int(sbert.get("max_seq_length") or getattr(backend.tokenizer, "model_max_length", None) or 512)
-        backend._embed_settings = {"mode": mode, "normalize": normalize, "max_length": min(limit, 8192)}
+        limit = getattr(backend.tokenizer, "model_max_length", None)
+        backend._embed_settings = settings_from_files(lambda name: _model_json(backend, name), limit)
     return backend._embed_settings
 
 

@@ -123,6 +123,8 @@ class MinutesTask(Task):
         speaker_threshold: Optional[float] = speaker_threshold_param()
         known_voices: bool = param(True, "name the voices enrolled with task=voices before the model reads")
         voices: Optional[str] = param(None, "the known voices' folder (default: ~/.local/share/taskdeck/voices)")
+        index: bool = param(True, "add the minutes to the archive that task=ask answers from")
+        archive: Optional[str] = param(None, "the archive (default: $TASKDECK_ARCHIVE, else outputs/archive.sqlite)")
         check: bool = param(True, "hold owners, due dates, decisions and the summary to the transcript")
         seed: Optional[int] = param(0, "random seed for the chat model")
         system_prompt: str = param(prompts.SYSTEM, "system prompt of the minutes writer")
@@ -142,11 +144,32 @@ class MinutesTask(Task):
         if ctx.run_dir is not None and params.audio:
             kept = _save_transcript(transcript, {}, Path(ctx.run_dir))
         try:
-            return self._write(transcript, heard, params, ctx, template)
+            minutes = self._write(transcript, heard, params, ctx, template)
         except KeyboardInterrupt:
             if kept is not None:
                 print(f"the transcript is kept: task=minutes transcript={kept} skips speech-to-text", file=sys.stderr)
             raise
+        if params.index:
+            self._index(minutes, transcript, params, ctx)
+        return minutes
+
+    def _index(self, minutes: Minutes, transcript: Transcript, params, ctx) -> None:
+        """Add the minutes to the archive; a failure there is reported, the minutes stand."""
+        import datetime as dt
+        import sqlite3
+
+        from taskdeck.helpers.archive import archive_path
+
+        from .archiving import index_minutes
+
+        path = archive_path(params.archive)
+        run = str(Path(ctx.run_dir).resolve()) if ctx.run_dir is not None else f"{minutes.source}@{dt.datetime.now()}"
+        try:
+            meeting = index_minutes(minutes.to_dict(), transcript, path, run)
+        except (OSError, sqlite3.Error, TaskdeckError) as exc:
+            print(f"the minutes were not added to the archive {path}: {exc}", file=sys.stderr)
+            return
+        ctx.metrics["archive"] = {"path": str(path), "meeting": meeting}
 
     def _write(self, transcript: Transcript, heard: Heard, params, ctx, template: Template) -> Minutes:
         """Minutes of the transcript: the passes, the checks, the summary."""

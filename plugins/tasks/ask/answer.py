@@ -1,0 +1,134 @@
+"""An answer from the passages found: the chat model reads them as numbered excerpts and
+answers with the numbers it used, or says nothing there answers the question.
+
+What is quoted is never the model's text: the excerpts it cites are shown as stored (a minutes
+item as the turn its evidence quotes), with the meeting, its date, the speaker and the time. An
+answer that cites no excerpt it was shown counts as not found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from taskdeck.helpers.archive import Archive, Meeting, Turn
+from taskdeck.helpers.structured import chat_json
+
+from .search import Found
+
+NOT_FOUND = "NOT FOUND"
+#: Words of excerpts the model reads at most (about 1,300 tokens).
+EXCERPT_WORDS = 900
+
+SYSTEM = (
+    "You answer questions about past meetings. Use only the numbered excerpts you are given, never what "
+    "you know. Quote nothing; cite the numbers of the excerpts that state the answer."
+)
+PROMPT = """Excerpts from the archive of meetings:
+
+{excerpts}
+
+Question: {question}
+
+Reply in JSON. "answer": one or two sentences that answer the question from the excerpts, with the \
+names, numbers and dates as the excerpts give them; "sources": the numbers of the one or two excerpts \
+that state it. If no excerpt answers the question, "answer" is "NOT FOUND" and "sources" is []."""
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "answer": {"type": "string"},
+        "sources": {"type": "array", "items": {"type": "integer"}, "maxItems": 4},
+    },
+    "required": ["answer", "sources"],
+    "additionalProperties": False,
+}
+
+
+@dataclass
+class Excerpt:
+    """What the model reads as ``[number]``: a turn, or an item of the minutes (``speaker`` is
+    "minutes") with the turn its evidence quotes."""
+
+    number: int
+    meeting: Meeting
+    speaker: str
+    text: str
+    turn: Optional[Turn] = None
+    similarity: float = 0.0
+
+
+@dataclass
+class Reply:
+    answer: str
+    cited: list[Excerpt] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def excerpts(archive: Archive, found: Sequence[Found], budget: int = EXCERPT_WORDS) -> list[Excerpt]:
+    """The found passages as excerpts, each turn once, grouped by meeting and in the order
+    said, within ``budget`` words (the best passages first)."""
+    passages = archive.passages([f.passage for f in found])
+    meetings = archive.meetings()
+    chosen: dict[tuple[int, int, str], Excerpt] = {}  # (meeting, turn, kind) → excerpt
+    words = 0
+    for f in found:
+        p = passages[f.passage]
+        meeting = meetings[p.meeting]
+        if p.kind == "transcript":
+            new = [(t.number, "said", Excerpt(0, meeting, t.speaker, t.text, t, f.similarity))
+                   for t in archive.turns(p.meeting, p.first, p.last)]  # fmt: skip
+        else:
+            turn = archive.turns(p.meeting, p.first, p.first)[0] if p.first is not None else None
+            new = [(p.first or 0, p.kind, Excerpt(0, meeting, "minutes", p.text, turn, f.similarity))]
+            if turn is not None:
+                new.append((turn.number, "said", Excerpt(0, meeting, turn.speaker, turn.text, turn, f.similarity)))
+        new = [n for n in new if (p.meeting, n[0], n[1]) not in chosen]
+        size = sum(len(e.text.split()) for _, _, e in new)
+        if chosen and words + size > budget:
+            break
+        words += size
+        for number, kind, excerpt in new:
+            chosen[(p.meeting, number, kind)] = excerpt
+    order = {m: i for i, m in enumerate(dict.fromkeys(k[0] for k in chosen))}
+    keys = sorted(chosen, key=lambda k: (order[k[0]], k[1], k[2] == "said"))
+    out = [chosen[k] for k in keys]
+    for i, excerpt in enumerate(out, 1):
+        excerpt.number = i
+    return out
+
+
+def render(shown: Sequence[Excerpt]) -> str:
+    """The excerpts as the model reads them, under a heading per meeting."""
+    out: list[str] = []
+    meeting: Optional[int] = None
+    for e in shown:
+        if e.meeting.id != meeting:
+            meeting = e.meeting.id
+            out += [*([""] if out else []), f'Meeting "{e.meeting.title}" ({e.meeting.when}):']
+        at = f" at {clock(e.turn.start)}" if e.speaker != "minutes" and e.turn and e.turn.start is not None else ""
+        out.append(f"[{e.number}] {e.speaker}{at}: {e.text}")
+    return "\n".join(out).strip()
+
+
+def answer(backend: Any, question: str, shown: Sequence[Excerpt], *, seed: Optional[int] = 0) -> Reply:
+    """The model's answer from ``shown``; not found when it says so or cites nothing it was shown."""
+    messages = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": PROMPT.format(excerpts=render(shown), question=question.strip())},
+    ]
+    data = chat_json(backend, messages, SCHEMA, max_new_tokens=200, temperature=0.0, seed=seed)
+    by_number = {e.number: e for e in shown}
+    cited = [by_number[n] for n in dict.fromkeys(data.get("sources", [])) if n in by_number]
+    text = " ".join(str(data.get("answer", "")).split())
+    text = re.sub(r"\s*\[\d+(?:,\s*\d+)*\]", "", text)  # the numbers are shown as quotes instead
+    if not cited or not text or NOT_FOUND.lower() in text.lower():
+        return Reply(NOT_FOUND, [], data)
+    return Reply(text, cited, data)
+
+
+def clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

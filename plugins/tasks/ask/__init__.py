@@ -82,9 +82,8 @@ class AskTask(Task):
         backend, _ = ctx.model(params.model, needs=[CHAT], options={"n_ctx": params.n_ctx})
         with ctx.watch.time("answer"):
             reply = answer.answer(backend, params.question, shown, seed=params.seed)
-        ctx.metrics["read"] = answer.render(shown)
-        ctx.metrics["reply"] = reply.raw
-        quotes = [_quote(e) for e in reply.cited]
+        ctx.metrics.update(read=answer.render(shown), reply=reply.raw, support=reply.support)
+        quotes = list({(q.run, q.time, q.text): q for q in map(_quote, reply.cited)}.values())  # an item and its turn: once
         return Answer(params.question, reply.answer, bool(quotes), quotes, meetings, params.model)
 
 

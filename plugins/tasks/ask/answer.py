@@ -3,7 +3,9 @@ answers with the numbers it used, or says nothing there answers the question.
 
 What is quoted is never the model's text: the excerpts it cites are shown as stored (a minutes
 item as the turn its evidence quotes), with the meeting, its date, the speaker and the time. An
-answer that cites no excerpt it was shown counts as not found.
+answer that cites no excerpt it was shown counts as not found, and so does one the model itself,
+asked yes or no, does not find in the excerpts it cited (the ``qa`` task's check: the
+probability of "yes" against "no", one forward pass).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from taskdeck.helpers.structured import chat_json
 from .search import Found
 
 NOT_FOUND = "NOT FOUND"
+#: An answer whose cited excerpts the model judges less likely than this to state it is not given.
+MIN_SUPPORT = 0.5
 #: Words of excerpts the model reads at most (about 1,300 tokens).
 EXCERPT_WORDS = 900
 
@@ -35,6 +39,12 @@ Question: {question}
 Reply in JSON. "answer": one or two sentences that answer the question from the excerpts, with the \
 names, numbers and dates as the excerpts give them; "sources": the numbers of the one or two excerpts \
 that state it. If no excerpt answers the question, "answer" is "NOT FOUND" and "sources" is []."""
+
+CHECK = (
+    "Excerpts:\n{excerpts}\n\nQuestion: {question}\n\n"
+    'Do these excerpts state that "{answer}" is the answer to the question? Answer yes or no.'
+)
+CHECK_SYSTEM = "You judge whether excerpts of a meeting answer a question."
 
 SCHEMA = {
     "type": "object",
@@ -65,6 +75,7 @@ class Reply:
     answer: str
     cited: list[Excerpt] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    support: Optional[float] = None  # P(yes): the cited excerpts state the answer
 
 
 def excerpts(archive: Archive, found: Sequence[Found], budget: int = EXCERPT_WORDS) -> list[Excerpt]:
@@ -126,7 +137,27 @@ def answer(backend: Any, question: str, shown: Sequence[Excerpt], *, seed: Optio
     text = re.sub(r"\s*\[\d+(?:,\s*\d+)*\]", "", text)  # the numbers are shown as quotes instead
     if not cited or not text or NOT_FOUND.lower() in text.lower():
         return Reply(NOT_FOUND, [], data)
-    return Reply(text, cited, data)
+    support = supported(backend, question, text, cited)
+    if support is not None and support < MIN_SUPPORT:
+        return Reply(NOT_FOUND, [], data, support)
+    return Reply(text, cited, data, support)
+
+
+def supported(backend: Any, question: str, text: str, cited: Sequence[Excerpt]) -> Optional[float]:
+    """P(yes) that the cited excerpts (a minutes item with the turn it quotes) state ``text``;
+    None when the backend cannot score labels (the check is skipped)."""
+    from taskdeck import SCORE_LABELS
+    from taskdeck.helpers.label_scoring import yes_probability
+
+    if SCORE_LABELS not in backend.capabilities():
+        return None
+    lines = []
+    for e in cited:
+        lines.append(f"{e.speaker}: {e.text}")
+        if e.speaker == "minutes" and e.turn is not None:
+            lines.append(f"{e.turn.speaker}: {e.turn.text}")
+    prompt = CHECK.format(excerpts="\n".join(dict.fromkeys(lines)), question=question.strip(), answer=text)
+    return yes_probability(backend, CHECK_SYSTEM, prompt)
 
 
 def clock(seconds: float) -> str:

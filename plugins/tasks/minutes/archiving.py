@@ -1,8 +1,8 @@
 """Adds a run's minutes to the archive ``task=ask`` answers from (:mod:`taskdeck.helpers.archive`).
 
-The transcript goes in as turns: a speaker's consecutive segments joined, cleaned of markers and
-fillers as the passes read them, turns that only acknowledge left out, each with the second it
-began when the minutes came from audio. Decisions and action items go in with the turn their
+The transcript goes in as turns, as the passes read it: a speaker's consecutive segments joined
+up to a paragraph, cleaned of markers and fillers, turns that only acknowledge left out, each
+with the second it began when the minutes came from audio. Decisions and action items go in with the turn their
 evidence quotes, so an answer built on them can quote the person who said it.
 """
 
@@ -17,6 +17,7 @@ from typing import Any, Optional
 from taskdeck import Transcript
 from taskdeck.helpers.archive import Archive, Turn
 
+from .evidence import LINE_WORDS
 from .real_talk import backchannel, clean
 from .schema import NOT_STATED
 
@@ -64,22 +65,29 @@ def index_run(run_dir: Path, path: Path) -> int:
 
 
 def transcript_turns(transcript: Transcript, names: dict[str, str], timed: bool) -> list[Turn]:
-    """The transcript's turns, speakers under the names the minutes gave their labels."""
+    """The transcript's turns, speakers under the names the minutes gave their labels: a
+    speaker's consecutive segments joined up to :data:`LINE_WORDS` words, a longer segment cut
+    between sentences (so a passage, and a quote, stays about a paragraph long)."""
+    from taskdeck.helpers.text_chunks import chunk_sentences, split_sentences
+
+    def words(text: str) -> int:
+        return len(text.split())
+
     turns: list[Turn] = []
-    last_speaker: Optional[str] = None
     shown = {f"{name} ({label})": name for label, name in names.items()}  # as transcript.json writes them
     for seg in transcript.segments:
         text = clean(" ".join(seg.text.split()))
-        if not text:
+        if not text or backchannel(text):
             continue
         speaker = shown.get(seg.speaker) or names.get(seg.speaker, seg.speaker)
-        if turns and speaker == last_speaker:
-            turns[-1].text += " " + text
-            continue
-        if backchannel(text):
-            continue
-        turns.append(Turn(len(turns) + 1, speaker, text, round(seg.start, 2) if timed else None))
-        last_speaker = speaker
+        start = round(seg.start, 2) if timed else None
+        pieces = [text] if words(text) <= LINE_WORDS else chunk_sentences(split_sentences(text), words, LINE_WORDS)
+        for piece in pieces:
+            last = turns[-1] if turns else None
+            if last and last.speaker == speaker and words(last.text) + words(piece) <= LINE_WORDS:
+                last.text += " " + piece
+            else:
+                turns.append(Turn(len(turns) + 1, speaker, piece, start))
     if not turns and transcript.text.strip():
         turns = [Turn(i, "", clean(t)) for i, t in enumerate(transcript.text.splitlines(), 1) if clean(t)]
     return turns

@@ -37,17 +37,18 @@ SOURCES = {
     "TS3011b": [f"transcript={MEETINGS / 'ami_TS3011b.txt'}"],
 }
 
-# (question, meeting or None for "not found", answer groups, quote words)
+# (question, meeting or None for "not found", answer groups, quote words: any one of them; the
+# example meetings are quoted as Whisper heard them, "15th of April" for "the fifteenth of April")
 QUESTIONS = {
     "tune": [
         ("What price did we set for the Trail e-bike?", "launch",
          [["2,400", "2400", "two thousand four hundred"]], ["two thousand four hundred", "2,400", "2400"]),
-        ("When is the e-bike launch now?", "launch", [["15", "fifteenth"], ["april"]], ["fifteenth of april"]),
+        ("When is the e-bike launch now?", "launch", [["15", "fifteenth"], ["april"]], ["fifteenth of april", "15th of april"]),
         ("Why was the e-bike launch moved?", "launch",
          [["firmware", "battery", "testing", "test"]], ["firmware", "testing", "two more weeks"]),
         ("When does the flu clinic run?", "clinic", [["saturday"]], ["saturday"]),
-        ("When does online booking go live?", "clinic", [["6", "sixth"], ["october"]], ["sixth of october"]),
-        ("How many flu vaccine doses arrived?", "clinic", [["400", "four hundred"]], ["four hundred"]),
+        ("When does online booking go live?", "clinic", [["6", "sixth"], ["october"]], ["sixth of october", "6th of october"]),
+        ("How many flu vaccine doses arrived?", "clinic", [["400", "four hundred"]], ["four hundred", "400"]),
         ("What is the selling price of the remote control?", "TS3003a",
          [["25", "twenty five", "twenty-five"]], ["twenty five"]),
         ("What is the maximum production cost of the remote control?", "TS3003a",

@@ -43,11 +43,13 @@ QUESTIONS = {
     "tune": [
         ("What price did we set for the Trail e-bike?", "launch",
          [["2,400", "2400", "two thousand four hundred"]], ["two thousand four hundred", "2,400", "2400"]),
-        ("When is the e-bike launch now?", "launch", [["15", "fifteenth"], ["april"]], ["fifteenth of april", "15th of april"]),
+        ("When is the e-bike launch now?", "launch",
+         [["15", "fifteenth"], ["april"]], ["fifteenth of april", "15th of april"]),
         ("Why was the e-bike launch moved?", "launch",
          [["firmware", "battery", "testing", "test"]], ["firmware", "testing", "two more weeks"]),
         ("When does the flu clinic run?", "clinic", [["saturday"]], ["saturday"]),
-        ("When does online booking go live?", "clinic", [["6", "sixth"], ["october"]], ["sixth of october", "6th of october"]),
+        ("When does online booking go live?", "clinic",
+         [["6", "sixth"], ["october"]], ["sixth of october", "6th of october"]),
         ("How many flu vaccine doses arrived?", "clinic", [["400", "four hundred"]], ["four hundred", "400"]),
         ("What is the selling price of the remote control?", "TS3003a",
          [["25", "twenty five", "twenty-five"]], ["twenty five"]),
@@ -127,7 +129,11 @@ def score(item: tuple, result: dict, texts: dict[str, str], runs: Path) -> tuple
     answer = result["answer"].lower()
     missing = [g for g in groups if not any(form in answer for form in g)]
     run_of = {str((runs / name).resolve()): name for name in SOURCES}
-    false = [q for q in result["quotes"] if not in_order(q["text"], texts[run_of.get(q["run"], "")] if q["run"] in run_of else "")]
+    false = [
+        q
+        for q in result["quotes"]
+        if not in_order(q["text"], texts[run_of.get(q["run"], "")] if q["run"] in run_of else "")
+    ]
     right = [
         q for q in result["quotes"]
         if run_of.get(q["run"]) == meeting and any(w in q["text"].lower() for w in quote_words)
@@ -167,10 +173,13 @@ def main() -> None:
             right += ok
             print(f"[{name}] {'OK ' if ok else 'NO '} {item[0]}\n      → {result['result']['answer']} ({why})")
             for q in result["result"]["quotes"]:
-                print(f"        \"{q['text'][:110]}\" ({q['meeting']}, {q['speaker']}, {q['time']})")
+                print(f'        "{q["text"][:110]}" ({q["meeting"]}, {q["speaker"]}, {q["time"]})')
         times.sort()
-        print(f"[{name}] {right}/{len(QUESTIONS[name])} right ({answerable} answerable, "
-              f"{len(QUESTIONS[name]) - answerable} not answerable); median {times[len(times) // 2]:.1f} s per question\n")  # fmt: skip
+        unanswerable = len(QUESTIONS[name]) - answerable
+        print(
+            f"[{name}] {right}/{len(QUESTIONS[name])} right ({answerable} answerable, {unanswerable} not "
+            f"answerable); median {times[len(times) // 2]:.1f} s per question\n"
+        )
 
 
 if __name__ == "__main__":

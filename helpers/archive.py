@@ -1,10 +1,10 @@
 """The minutes archive: every ``task=minutes`` run kept in one SQLite file, for ``task=ask``.
 
 A meeting is stored with its turns (speaker, words, start time when the minutes came from audio),
-its decisions and action items. What ``task=ask`` searches are *passages*: windows of
-turns (about :data:`WINDOW_WORDS` words, each overlapping the next by half) and the minutes'
-decisions and action items, each tied to the turn its evidence quotes (the summary is left out:
-it is the model's words, tied to no turn). Passages are found by words (SQLite's FTS5, BM25) and by
+its decisions and action items. What ``task=ask`` searches are *passages*: windows of turns
+(about :data:`WINDOW_WORDS` words, each overlapping the next by half) and the minutes' decisions
+and action items, each tied to the turn its evidence quotes (the summary is left out: it is the
+model's words, tied to no turn). Passages are found by words (SQLite's FTS5, BM25) and by
 meaning (sentence vectors, stored per embedding model the first time ``task=ask`` reads them),
 so writing minutes loads no extra model. Action items keep an ``open``/``done`` state.
 
@@ -119,8 +119,7 @@ class Archive:
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise InputError(
-                f"no archive at {self.path}: task=minutes adds every meeting it writes to it "
-                "(or give archive=<file>)"
+                f"no archive at {self.path}: task=minutes adds every meeting it writes to it (or give archive=<file>)"
             )
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +133,9 @@ class Archive:
                 self.db.execute("INSERT INTO info VALUES ('format', ?)", (str(FORMAT),))
                 self.db.commit()
             elif found[0] != str(FORMAT):
-                raise ConfigError(f"{self.path} is a taskdeck archive of format {found[0]}; this taskdeck reads {FORMAT}")
+                raise ConfigError(
+                    f"{self.path} is a taskdeck archive of format {found[0]}; this taskdeck reads {FORMAT}"
+                )
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{self.path} is not a taskdeck archive ({exc}): give another archive=<file>") from None
 
@@ -238,7 +239,7 @@ class Archive:
 
     def by_words(self, question: str, limit: int) -> list[int]:
         """Passage ids whose words best match the question's (BM25), best first."""
-        words = [w for w in re.findall(r"[\w']+", question.lower()) if len(w) > 2 and w not in _STOP]
+        words = [w for w in re.findall(r"[\w']+", question.lower()) if len(w) > 2 and w not in STOP_WORDS]
         if not words:
             return []
         query = " OR ".join('"' + w.replace('"', "") + '"' for w in words)
@@ -294,8 +295,8 @@ def _windows(turns: Sequence[Turn]) -> list[tuple[int, int, str]]:
     return out
 
 
-_STOP = frozenset(
+STOP_WORDS = frozenset(
     "the and for with that this what who whom when where which why how did does was were are is "
     "has have had about from into our their they them she his her its you your yes not can could "
-    "would should will shall been being any all".split()
+    "would should will shall been being any all there then than also just very".split()
 )

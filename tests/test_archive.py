@@ -6,13 +6,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from conftest import REPO
 
 from taskdeck import ConfigError, InputError
 from taskdeck.helpers.archive import Archive, Turn, archive_path, same_owner
 from taskdeck.helpers.transcripts import read_transcript
 from taskdeck.plugins.tasks.minutes.archiving import transcript_turns, turn_of
-
-from conftest import REPO
 
 CLINIC = REPO / "examples" / "meeting" / "clinic_meeting.txt"
 
@@ -61,7 +60,9 @@ def test_an_archive_keeps_meetings_passages_and_open_items(tmp_path):
         assert windows[0].first == 1 and windows[-1].last == len(clinic_turns())
         assert all(b.first <= a.last + 1 for a, b in zip(windows, windows[1:]))  # no turn left out
         decision = next(p for p in passages.values() if p.kind == "decision")
-        assert decision.first is not None and "no deposits" in archive.turns(again, decision.first, decision.first)[0].text
+        assert (
+            decision.first is not None and "no deposits" in archive.turns(again, decision.first, decision.first)[0].text
+        )
         best = archive.by_words("How many flu vaccine doses arrived?", 3)
         assert "four hundred doses" in passages[best[0]].text
         assert archive.by_words("what did the and for", 3) == []  # only stop words
@@ -94,7 +95,9 @@ def test_a_missing_or_foreign_archive_is_one_line(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="is not a taskdeck archive"):
         Archive(junk)
     other = tmp_path / "other.sqlite"
-    sqlite3.connect(other).executescript("CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT); INSERT INTO info VALUES ('format', '9');")
+    sqlite3.connect(other).executescript(
+        "CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT); INSERT INTO info VALUES ('format', '9');"
+    )
     with pytest.raises(ConfigError, match="archive of format 9"):
         Archive(other)
     monkeypatch.delenv("TASKDECK_ARCHIVE")

@@ -26,6 +26,7 @@ SAMPLE_INPUTS = {
     "tokenize": ["text='Tokenizers split unbelievably long words.'"],
     "inspect": [],
     "voices": [],
+    "ask": [],
 }
 #: Servers run until Ctrl-C: their defaults are served and stopped in their own tests.
 SERVERS = {"serve": "test_serve.py::test_the_default_pack_serves_until_ctrl_c"}

@@ -142,6 +142,22 @@ def test_a_named_transcript_gives_every_owner_and_due_date(run_in_process):
     assert {a.name.split()[0] for a in result.attendees} >= {"Priya", "Grace", "Omar", "Daniel", "Elena"}
     assert "wednesday" in result.next_meeting.lower()
     assert record["metrics"]["diarization"] == "none" and not result.speakers
+    # the run added the meeting to the archive task=ask answers from; a run directory adds the same
+    from taskdeck.helpers.archive import Archive, archive_path
+    from taskdeck.plugins.tasks.minutes.archiving import index_run
+
+    assert record["metrics"]["archive"]["path"] == str(archive_path())
+    copy = run_dir.parent / "copy.sqlite"
+    index_run(run_dir, copy)
+    for path in (archive_path(), copy):
+        with Archive(path) as archive:
+            [meeting] = archive.meetings().values()
+            assert meeting.title == result.title and meeting.run == str(run_dir.resolve())
+            items = archive.actions()
+            assert [(a.owner, a.task) for a in items] == [(a.owner, a.task) for a in result.action_items]
+            assert all(a.turn is not None for a in items)  # each tied to the turn its evidence quotes
+            kinds = [p.kind for p in archive.passages().values()]
+            assert kinds.count("decision") == len(result.decisions) and kinds.count("transcript") > 5
 
 
 def test_transcript_file_skips_speech_to_text(run_in_process, tmp_path):

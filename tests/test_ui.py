@@ -91,6 +91,28 @@ def test_minutes_of_the_example_transcript_with_downloads(ui_app):
     assert (run_dir / "minutes.md").read_text() == next(Path(f) for f in files if f.endswith("minutes.md")).read_text()
 
 
+def test_the_archive_is_asked_from_its_tab(ui_app, tmp_path):
+    """task=ask's tab: open items by owner as a table; a question's answer with its quotes."""
+    from test_ask import CLINIC, MINUTES
+
+    from taskdeck.app.ui.views import SLOTS
+    from taskdeck.helpers.transcripts import read_transcript
+    from taskdeck.plugins.tasks.minutes.archiving import index_minutes
+
+    _, client, _ = ui_app
+    archive = tmp_path / "archive.sqlite"
+    index_minutes(MINUTES, read_transcript(str(CLINIC)), archive, "runs/clinic")
+    out = client.predict(owner="omar", archive=str(archive), api_name="/ask")
+    assert _record(out)["status"] == "ok", _record(out).get("error")
+    assert "Omar Haddad" in out[SLOTS.index("text")]
+    out = client.predict(question="How many flu vaccine doses arrived?", archive=str(archive), api_name="/ask")
+    record = _record(out)
+    assert record["status"] == "ok" and record["result"]["found"], record
+    assert "four hundred doses" in out[SLOTS.index("text")]
+    table = out[SLOTS.index("table")]
+    assert any(row[table["headers"].index("speaker")] == "Grace" for row in table["data"])
+
+
 def test_tts_returns_a_playable_wav(ui_app):
     import soundfile
 

@@ -129,6 +129,12 @@ def _detections(result: Any, out: dict, run_dir: Path) -> None:
     out["table"] = _table(result.rows())
 
 
+def _answer(result: Any, out: dict, run_dir: Path) -> None:
+    """task=ask: the answer and its quotes as Markdown, the quotes as a table."""
+    out["text"] = result.to_markdown()
+    out["table"] = _table(result.rows())
+
+
 def _minutes(result: Any, out: dict, run_dir: Path) -> None:
     out["text"] = result.to_markdown()
     transcript = run_dir / "transcript.txt"
@@ -183,6 +189,7 @@ _VIEWS = {
     "labels": _labels,
     "entities": _entities,
     "answers": _answers,
+    "answer": _answer,
     "fill_mask": _fill_mask,
     "generated": _generated,
     "text": _generated,

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from taskdeck import EMBED, Backend, BackendParams, hookimpl, param
-from taskdeck.helpers.sentence_pooling import pooling_settings
 
 _TYPES = ("bert",)
 
@@ -65,6 +64,7 @@ class NumpyEncoder(Backend):
         from tokenizers import Tokenizer
 
         from taskdeck.helpers.safetensors_file import read_safetensors
+        from taskdeck.helpers.sentence_pooling import pooling_settings
 
         folder = self.model.path()
         self.config = _json(folder / "config.json") or {}
@@ -128,7 +128,7 @@ class _Weights:
         self.position = get("embeddings.position_embeddings.weight")
         self.token_type = get("embeddings.token_type_embeddings.weight")[0]
         self.norm = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
-        self.layers = []
+        self.layers: list[dict[str, Any]] = []
         for i in range(int(config["num_hidden_layers"])):
             p = f"encoder.layer.{i}."
             qkv = [get(p + f"attention.self.{n}.weight", True) for n in ("query", "key", "value")]
@@ -154,7 +154,7 @@ class _Weights:
 
         batch, tokens = ids.shape
         x = self.word[ids] + self.position[:tokens] + self.token_type
-        x = _layer_norm(x, *self.norm, self.eps)
+        x = _layer_norm(x, self.norm, self.eps)
         dim = x.shape[-1]
         head = dim // self.heads
         hidden_mask = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
@@ -169,15 +169,17 @@ class _Weights:
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, tokens, dim)
-            x = _layer_norm(context @ layer["out"] + layer["out_bias"] + x, *layer["norm1"], self.eps)
+            x = _layer_norm(context @ layer["out"] + layer["out_bias"] + x, layer["norm1"], self.eps)
             up = _gelu(x @ layer["up"] + layer["up_bias"])
-            x = _layer_norm(up @ layer["down"] + layer["down_bias"] + x, *layer["norm2"], self.eps)
+            x = _layer_norm(up @ layer["down"] + layer["down_bias"] + x, layer["norm2"], self.eps)
         return x
 
 
-def _layer_norm(x: Any, weight: Any, bias: Any, eps: float) -> Any:
+def _layer_norm(x: Any, scale: tuple[Any, Any], eps: float) -> Any:
+    """Layer norm over the last axis; ``scale``: its (weight, bias)."""
     import numpy as np
 
+    weight, bias = scale
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
     return (x - mean) / np.sqrt(var + eps) * weight + bias

@@ -1,11 +1,12 @@
 """An answer from the passages found: the chat model reads them as numbered excerpts and
 answers with the numbers it used, or says nothing there answers the question.
 
-What is quoted is never the model's text: the excerpts it cites are shown as stored (a minutes
-item as the turn its evidence quotes), with the meeting, its date, the speaker and the time. An
-answer that cites no excerpt it was shown counts as not found, and so does one the model itself,
-asked yes or no, does not find in the excerpts it cited (the ``qa`` task's check: the
-probability of "yes" against "no", one forward pass).
+What is quoted is never the model's text. The quotes are the excerpts that hold the words the
+answer adds to the question (:func:`evidence`; a small model often cites the excerpt beside the
+right one), shown as stored (a minutes item as the turn its evidence quotes), with the meeting,
+its date, the speaker and the time. The answer counts as not found when the model says so, when
+it cites nothing it was shown, or when the model itself, asked yes or no, does not find it in
+those quotes (the ``qa`` task's check: the probability of "yes" against "no", one forward pass).
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from taskdeck.helpers.archive import Archive, Meeting, Turn
-from taskdeck.helpers.structured import chat_json
+from taskdeck.helpers.archive import STOP_WORDS, Archive, Meeting, Turn
+from taskdeck.helpers.structured import StructuredOutputError, chat_json
 
 from .search import Found
 
 NOT_FOUND = "NOT FOUND"
+MAX_QUOTES = 3
+#: Greedy decoding that loops is tried again with this repetition penalty (as the minutes' passes are).
+RETRY_REPETITION_PENALTY = 1.15
 #: An answer whose cited excerpts the model judges less likely than this to state it is not given.
 MIN_SUPPORT = 0.5
 #: Words of excerpts the model reads at most (about 1,300 tokens).
@@ -89,6 +93,7 @@ def excerpts(archive: Archive, found: Sequence[Found], budget: int = EXCERPT_WOR
         p = passages[f.passage]
         meeting = meetings[p.meeting]
         if p.kind == "transcript":
+            assert p.first is not None and p.last is not None  # a window always spans turns
             new = [(t.number, "said", Excerpt(0, meeting, t.speaker, t.text, t, f.similarity))
                    for t in archive.turns(p.meeting, p.first, p.last)]  # fmt: skip
         else:
@@ -130,22 +135,51 @@ def answer(backend: Any, question: str, shown: Sequence[Excerpt], *, seed: Optio
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": PROMPT.format(excerpts=render(shown), question=question.strip())},
     ]
-    data = chat_json(backend, messages, SCHEMA, max_new_tokens=200, temperature=0.0, seed=seed)
+    retry = None if getattr(backend, "remote", False) else {"repetition_penalty": RETRY_REPETITION_PENALTY}
+    try:
+        data = chat_json(backend, messages, SCHEMA, max_new_tokens=200, temperature=0.0, seed=seed, retry_options=retry)
+    except StructuredOutputError as exc:  # a loop that never closed its JSON, three times
+        return Reply(NOT_FOUND, [], {"error": str(exc), "raw": exc.raw[:500]})
     by_number = {e.number: e for e in shown}
     cited = [by_number[n] for n in dict.fromkeys(data.get("sources", [])) if n in by_number]
     text = " ".join(str(data.get("answer", "")).split())
     text = re.sub(r"\s*\[\d+(?:,\s*\d+)*\]", "", text)  # the numbers are shown as quotes instead
     if not cited or not text or NOT_FOUND.lower() in text.lower():
         return Reply(NOT_FOUND, [], data)
+    cited = evidence(text, question, shown, cited)
     support = supported(backend, question, text, cited)
     if support is not None and support < MIN_SUPPORT:
         return Reply(NOT_FOUND, [], data, support)
     return Reply(text, cited, data, support)
 
 
+def evidence(text: str, question: str, shown: Sequence[Excerpt], cited: Sequence[Excerpt]) -> list[Excerpt]:
+    """The excerpts that state the answer: those holding most of the words the answer adds to
+    the question, with the ones the model cited that hold at least half as many; in the order
+    shown."""
+    new = _content(text) - _content(question)
+    if not new:
+        return list(cited)
+
+    def held(e: Excerpt) -> float:
+        said = _content(e.text + (" " + e.turn.text if e.speaker == "minutes" and e.turn else ""))
+        return len(new & said) / len(new)
+
+    best = max(held(e) for e in shown)
+    if best == 0:
+        return list(cited)
+    chosen = {e.number for e in shown if held(e) == best} | {e.number for e in cited if held(e) >= best / 2}
+    return [e for e in shown if e.number in chosen][:MAX_QUOTES]
+
+
+def _content(text: str) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {w for w in words if (len(w) > 2 or w.isdigit()) and w not in STOP_WORDS}
+
+
 def supported(backend: Any, question: str, text: str, cited: Sequence[Excerpt]) -> Optional[float]:
-    """P(yes) that the cited excerpts (a minutes item with the turn it quotes) state ``text``;
-    None when the backend cannot score labels (the check is skipped)."""
+    """P(yes) that the quotes (a minutes item with the turn it quotes) state ``text`` as the
+    answer to ``question``; None when the backend cannot score labels (the check is skipped)."""
     from taskdeck import SCORE_LABELS
     from taskdeck.helpers.label_scoring import yes_probability
 

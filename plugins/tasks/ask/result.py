@@ -36,7 +36,7 @@ class Answer(Result):
 
     def summary(self) -> str:
         if not self.found:
-            return f"Not found: nothing in the {self.meetings} meetings of the archive answers this."
+            return f"Not found: nothing in the {_meetings(self.meetings)} of the archive answers this."
         out = [self.answer, ""]
         for q in self.quotes:
             where = ", ".join(x for x in (q.meeting, q.date, q.speaker, q.time) if x)
@@ -48,7 +48,7 @@ class Answer(Result):
     def to_markdown(self) -> str:
         out = [f"# {self.question}", ""]
         if not self.found:
-            out.append(f"**Not found:** nothing in the {self.meetings} meetings of the archive answers this.")
+            out.append(f"**Not found:** nothing in the {_meetings(self.meetings)} of the archive answers this.")
             return "\n".join(out) + "\n"
         out += [self.answer, ""]
         for q in self.quotes:
@@ -59,3 +59,7 @@ class Answer(Result):
         if self.model:
             out.append(f"_Answered by {self.model} from the quoted words only._")
         return "\n".join(out) + "\n"
+
+
+def _meetings(count: int) -> str:
+    return f"{count} meeting" + ("" if count == 1 else "s")

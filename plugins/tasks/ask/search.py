@@ -3,8 +3,10 @@
 Two rankings are fused (reciprocal rank fusion, as hybrid search engines do): by meaning, the
 cosine of the question's sentence vector with each passage's, and by words, SQLite FTS5's BM25.
 Vectors are made with the embedding model the first time a passage is searched under it, and
-kept in the archive. The best cosine is returned too: a question whose nearest passage is far
-from it in meaning has no answer in the archive.
+kept in the archive. The answer is read from one meeting: the one whose passages weigh most
+among the best dozen (a small model given two meetings' passages mixes them: the remote
+control's price was once answered with the e-bike's). Each passage's cosine is returned too: a
+question whose nearest passage is far from it in meaning has no answer in the archive.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from taskdeck.helpers.archive import Archive
 FUSION_K = 60
 #: Passages each ranking contributes before fusion.
 CANDIDATES = 40
+#: The best passages after fusion that vote for the meeting a question is about (by their scores).
+FOCUS = 12
 
 
 @dataclass
@@ -38,7 +42,7 @@ def embed_new(archive: Archive, embedder: Any, model: str, batch: int = 256) -> 
 
 
 def search(archive: Archive, embedder: Any, model: str, question: str, top: int) -> list[Found]:
-    """The ``top`` passages for ``question``, best first."""
+    """The ``top`` passages for ``question`` from the meeting it is most about, best first."""
     import numpy as np
 
     ids, matrix = archive.vectors(model)
@@ -53,5 +57,11 @@ def search(archive: Archive, embedder: Any, model: str, question: str, top: int)
         for rank, pid in enumerate(ranking):
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (FUSION_K + rank + 1)
     similarity = dict(zip(ids, cosines.tolist()))
-    best = sorted(fused, key=lambda pid: -fused[pid])[:top]
+    ranked = sorted(fused, key=lambda pid: -fused[pid])
+    meeting_of = {pid: p.meeting for pid, p in archive.passages(ranked[:FOCUS]).items()}
+    weight: dict[int, float] = {}
+    for pid in ranked[:FOCUS]:
+        weight[meeting_of[pid]] = weight.get(meeting_of[pid], 0.0) + fused[pid]
+    focus = max(weight, key=lambda m: weight[m])
+    best = [pid for pid in ranked[:FOCUS] if meeting_of[pid] == focus][:top]
     return [Found(pid, fused[pid], float(similarity.get(pid, 0.0))) for pid in best]

@@ -98,3 +98,16 @@ def test_no_archive_yet_says_how_to_make_one(tmp_path):
     proc, _ = ask(tmp_path, tmp_path / "none.sqlite", "question=anything?")
     assert proc.returncode != 0 and "task=minutes adds every meeting it writes to it" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_run_made_before_is_added_from_its_directory(tmp_path):
+    """add=<run dir> reads its minutes.json and the transcript file the minutes name (through
+    task=minutes, found in the registry), and the archive then lists the meeting."""
+    run = tmp_path / "old-run"
+    run.mkdir()
+    (run / "minutes.json").write_text(json.dumps(MINUTES))
+    archive = tmp_path / "made.sqlite"
+    proc, record = ask(tmp_path, archive, f"add={run}")
+    assert proc.returncode == 0, proc.stderr
+    [row] = record["result"]["sections"][0]["rows"]
+    assert row["meeting"] == MINUTES["title"] and row["open items"] == 2 and row["run"] == str(run.resolve())

@@ -494,4 +494,4 @@ def test_same_task_through_backend_openai(run_in_process, openai_server):
     assert len(records) == 2 - q["shortfall"] and q["batches"] <= 2
     assert (q["shortfall"] > 0) == ("shortfall" in out)
     used = {m["backend"]: m for m in record["models"]}
-    assert used["openai"]["requests"] >= q["batches"] and used["transformers"]["capability"] == "embed"
+    assert used["openai"]["requests"] >= q["batches"] and used["numpy"]["capability"] == "embed"

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from taskdeck import CHAT, EMBED, InputError, Report, Section, Task, hookimpl, param
 
-from .result import Answer, Quote
+if TYPE_CHECKING:  # loaded with a run, not with a listing
+    from .result import Answer, Quote
 
 #: A question whose nearest passage is less similar than this has no answer in the archive (on the
 #: benchmark's tuning questions: 0.42 and more for those with an answer, 0.28 for one without).
@@ -54,9 +55,10 @@ class AskTask(Task):
             note = f"no archive at {path} yet: task=minutes adds every meeting it writes to it"
             return Report(title="meetings in the archive", sections=[Section("meetings", [], note=note)])
         if params.add:
-            from taskdeck.plugins.tasks.minutes.archiving import index_run
-
-            index_run(Path(params.add).expanduser(), path)
+            minutes = ctx.catalog.tasks.get("minutes")
+            if minutes is None or not hasattr(minutes, "index_run"):
+                raise InputError("add= needs task=minutes, which writes the runs it adds; it is not installed")
+            minutes.index_run(Path(params.add).expanduser(), path)
         with Archive(path) as archive:
             if params.add and not params.question:
                 return _meetings_report(archive)
@@ -71,6 +73,7 @@ class AskTask(Task):
 
     def _answer(self, archive, params, ctx) -> Answer:
         from . import answer, search
+        from .result import Answer
 
         meetings = len(archive.meetings())
         embedder, _ = ctx.model(params.embedder, needs=[EMBED])
@@ -98,6 +101,7 @@ class AskTask(Task):
 
 def _quote(e) -> Quote:
     from .answer import clock
+    from .result import Quote
 
     turn = e.turn
     if e.speaker == "minutes" and turn is None:  # an item without a turn: the minutes' own words

@@ -153,6 +153,14 @@ class MinutesTask(Task):
             self._index(minutes, transcript, params, ctx)
         return minutes
 
+    @staticmethod
+    def index_run(run_dir: Path, archive: Path) -> int:
+        """Add a minutes run made before (its directory) to the archive at ``archive`` (what
+        ``task=ask add=`` calls, through the task registry); the meeting's id there."""
+        from .archiving import index_run
+
+        return index_run(run_dir, archive)
+
     def _index(self, minutes: Minutes, transcript: Transcript, params, ctx) -> None:
         """Add the minutes to the archive; a failure there is reported, the minutes stand."""
         import datetime as dt

